@@ -1,0 +1,55 @@
+// The build pipeline: dotnet fsi build.fsx -t <Target>
+// Targets: Clean ==> Restore ==> Format ==> Build ==> Test, plus Bench and Demo.
+#r "nuget: Fake.Core.Target, 5.20.3"
+#r "nuget: Fake.Core.Process, 5.20.3"
+#r "nuget: Fake.IO.FileSystem, 5.20.3"
+
+open System
+open Fake.Core
+open Fake.IO
+open Fake.Core.TargetOperators
+
+// FAKE 5 under `dotnet fsi` needs an execution context (the FAKE runner would create it).
+let args = fsi.CommandLineArgs |> Array.skip 1 |> List.ofArray
+Context.FakeExecutionContext.Create false "build.fsx" args
+|> Context.RuntimeContext.Fake
+|> Context.setExecutionContext
+
+let root = __SOURCE_DIRECTORY__
+
+let run (tool: string) (arguments: string) =
+    let result =
+        CreateProcess.fromRawCommandLine tool arguments
+        |> CreateProcess.withWorkingDirectory root
+        |> Proc.run
+    if result.ExitCode <> 0 then
+        failwithf "'%s %s' failed with exit code %d" tool arguments result.ExitCode
+
+/// Test projects are Expecto executables; each one is run from its built assembly.
+let testProjects =
+    [ "Finales.Core.Tests"; "Finales.Integration.Tests" ]
+
+Target.create "Clean" (fun _ -> Shell.cleanDir (root + "/artifacts"))
+
+Target.create "Restore" (fun _ ->
+    run "dotnet" "tool restore"
+    run "dotnet" "paket restore")
+
+Target.create "Format" (fun _ -> run "dotnet" "fantomas --check core tests")
+
+Target.create "Build" (fun _ -> run "dotnet" "build Finales.sln -c Release -nologo")
+
+Target.create "Test" (fun _ ->
+    for project in testProjects do
+        Trace.log (sprintf "=== %s ===" project)
+        run "dotnet" (sprintf "artifacts/bin/%s/release/%s.dll --summary" project project))
+
+Target.create "Bench" (fun _ -> run "./finales" "bench broker --self --seconds 10")
+
+Target.create "Demo" (fun _ -> run "./finales" "demo")
+
+"Clean" ==> "Restore" ==> "Build" ==> "Test" |> ignore
+"Build" ==> "Bench" |> ignore
+"Build" ==> "Demo" |> ignore
+
+Target.runOrDefaultWithArguments "Test"

@@ -1,0 +1,5 @@
+namespace Finales.Broker;
+
+public static class BrokerModule
+{
+}

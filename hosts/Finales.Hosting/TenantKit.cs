@@ -1,0 +1,5 @@
+namespace Finales.Hosting;
+
+public static class TenantKit
+{
+}

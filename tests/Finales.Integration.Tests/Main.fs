@@ -1,0 +1,6 @@
+module Finales.Integration.Tests.Main
+
+open Expecto
+
+[<EntryPoint>]
+let main argv = runTestsInAssemblyWithCLIArgs [] argv
