@@ -9,6 +9,8 @@ public static class Program
     private static readonly Command[] Commands =
     [
         // Each area adds its commands here (one line each).
+        new("serve", "run the broker (SQLite file by default, or PostgreSQL)", BrokerCommands.Serve),
+        new("admin", "manage users, capabilities and tenants directly on a store", BrokerCommands.Admin),
     ];
 
     public static int Main(string[] args)
@@ -24,7 +26,15 @@ public static class Program
             Console.Error.WriteLine($"finales: unknown command '{args[0]}'. Run './finales --help' for the list.");
             return 1;
         }
-        return command.Run(args[1..]);
+        try
+        {
+            return command.Run(args[1..]);
+        }
+        catch (CliError e)
+        {
+            Console.Error.WriteLine($"finales {command.Name}: {e.Message}");
+            return 2;
+        }
     }
 
     private static void PrintHelp()

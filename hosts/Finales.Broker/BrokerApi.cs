@@ -1,0 +1,660 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Finales.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.FSharp.Collections;
+using Microsoft.FSharp.Core;
+
+namespace Finales.Broker;
+
+/// <summary>The FINALES2-compatible routes (broker-api.md sections 2 and 4) as ASP.NET Core minimal API endpoints.</summary>
+public static class BrokerApi
+{
+    /// <summary>One documented route (drives both the mapping and /openapi.json, /docs).</summary>
+    public sealed record RouteDoc(string Method, string Path, string Summary, bool Auth, string Tag);
+
+    public static readonly List<RouteDoc> Routes = [];
+
+    private static readonly JsonSerializerOptions JsonOut = new() { WriteIndented = false };
+
+    // ------------------------------------------------------------ helpers
+
+    private static BrokerService Svc(HttpContext ctx) => ctx.RequestServices.GetRequiredService<BrokerService>();
+
+    private static Task WriteJson(HttpContext ctx, object? value, int status = 200)
+    {
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = "application/json";
+        return ctx.Response.WriteAsync(value is string raw && raw.Length > 0 && (raw[0] == '{' || raw[0] == '[' || raw[0] == '"' || raw == "null")
+            ? raw : JsonSerializer.Serialize(value, JsonOut));
+    }
+
+    private static string JsonString(string s) => JsonSerializer.Serialize(s);
+
+    private static string RequestInfo(RequestRow r) =>
+        $"{{\"uuid\":\"{r.Uuid:D}\",\"ctime\":\"{r.Ctime}\",\"status\":\"{r.Status}\",\"request\":{r.Body}}}";
+
+    private static string ResultInfo(ResultRow r) =>
+        $"{{\"uuid\":\"{r.Uuid:D}\",\"ctime\":\"{r.Ctime}\",\"status\":\"{r.Status}\",\"result\":{r.Body}}}";
+
+    private static string JsonArray(IEnumerable<string> items) => "[" + string.Join(",", items) + "]";
+
+    /// <summary>The authenticated user, or a 401 in the FINALES2 wording.</summary>
+    public static UserRecord Caller(HttpContext ctx)
+    {
+        if (ctx.Items.TryGetValue("user", out var cached) && cached is UserRecord u0) return u0;
+        var header = ctx.Request.Headers.Authorization.ToString();
+        if (string.IsNullOrEmpty(header) || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            throw new ApiError(401, "Not authenticated");
+        var svc = Svc(ctx);
+        var name = svc.Tokens.Validate(header[7..].Trim(), DateTime.UtcNow);
+        if (name is null || !svc.Current.Users.TryGetValue(name, out var user) || !user.IsActive)
+            throw new ApiError(401, "Authentication failed. Wrong username or password.");
+        ctx.Items["user"] = user;
+        return user;
+    }
+
+    private static UserRecord Writer(HttpContext ctx)
+    {
+        var u = Caller(ctx);
+        if (!u.CanWrite) throw new ApiError(403, $"user {u.Username} has roles [{string.Join(", ", u.Roles)}]; this needs role tenant or admin");
+        return u;
+    }
+
+    private static UserRecord Admin(HttpContext ctx)
+    {
+        var u = Caller(ctx);
+        if (!u.IsAdmin) throw new ApiError(403, $"user {u.Username} is not an admin");
+        return u;
+    }
+
+    private static Guid PathUuid(HttpContext ctx, string name)
+    {
+        var raw = ctx.Request.RouteValues[name]?.ToString() ?? "";
+        return WireFormat.tryParseUuid(raw) is { } g ? g.Value : throw new ApiError(400, "badly formed hexadecimal UUID string");
+    }
+
+    private static Guid? QueryUuid(HttpContext ctx, string name)
+    {
+        var raw = ctx.Request.Query[name].ToString();
+        if (string.IsNullOrEmpty(raw)) return null;
+        return WireFormat.tryParseUuid(raw) is { } g ? g.Value : throw new ApiError(400, "badly formed hexadecimal UUID string");
+    }
+
+    private static string? Q(HttpContext ctx, string name) =>
+        ctx.Request.Query.TryGetValue(name, out var v) && !string.IsNullOrEmpty(v.ToString()) ? v.ToString() : null;
+
+    private static bool QBool(HttpContext ctx, string name, bool fallback)
+    {
+        var raw = Q(ctx, name);
+        if (raw is null) return fallback;
+        return raw.ToLowerInvariant() switch
+        {
+            "true" or "1" or "yes" or "on" or "t" or "y" => true,
+            "false" or "0" or "no" or "off" or "f" or "n" => false,
+            _ => throw ApiError.ValidationOne(["query", name], $"{name} must be a boolean, got '{raw}'", "type_error.bool"),
+        };
+    }
+
+    private static double? QDouble(HttpContext ctx, string name, double min, double max)
+    {
+        var raw = Q(ctx, name);
+        if (raw is null) return null;
+        if (!double.TryParse(raw, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v))
+            throw ApiError.ValidationOne(["query", name], $"{name} must be a number, got '{raw}'", "type_error.float");
+        if (v < min || v > max) throw ApiError.ValidationOne(["query", name], $"{name} must be between {min} and {max}, got {v}", "value_error");
+        return v;
+    }
+
+    /// <summary>Reads and parses a JSON body (415 for a non-JSON content type, 422 for malformed JSON, 413 when too large).</summary>
+    private static async Task<JsonDocument> Body(HttpContext ctx)
+    {
+        var ct = ctx.Request.ContentType;
+        if (!string.IsNullOrEmpty(ct) && !ct.Contains("json", StringComparison.OrdinalIgnoreCase))
+            throw new ApiError(415, $"Content-Type must be application/json, got '{ct}'");
+        try
+        {
+            return await JsonDocument.ParseAsync(ctx.Request.Body, new JsonDocumentOptions { MaxDepth = 64 }, ctx.RequestAborted);
+        }
+        catch (JsonException e)
+        {
+            throw ApiError.ValidationOne(["body", (e.BytePositionInLine ?? 0).ToString()], $"JSON decode error: {e.Message}", "value_error.jsondecode");
+        }
+    }
+
+    /// <summary>Fix 10: the tenant must be registered and the caller must be allowed to act for it.</summary>
+    private static void CheckActsFor(BrokerService svc, UserRecord user, Guid tenant)
+    {
+        if (!svc.Current.TenantRecords.Any(t => t.Uuid == tenant))
+            throw new ApiError(403, $"tenant {tenant:D} is not registered with this broker");
+        if (!user.IsAdmin && !user.Tenants.Contains(tenant))
+            throw new ApiError(403, $"user {user.Username} may not act for tenant {tenant:D}");
+    }
+
+    /// <summary>The tenant a reservation is made for: ?tenant_uuid= if given, else the user's (first) tenant.</summary>
+    private static Guid? ActingTenant(HttpContext ctx, BrokerService svc, UserRecord user)
+    {
+        var given = QueryUuid(ctx, "tenant_uuid");
+        if (given is { } g) { CheckActsFor(svc, user, g); return g; }
+        return user.Tenants.Count > 0 ? user.Tenants[0] : null;
+    }
+
+    private static void Map(IEndpointRouteBuilder app, string method, string path, string summary, bool auth, string tag, Func<HttpContext, Task> handler)
+    {
+        Routes.Add(new RouteDoc(method, path, summary, auth, tag));
+        // ASP.NET Core routing matches a path with or without its trailing slash, so both spellings reach one endpoint.
+        app.MapMethods(path, [method], (RequestDelegate)(ctx => handler(ctx))).WithDisplayName($"{method} {path}");
+    }
+
+    // ------------------------------------------------------------ the routes
+
+    public static void MapBrokerApi(this WebApplication app)
+    {
+        Routes.Clear();
+        MapCompatible(app);
+        MapExtensions(app);
+        MapAdmin(app);
+        MapDocs(app);
+    }
+
+    private static void MapCompatible(WebApplication app)
+    {
+        Map(app, "POST", "/user_management/authenticate", "Log in with form fields username and password; returns a bearer token.", false, "auth", async ctx =>
+        {
+            if (!ctx.Request.HasFormContentType)
+                throw ApiError.ValidationOne(["body", "username"], "field required (send username and password as form fields)", "value_error.missing");
+            var form = await ctx.Request.ReadFormAsync(ctx.RequestAborted);
+            var username = form["username"].ToString();
+            var password = form["password"].ToString();
+            if (string.IsNullOrEmpty(username)) throw ApiError.ValidationOne(["body", "username"], "field required", "value_error.missing");
+            if (string.IsNullOrEmpty(password)) throw ApiError.ValidationOne(["body", "password"], "field required", "value_error.missing");
+            var grant = form["grant_type"].ToString();
+            if (grant.Length > 0 && grant != "password")
+                throw ApiError.ValidationOne(["body", "grant_type"], $"grant_type must be 'password', got '{grant}'", "value_error.str.regex");
+            var svc = Svc(ctx);
+            // Unknown user and wrong password give the same answer (no user enumeration).
+            if (!svc.Current.Users.TryGetValue(username, out var user) || !user.IsActive || !Passwords.Verify(user.PasswordHash, password))
+            {
+                ctx.Response.Headers.WWWAuthenticate = "Bearer";
+                throw new ApiError(401, "Authentication failed. Wrong username or password.");
+            }
+            await WriteJson(ctx, new Dictionary<string, string> { ["access_token"] = svc.Tokens.Issue(username, DateTime.UtcNow), ["token_type"] = "bearer" });
+        });
+
+        Map(app, "GET", "/", "Liveness greeting.", false, "misc", ctx => WriteJson(ctx, JsonString("Hello! This is FINALES2.")));
+
+        Map(app, "GET", "/test", "Who am I: username, uuid, usergroups of the caller.", true, "auth", ctx =>
+        {
+            var u = Caller(ctx);
+            var uuid = new Guid(System.Security.Cryptography.MD5.HashData(Encoding.UTF8.GetBytes("finales-user:" + u.Username)));
+            return WriteJson(ctx, new Dictionary<string, object> { ["username"] = u.Username, ["uuid"] = uuid.ToString("D"), ["usergroups"] = u.Roles });
+        });
+
+        Map(app, "GET", "/requests/{object_id}", "One request (RequestInfo) or null.", true, "requests", ctx =>
+        {
+            Caller(ctx);
+            var r = Svc(ctx).Store.Request(PathUuid(ctx, "object_id"));
+            return WriteJson(ctx, r is null ? "null" : RequestInfo(r));
+        });
+
+        Map(app, "GET", "/results/{object_id}", "One result (ResultInfo) or null.", true, "results", ctx =>
+        {
+            Caller(ctx);
+            var r = Svc(ctx).Store.Result(PathUuid(ctx, "object_id"));
+            return WriteJson(ctx, r is null ? "null" : ResultInfo(r));
+        });
+
+        Map(app, "POST", "/requests/", "Post a request (validated against the active capability and the tenants' limitations); returns its id.", true, "requests", async ctx =>
+        {
+            var user = Writer(ctx);
+            using var doc = await Body(ctx);
+            var svc = Svc(ctx);
+            var decoded = Wire.request(FSharpList<string>.Empty, doc.RootElement);
+            if (decoded.IsError) throw ApiError.Validation(decoded.ErrorValue);
+            var request = decoded.ResultValue;
+            CheckActsFor(svc, user, request.TenantUuid);
+            var snapshot = svc.Current;
+            var verdict = CatalogModule.validateRequest(snapshot.Catalog, svc.Options.Policy, request);
+            if (verdict.IsError) throw ApiError.Validation(verdict.ErrorValue);
+            if (FSharpOption<Guid>.get_IsSome(request.ParentRequest) && svc.Store.Request(request.ParentRequest!.Value) is null)
+                throw ApiError.ValidationOne(["body", "parent_request"], $"parent_request {request.ParentRequest.Value:D} does not exist", "value_error");
+            foreach (var w in verdict.ResultValue)
+                app.Logger.LogWarning("Request outside every tenant's limitations accepted (policy warn): {Warning}", w);
+            var id = svc.Store.PostRequest(request, user);
+            await WriteJson(ctx, JsonString(id.ToString("D")));
+        });
+
+        Map(app, "POST", "/results/", "Post a result for a pending request or one reserved by the posting tenant; resolves it.", true, "results", async ctx =>
+        {
+            var user = Writer(ctx);
+            using var doc = await Body(ctx);
+            var svc = Svc(ctx);
+            var decoded = Wire.result(true, FSharpList<string>.Empty, doc.RootElement);
+            if (decoded.IsError) throw ApiError.Validation(decoded.ErrorValue);
+            var result = decoded.ResultValue;
+            CheckActsFor(svc, user, result.TenantUuid);
+            var requestId = result.RequestUuid!.Value;
+            var catalog = svc.Current.Catalog;
+            var id = svc.Store.PostResult(requestId, result, user, stored =>
+            {
+                if (stored is null)
+                    throw ApiError.ValidationOne(["body", "request_uuid"], $"request {requestId:D} does not exist", "value_error");
+                using var reqDoc = JsonDocument.Parse(stored);
+                var req = Wire.request(FSharpList<string>.Empty, reqDoc.RootElement);
+                var verdict = CatalogModule.validateResult(catalog, req.IsOk ? FSharpOption<RequestBody>.Some(req.ResultValue) : FSharpOption<RequestBody>.None, result);
+                if (verdict.IsError) throw ApiError.Validation(verdict.ErrorValue);
+            });
+            await WriteJson(ctx, JsonString(id.ToString("D")));
+        });
+
+        Map(app, "POST", "/results/post_unsolicited_result", "Post a result nobody requested; an 'unsolicited' request is created for it.", true, "results", async ctx =>
+        {
+            var user = Writer(ctx);
+            using var doc = await Body(ctx);
+            var svc = Svc(ctx);
+            var decoded = Wire.result(false, FSharpList<string>.Empty, doc.RootElement);
+            if (decoded.IsError) throw ApiError.Validation(decoded.ErrorValue);
+            var result = decoded.ResultValue;
+            CheckActsFor(svc, user, result.TenantUuid);
+            var verdict = CatalogModule.validateResult(svc.Current.Catalog, FSharpOption<RequestBody>.None, result);
+            if (verdict.IsError) throw ApiError.Validation(verdict.ErrorValue);
+            var id = svc.Store.PostUnsolicited(result, user);
+            await WriteJson(ctx, JsonString(id.ToString("D")));
+        });
+
+        Map(app, "GET", "/pending_requests/", "Pending requests, optionally for one quantity and method; wait_seconds long-polls.", true, "requests", async ctx =>
+        {
+            Caller(ctx);
+            var svc = Svc(ctx);
+            var q = Q(ctx, "quantity");
+            var m = Q(ctx, "method");
+            var wait = QDouble(ctx, "wait_seconds", 0, 60) ?? 0;
+            var deadline = DateTime.UtcNow.AddSeconds(wait);
+            var rows = svc.Store.Pending(q, m);
+            while (rows.Count == 0 && DateTime.UtcNow < deadline && !ctx.RequestAborted.IsCancellationRequested)
+            {
+                await Task.Delay(50, ctx.RequestAborted).ContinueWith(_ => { });
+                rows = svc.Store.Pending(q, m);
+            }
+            await WriteJson(ctx, JsonArray(rows.Select(RequestInfo)));
+        });
+
+        Map(app, "GET", "/all_requests/", "Every request, every status.", true, "requests", ctx =>
+        {
+            Caller(ctx);
+            return WriteJson(ctx, JsonArray(Svc(ctx).Store.AllRequests().Select(RequestInfo)));
+        });
+
+        Map(app, "GET", "/results_requested/{request_id}", "The current result of a request (not a deleted one), or null.", true, "results", ctx =>
+        {
+            Caller(ctx);
+            var r = Svc(ctx).Store.CurrentResult(PathUuid(ctx, "request_id"));
+            return WriteJson(ctx, r is null ? "null" : ResultInfo(r));
+        });
+
+        Map(app, "GET", "/results_requested/", "All results (all statuses), optionally for one quantity and method, min_rating filters by data.*.meta.rating.", true, "results", ctx =>
+        {
+            Caller(ctx);
+            var rows = Svc(ctx).Store.Results(Q(ctx, "quantity"), Q(ctx, "method"), QDouble(ctx, "min_rating", 0, 5));
+            return WriteJson(ctx, JsonArray(rows.Select(ResultInfo)));
+        });
+
+        Map(app, "GET", "/capabilities/", "Capabilities; with currently_available=true (default) only those some active tenant offers.", true, "capabilities", ctx =>
+        {
+            Caller(ctx);
+            var snap = Svc(ctx).Current;
+            var caps = AvailableCapabilities(snap, QBool(ctx, "currently_available", true));
+            return WriteJson(ctx, JsonArray(caps.Select(c =>
+                $"{{\"quantity\":{JsonString(c.Quantity)},\"method\":{JsonString(c.Method)},\"json_schema_specifications\":{c.Specification},\"json_schema_result_output\":{c.ResultOutput}}}")));
+        });
+
+        Map(app, "GET", "/limitations/", "Per capability, the concatenated limitations of the (active) tenants offering it.", true, "capabilities", ctx =>
+        {
+            Caller(ctx);
+            var snap = Svc(ctx).Current;
+            var onlyActive = QBool(ctx, "currently_available", true);
+            var groups = new Dictionary<(string, string), List<string>>();
+            foreach (var t in snap.TenantRecords.Where(t => t.IsActive || !onlyActive))
+            {
+                using var doc = JsonDocument.Parse(t.LimitationsJson);
+                if (doc.RootElement.ValueKind != JsonValueKind.Array) continue;
+                foreach (var e in doc.RootElement.EnumerateArray())
+                {
+                    var key = (e.GetProperty("quantity").GetString()!, e.GetProperty("method").GetString()!);
+                    if (!groups.TryGetValue(key, out var list)) groups[key] = list = [];
+                    var lim = e.GetProperty("limitations");
+                    if (lim.ValueKind == JsonValueKind.Array) list.AddRange(lim.EnumerateArray().Select(x => x.GetRawText()));
+                    else list.Add(lim.GetRawText());
+                }
+            }
+            return WriteJson(ctx, JsonArray(groups.Select(g =>
+                $"{{\"quantity\":{JsonString(g.Key.Item1)},\"method\":{JsonString(g.Key.Item2)},\"limitations\":{JsonArray(g.Value)}}}")));
+        });
+
+        Map(app, "POST", "/requests/{object_id}/update_status/", "Change a request's status (query request_id, new_status, status_change_message).", true, "requests", ctx =>
+        {
+            var user = Writer(ctx);
+            var svc = Svc(ctx);
+            var id = QueryUuid(ctx, "request_id") ?? PathUuid(ctx, "object_id");
+            var raw = Q(ctx, "new_status") ?? throw ApiError.ValidationOne(["query", "new_status"], "field required", "value_error.missing");
+            var status = RequestStatusModule.tryParse(raw);
+            if (status is null)
+                throw ApiError.ValidationOne(["query", "new_status"], $"new_status must be one of pending, reserved, resolved, retracted, unsolicited; got '{raw}'", "type_error.enum");
+            var message = Q(ctx, "status_change_message") ?? "";
+            var tenant = ActingTenant(ctx, svc, user);
+            Command command = status.Value.Tag switch
+            {
+                RequestStatus.Tags.Reserved => Command.NewReserve(tenant is null ? FSharpOption<Guid>.None : FSharpOption<Guid>.Some(tenant.Value), svc.Options.DefaultLeaseSeconds),
+                RequestStatus.Tags.Pending => Command.Release,
+                RequestStatus.Tags.Retracted => Command.Retract,
+                RequestStatus.Tags.Resolved => Command.Resolve,
+                _ => throw new ApiError(409, "the status 'unsolicited' is set only by posting an unsolicited result"),
+            };
+            svc.Store.Execute(id, user, tenant, command, message);
+            return WriteJson(ctx, JsonString($"Successful change of status to {raw}"));
+        });
+
+        Map(app, "POST", "/results/{object_id}/update_status/", "Change a result's status (query result_id, new_status: deleted or amended).", true, "results", ctx =>
+        {
+            var user = Writer(ctx);
+            var id = QueryUuid(ctx, "result_id") ?? PathUuid(ctx, "object_id");
+            var raw = Q(ctx, "new_status") ?? throw ApiError.ValidationOne(["query", "new_status"], "field required", "value_error.missing");
+            var status = ResultStatusModule.tryParse(raw)
+                ?? throw ApiError.ValidationOne(["query", "new_status"], $"new_status must be one of original, deleted, amended; got '{raw}'", "type_error.enum");
+            Svc(ctx).Store.SetResultStatus(id, user, status.Value, Q(ctx, "status_change_message") ?? "");
+            return WriteJson(ctx, JsonString($"Successful change of status to {raw}"));
+        });
+
+        Map(app, "GET", "/capabilities/templates/", "Input/output templates of capabilities ('required, float' leaves).", true, "capabilities", ctx =>
+        {
+            Caller(ctx);
+            var snap = Svc(ctx).Current;
+            var q = Q(ctx, "quantity");
+            var m = Q(ctx, "method");
+            var result = new JsonObject();
+            foreach (var c in AvailableCapabilities(snap, QBool(ctx, "currently_available", true)))
+            {
+                if ((q is not null && c.Quantity != q) || (m is not null && c.Method != m)) continue;
+                result[$"{c.Quantity}-{c.Method}"] = new JsonObject
+                {
+                    ["input_template"] = BrokerService.Template(c.Specification),
+                    ["output_template"] = BrokerService.Template(c.ResultOutput),
+                };
+            }
+            return WriteJson(ctx, result.ToJsonString());
+        });
+
+        Map(app, "GET", "/tenants/", "Every registered tenant, inactive ones included.", true, "tenants", ctx =>
+        {
+            Caller(ctx);
+            return WriteJson(ctx, JsonArray(Svc(ctx).Current.TenantRecords.Select(TenantInfo)));
+        });
+
+        Map(app, "GET", "/database_dump/{access_key}", "Export of the whole store (admin, and the key must equal the configured dump key).", true, "admin", ctx =>
+        {
+            Admin(ctx);
+            var svc = Svc(ctx);
+            var key = ctx.Request.RouteValues["access_key"]?.ToString() ?? "";
+            if (string.IsNullOrEmpty(svc.Options.DumpKey)) throw new ApiError(403, "database dump is disabled: no dump key is configured (--dump-key or FINALES_DUMP_KEY)");
+            if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(svc.Options.DumpKey)))
+                throw new ApiError(403, "wrong access key");
+            return WriteJson(ctx, svc.Store.Dump());
+        });
+    }
+
+    private static string TenantInfo(TenantRecord t) =>
+        $"{{\"tenant_uuid\":\"{t.Uuid:D}\",\"name\":{JsonString(t.Name)},\"limitations\":{t.LimitationsJson},\"contact_person\":{JsonString(t.ContactPerson)},\"is_active\":{(t.IsActive ? "true" : "false")}}}";
+
+    private static IEnumerable<CapabilityRecord> AvailableCapabilities(Snapshot snap, bool onlyOffered)
+    {
+        var active = snap.CapabilityRecords.Where(c => c.IsActive);
+        if (!onlyOffered) return active;
+        return active.Where(c => CatalogModule.offeredBy(snap.Catalog, c.Quantity, c.Method).Length > 0);
+    }
+
+    private static void MapExtensions(WebApplication app)
+    {
+        Map(app, "POST", "/requests/claim", "Atomically reserve the oldest matching pending request (RequestInfo), or 204 when none. Query quantity, method, lease_seconds, tenant_uuid.", true, "extensions", ctx =>
+        {
+            var user = Writer(ctx);
+            var svc = Svc(ctx);
+            var lease = QDouble(ctx, "lease_seconds", 1, 7 * 24 * 3600) ?? 300;
+            var tenant = ActingTenant(ctx, svc, user);
+            var row = svc.Store.Claim(Q(ctx, "quantity"), Q(ctx, "method"), user, tenant, lease);
+            if (row is null) { ctx.Response.StatusCode = 204; return Task.CompletedTask; }
+            return WriteJson(ctx, RequestInfo(row));
+        });
+
+        Map(app, "POST", "/requests/{object_id}/heartbeat", "Extend the caller's lease on a reserved request (query lease_seconds).", true, "extensions", ctx =>
+        {
+            var user = Writer(ctx);
+            var svc = Svc(ctx);
+            var id = PathUuid(ctx, "object_id");
+            var lease = QDouble(ctx, "lease_seconds", 1, 7 * 24 * 3600) ?? 300;
+            var state = svc.Store.Execute(id, user, ActingTenant(ctx, svc, user), Command.NewHeartbeat(lease), "heartbeat");
+            return WriteJson(ctx, new Dictionary<string, object?>
+            {
+                ["uuid"] = id.ToString("D"),
+                ["status"] = RequestStatusModule.name(state.Status),
+                ["lease_until"] = FSharpOption<DateTime>.get_IsSome(state.LeaseUntil) ? WireFormat.ctime(state.LeaseUntil!.Value) : null,
+            });
+        });
+
+        Map(app, "GET", "/requests/{object_id}/history", "Status events of a request, oldest first.", true, "extensions", ctx =>
+        {
+            Caller(ctx);
+            var id = PathUuid(ctx, "object_id");
+            return WriteJson(ctx, Svc(ctx).Store.History(id).Select(HistoryJson).ToList());
+        });
+
+        Map(app, "GET", "/results/{object_id}/history", "Status events of a result, oldest first.", true, "extensions", ctx =>
+        {
+            Caller(ctx);
+            var svc = Svc(ctx);
+            var id = PathUuid(ctx, "object_id");
+            var req = svc.Store.RequestOfResult(id);
+            if (req is null) return WriteJson(ctx, "null");
+            return WriteJson(ctx, svc.Store.History(req.Value, id).Select(h => HistoryJson(h.Kind == "result_posted" ? h with { Status = "original" } : h)).ToList());
+        });
+
+        Map(app, "GET", "/lineage/{object_id}", "From a request or result id: the request, its events, results, parent and children.", true, "extensions", ctx =>
+        {
+            Caller(ctx);
+            var svc = Svc(ctx);
+            var id = PathUuid(ctx, "object_id");
+            var requestId = svc.Store.Request(id) is not null ? id : svc.Store.RequestOfResult(id);
+            if (requestId is null) return WriteJson(ctx, "null");
+            var req = svc.Store.Request(requestId.Value)!;
+            var (parent, children) = svc.Store.Family(requestId.Value);
+            var json = new StringBuilder();
+            json.Append("{\"request\":").Append(RequestInfo(req));
+            json.Append(",\"history\":").Append(JsonSerializer.Serialize(svc.Store.History(requestId.Value).Select(HistoryJson)));
+            json.Append(",\"results\":").Append(JsonArray(svc.Store.ResultsOf(requestId.Value).Select(ResultInfo)));
+            json.Append(",\"parent\":").Append(parent is null ? "null" : JsonString(parent.Value.ToString("D")));
+            json.Append(",\"children\":").Append(JsonSerializer.Serialize(children.Select(c => c.ToString("D"))));
+            json.Append('}');
+            return WriteJson(ctx, json.ToString());
+        });
+
+        Map(app, "PUT", "/tenants/{tenant_uuid}/limitations", "Replace a tenant's limitations (the tenant itself or an admin).", true, "tenants", async ctx =>
+        {
+            var user = Writer(ctx);
+            var svc = Svc(ctx);
+            var id = PathUuid(ctx, "tenant_uuid");
+            CheckActsFor(svc, user, id);
+            using var doc = await Body(ctx);
+            svc.SetTenantLimitations(id, doc.RootElement);
+            await WriteJson(ctx, JsonString($"limitations of tenant {id:D} replaced"));
+        });
+
+        Map(app, "GET", "/healthz", "Liveness and store.", false, "misc", ctx =>
+            WriteJson(ctx, new Dictionary<string, string> { ["status"] = "ok", ["store"] = Svc(ctx).Store.Description }));
+
+        Map(app, "GET", "/metrics", "Prometheus text metrics.", false, "misc", async ctx =>
+        {
+            var svc = Svc(ctx);
+            var sb = new StringBuilder();
+            sb.AppendLine("# TYPE finales_requests gauge");
+            foreach (var (status, n) in svc.Store.StatusCounts()) sb.AppendLine($"finales_requests{{status=\"{status}\"}} {n}");
+            sb.AppendLine("# TYPE finales_http_responses_total counter");
+            foreach (var (key, n) in Metrics.Snapshot()) sb.AppendLine($"finales_http_responses_total{{route=\"{key.Route}\",code=\"{key.Code}\"}} {n}");
+            var p = Process.GetCurrentProcess();
+            sb.AppendLine("# TYPE process_resident_memory_bytes gauge");
+            sb.AppendLine($"process_resident_memory_bytes {p.WorkingSet64}");
+            ctx.Response.ContentType = "text/plain; version=0.0.4";
+            await ctx.Response.WriteAsync(sb.ToString());
+        });
+    }
+
+    private static Dictionary<string, object?> HistoryJson(HistoryEntry h) => new()
+    {
+        ["status"] = h.Status,
+        ["time"] = h.Time,
+        ["actor"] = h.Actor,
+        ["tenant_uuid"] = h.TenantUuid,
+        ["message"] = h.Message,
+        ["event"] = h.Kind,
+        ["result_uuid"] = h.ResultUuid?.ToString("D"),
+    };
+
+    private static void MapAdmin(WebApplication app)
+    {
+        Map(app, "POST", "/admin/users", "Create a user {username, password, roles, tenants}.", true, "admin", async ctx =>
+        {
+            Admin(ctx);
+            using var doc = await Body(ctx);
+            var u = Svc(ctx).AddUser(doc.RootElement);
+            await WriteJson(ctx, new { username = u.Username, roles = u.Roles, tenants = u.Tenants, is_active = u.IsActive }, 201);
+        });
+        Map(app, "GET", "/admin/users", "List users (without password hashes).", true, "admin", ctx =>
+        {
+            Admin(ctx);
+            return WriteJson(ctx, Svc(ctx).Store.Users().Select(u => new { username = u.Username, roles = u.Roles, tenants = u.Tenants, is_active = u.IsActive }));
+        });
+        Map(app, "POST", "/admin/users/{username}", "Change a user's password, roles, tenants or is_active.", true, "admin", async ctx =>
+        {
+            Admin(ctx);
+            using var doc = await Body(ctx);
+            var u = Svc(ctx).UpdateUser(ctx.Request.RouteValues["username"]?.ToString() ?? "", doc.RootElement);
+            await WriteJson(ctx, new { username = u.Username, roles = u.Roles, tenants = u.Tenants, is_active = u.IsActive });
+        });
+        Map(app, "POST", "/admin/capabilities", "Register a capability (FINALES2 capability file); deactivates the previous active version.", true, "admin", async ctx =>
+        {
+            Admin(ctx);
+            using var doc = await Body(ctx);
+            var (id, old) = Svc(ctx).AddCapability(doc.RootElement);
+            await WriteJson(ctx, new { id, deactivated = old }, 201);
+        });
+        Map(app, "GET", "/admin/capabilities", "Every capability version with id and is_active.", true, "admin", ctx =>
+        {
+            Admin(ctx);
+            return WriteJson(ctx, Svc(ctx).Store.Capabilities().Select(c => new { id = c.Id, quantity = c.Quantity, method = c.Method, is_active = c.IsActive, created = c.Created }));
+        });
+        foreach (var (verb, active) in new[] { ("activate", true), ("deactivate", false) })
+        {
+            Map(app, "POST", $"/admin/capabilities/{{id}}/{verb}", $"{verb} a capability version.", true, "admin", ctx =>
+            {
+                Admin(ctx);
+                var raw = ctx.Request.RouteValues["id"]?.ToString();
+                if (!long.TryParse(raw, out var id)) throw new ApiError(400, $"capability id must be an integer, got '{raw}'");
+                Svc(ctx).SetCapabilityActive(id, active);
+                return WriteJson(ctx, JsonString($"capability {id} {verb}d"));
+            });
+            Map(app, "POST", $"/admin/tenants/{{tenant_uuid}}/{verb}", $"{verb} a tenant.", true, "admin", ctx =>
+            {
+                Admin(ctx);
+                var id = PathUuid(ctx, "tenant_uuid");
+                Svc(ctx).SetTenantActive(id, active);
+                return WriteJson(ctx, JsonString($"tenant {id:D} {verb}d"));
+            });
+        }
+        Map(app, "POST", "/admin/tenants", "Register a tenant (FINALES2 tenant file plus optional uuid and users); returns its uuid.", true, "admin", async ctx =>
+        {
+            Admin(ctx);
+            using var doc = await Body(ctx);
+            var id = Svc(ctx).AddTenant(doc.RootElement);
+            await WriteJson(ctx, JsonString(id.ToString("D")), 201);
+        });
+        Map(app, "GET", "/admin/audit", "Replay the event log and compare with the stored state.", true, "admin", ctx =>
+        {
+            Admin(ctx);
+            var problems = Svc(ctx).Store.Audit();
+            return WriteJson(ctx, new { ok = problems.Count == 0, problems });
+        });
+    }
+
+    private static void MapDocs(WebApplication app)
+    {
+        app.MapGet("/openapi.json", (HttpContext ctx) => WriteJson(ctx, OpenApi()));
+        app.MapGet("/docs", (HttpContext ctx) => { ctx.Response.ContentType = "text/html; charset=utf-8"; return ctx.Response.WriteAsync(DocsHtml()); });
+        app.MapGet("/redoc", (HttpContext ctx) => { ctx.Response.ContentType = "text/html; charset=utf-8"; return ctx.Response.WriteAsync(DocsHtml()); });
+    }
+
+    private static string OpenApi()
+    {
+        var paths = new JsonObject();
+        foreach (var r in Routes)
+        {
+            var item = paths[r.Path] as JsonObject ?? new JsonObject();
+            var parameters = new JsonArray();
+            foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(r.Path, "{([^}]+)}"))
+                parameters.Add(new JsonObject { ["name"] = m.Groups[1].Value, ["in"] = "path", ["required"] = true, ["schema"] = new JsonObject { ["type"] = "string" } });
+            var op = new JsonObject
+            {
+                ["summary"] = r.Summary,
+                ["tags"] = new JsonArray(r.Tag),
+                ["parameters"] = parameters,
+                ["responses"] = new JsonObject { ["200"] = new JsonObject { ["description"] = "Successful Response" } },
+            };
+            if (r.Auth) op["security"] = new JsonArray(new JsonObject { ["OAuth2PasswordBearer"] = new JsonArray() });
+            item[r.Method.ToLowerInvariant()] = op;
+            paths[r.Path] = item;
+        }
+        return new JsonObject
+        {
+            ["openapi"] = "3.1.0",
+            ["info"] = new JsonObject { ["title"] = "Finales broker (FINALES2-compatible)", ["version"] = "1.1.0-finales" },
+            ["paths"] = paths,
+            ["components"] = new JsonObject
+            {
+                ["securitySchemes"] = new JsonObject
+                {
+                    ["OAuth2PasswordBearer"] = new JsonObject
+                    {
+                        ["type"] = "oauth2",
+                        ["flows"] = new JsonObject { ["password"] = new JsonObject { ["scopes"] = new JsonObject(), ["tokenUrl"] = "user_management/authenticate" } },
+                    },
+                },
+            },
+        }.ToJsonString();
+    }
+
+    private static string DocsHtml()
+    {
+        var sb = new StringBuilder();
+        sb.Append("<!doctype html><html><head><meta charset=\"utf-8\"><title>Finales broker API</title><style>body{font-family:sans-serif;max-width:60em;margin:2em auto}td{padding:.3em .6em;vertical-align:top}code{background:#f3f3f3}</style></head><body>");
+        sb.Append("<h1>Finales broker API</h1><p>FINALES2-compatible. Log in with <code>POST /user_management/authenticate</code> (form fields username, password) and send <code>Authorization: Bearer &lt;token&gt;</code>. Machine-readable: <a href=\"/openapi.json\">/openapi.json</a>.</p><table>");
+        foreach (var g in Routes.GroupBy(r => r.Tag))
+        {
+            sb.Append($"<tr><th colspan=3 align=left><h3>{System.Net.WebUtility.HtmlEncode(g.Key)}</h3></th></tr>");
+            foreach (var r in g)
+                sb.Append($"<tr><td><b>{r.Method}</b></td><td><code>{System.Net.WebUtility.HtmlEncode(r.Path)}</code></td><td>{System.Net.WebUtility.HtmlEncode(r.Summary)}{(r.Auth ? "" : " <i>(no auth)</i>")}</td></tr>");
+        }
+        sb.Append("</table></body></html>");
+        return sb.ToString();
+    }
+}
+
+/// <summary>Response counters per route and status code, for /metrics.</summary>
+public static class Metrics
+{
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Route, int Code), long> Counts = new();
+    public static void Count(string route, int code) => Counts.AddOrUpdate((route, code), 1, (_, n) => n + 1);
+    public static IEnumerable<KeyValuePair<(string Route, int Code), long>> Snapshot() => Counts.OrderBy(k => k.Key.Route).ThenBy(k => k.Key.Code);
+}

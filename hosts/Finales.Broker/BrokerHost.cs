@@ -1,0 +1,109 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Finales.Broker;
+
+/// <summary>Composes the broker web application: store, service, error mapping, lease sweeper, routes.</summary>
+public static class BrokerHost
+{
+    /// <summary>Opens the configured store (SQLite file or PostgreSQL).</summary>
+    public static SqlBrokerStore OpenStore(BrokerOptions o) =>
+        string.IsNullOrEmpty(o.Postgres) ? SqlBrokerStore.OpenSqlite(o.DbPath) : SqlBrokerStore.OpenPostgres(o.Postgres);
+
+    public static WebApplication Build(BrokerOptions options, string[]? args = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args ?? []);
+        builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = options.MaxBodyBytes;
+            k.AddServerHeader = false;
+        });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "HH:mm:ss "; });
+        builder.Logging.SetMinimumLevel(options.Quiet ? LogLevel.Warning : LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", options.Quiet ? LogLevel.Warning : LogLevel.Information);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(sp => new BrokerService(OpenStore(options), options));
+        builder.Services.AddHostedService<LeaseSweeper>();
+        var app = builder.Build();
+        app.UseMiddleware<ErrorMapping>();
+        app.MapBrokerApi();
+        return app;
+    }
+}
+
+/// <summary>
+/// Maps failures to responses in one place: <see cref="ApiError"/> to its status and FastAPI-style body,
+/// oversized bodies to 413, malformed HTTP to 400; a genuine bug is logged and answered 500.
+/// </summary>
+public sealed class ErrorMapping(RequestDelegate next, ILogger<ErrorMapping> log)
+{
+    public async Task InvokeAsync(HttpContext ctx)
+    {
+        try
+        {
+            await next(ctx);
+        }
+        catch (ApiError e)
+        {
+            await Write(ctx, e.Status, e.Detail);
+        }
+        catch (BadHttpRequestException e)
+        {
+            await Write(ctx, e.StatusCode == 413 ? 413 : 400, e.StatusCode == 413 ? "Request body too large" : e.Message);
+        }
+        catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
+        {
+            // the client went away
+        }
+        catch (Exception e)
+        {
+            log.LogError(e, "Unhandled error on {Method} {Path}", ctx.Request.Method, ctx.Request.Path);
+            await Write(ctx, 500, "Internal server error");
+        }
+        finally
+        {
+            var endpoint = ctx.GetEndpoint()?.DisplayName ?? "unmatched";
+            Metrics.Count(endpoint, ctx.Response.StatusCode);
+        }
+    }
+
+    private static async Task Write(HttpContext ctx, int status, object detail)
+    {
+        if (ctx.Response.HasStarted) return;
+        ctx.Response.Clear();
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = "application/json";
+        if (status == 401) ctx.Response.Headers.WWWAuthenticate = "Bearer";
+        await ctx.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, object> { ["detail"] = detail }));
+    }
+}
+
+/// <summary>Returns requests with expired leases to pending, every second, so work is never lost to a crashed tenant.</summary>
+public sealed class LeaseSweeper(BrokerService svc, ILogger<LeaseSweeper> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var n = svc.Store.ExpireLeases(force: true);
+                if (n > 0) log.LogInformation("Returned {Count} requests with expired leases to pending", n);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log.LogWarning(e, "Lease sweep failed; retrying");
+            }
+            try { await Task.Delay(1000, stoppingToken); } catch (OperationCanceledException) { }
+        }
+    }
+}

@@ -1,5 +1,0 @@
-namespace Finales.Broker;
-
-public static class BrokerModule
-{
-}

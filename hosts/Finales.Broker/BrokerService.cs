@@ -1,0 +1,283 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Finales.Core;
+using Microsoft.FSharp.Collections;
+
+namespace Finales.Broker;
+
+/// <summary>Broker settings (command-line flags and FINALES_* environment variables).</summary>
+public sealed class BrokerOptions
+{
+    /// <summary>SQLite file (default ./finales.db) unless <see cref="Postgres"/> is set.</summary>
+    public string DbPath { get; set; } = "finales.db";
+    public string? Postgres { get; set; }
+    public string Urls { get; set; } = "http://127.0.0.1:13371";
+    /// <summary>Lease of a reservation made through the stock update_status route (long: stock clients never heartbeat).</summary>
+    public double DefaultLeaseSeconds { get; set; } = 6 * 3600;
+    public long MaxBodyBytes { get; set; } = 8 * 1024 * 1024;
+    public string? DumpKey { get; set; }
+    public LimitationPolicy Policy { get; set; } = LimitationPolicy.Reject;
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(12);
+    public string? AdminPassword { get; set; }
+    public bool Quiet { get; set; }
+}
+
+/// <summary>What the broker knows of its users, capabilities and tenants at one catalog version.</summary>
+public sealed record Snapshot(
+    long Version,
+    IReadOnlyDictionary<string, UserRecord> Users,
+    IReadOnlyList<CapabilityRecord> CapabilityRecords,
+    IReadOnlyList<TenantRecord> TenantRecords,
+    Catalog Catalog);
+
+/// <summary>
+/// The broker's application service: caches the catalog (reloaded when its version changes, also when another
+/// process changed it), and implements the administration operations shared by HTTP and the CLI.
+/// </summary>
+public sealed class BrokerService : IDisposable
+{
+    private readonly ConcurrentDictionary<long, Capability> _compiled = new();
+    private Snapshot _snapshot;
+    private long _checkedAt;
+
+    public SqlBrokerStore Store { get; }
+    public BrokerOptions Options { get; }
+    public TokenService Tokens { get; }
+
+    public BrokerService(SqlBrokerStore store, BrokerOptions options)
+    {
+        Store = store;
+        Options = options;
+        var key = store.GetOrAddSetting("jwt_signing_key", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        Tokens = new TokenService(Convert.FromBase64String(key), options.TokenLifetime);
+        _snapshot = Load();
+    }
+
+    public void Dispose() => Store.Dispose();
+
+    /// <summary>Creates the first admin when the store has no users; returns the generated password (null when given or not needed).</summary>
+    public (bool Created, string? GeneratedPassword) EnsureAdmin(string? password)
+    {
+        if (Store.Users().Count > 0) return (false, null);
+        var generated = string.IsNullOrEmpty(password) ? Passwords.Generate() : null;
+        var created = Store.AddUser(new UserRecord("admin", Passwords.Hash(password ?? generated!), ["admin"], [], true));
+        Invalidate();
+        return (created, created ? generated : null);
+    }
+
+    /// <summary>The current snapshot; re-reads the catalog version at most every 250 ms.</summary>
+    public Snapshot Current
+    {
+        get
+        {
+            var now = Environment.TickCount64;
+            if (now - Interlocked.Read(ref _checkedAt) > 250)
+            {
+                Interlocked.Exchange(ref _checkedAt, now);
+                if (Store.CatalogVersion() != _snapshot.Version) _snapshot = Load();
+            }
+            return _snapshot;
+        }
+    }
+
+    public void Invalidate() => _snapshot = Load();
+
+    private Snapshot Load()
+    {
+        var version = Store.CatalogVersion();
+        var users = Store.Users().ToDictionary(u => u.Username);
+        var caps = Store.Capabilities();
+        var tenants = Store.Tenants();
+        var compiled = new List<Capability>();
+        foreach (var c in caps.Where(c => c.IsActive))
+        {
+            if (!_compiled.TryGetValue(c.Id, out var cap))
+            {
+                using var spec = JsonDocument.Parse(c.Specification);
+                using var output = JsonDocument.Parse(c.ResultOutput);
+                var r = CatalogModule.compileCapability(c.Id, c.Quantity, c.Method, spec.RootElement, output.RootElement, true);
+                if (r.IsError) continue;
+                cap = r.ResultValue;
+                _compiled[c.Id] = cap;
+            }
+            compiled.Add(cap);
+        }
+        var parsedTenants = tenants.Select(t => new Tenant(t.Uuid, t.Name, ListModule.OfSeq(ParseLimitations(t.LimitationsJson, out _)), t.ContactPerson, t.IsActive));
+        var catalog = new Catalog(ListModule.OfSeq(compiled), ListModule.OfSeq(parsedTenants));
+        return new Snapshot(version, users, caps, tenants, catalog);
+    }
+
+    /// <summary>Parses a FINALES2 tenant limitations list [{quantity, method, limitations}]; problems are collected in <paramref name="errors"/>.</summary>
+    public static List<TenantLimitation> ParseLimitations(string json, out List<string> errors)
+    {
+        errors = [];
+        var list = new List<TenantLimitation>();
+        using var doc = JsonDocument.Parse(json);
+        if (doc.RootElement.ValueKind != JsonValueKind.Array)
+        {
+            errors.Add($"limitations must be a list of {{quantity, method, limitations}}, got {doc.RootElement.ValueKind}");
+            return list;
+        }
+        var i = 0;
+        foreach (var entry in doc.RootElement.EnumerateArray())
+        {
+            if (entry.ValueKind != JsonValueKind.Object
+                || !entry.TryGetProperty("quantity", out var q) || q.ValueKind != JsonValueKind.String
+                || !entry.TryGetProperty("method", out var m) || m.ValueKind != JsonValueKind.String
+                || !entry.TryGetProperty("limitations", out var l))
+            {
+                errors.Add($"limitations[{i}] must be an object with string quantity, string method and limitations");
+                i++;
+                continue;
+            }
+            var parsed = Limitations.parse(l);
+            if (parsed.IsError) errors.Add($"limitations[{i}] ({q.GetString()}/{m.GetString()}): {parsed.ErrorValue}");
+            else list.Add(new TenantLimitation(q.GetString()!, m.GetString()!, l.Clone(), parsed.ResultValue));
+            i++;
+        }
+        return list;
+    }
+
+    // ------------------------------------------------------------ administration (HTTP and CLI)
+
+    private static ApiError Bad(string field, string msg) => ApiError.ValidationOne(["body", field], msg, "value_error");
+
+    private static string ReqString(JsonElement body, string field)
+    {
+        if (!body.TryGetProperty(field, out var v)) throw ApiError.ValidationOne(["body", field], $"field required: {field}", "missing");
+        if (v.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(v.GetString()))
+            throw Bad(field, $"{field} must be a non-empty string, got {v.GetRawText()}");
+        return v.GetString()!;
+    }
+
+    private static readonly string[] KnownRoles = ["admin", "tenant", "observer"];
+
+    private static string[] Roles(JsonElement body, string[] fallback)
+    {
+        if (!body.TryGetProperty("roles", out var r)) return fallback;
+        if (r.ValueKind != JsonValueKind.Array) throw Bad("roles", $"roles must be a list of admin, tenant, observer; got {r.GetRawText()}");
+        var roles = r.EnumerateArray().Select(x => x.ValueKind == JsonValueKind.String ? x.GetString()! : "").ToArray();
+        foreach (var role in roles)
+            if (!KnownRoles.Contains(role)) throw Bad("roles", $"unknown role '{role}'; roles are admin, tenant, observer");
+        return roles.Distinct().ToArray();
+    }
+
+    private Guid[] TenantList(JsonElement body, Guid[] fallback)
+    {
+        if (!body.TryGetProperty("tenants", out var t)) return fallback;
+        if (t.ValueKind != JsonValueKind.Array) throw Bad("tenants", $"tenants must be a list of tenant UUIDs, got {t.GetRawText()}");
+        var result = new List<Guid>();
+        foreach (var x in t.EnumerateArray())
+        {
+            var g = x.ValueKind == JsonValueKind.String ? WireFormat.tryParseUuid(x.GetString()!) : null;
+            if (g is null) throw Bad("tenants", $"tenants holds {x.GetRawText()}, which is not a UUID");
+            result.Add(g.Value);
+        }
+        return result.Distinct().ToArray();
+    }
+
+    /// <summary>POST /admin/users: {"username","password","roles":[..],"tenants":[uuid,..]}.</summary>
+    public UserRecord AddUser(JsonElement body)
+    {
+        var name = ReqString(body, "username");
+        var password = ReqString(body, "password");
+        var user = new UserRecord(name, Passwords.Hash(password), Roles(body, ["tenant"]), TenantList(body, []), true);
+        if (!Store.AddUser(user)) throw new ApiError(409, $"user {name} already exists");
+        Invalidate();
+        return user;
+    }
+
+    /// <summary>POST /admin/users/{name}: change password, roles, tenants or is_active (any subset).</summary>
+    public UserRecord UpdateUser(string name, JsonElement body)
+    {
+        var u = Store.User(name) ?? throw new ApiError(404, $"user {name} not found");
+        var hash = body.TryGetProperty("password", out _) ? Passwords.Hash(ReqString(body, "password")) : u.PasswordHash;
+        var active = u.IsActive;
+        if (body.TryGetProperty("is_active", out var a))
+        {
+            if (a.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) throw Bad("is_active", $"is_active must be true or false, got {a.GetRawText()}");
+            active = a.GetBoolean();
+        }
+        var updated = new UserRecord(name, hash, Roles(body, u.Roles.ToArray()), TenantList(body, u.Tenants.ToArray()), active);
+        Store.UpdateUser(updated);
+        Invalidate();
+        return updated;
+    }
+
+    /// <summary>POST /admin/capabilities: a FINALES2 capability file; the new version replaces the active one.</summary>
+    public (long Id, long[] Deactivated) AddCapability(JsonElement body)
+    {
+        var q = ReqString(body, "quantity");
+        var m = ReqString(body, "method");
+        foreach (var f in new[] { "json_schema_specifications", "json_schema_result_output" })
+        {
+            if (!body.TryGetProperty(f, out var s)) throw ApiError.ValidationOne(["body", f], $"field required: {f}", "missing");
+            if (s.ValueKind != JsonValueKind.Object) throw Bad(f, $"{f} must be a JSON schema object, got {s.ValueKind}");
+        }
+        var spec = body.GetProperty("json_schema_specifications");
+        var output = body.GetProperty("json_schema_result_output");
+        var check = CatalogModule.compileCapability(0, q, m, spec, output, true);
+        if (check.IsError) throw Bad("json_schema_specifications", check.ErrorValue);
+        var r = Store.AddCapability(q, m, spec.GetRawText(), output.GetRawText());
+        Invalidate();
+        return r;
+    }
+
+    public void SetCapabilityActive(long id, bool active)
+    {
+        if (!Store.SetCapabilityActive(id, active)) throw new ApiError(404, $"capability {id} not found");
+        Invalidate();
+    }
+
+    /// <summary>POST /admin/tenants: a FINALES2 tenant file plus optional "uuid" and "users" (usernames bound to it).</summary>
+    public Guid AddTenant(JsonElement body)
+    {
+        var name = ReqString(body, "name");
+        var uuid = Guid.NewGuid();
+        if (body.TryGetProperty("uuid", out var u) && u.ValueKind != JsonValueKind.Null)
+            uuid = (u.ValueKind == JsonValueKind.String ? WireFormat.tryParseUuid(u.GetString()!) : null)?.Value
+                   ?? throw Bad("uuid", $"uuid must be a UUID, got {u.GetRawText()}");
+        var limitations = body.TryGetProperty("limitations", out var l) ? l.GetRawText() : "[]";
+        ParseLimitations(limitations, out var errors);
+        if (errors.Count > 0) throw ApiError.ValidationOne(["body", "limitations"], string.Join("; ", errors), "value_error");
+        var contact = body.TryGetProperty("contact_person", out var cp) ? (cp.ValueKind == JsonValueKind.String ? cp.GetString()! : cp.GetRawText()) : "";
+        var users = new List<UserRecord>();
+        if (body.TryGetProperty("users", out var us))
+        {
+            if (us.ValueKind != JsonValueKind.Array) throw Bad("users", $"users must be a list of usernames, got {us.GetRawText()}");
+            foreach (var x in us.EnumerateArray())
+            {
+                var n = x.ValueKind == JsonValueKind.String ? x.GetString()! : "";
+                users.Add(Store.User(n) ?? throw Bad("users", $"user '{n}' does not exist; create it first with POST /admin/users"));
+            }
+        }
+        if (!Store.AddTenant(new TenantRecord(uuid, name, limitations, contact, true))) throw new ApiError(409, $"tenant {uuid:D} already exists");
+        foreach (var user in users)
+            Store.UpdateUser(user with { Tenants = user.Tenants.Append(uuid).Distinct().ToArray() });
+        Invalidate();
+        return uuid;
+    }
+
+    public void SetTenantActive(Guid uuid, bool active)
+    {
+        if (!Store.SetTenantActive(uuid, active)) throw new ApiError(404, $"tenant {uuid:D} not found");
+        Invalidate();
+    }
+
+    public void SetTenantLimitations(Guid uuid, JsonElement limitations)
+    {
+        ParseLimitations(limitations.GetRawText(), out var errors);
+        if (errors.Count > 0) throw ApiError.ValidationOne(["body"], string.Join("; ", errors), "value_error");
+        if (!Store.SetTenantLimitations(uuid, limitations.GetRawText())) throw new ApiError(404, $"tenant {uuid:D} not found");
+        Invalidate();
+    }
+
+    /// <summary>The FINALES2 template of a schema, from the core.</summary>
+    public static JsonNode Template(string schemaJson)
+    {
+        using var doc = JsonDocument.Parse(schemaJson);
+        return CapabilitySchema.template(doc.RootElement);
+    }
+}

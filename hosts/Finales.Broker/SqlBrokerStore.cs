@@ -1,0 +1,739 @@
+using System.Data;
+using System.Data.Common;
+using System.Text.Json;
+using Finales.Core;
+using Microsoft.Data.Sqlite;
+using Microsoft.FSharp.Core;
+using Npgsql;
+
+namespace Finales.Broker;
+
+/// <summary>
+/// The append-only store on SQLite (one file, WAL) or PostgreSQL. Requests, results and events are
+/// only ever inserted; <c>request_state</c> and <c>result_state</c> are projections of the event log,
+/// updated in the same transaction as the event they fold, so the log always replays to them.
+/// Every write decides through the pure <see cref="Lifecycle"/> state machine under a row lock.
+/// </summary>
+public sealed class SqlBrokerStore : IDisposable
+{
+    private readonly bool _pg;
+    private readonly string _sqliteConnectionString = "";
+    private readonly NpgsqlDataSource? _dataSource;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private SqliteConnection? _writer;
+
+    public string Description { get; }
+    public bool IsPostgres => _pg;
+
+    private SqlBrokerStore(bool pg, string description, string sqlite, NpgsqlDataSource? ds)
+    {
+        _pg = pg;
+        Description = description;
+        _sqliteConnectionString = sqlite;
+        _dataSource = ds;
+    }
+
+    /// <summary>Opens (creating if needed) a SQLite store file.</summary>
+    public static SqlBrokerStore OpenSqlite(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(full);
+        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+        var cs = new SqliteConnectionStringBuilder { DataSource = full, Pooling = true, DefaultTimeout = 30 }.ToString();
+        var store = new SqlBrokerStore(false, $"SQLite {full}", cs, null);
+        store.Initialise();
+        return store;
+    }
+
+    /// <summary>Opens a PostgreSQL store (the schema is created if missing).</summary>
+    public static SqlBrokerStore OpenPostgres(string connectionString)
+    {
+        var b = new NpgsqlConnectionStringBuilder(connectionString);
+        if (b.MaxPoolSize < 32) b.MaxPoolSize = 32;
+        var ds = NpgsqlDataSource.Create(b.ConnectionString);
+        var store = new SqlBrokerStore(true, $"PostgreSQL {b.Host}:{b.Port}/{b.Database}", "", ds);
+        store.Initialise();
+        return store;
+    }
+
+    public void Dispose()
+    {
+        _writer?.Dispose();
+        _dataSource?.Dispose();
+    }
+
+    // ---------------------------------------------------------------- plumbing
+
+    private DbConnection OpenRead()
+    {
+        if (_pg) return _dataSource!.OpenConnection();
+        var c = new SqliteConnection(_sqliteConnectionString);
+        c.Open();
+        Exec(c, null, "PRAGMA busy_timeout=30000;");
+        return c;
+    }
+
+    private static DbCommand Cmd(DbConnection c, DbTransaction? tx, string sql, params object?[] args)
+    {
+        var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = tx;
+        for (var i = 0; i < args.Length; i++)
+        {
+            var p = cmd.CreateParameter();
+            p.ParameterName = "@p" + i;
+            p.Value = args[i] ?? DBNull.Value;
+            cmd.Parameters.Add(p);
+        }
+        return cmd;
+    }
+
+    private static int Exec(DbConnection c, DbTransaction? tx, string sql, params object?[] args)
+    {
+        using var cmd = Cmd(c, tx, sql, args);
+        return cmd.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(DbConnection c, DbTransaction? tx, string sql, params object?[] args)
+    {
+        using var cmd = Cmd(c, tx, sql, args);
+        var v = cmd.ExecuteScalar();
+        return v is DBNull ? null : v;
+    }
+
+    private static List<T> Query<T>(DbConnection c, DbTransaction? tx, string sql, Func<DbDataReader, T> map, params object?[] args)
+    {
+        using var cmd = Cmd(c, tx, sql, args);
+        using var r = cmd.ExecuteReader();
+        var list = new List<T>();
+        while (r.Read()) list.Add(map(r));
+        return list;
+    }
+
+    /// <summary>Runs <paramref name="work"/> in one write transaction; the result is committed before return.</summary>
+    private T Write<T>(Func<DbConnection, DbTransaction, T> work)
+    {
+        if (_pg)
+        {
+            using var c = _dataSource!.OpenConnection();
+            using var tx = c.BeginTransaction(IsolationLevel.ReadCommitted);
+            var result = work(c, tx);
+            tx.Commit();
+            return result;
+        }
+        _writeLock.Wait();
+        try
+        {
+            if (_writer is null)
+            {
+                _writer = new SqliteConnection(_sqliteConnectionString);
+                _writer.Open();
+                Exec(_writer, null, "PRAGMA busy_timeout=30000; PRAGMA synchronous=NORMAL;");
+            }
+            using var tx = _writer.BeginTransaction(deferred: false);
+            try
+            {
+                var result = work(_writer, tx);
+                tx.Commit();
+                return result;
+            }
+            catch
+            {
+                tx.Rollback();
+                throw;
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private string Serial => _pg ? "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT";
+    private string ForUpdate => _pg ? " FOR UPDATE" : "";
+
+    private void Initialise()
+    {
+        if (!_pg)
+        {
+            using var c = new SqliteConnection(_sqliteConnectionString);
+            c.Open();
+            Exec(c, null, "PRAGMA journal_mode=WAL;");
+        }
+        Write((c, tx) =>
+        {
+            if (_pg) Exec(c, tx, "SELECT pg_advisory_xact_lock(727272)");
+            var ddl = new[]
+            {
+                "CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS users (username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, roles TEXT NOT NULL, tenants TEXT NOT NULL, is_active INTEGER NOT NULL)",
+                $"CREATE TABLE IF NOT EXISTS capabilities (id {Serial}, quantity TEXT NOT NULL, method TEXT NOT NULL, spec TEXT NOT NULL, result_output TEXT NOT NULL, is_active INTEGER NOT NULL, created TEXT NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS tenants (uuid TEXT PRIMARY KEY, name TEXT NOT NULL, limitations TEXT NOT NULL, contact_person TEXT NOT NULL, is_active INTEGER NOT NULL)",
+                $"CREATE TABLE IF NOT EXISTS requests (seq {Serial}, uuid TEXT NOT NULL UNIQUE, ctime TEXT NOT NULL, quantity TEXT NOT NULL, methods TEXT NOT NULL, body TEXT NOT NULL, tenant_uuid TEXT NOT NULL, parent TEXT)",
+                "CREATE TABLE IF NOT EXISTS request_state (uuid TEXT PRIMARY KEY, seq BIGINT NOT NULL, quantity TEXT NOT NULL, methods TEXT NOT NULL, requester TEXT NOT NULL, status TEXT NOT NULL, holder_tenant TEXT, holder_user TEXT, lease_until BIGINT, version INTEGER NOT NULL)",
+                "CREATE INDEX IF NOT EXISTS request_state_pending ON request_state (quantity, seq) WHERE status = 'pending'",
+                "CREATE INDEX IF NOT EXISTS request_state_reserved ON request_state (lease_until) WHERE status = 'reserved'",
+                $"CREATE TABLE IF NOT EXISTS results (seq {Serial}, uuid TEXT NOT NULL UNIQUE, ctime TEXT NOT NULL, request_uuid TEXT NOT NULL, quantity TEXT NOT NULL, method TEXT NOT NULL, body TEXT NOT NULL, tenant_uuid TEXT NOT NULL, rating DOUBLE PRECISION)",
+                "CREATE INDEX IF NOT EXISTS results_request ON results (request_uuid)",
+                "CREATE INDEX IF NOT EXISTS results_quantity ON results (quantity, method)",
+                "CREATE TABLE IF NOT EXISTS result_state (uuid TEXT PRIMARY KEY, seq BIGINT NOT NULL, request_uuid TEXT NOT NULL, tenant_uuid TEXT NOT NULL, status TEXT NOT NULL)",
+                "CREATE UNIQUE INDEX IF NOT EXISTS result_state_one_current ON result_state (request_uuid) WHERE status = 'original'",
+                $"CREATE TABLE IF NOT EXISTS events (seq {Serial}, request_uuid TEXT NOT NULL, result_uuid TEXT, kind TEXT NOT NULL, status TEXT NOT NULL, time TEXT NOT NULL, actor TEXT NOT NULL, tenant_uuid TEXT, message TEXT NOT NULL, lease_until BIGINT, holder_tenant TEXT, holder_user TEXT, requester TEXT)",
+                "CREATE INDEX IF NOT EXISTS events_request ON events (request_uuid, seq)",
+                "CREATE INDEX IF NOT EXISTS requests_parent ON requests (parent) WHERE parent IS NOT NULL",
+            };
+            foreach (var s in ddl) Exec(c, tx, s);
+            return 0;
+        });
+    }
+
+    // ---------------------------------------------------------------- settings, users, catalog
+
+    public string? GetSetting(string key)
+    {
+        using var c = OpenRead();
+        return Scalar(c, null, "SELECT value FROM settings WHERE key = @p0", key) as string;
+    }
+
+    /// <summary>Returns the stored value, storing <paramref name="value"/> first if the key is new (first writer wins).</summary>
+    public string GetOrAddSetting(string key, string value) => Write((c, tx) =>
+    {
+        var existing = Scalar(c, tx, "SELECT value FROM settings WHERE key = @p0" + ForUpdate, key) as string;
+        if (existing is not null) return existing;
+        Exec(c, tx, _pg ? "INSERT INTO settings (key, value) VALUES (@p0, @p1) ON CONFLICT (key) DO NOTHING"
+                        : "INSERT OR IGNORE INTO settings (key, value) VALUES (@p0, @p1)", key, value);
+        return (string)Scalar(c, tx, "SELECT value FROM settings WHERE key = @p0", key)!;
+    });
+
+    private void BumpCatalogVersion(DbConnection c, DbTransaction tx)
+    {
+        if (Exec(c, tx, _pg ? "UPDATE settings SET value = (value::bigint + 1)::text WHERE key = 'catalog_version'"
+                            : "UPDATE settings SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'catalog_version'") == 0)
+            Exec(c, tx, "INSERT INTO settings (key, value) VALUES ('catalog_version', '1')");
+    }
+
+    /// <summary>Changes whenever users, capabilities or tenants change (also from another process).</summary>
+    public long CatalogVersion()
+    {
+        using var c = OpenRead();
+        return Scalar(c, null, "SELECT value FROM settings WHERE key = 'catalog_version'") is string s ? long.Parse(s) : 0;
+    }
+
+    private static UserRecord ReadUser(DbDataReader r) => new(
+        r.GetString(0), r.GetString(1),
+        JsonSerializer.Deserialize<string[]>(r.GetString(2)) ?? [],
+        (JsonSerializer.Deserialize<string[]>(r.GetString(3)) ?? []).Select(Guid.Parse).ToArray(),
+        Convert.ToInt64(r.GetValue(4)) != 0);
+
+    public IReadOnlyList<UserRecord> Users()
+    {
+        using var c = OpenRead();
+        return Query(c, null, "SELECT username, password_hash, roles, tenants, is_active FROM users ORDER BY username", ReadUser);
+    }
+
+    public UserRecord? User(string username)
+    {
+        using var c = OpenRead();
+        return Query(c, null, "SELECT username, password_hash, roles, tenants, is_active FROM users WHERE username = @p0", ReadUser, username).FirstOrDefault();
+    }
+
+    /// <summary>Inserts a user; false when the name is taken.</summary>
+    public bool AddUser(UserRecord u) => Write((c, tx) =>
+    {
+        if (Scalar(c, tx, "SELECT 1 FROM users WHERE username = @p0", u.Username) is not null) return false;
+        Exec(c, tx, "INSERT INTO users (username, password_hash, roles, tenants, is_active) VALUES (@p0, @p1, @p2, @p3, @p4)",
+            u.Username, u.PasswordHash, JsonSerializer.Serialize(u.Roles), JsonSerializer.Serialize(u.Tenants.Select(t => t.ToString("D"))), u.IsActive ? 1 : 0);
+        BumpCatalogVersion(c, tx);
+        return true;
+    });
+
+    /// <summary>Replaces a user's password hash, roles, tenants and activity; false when unknown.</summary>
+    public bool UpdateUser(UserRecord u) => Write((c, tx) =>
+    {
+        var n = Exec(c, tx, "UPDATE users SET password_hash = @p1, roles = @p2, tenants = @p3, is_active = @p4 WHERE username = @p0",
+            u.Username, u.PasswordHash, JsonSerializer.Serialize(u.Roles), JsonSerializer.Serialize(u.Tenants.Select(t => t.ToString("D"))), u.IsActive ? 1 : 0);
+        BumpCatalogVersion(c, tx);
+        return n > 0;
+    });
+
+    private static CapabilityRecord ReadCapability(DbDataReader r) => new(
+        Convert.ToInt64(r.GetValue(0)), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), Convert.ToInt64(r.GetValue(5)) != 0, r.GetString(6));
+
+    public IReadOnlyList<CapabilityRecord> Capabilities()
+    {
+        using var c = OpenRead();
+        return Query(c, null, "SELECT id, quantity, method, spec, result_output, is_active, created FROM capabilities ORDER BY id", ReadCapability);
+    }
+
+    /// <summary>Adds a capability version, active; the previous active version of (quantity, method) is deactivated. Returns (id, deactivated ids).</summary>
+    public (long Id, long[] Deactivated) AddCapability(string quantity, string method, string spec, string resultOutput) => Write((c, tx) =>
+    {
+        if (_pg) Exec(c, tx, "SELECT pg_advisory_xact_lock(727273)");
+        var old = Query(c, tx, "SELECT id FROM capabilities WHERE quantity = @p0 AND method = @p1 AND is_active = 1", r => Convert.ToInt64(r.GetValue(0)), quantity, method).ToArray();
+        Exec(c, tx, "UPDATE capabilities SET is_active = 0 WHERE quantity = @p0 AND method = @p1 AND is_active = 1", quantity, method);
+        var id = Convert.ToInt64(Scalar(c, tx, "INSERT INTO capabilities (quantity, method, spec, result_output, is_active, created) VALUES (@p0, @p1, @p2, @p3, 1, @p4) RETURNING id",
+            quantity, method, spec, resultOutput, WireFormat.ctime(DateTime.UtcNow)));
+        BumpCatalogVersion(c, tx);
+        return (id, old);
+    });
+
+    /// <summary>Activates (deactivating other versions of the same quantity/method) or deactivates a capability version.</summary>
+    public bool SetCapabilityActive(long id, bool active) => Write((c, tx) =>
+    {
+        var row = Query(c, tx, "SELECT quantity, method FROM capabilities WHERE id = @p0", r => (r.GetString(0), r.GetString(1)), id).FirstOrDefault();
+        if (row == default) return false;
+        if (active) Exec(c, tx, "UPDATE capabilities SET is_active = 0 WHERE quantity = @p0 AND method = @p1", row.Item1, row.Item2);
+        Exec(c, tx, "UPDATE capabilities SET is_active = @p1 WHERE id = @p0", id, active ? 1 : 0);
+        BumpCatalogVersion(c, tx);
+        return true;
+    });
+
+    private static TenantRecord ReadTenant(DbDataReader r) => new(Guid.Parse(r.GetString(0)), r.GetString(1), r.GetString(2), r.GetString(3), Convert.ToInt64(r.GetValue(4)) != 0);
+
+    public IReadOnlyList<TenantRecord> Tenants()
+    {
+        using var c = OpenRead();
+        return Query(c, null, "SELECT uuid, name, limitations, contact_person, is_active FROM tenants ORDER BY name, uuid", ReadTenant);
+    }
+
+    /// <summary>Inserts a tenant; false when the uuid exists.</summary>
+    public bool AddTenant(TenantRecord t) => Write((c, tx) =>
+    {
+        if (Scalar(c, tx, "SELECT 1 FROM tenants WHERE uuid = @p0", t.Uuid.ToString("D")) is not null) return false;
+        Exec(c, tx, "INSERT INTO tenants (uuid, name, limitations, contact_person, is_active) VALUES (@p0, @p1, @p2, @p3, @p4)",
+            t.Uuid.ToString("D"), t.Name, t.LimitationsJson, t.ContactPerson, t.IsActive ? 1 : 0);
+        BumpCatalogVersion(c, tx);
+        return true;
+    });
+
+    public bool SetTenantActive(Guid uuid, bool active) => Write((c, tx) =>
+    {
+        var n = Exec(c, tx, "UPDATE tenants SET is_active = @p1 WHERE uuid = @p0", uuid.ToString("D"), active ? 1 : 0);
+        BumpCatalogVersion(c, tx);
+        return n > 0;
+    });
+
+    public bool SetTenantLimitations(Guid uuid, string limitationsJson) => Write((c, tx) =>
+    {
+        var n = Exec(c, tx, "UPDATE tenants SET limitations = @p1 WHERE uuid = @p0", uuid.ToString("D"), limitationsJson);
+        BumpCatalogVersion(c, tx);
+        return n > 0;
+    });
+
+    // ---------------------------------------------------------------- the lifecycle
+
+    private static readonly DateTime Epoch = DateTime.UnixEpoch;
+    private static long Ticks(DateTime t) => t.ToUniversalTime().Ticks;
+    private static DateTime FromTicks(long t) => new(t, DateTimeKind.Utc);
+
+    private RequestAggregate? LoadAggregate(DbConnection c, DbTransaction tx, Guid id)
+    {
+        var row = Query(c, tx,
+            "SELECT requester, status, holder_tenant, holder_user, lease_until, version FROM request_state WHERE uuid = @p0" + ForUpdate,
+            r => (Requester: r.GetString(0), Status: r.GetString(1), HT: r.IsDBNull(2) ? null : r.GetString(2), HU: r.IsDBNull(3) ? null : r.GetString(3),
+                  Lease: r.IsDBNull(4) ? (long?)null : Convert.ToInt64(r.GetValue(4)), Version: Convert.ToInt32(r.GetValue(5))),
+            id.ToString("D")).FirstOrDefault();
+        if (row.Requester is null) return null;
+        var results = Query(c, tx, "SELECT uuid, tenant_uuid, status FROM result_state WHERE request_uuid = @p0 ORDER BY seq",
+            r => new ResultEntry(Guid.Parse(r.GetString(0)), Guid.Parse(r.GetString(1)), ResultStatusModule.tryParse(r.GetString(2))!.Value), id.ToString("D"));
+        var holder = row.HU is null ? null
+            : new Holder(row.HT is null ? FSharpOption<Guid>.None : FSharpOption<Guid>.Some(Guid.Parse(row.HT)), row.HU);
+        return new RequestAggregate(id, Guid.Parse(row.Requester), RequestStatusModule.tryParse(row.Status)!.Value,
+            holder is null ? FSharpOption<Holder>.None : FSharpOption<Holder>.Some(holder),
+            row.Lease is null ? FSharpOption<DateTime>.None : FSharpOption<DateTime>.Some(FromTicks(row.Lease.Value)),
+            Microsoft.FSharp.Collections.ListModule.OfSeq(results), row.Version);
+    }
+
+    /// <summary>Decides <paramref name="command"/> on the locked aggregate, appends its event and updates the projections.</summary>
+    private (RequestAggregate State, LifecycleEvent Event) Apply(DbConnection c, DbTransaction tx, Guid id, Actor actor, Guid? actingTenant, Command command, string message, DateTime now)
+    {
+        var state = LoadAggregate(c, tx, id);
+        var opt = state is null ? FSharpOption<RequestAggregate>.None : FSharpOption<RequestAggregate>.Some(state);
+        var decision = Lifecycle.decide(now, actor, opt, command);
+        if (decision.IsError) throw ApiError.FromLifecycle(decision.ErrorValue);
+        var ev = new LifecycleEvent(id, now, actor.User,
+            actingTenant is null ? FSharpOption<Guid>.None : FSharpOption<Guid>.Some(actingTenant.Value), message, decision.ResultValue);
+        var next = Lifecycle.evolve(opt, ev);
+        AppendEvent(c, tx, ev, next);
+        Project(c, tx, state, next, ev);
+        return (next, ev);
+    }
+
+    private void AppendEvent(DbConnection c, DbTransaction tx, LifecycleEvent ev, RequestAggregate next)
+    {
+        string? resultId = null;
+        var status = RequestStatusModule.name(next.Status);
+        long? lease = null;
+        string? hTenant = null, hUser = null, requester = null;
+        switch (ev.Kind)
+        {
+            case EventKind.ResultPosted rp: resultId = rp.resultId.ToString("D"); break;
+            case EventKind.ResultStatusChanged rs: resultId = rs.resultId.ToString("D"); status = ResultStatusModule.name(rs.status); break;
+            case EventKind.ReservationMade rm:
+                lease = Ticks(rm.leaseUntil); hUser = rm.holder.User;
+                hTenant = FSharpOption<Guid>.get_IsSome(rm.holder.Tenant) ? rm.holder.Tenant!.Value.ToString("D") : null; break;
+            case EventKind.LeaseExtended le: lease = Ticks(le.leaseUntil); break;
+            case EventKind.Created cr: requester = cr.requester.ToString("D"); break;
+        }
+        Exec(c, tx, "INSERT INTO events (request_uuid, result_uuid, kind, status, time, actor, tenant_uuid, message, lease_until, holder_tenant, holder_user, requester) VALUES (@p0,@p1,@p2,@p3,@p4,@p5,@p6,@p7,@p8,@p9,@p10,@p11)",
+            ev.RequestId.ToString("D"), resultId, Lifecycle.kindName(ev.Kind), status, WireFormat.ctime(ev.Time), ev.Actor,
+            FSharpOption<Guid>.get_IsSome(ev.Tenant) ? ev.Tenant!.Value.ToString("D") : null, ev.Message, lease, hTenant, hUser, requester);
+    }
+
+    private void Project(DbConnection c, DbTransaction tx, RequestAggregate? before, RequestAggregate next, LifecycleEvent ev)
+    {
+        var holder = FSharpOption<Holder>.get_IsSome(next.Holder) ? next.Holder!.Value : null;
+        var hTenant = holder is not null && FSharpOption<Guid>.get_IsSome(holder.Tenant) ? holder.Tenant!.Value.ToString("D") : null;
+        var lease = FSharpOption<DateTime>.get_IsSome(next.LeaseUntil) ? Ticks(next.LeaseUntil!.Value) : (long?)null;
+        if (before is not null)
+            Exec(c, tx, "UPDATE request_state SET status = @p1, holder_tenant = @p2, holder_user = @p3, lease_until = @p4, version = @p5 WHERE uuid = @p0",
+                next.Id.ToString("D"), RequestStatusModule.name(next.Status), hTenant, holder?.User, lease, next.Version);
+        switch (ev.Kind)
+        {
+            case EventKind.ResultPosted rp:
+                Exec(c, tx, "INSERT INTO result_state (uuid, seq, request_uuid, tenant_uuid, status) VALUES (@p0, @p1, @p2, @p3, 'original')",
+                    rp.resultId.ToString("D"), next.Version, next.Id.ToString("D"), rp.tenant.ToString("D"));
+                break;
+            case EventKind.ResultStatusChanged rs:
+                Exec(c, tx, "UPDATE result_state SET status = @p1 WHERE uuid = @p0", rs.resultId.ToString("D"), ResultStatusModule.name(rs.status));
+                break;
+        }
+    }
+
+    private static Actor AsActor(UserRecord u) =>
+        new(u.Username, Microsoft.FSharp.Collections.ListModule.OfSeq(u.Tenants), u.IsAdmin);
+
+    private static string Methods(IEnumerable<string> ms) => "|" + string.Join("|", ms) + "|";
+
+    private void InsertRequest(DbConnection c, DbTransaction tx, Guid id, RequestBody body, string json, UserRecord user, bool unsolicited, DateTime now)
+    {
+        var methods = Methods(body.Methods);
+        var seq = Convert.ToInt64(Scalar(c, tx,
+            "INSERT INTO requests (uuid, ctime, quantity, methods, body, tenant_uuid, parent) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6) RETURNING seq",
+            id.ToString("D"), WireFormat.ctime(now), body.Quantity, methods, json, body.TenantUuid.ToString("D"),
+            FSharpOption<Guid>.get_IsSome(body.ParentRequest) ? body.ParentRequest!.Value.ToString("D") : null));
+        var (state, _) = Apply(c, tx, id, AsActor(user), body.TenantUuid, Command.NewCreate(body.TenantUuid, unsolicited), "", now);
+        Exec(c, tx, "INSERT INTO request_state (uuid, seq, quantity, methods, requester, status, version) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6)",
+            id.ToString("D"), seq, body.Quantity, methods, body.TenantUuid.ToString("D"), RequestStatusModule.name(state.Status), state.Version);
+    }
+
+    /// <summary>Stores a new request (validated by the caller) and its creation event.</summary>
+    public Guid PostRequest(RequestBody body, UserRecord user)
+    {
+        var id = Guid.NewGuid();
+        var json = Wire.encodeRequest(body);
+        Write((c, tx) => { InsertRequest(c, tx, id, body, json, user, false, DateTime.UtcNow); return 0; });
+        return id;
+    }
+
+    private static double? Rating(ResultBody r)
+    {
+        // data.<quantity>.meta.rating, or any data.*.meta.rating: the broker's quality filter (min_rating).
+        double? best = null;
+        foreach (var p in r.Data.EnumerateObject())
+        {
+            if (p.Value.ValueKind == JsonValueKind.Object && p.Value.TryGetProperty("meta", out var meta) && meta.ValueKind == JsonValueKind.Object
+                && meta.TryGetProperty("rating", out var rating) && rating.ValueKind == JsonValueKind.Number)
+            {
+                var v = rating.GetDouble();
+                if (p.Name == r.Quantity) return v;
+                best ??= v;
+            }
+        }
+        return best;
+    }
+
+    private void InsertResult(DbConnection c, DbTransaction tx, Guid resultId, Guid requestId, ResultBody body, string json, DateTime now) =>
+        Exec(c, tx, "INSERT INTO results (uuid, ctime, request_uuid, quantity, method, body, tenant_uuid, rating) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7)",
+            resultId.ToString("D"), WireFormat.ctime(now), requestId.ToString("D"), body.Quantity, body.Method.Head, json, body.TenantUuid.ToString("D"), Rating(body));
+
+    /// <summary>Stores a result and resolves its request in one transaction. <paramref name="check"/> sees the stored request body.</summary>
+    public Guid PostResult(Guid requestId, ResultBody body, UserRecord user, Action<string?> check)
+    {
+        var resultId = Guid.NewGuid();
+        var json = Wire.encodeResult(body, requestId);
+        Write((c, tx) =>
+        {
+            var requestBody = Scalar(c, tx, "SELECT body FROM requests WHERE uuid = @p0", requestId.ToString("D")) as string;
+            check(requestBody);
+            var now = DateTime.UtcNow;
+            Apply(c, tx, requestId, AsActor(user), body.TenantUuid, Command.NewPostResult(resultId, body.TenantUuid), "", now);
+            InsertResult(c, tx, resultId, requestId, body, json, now);
+            return 0;
+        });
+        return resultId;
+    }
+
+    /// <summary>Creates an `unsolicited` request for the result and stores the result, in one transaction.</summary>
+    public Guid PostUnsolicited(ResultBody body, UserRecord user)
+    {
+        var requestId = Guid.NewGuid();
+        var resultId = Guid.NewGuid();
+        var request = new RequestBody(body.Quantity, body.Method, body.Parameters, body.TenantUuid, FSharpOption<Guid>.None);
+        var requestJson = Wire.encodeRequest(request);
+        var json = Wire.encodeResult(body, requestId);
+        Write((c, tx) =>
+        {
+            var now = DateTime.UtcNow;
+            InsertRequest(c, tx, requestId, request, requestJson, user, true, now);
+            Apply(c, tx, requestId, AsActor(user), body.TenantUuid, Command.NewPostResult(resultId, body.TenantUuid), "unsolicited result", now);
+            InsertResult(c, tx, resultId, requestId, body, json, now);
+            return 0;
+        });
+        return resultId;
+    }
+
+    /// <summary>Runs one lifecycle command on a request (reserve, release, retract, resolve, heartbeat).</summary>
+    public RequestAggregate Execute(Guid requestId, UserRecord user, Guid? actingTenant, Command command, string message) =>
+        Write((c, tx) => Apply(c, tx, requestId, AsActor(user), actingTenant, command, message, DateTime.UtcNow).State);
+
+    /// <summary>Changes a result's status (deleted, amended).</summary>
+    public void SetResultStatus(Guid resultId, UserRecord user, ResultStatus status, string message) => Write((c, tx) =>
+    {
+        var requestId = Scalar(c, tx, "SELECT request_uuid FROM result_state WHERE uuid = @p0", resultId.ToString("D")) as string
+            ?? throw new ApiError(404, $"result {resultId:D} not found");
+        Apply(c, tx, Guid.Parse(requestId), AsActor(user), null, Command.NewSetResultStatus(resultId, status), message, DateTime.UtcNow);
+        return 0;
+    });
+
+    /// <summary>Atomically reserves the oldest pending request of (quantity, method) for the caller; null when none.</summary>
+    public RequestRow? Claim(string? quantity, string? method, UserRecord user, Guid? tenant, double leaseSeconds)
+    {
+        ExpireLeases();
+        for (var attempt = 0; attempt < 8; attempt++)
+        {
+            var claimed = Write<RequestRow?>((c, tx) =>
+            {
+                var sql = "SELECT uuid, methods FROM request_state WHERE status = 'pending'"
+                          + (quantity is null ? "" : " AND quantity = @p0")
+                          + " ORDER BY seq LIMIT 64" + (_pg ? " FOR UPDATE SKIP LOCKED" : "");
+                var candidates = Query(c, tx, sql, r => (Id: r.GetString(0), Methods: r.GetString(1)), quantity ?? "");
+                foreach (var cand in candidates)
+                {
+                    if (method is not null && !cand.Methods.Contains("|" + method + "|", StringComparison.Ordinal)) continue;
+                    var id = Guid.Parse(cand.Id);
+                    var tenantOpt = tenant is null ? FSharpOption<Guid>.None : FSharpOption<Guid>.Some(tenant.Value);
+                    Apply(c, tx, id, AsActor(user), tenant, Command.NewReserve(tenantOpt, leaseSeconds), "claimed", DateTime.UtcNow);
+                    return ReadRequest(c, tx, id);
+                }
+                return null;
+            });
+            if (claimed is not null) return claimed;
+            if (!_pg) return null;
+            // PostgreSQL: all candidates may have been locked by other claimers; look again.
+            if (!HasPending(quantity)) return null;
+        }
+        return null;
+    }
+
+    private bool HasPending(string? quantity)
+    {
+        using var c = OpenRead();
+        return Scalar(c, null, "SELECT 1 FROM request_state WHERE status = 'pending'" + (quantity is null ? "" : " AND quantity = @p0") + " LIMIT 1", quantity ?? "") is not null;
+    }
+
+    private long _nextSweep;
+
+    /// <summary>Returns requests whose lease has run out to pending (one `lease_expired` event each). Cheap when nothing expired.</summary>
+    public int ExpireLeases(bool force = false)
+    {
+        var nowTicks = DateTime.UtcNow.Ticks;
+        if (!force && Interlocked.Read(ref _nextSweep) > nowTicks) return 0;
+        Interlocked.Exchange(ref _nextSweep, nowTicks + TimeSpan.TicksPerMillisecond * 200);
+        List<string> due;
+        using (var c = OpenRead())
+            due = Query(c, null, "SELECT uuid FROM request_state WHERE status = 'reserved' AND lease_until <= @p0 LIMIT 500", r => r.GetString(0), nowTicks);
+        var n = 0;
+        var broker = new Actor("broker", Microsoft.FSharp.Collections.FSharpList<Guid>.Empty, true);
+        foreach (var id in due)
+        {
+            try
+            {
+                Write((c, tx) => Apply(c, tx, Guid.Parse(id), broker, null, Command.ExpireLease, "lease expired; back to pending", DateTime.UtcNow));
+                n++;
+            }
+            catch (ApiError) { /* renewed or taken meanwhile: nothing to expire */ }
+        }
+        return n;
+    }
+
+    // ---------------------------------------------------------------- queries
+
+    private const string RequestSelect = "SELECT r.uuid, r.ctime, s.status, r.body FROM requests r JOIN request_state s ON s.uuid = r.uuid";
+    private const string ResultSelect = "SELECT r.uuid, r.ctime, s.status, r.body, r.request_uuid FROM results r JOIN result_state s ON s.uuid = r.uuid";
+
+    private static RequestRow MapRequest(DbDataReader r) => new(Guid.Parse(r.GetString(0)), r.GetString(1), r.GetString(2), r.GetString(3));
+    private static ResultRow MapResult(DbDataReader r) => new(Guid.Parse(r.GetString(0)), r.GetString(1), r.GetString(2), r.GetString(3), Guid.Parse(r.GetString(4)));
+
+    private RequestRow? ReadRequest(DbConnection c, DbTransaction? tx, Guid id) =>
+        Query(c, tx, RequestSelect + " WHERE r.uuid = @p0", MapRequest, id.ToString("D")).FirstOrDefault();
+
+    public RequestRow? Request(Guid id)
+    {
+        using var c = OpenRead();
+        return ReadRequest(c, null, id);
+    }
+
+    public ResultRow? Result(Guid id)
+    {
+        using var c = OpenRead();
+        return Query(c, null, ResultSelect + " WHERE r.uuid = @p0", MapResult, id.ToString("D")).FirstOrDefault();
+    }
+
+    public IReadOnlyList<RequestRow> Pending(string? quantity, string? method)
+    {
+        ExpireLeases();
+        using var c = OpenRead();
+        var sql = "SELECT r.uuid, r.ctime, s.status, r.body, s.methods FROM request_state s JOIN requests r ON r.uuid = s.uuid WHERE s.status = 'pending'"
+                  + (quantity is null ? "" : " AND s.quantity = @p0") + " ORDER BY s.seq";
+        return Query(c, null, sql, r => (Row: MapRequest(r), Methods: r.GetString(4)), quantity ?? "")
+            .Where(x => method is null || x.Methods.Contains("|" + method + "|", StringComparison.Ordinal))
+            .Select(x => x.Row).ToList();
+    }
+
+    public IReadOnlyList<RequestRow> AllRequests()
+    {
+        using var c = OpenRead();
+        return Query(c, null, RequestSelect + " ORDER BY r.seq", MapRequest);
+    }
+
+    /// <summary>The current (original) result of a request, or null.</summary>
+    public ResultRow? CurrentResult(Guid requestId)
+    {
+        using var c = OpenRead();
+        return Query(c, null, ResultSelect + " WHERE r.request_uuid = @p0 AND s.status = 'original' ORDER BY r.seq", MapResult, requestId.ToString("D")).FirstOrDefault();
+    }
+
+    public IReadOnlyList<ResultRow> ResultsOf(Guid requestId)
+    {
+        using var c = OpenRead();
+        return Query(c, null, ResultSelect + " WHERE r.request_uuid = @p0 ORDER BY r.seq", MapResult, requestId.ToString("D"));
+    }
+
+    public IReadOnlyList<ResultRow> Results(string? quantity, string? method, double? minRating)
+    {
+        using var c = OpenRead();
+        var where = new List<string>();
+        if (quantity is not null) where.Add("r.quantity = @p0");
+        if (method is not null) where.Add("r.method = @p1");
+        if (minRating is not null) where.Add("r.rating >= @p2");
+        var sql = ResultSelect + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") + " ORDER BY r.seq";
+        return Query(c, null, sql, MapResult, quantity ?? "", method ?? "", minRating ?? 0.0);
+    }
+
+    /// <summary>The status events of a request (result events included), oldest first.</summary>
+    public IReadOnlyList<HistoryEntry> History(Guid requestId, Guid? resultId = null)
+    {
+        using var c = OpenRead();
+        var sql = "SELECT status, time, actor, tenant_uuid, message, kind, result_uuid FROM events WHERE request_uuid = @p0"
+                  + (resultId is null ? "" : " AND result_uuid = @p1") + " ORDER BY seq";
+        return Query(c, null, sql, r => new HistoryEntry(r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3),
+            r.GetString(4), r.GetString(5), r.IsDBNull(6) ? null : Guid.Parse(r.GetString(6))), requestId.ToString("D"), resultId?.ToString("D") ?? "");
+    }
+
+    public Guid? RequestOfResult(Guid resultId)
+    {
+        using var c = OpenRead();
+        return Scalar(c, null, "SELECT request_uuid FROM results WHERE uuid = @p0", resultId.ToString("D")) is string s ? Guid.Parse(s) : null;
+    }
+
+    public (Guid? Parent, IReadOnlyList<Guid> Children) Family(Guid requestId)
+    {
+        using var c = OpenRead();
+        var parent = Scalar(c, null, "SELECT parent FROM requests WHERE uuid = @p0", requestId.ToString("D")) as string;
+        var children = Query(c, null, "SELECT uuid FROM requests WHERE parent = @p0 ORDER BY seq", r => Guid.Parse(r.GetString(0)), requestId.ToString("D"));
+        return (parent is null ? null : Guid.Parse(parent), children);
+    }
+
+    /// <summary>Counts per request status (for metrics and the demo's live view).</summary>
+    public IReadOnlyDictionary<string, long> StatusCounts()
+    {
+        using var c = OpenRead();
+        return Query(c, null, "SELECT status, COUNT(*) FROM request_state GROUP BY status", r => (r.GetString(0), Convert.ToInt64(r.GetValue(1))))
+            .ToDictionary(x => x.Item1, x => x.Item2);
+    }
+
+    /// <summary>
+    /// The audit: replays every request's event log through the pure state machine and compares it with the
+    /// stored projections; also checks that no request has more than one current result. Returns the problems found.
+    /// </summary>
+    public IReadOnlyList<string> Audit()
+    {
+        using var c = OpenRead();
+        var problems = new List<string>();
+        var events = Query(c, null,
+            "SELECT request_uuid, result_uuid, kind, time, actor, tenant_uuid, message, lease_until, holder_tenant, holder_user, requester FROM events ORDER BY seq",
+            r => (Req: r.GetString(0), Res: r.IsDBNull(1) ? null : r.GetString(1), Kind: r.GetString(2), Time: r.GetString(3), Actor: r.GetString(4),
+                  Tenant: r.IsDBNull(5) ? null : r.GetString(5), Msg: r.GetString(6), Lease: r.IsDBNull(7) ? (long?)null : Convert.ToInt64(r.GetValue(7)),
+                  HT: r.IsDBNull(8) ? null : r.GetString(8), HU: r.IsDBNull(9) ? null : r.GetString(9), Requester: r.IsDBNull(10) ? null : r.GetString(10)));
+        var states = new Dictionary<string, FSharpOption<RequestAggregate>>();
+        foreach (var e in events)
+        {
+            EventKind kind;
+            switch (e.Kind)
+            {
+                case "created": kind = EventKind.NewCreated(Guid.Parse(e.Requester!), false); break;
+                case "created_unsolicited": kind = EventKind.NewCreated(Guid.Parse(e.Requester!), true); break;
+                case "reserved":
+                    kind = EventKind.NewReservationMade(new Holder(e.HT is null ? FSharpOption<Guid>.None : FSharpOption<Guid>.Some(Guid.Parse(e.HT)), e.HU ?? ""), FromTicks(e.Lease!.Value));
+                    break;
+                case "lease_extended": kind = EventKind.NewLeaseExtended(FromTicks(e.Lease!.Value)); break;
+                case "released": kind = EventKind.Released; break;
+                case "lease_expired": kind = EventKind.LeaseExpired; break;
+                case "retracted": kind = EventKind.Retracted; break;
+                case "resolved": kind = EventKind.ResolvedByHand; break;
+                case "result_posted": kind = EventKind.NewResultPosted(Guid.Parse(e.Res!), Guid.Parse(e.Tenant!)); break;
+                case "result_deleted": kind = EventKind.NewResultStatusChanged(Guid.Parse(e.Res!), ResultStatus.Deleted); break;
+                case "result_amended": kind = EventKind.NewResultStatusChanged(Guid.Parse(e.Res!), ResultStatus.Amended); break;
+                default: problems.Add($"event of unknown kind {e.Kind} on request {e.Req}"); continue;
+            }
+            var ev = new LifecycleEvent(Guid.Parse(e.Req), DateTime.Parse(e.Time, null, System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal),
+                e.Actor, e.Tenant is null ? FSharpOption<Guid>.None : FSharpOption<Guid>.Some(Guid.Parse(e.Tenant)), e.Msg, kind);
+            states.TryGetValue(e.Req, out var s);
+            states[e.Req] = FSharpOption<RequestAggregate>.Some(Lifecycle.evolve(s ?? FSharpOption<RequestAggregate>.None, ev));
+        }
+        var projection = Query(c, null, "SELECT uuid, status, version FROM request_state",
+            r => (Id: r.GetString(0), Status: r.GetString(1), Version: Convert.ToInt32(r.GetValue(2))));
+        foreach (var p in projection)
+        {
+            if (!states.TryGetValue(p.Id, out var s) || s is null) { problems.Add($"request {p.Id} has no events"); continue; }
+            var a = s.Value;
+            if (RequestStatusModule.name(a.Status) != p.Status) problems.Add($"request {p.Id}: stored status {p.Status}, replayed {RequestStatusModule.name(a.Status)}");
+            if (a.Version != p.Version) problems.Add($"request {p.Id}: stored version {p.Version}, replayed {a.Version}");
+            var current = a.Results.Count(r => r.Status.IsOriginal);
+            if (current > 1) problems.Add($"request {p.Id} has {current} current results");
+        }
+        if (projection.Count != states.Count) problems.Add($"{states.Count} requests in the log, {projection.Count} in the projection");
+        var results = Query(c, null, "SELECT uuid, request_uuid, status FROM result_state", r => (Id: r.GetString(0), Req: r.GetString(1), Status: r.GetString(2)));
+        foreach (var r in results)
+        {
+            if (!states.TryGetValue(r.Req, out var s) || s is null) { problems.Add($"result {r.Id} belongs to unknown request {r.Req}"); continue; }
+            var entry = s.Value.Results.FirstOrDefault(x => x.Id.ToString("D") == r.Id);
+            if (entry is null) problems.Add($"result {r.Id} is not in the log");
+            else if (ResultStatusModule.name(entry.Status) != r.Status) problems.Add($"result {r.Id}: stored status {r.Status}, replayed {ResultStatusModule.name(entry.Status)}");
+        }
+        var orphanResults = Convert.ToInt64(Scalar(c, null, "SELECT COUNT(*) FROM results r WHERE NOT EXISTS (SELECT 1 FROM result_state s WHERE s.uuid = r.uuid)"));
+        if (orphanResults > 0) problems.Add($"{orphanResults} results without state (half-written)");
+        var orphanRequests = Convert.ToInt64(Scalar(c, null, "SELECT COUNT(*) FROM requests r WHERE NOT EXISTS (SELECT 1 FROM request_state s WHERE s.uuid = r.uuid)"));
+        if (orphanRequests > 0) problems.Add($"{orphanRequests} requests without state (half-written)");
+        return problems;
+    }
+
+    /// <summary>Every table as JSON-ready rows (the database dump route).</summary>
+    public Dictionary<string, object> Dump()
+    {
+        using var c = OpenRead();
+        var result = new Dictionary<string, object>();
+        foreach (var table in new[] { "capabilities", "tenants", "requests", "request_state", "results", "result_state", "events" })
+        {
+            result[table] = Query(c, null, $"SELECT * FROM {table}", r =>
+            {
+                var row = new Dictionary<string, object?>();
+                for (var i = 0; i < r.FieldCount; i++) row[r.GetName(i)] = r.IsDBNull(i) ? null : r.GetValue(i);
+                return row;
+            });
+        }
+        result["users"] = Users().Select(u => new { username = u.Username, roles = u.Roles, tenants = u.Tenants, is_active = u.IsActive }).ToList();
+        return result;
+    }
+}

@@ -1,0 +1,184 @@
+using System.Text.Json;
+using Finales.Broker;
+using Finales.Core;
+
+namespace Finales.Cli;
+
+/// <summary>`finales serve` and `finales admin`.</summary>
+public static class BrokerCommands
+{
+    private const string StoreHelp =
+        "  --db PATH            SQLite store file (default ./finales.db, created if missing)\n" +
+        "  --postgres CONN      PostgreSQL connection string instead, e.g. \"Host=127.0.0.1;Port=5432;Username=finales;Database=finales\"\n";
+
+    public static BrokerOptions Options(CliArgs a)
+    {
+        var o = new BrokerOptions
+        {
+            DbPath = a.Get("db") ?? Environment.GetEnvironmentVariable("FINALES_DB") ?? "finales.db",
+            Postgres = a.Get("postgres") ?? Environment.GetEnvironmentVariable("FINALES_POSTGRES"),
+            Urls = a.Get("urls") ?? Environment.GetEnvironmentVariable("FINALES_URLS") ?? "http://127.0.0.1:13371",
+            DefaultLeaseSeconds = a.GetDouble("lease-seconds", 6 * 3600),
+            DumpKey = a.Get("dump-key") ?? Environment.GetEnvironmentVariable("FINALES_DUMP_KEY"),
+            MaxBodyBytes = (long)a.GetDouble("max-body-bytes", 8 * 1024 * 1024),
+            AdminPassword = Environment.GetEnvironmentVariable("FINALES_ADMIN_PASSWORD"),
+            Quiet = a.Has("quiet"),
+            Policy = (a.Get("limitations") ?? "reject") switch
+            {
+                "reject" => LimitationPolicy.Reject,
+                "warn" => LimitationPolicy.Warn,
+                "off" => LimitationPolicy.Off,
+                var x => throw new CliError($"--limitations must be reject, warn or off; got '{x}'"),
+            },
+        };
+        if (a.Has("token-minutes")) o.TokenLifetime = TimeSpan.FromMinutes(a.GetDouble("token-minutes", 720));
+        return o;
+    }
+
+    public static int Serve(string[] args)
+    {
+        var a = new CliArgs(args, "quiet");
+        if (a.Help)
+        {
+            Console.WriteLine("Usage: ./finales serve [options]\n\nRuns the FINALES2-compatible broker.\n\n" + StoreHelp +
+                "  --urls URL           listen address (default http://127.0.0.1:13371)\n" +
+                "  --lease-seconds N    lease of reservations made with update_status (default 21600)\n" +
+                "  --limitations MODE   reject (default) | warn | off: requests outside every tenant's limitations\n" +
+                "  --dump-key KEY       enables GET /database_dump/KEY for admins (or FINALES_DUMP_KEY)\n" +
+                "  --max-body-bytes N   request body limit, 413 above it (default 8 MiB)\n" +
+                "  --token-minutes N    lifetime of access tokens (default 720)\n" +
+                "  --quiet              only warnings and errors in the log\n\n" +
+                "First start on an empty store creates user 'admin' with FINALES_ADMIN_PASSWORD, or prints a generated password once.\n" +
+                "Example: ./finales serve --db ./finales.db --urls http://127.0.0.1:13371");
+            return 0;
+        }
+        a.Only("db", "postgres", "urls", "lease-seconds", "limitations", "dump-key", "max-body-bytes", "token-minutes", "quiet");
+        var options = Options(a);
+        var app = BrokerHost.Build(options);
+        var svc = app.Services.GetService(typeof(BrokerService)) as BrokerService ?? throw new InvalidOperationException("broker service missing");
+        var (created, generated) = svc.EnsureAdmin(options.AdminPassword);
+        Console.WriteLine($"Finales broker on {options.Urls}");
+        Console.WriteLine($"  store: {svc.Store.Description}");
+        if (created && generated is not null)
+            Console.WriteLine($"  admin: created user 'admin' with password {generated}  (shown once; set FINALES_ADMIN_PASSWORD to choose it)");
+        else if (created)
+            Console.WriteLine("  admin: created user 'admin' with the password from FINALES_ADMIN_PASSWORD");
+        else
+            Console.WriteLine("  admin: users exist; manage them with ./finales admin or POST /admin/users");
+        Console.WriteLine($"  docs: {options.Urls.Split(';')[0].TrimEnd('/')}/docs");
+        Console.Out.Flush();
+        app.Run();
+        return 0;
+    }
+
+    public static int Admin(string[] args)
+    {
+        var a = new CliArgs(args);
+        if (a.Help || a.Positional.Count == 0)
+        {
+            Console.WriteLine("Usage: ./finales admin [--db PATH | --postgres CONN] <what> <verb> [...]\n\n" + StoreHelp + "\n" +
+                "  user add --username U --password P [--roles tenant|observer|admin,...] [--tenants UUID,...]\n" +
+                "  user set U [--password P] [--roles ...] [--tenants ...] [--active true|false]\n" +
+                "  user list\n" +
+                "  capability add FILE|DIR ...     FINALES2 capability files (a directory: every *.json below it)\n" +
+                "  capability list | activate ID | deactivate ID\n" +
+                "  tenant add FILE [--uuid UUID] [--users U1,U2]\n" +
+                "  tenant list | activate UUID | deactivate UUID\n" +
+                "  audit                           replay the event log and compare with the stored state\n\n" +
+                "Example: ./finales admin capability add ../shared/corpus/finales2-schemas/serialized_quantities");
+            return a.Help ? 0 : 1;
+        }
+        var options = Options(a);
+        using var svc = new BrokerService(BrokerHost.OpenStore(options), options);
+        svc.EnsureAdmin(options.AdminPassword);
+        var what = a.Positional[0];
+        var verb = a.Positional.Count > 1 ? a.Positional[1] : "list";
+        var rest = a.Positional.Skip(2).ToList();
+        var json = new JsonSerializerOptions { WriteIndented = true };
+        string Need(int i, string what2) => i < rest.Count ? rest[i] : throw new CliError($"missing {what2}");
+        try
+        {
+            switch (what, verb)
+            {
+                case ("user", "add"):
+                {
+                    var body = new Dictionary<string, object?>
+                    {
+                        ["username"] = a.Get("username") ?? throw new CliError("--username is required"),
+                        ["password"] = a.Get("password") ?? throw new CliError("--password is required"),
+                        ["roles"] = (a.Get("roles") ?? "tenant").Split(',', StringSplitOptions.RemoveEmptyEntries),
+                        ["tenants"] = (a.Get("tenants") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries),
+                    };
+                    var u = svc.AddUser(JsonSerializer.SerializeToElement(body));
+                    Console.WriteLine($"user {u.Username} created with roles [{string.Join(", ", u.Roles)}]");
+                    break;
+                }
+                case ("user", "set"):
+                {
+                    var body = new Dictionary<string, object?>();
+                    if (a.Get("password") is { } p) body["password"] = p;
+                    if (a.Get("roles") is { } r) body["roles"] = r.Split(',', StringSplitOptions.RemoveEmptyEntries);
+                    if (a.Get("tenants") is { } t) body["tenants"] = t.Split(',', StringSplitOptions.RemoveEmptyEntries);
+                    if (a.Get("active") is { } act) body["is_active"] = act == "true";
+                    var u = svc.UpdateUser(Need(0, "username"), JsonSerializer.SerializeToElement(body));
+                    Console.WriteLine($"user {u.Username}: roles [{string.Join(", ", u.Roles)}], tenants [{string.Join(", ", u.Tenants)}], active {u.IsActive}");
+                    break;
+                }
+                case ("user", "list"):
+                    Console.WriteLine(JsonSerializer.Serialize(svc.Store.Users().Select(u => new { username = u.Username, roles = u.Roles, tenants = u.Tenants, is_active = u.IsActive }), json));
+                    break;
+                case ("capability", "add"):
+                    if (rest.Count == 0) throw new CliError("capability add needs at least one FILE or DIR");
+                    foreach (var file in rest.SelectMany(p => Directory.Exists(p) ? Directory.GetFiles(p, "*.json", SearchOption.AllDirectories).Order().ToArray() : new[] { p }))
+                    {
+                        using var doc = JsonDocument.Parse(File.ReadAllText(file));
+                        var (id, old) = svc.AddCapability(doc.RootElement);
+                        Console.WriteLine($"capability {id} registered from {file}" + (old.Length > 0 ? $" (deactivated {string.Join(", ", old)})" : ""));
+                    }
+                    break;
+                case ("capability", "list"):
+                    Console.WriteLine(JsonSerializer.Serialize(svc.Store.Capabilities().Select(c => new { id = c.Id, quantity = c.Quantity, method = c.Method, is_active = c.IsActive, created = c.Created }), json));
+                    break;
+                case ("capability", "activate" or "deactivate"):
+                    svc.SetCapabilityActive(long.TryParse(Need(0, "capability id"), out var cid) ? cid : throw new CliError("capability id must be an integer"), verb == "activate");
+                    Console.WriteLine($"capability {cid} {verb}d");
+                    break;
+                case ("tenant", "add"):
+                {
+                    var file = Need(0, "tenant FILE");
+                    var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(file)) as System.Text.Json.Nodes.JsonObject
+                               ?? throw new CliError($"{file} must hold a JSON object (a FINALES2 tenant file)");
+                    if (a.Get("uuid") is { } uuid) node["uuid"] = uuid;
+                    if (a.Get("users") is { } users) node["users"] = new System.Text.Json.Nodes.JsonArray(users.Split(',').Select(u => (System.Text.Json.Nodes.JsonNode?)u).ToArray());
+                    var id = svc.AddTenant(JsonSerializer.SerializeToElement(node));
+                    Console.WriteLine(id.ToString("D"));
+                    break;
+                }
+                case ("tenant", "list"):
+                    Console.WriteLine(JsonSerializer.Serialize(svc.Store.Tenants().Select(t => new { tenant_uuid = t.Uuid, name = t.Name, is_active = t.IsActive }), json));
+                    break;
+                case ("tenant", "activate" or "deactivate"):
+                {
+                    var id = WireFormat.tryParseUuid(Need(0, "tenant UUID")) ?? throw new CliError("tenant id must be a UUID");
+                    svc.SetTenantActive(id.Value, verb == "activate");
+                    Console.WriteLine($"tenant {id.Value:D} {verb}d");
+                    break;
+                }
+                case ("audit", _):
+                {
+                    var problems = svc.Store.Audit();
+                    Console.WriteLine(JsonSerializer.Serialize(new { ok = problems.Count == 0, problems }, json));
+                    return problems.Count == 0 ? 0 : 3;
+                }
+                default:
+                    throw new CliError($"unknown admin command '{what} {verb}'; see ./finales admin --help");
+            }
+        }
+        catch (ApiError e)
+        {
+            Console.Error.WriteLine($"finales admin: {(e.Detail is string s ? s : JsonSerializer.Serialize(e.Detail))}");
+            return 2;
+        }
+        return 0;
+    }
+}
