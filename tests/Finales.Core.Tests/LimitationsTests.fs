@@ -32,8 +32,9 @@ let private requestFor (q: string) (m: string) =
 /// - conductivity/molecular_dynamics (aiida-finales): the tenant simulates LiPF6/EC/PC only; the request holds DMC and EMC.
 /// - degradationEOL/degradation_model (example and EOF tenant): maximum charging rate 0.15 (tenant: exactly 1.0) and
 ///   minimum charging rate 0.7 (tenant: exactly 0.1).
-/// - degradationEOL/degradation_workflow (example and Overlort): the request's cathode is LiCoO2 ([Li+].[O-][Co]=O);
-///   the tenant builds LiNiO2 cells only.
+/// - degradationEOL/degradation_workflow (example and Overlort): the request's cathode is LiCoO2 ([Li+].[O-][Co]=O),
+///   which the tenant does not offer (material[0]), and the tenant's only cathode LiNiO2 must have fraction 1 but is
+///   absent (material).
 /// Admitted only vacuously (the limitation keys do not occur where the request has its values): cell_assembly
 /// (limits under cell_info.batteryChemistry, the request uses cell.battery_chemistry) and electrolyte/flow (limits a
 /// top-level formulation, the request has electrolyte.formulation).
@@ -49,7 +50,7 @@ let expectedVerdicts: Map<string * string * string, string list list> =
           ("examples/limitations/degradationEOL/degradation_model.json", "degradationEOL", "degradation_model"),
           [ [ "maximum_charging_rate" ]; [ "minimum_charging_rate" ] ]
           ("examples/limitations/degradationEOL/degradation_workflow.json", "degradationEOL", "degradation_workflow"),
-          [ [ "battery_chemistry"; "cathode"; "material"; "0" ] ]
+          [ [ "battery_chemistry"; "cathode"; "material" ]; [ "battery_chemistry"; "cathode"; "material"; "0" ] ]
           ("examples/limitations/electrolyte/flow.json", "electrolyte", "flow"), []
           ("examples/tenants/cell_assembly/autobass_assembly.json", "cell_assembly", "autobass_assembly"), []
           ("examples/tenants/conductivity/ASAB.json", "conductivity", "two_electrode"), twoElectrode
@@ -59,7 +60,7 @@ let expectedVerdicts: Map<string * string * string, string list list> =
           ("examples/tenants/degradationEOL/degradation_model.json", "degradationEOL", "degradation_model"),
           [ [ "maximum_charging_rate" ]; [ "minimum_charging_rate" ] ]
           ("examples/tenants/degradationEOL/degradation_workflow.json", "degradationEOL", "degradation_workflow"),
-          [ [ "battery_chemistry"; "cathode"; "material"; "0" ] ]
+          [ [ "battery_chemistry"; "cathode"; "material" ]; [ "battery_chemistry"; "cathode"; "material"; "0" ] ]
           ("examples/tenants/transport/Transportation_tenant_tenant.json", "transport", "transport_service"), [] ]
 
 let private limitationOf source q m =
@@ -153,7 +154,12 @@ let tests =
           test "a transport to a place the tenant does not serve is rejected at destination" {
               let l = limitationOf "examples/tenants/transport/Transportation_tenant_tenant.json" "transport" "transport_service"
               let request = Corpus.json ((requestFor "transport" "transport_service").GetRawText().Replace("Tray: 7", "Tray: 99"))
-              Expect.equal (paths (Limitations.check [ l ] request)) [ [ "destination" ] ] "unknown tray"
+              match Limitations.check [ l ] request with
+              | Ok() -> failtest "Tray: 99 is not served"
+              | Error issues ->
+                  Expect.equal (issues |> List.map (fun i -> i.Path)) [ [ "destination" ] ] "the whole location is not among the admitted ones"
+                  Expect.stringContains issues.Head.Message "Tray: 99" "names the value"
+                  Expect.stringContains issues.Head.Message "88 in all" "says how many are admitted"
           }
 
           test "a listed component missing from the request must admit fraction 0" {

@@ -305,6 +305,17 @@ module Limitations =
 
         identity |> Option.defaultValue (describe alternative)
 
+    /// An object alternative that fixes every field to one value (an enumerated object such as a location).
+    let private isEnumeratedObject (alternative: Alternative) =
+        match alternative with
+        | Fields fields ->
+            fields
+            |> List.forall (fun (_, limit) ->
+                match limit with
+                | AnyOf [ Exactly _ ] -> true
+                | _ -> false)
+        | _ -> false
+
     let rec private checkLimit (field: string) (path: string list) (limit: Limit) (value: JsonElement) : ValidationIssue list =
         match limit with
         | Unconstrained -> []
@@ -319,6 +330,14 @@ module Limitations =
                 value.EnumerateArray()
                 |> Seq.mapi (fun i element -> checkLimit field (path @ [ string i ]) limit element)
                 |> List.concat
+            elif alternatives |> List.forall isEnumeratedObject && alternatives.Length > 1 then
+                // A list of admitted objects (locations, ...): the object as a whole is not among them.
+                let shown = alternatives |> List.truncate 3 |> List.map describe |> String.concat ", "
+                let more = if alternatives.Length > 3 then sprintf ", ... (%d in all)" alternatives.Length else ""
+
+                [ issue
+                      path
+                      (sprintf "'%s' is %s; allowed: one of %s%s" (ValidationIssue.renderPath path) (ValidationIssue.renderValue value) shown more) ]
             elif alternatives |> List.forall (function Exactly _ | Within _ -> true | _ -> false) then
                 [ issue
                       path

@@ -29,10 +29,14 @@ module ValidationIssue =
 
             sb.ToString()
 
-    /// The raw JSON text of a value, shortened to `maxLength` characters so messages stay readable.
+    // Messages are not HTML: keep '+' (SMILES) and quotes readable.
+    let private compact =
+        JsonSerializerOptions(WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping)
+
+    /// The compact JSON text of a value, shortened to `maxLength` characters so messages stay readable.
     let renderValue (value: JsonElement) : string =
         let maxLength = 80
-        let text = value.GetRawText()
+        let text = JsonSerializer.Serialize(value, compact)
 
         if text.Length <= maxLength then
             text
