@@ -321,9 +321,8 @@ module Limitations =
         | Unconstrained -> []
         | _ when value.ValueKind = JsonValueKind.Null -> []
         | AnyOf alternatives ->
-            let outcomes = alternatives |> List.map (fun a -> checkAlternative field path a value)
-
-            if outcomes |> List.exists List.isEmpty then
+            // Stop at the first admitting alternative; build every alternative's issues only on failure.
+            if alternatives |> List.exists (fun a -> (checkAlternative field path a value).IsEmpty) then
                 []
             elif value.ValueKind = JsonValueKind.Array && not (alternatives |> List.exists (function Elements _ -> true | _ -> false)) then
                 // A limit on the element values of an array-valued field.
@@ -347,7 +346,7 @@ module Limitations =
                           (ValidationIssue.renderValue value)
                           (alternatives |> List.map describe |> String.concat " or ")) ]
             else
-                outcomes |> List.minBy List.length
+                alternatives |> List.map (fun a -> checkAlternative field path a value) |> List.minBy List.length
 
     and private checkAlternative (field: string) (path: string list) (alternative: Alternative) (value: JsonElement) : ValidationIssue list =
         match alternative with
@@ -469,9 +468,7 @@ module Limitations =
         if all.IsEmpty then
             Ok()
         else
-            let outcomes = all |> List.map (fun a -> checkAlternative "" [] a parameters)
-
-            if outcomes |> List.exists List.isEmpty then
+            if all |> List.exists (fun a -> (checkAlternative "" [] a parameters).IsEmpty) then
                 Ok()
             else
-                Error(outcomes |> List.minBy List.length)
+                Error(all |> List.map (fun a -> checkAlternative "" [] a parameters) |> List.minBy List.length)
