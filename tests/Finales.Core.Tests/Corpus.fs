@@ -1,0 +1,65 @@
+/// Access to the FINALES2 compatibility corpus (../shared/corpus/finales2-schemas from the repository root).
+module Finales.Core.Tests.Corpus
+
+open System.IO
+open System.Text.Json
+
+/// The repository root: the first directory above the test assembly holding Finales.sln.
+let repositoryRoot: string =
+    let rec up (dir: DirectoryInfo option) =
+        match dir with
+        | None -> failwith "Finales.sln not found above the test assembly"
+        | Some d when File.Exists(Path.Combine(d.FullName, "Finales.sln")) -> d.FullName
+        | Some d -> up (Option.ofObj d.Parent)
+
+    up (Some(DirectoryInfo(System.AppContext.BaseDirectory)))
+
+let root: string =
+    Path.GetFullPath(Path.Combine(repositoryRoot, "..", "shared", "corpus", "finales2-schemas"))
+
+let json (text: string) : JsonElement = JsonDocument.Parse(text).RootElement
+
+let load (relative: string) : JsonElement =
+    json (File.ReadAllText(Path.Combine(root, relative)))
+
+let files (folder: string) : string list =
+    Directory.GetFiles(Path.Combine(root, folder), "*.json", SearchOption.AllDirectories)
+    |> Array.map (fun f -> Path.GetRelativePath(root, f).Replace('\\', '/'))
+    |> Array.sort
+    |> List.ofArray
+
+let str (name: string) (e: JsonElement) = e.GetProperty(name).GetString() |> Option.ofObj |> Option.defaultValue ""
+
+/// (quantity, method) -> the capability registration.
+let capabilities: Map<string * string, JsonElement> =
+    files "serialized_quantities"
+    |> List.map (fun f -> let c = load f in (str "quantity" c, str "method" c), c)
+    |> Map.ofList
+
+/// (file, quantity, method, parameters object under parameters.<method>)
+let requests: (string * string * string * JsonElement) list =
+    files "examples/requests"
+    |> List.map (fun f ->
+        let r = load f
+        let m = r.GetProperty("methods").[0].GetString() |> Option.ofObj |> Option.defaultValue ""
+        f, str "quantity" r, m, r.GetProperty("parameters").GetProperty(m))
+
+/// (file, quantity, method, data)
+let results: (string * string * string * JsonElement) list =
+    files "examples/results"
+    |> List.map (fun f ->
+        let r = load f
+        let m = r.GetProperty("method").[0].GetString() |> Option.ofObj |> Option.defaultValue ""
+        f, str "quantity" r, m, r.GetProperty("data"))
+
+/// Every limitation document of the corpus: (source, quantity, method, limitations), from
+/// examples/limitations (an entry or a list of entries) and examples/tenants ("limitations": [entries]).
+let limitations: (string * string * string * JsonElement) list =
+    let entries source (e: JsonElement) =
+        match e.ValueKind with
+        | JsonValueKind.Array -> e.EnumerateArray() |> List.ofSeq
+        | _ -> [ e ]
+        |> List.map (fun x -> source, str "quantity" x, str "method" x, x.GetProperty("limitations"))
+
+    (files "examples/limitations" |> List.collect (fun f -> entries f (load f)))
+    @ (files "examples/tenants" |> List.collect (fun f -> entries f ((load f).GetProperty("limitations"))))
