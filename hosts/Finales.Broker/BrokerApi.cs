@@ -247,8 +247,10 @@ public static class BrokerApi
                     throw ApiError.ValidationOne(["body", "request_uuid"], $"request {requestId:D} does not exist", "value_error");
                 using var reqDoc = JsonDocument.Parse(stored);
                 var req = Wire.request(FSharpList<string>.Empty, reqDoc.RootElement);
-                var verdict = CatalogModule.validateResult(catalog, req.IsOk ? FSharpOption<RequestBody>.Some(req.ResultValue) : FSharpOption<RequestBody>.None, result);
+                var verdict = CatalogModule.validateResult(catalog, svc.Options.ResultPolicy, req.IsOk ? FSharpOption<RequestBody>.Some(req.ResultValue) : FSharpOption<RequestBody>.None, result);
                 if (verdict.IsError) throw ApiError.Validation(verdict.ErrorValue);
+                foreach (var w in verdict.ResultValue)
+                    app.Logger.LogWarning("Result data outside its capability's schema accepted (result validation warn): {Warning}", w);
             });
             await WriteJson(ctx, JsonString(id.ToString("D")));
         });
@@ -262,8 +264,10 @@ public static class BrokerApi
             if (decoded.IsError) throw ApiError.Validation(decoded.ErrorValue);
             var result = decoded.ResultValue;
             CheckActsFor(svc, user, result.TenantUuid);
-            var verdict = CatalogModule.validateResult(svc.Current.Catalog, FSharpOption<RequestBody>.None, result);
+            var verdict = CatalogModule.validateResult(svc.Current.Catalog, svc.Options.ResultPolicy, FSharpOption<RequestBody>.None, result);
             if (verdict.IsError) throw ApiError.Validation(verdict.ErrorValue);
+            foreach (var w in verdict.ResultValue)
+                app.Logger.LogWarning("Result data outside its capability's schema accepted (result validation warn): {Warning}", w);
             var id = svc.Store.PostUnsolicited(result, user);
             await WriteJson(ctx, JsonString(id.ToString("D")));
         });

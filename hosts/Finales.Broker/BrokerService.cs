@@ -19,6 +19,8 @@ public sealed class BrokerOptions
     public long MaxBodyBytes { get; set; } = 8 * 1024 * 1024;
     public string? DumpKey { get; set; }
     public LimitationPolicy Policy { get; set; } = LimitationPolicy.Reject;
+    /// <summary>What happens to result data that break the capability's result schema (reject by default).</summary>
+    public LimitationPolicy ResultPolicy { get; set; } = LimitationPolicy.Reject;
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(12);
     public string? AdminPassword { get; set; }
     public bool Quiet { get; set; }

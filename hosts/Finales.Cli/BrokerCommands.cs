@@ -23,17 +23,20 @@ public static class BrokerCommands
             MaxBodyBytes = (long)a.GetDouble("max-body-bytes", 8 * 1024 * 1024),
             AdminPassword = Environment.GetEnvironmentVariable("FINALES_ADMIN_PASSWORD"),
             Quiet = a.Has("quiet"),
-            Policy = (a.Get("limitations") ?? "reject") switch
-            {
-                "reject" => LimitationPolicy.Reject,
-                "warn" => LimitationPolicy.Warn,
-                "off" => LimitationPolicy.Off,
-                var x => throw new CliError($"--limitations must be reject, warn or off; got '{x}'"),
-            },
+            Policy = PolicyOf(a, "limitations"),
+            ResultPolicy = PolicyOf(a, "result-validation"),
         };
         if (a.Has("token-minutes")) o.TokenLifetime = TimeSpan.FromMinutes(a.GetDouble("token-minutes", 720));
         return o;
     }
+
+    private static LimitationPolicy PolicyOf(CliArgs a, string flag) => (a.Get(flag) ?? "reject") switch
+    {
+        "reject" => LimitationPolicy.Reject,
+        "warn" => LimitationPolicy.Warn,
+        "off" => LimitationPolicy.Off,
+        var x => throw new CliError($"--{flag} must be reject, warn or off; got '{x}'"),
+    };
 
     public static int Serve(string[] args)
     {
@@ -44,6 +47,7 @@ public static class BrokerCommands
                 "  --urls URL           listen address (default http://127.0.0.1:13371)\n" +
                 "  --lease-seconds N    lease of reservations made with update_status (default 21600)\n" +
                 "  --limitations MODE   reject (default) | warn | off: requests outside every tenant's limitations\n" +
+                "  --result-validation M reject (default) | warn | off: result data that break the capability's result schema\n" +
                 "  --dump-key KEY       enables GET /database_dump/KEY for admins (or FINALES_DUMP_KEY)\n" +
                 "  --max-body-bytes N   request body limit, 413 above it (default 8 MiB)\n" +
                 "  --token-minutes N    lifetime of access tokens (default 720)\n" +
@@ -52,7 +56,7 @@ public static class BrokerCommands
                 "Example: ./finales serve --db ./finales.db --urls http://127.0.0.1:13371");
             return 0;
         }
-        a.Only("db", "postgres", "urls", "lease-seconds", "limitations", "dump-key", "max-body-bytes", "token-minutes", "quiet");
+        a.Only("db", "postgres", "urls", "lease-seconds", "limitations", "result-validation", "dump-key", "max-body-bytes", "token-minutes", "quiet");
         var options = Options(a);
         var app = BrokerHost.Build(options);
         var svc = app.Services.GetService(typeof(BrokerService)) as BrokerService ?? throw new InvalidOperationException("broker service missing");

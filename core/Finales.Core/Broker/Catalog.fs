@@ -106,9 +106,10 @@ module Catalog =
                 | Warn -> Ok(issues |> List.map (fun i -> sprintf "%s: %s" (String.Join(".", i.Path)) i.Message))
                 | _ -> Error issues
 
-    /// Validates a result against its request (quantity and method must be the request's) and the
-    /// active capability's result schema. Paths are relative to the result body.
-    let validateResult (catalog: Catalog) (request: RequestBody option) (result: ResultBody) : Result<unit, ValidationIssue list> =
+    /// Validates a result against its request (quantity and method must be the request's, always) and the
+    /// active capability's result schema (under `schemaPolicy`: `Warn` accepts and returns the problems as
+    /// warnings, for community examples whose data break their own schema). Paths are relative to the result body.
+    let validateResult (catalog: Catalog) (schemaPolicy: LimitationPolicy) (request: RequestBody option) (result: ResultBody) : Result<string list, ValidationIssue list> =
         let m = List.head result.Method
         let matchIssues =
             match request with
@@ -129,6 +130,8 @@ module Catalog =
             | None ->
                 Error [ { Path = [ "method"; "0" ]; Message = sprintf "no active capability for quantity %s and method %s" result.Quantity m; Kind = "value_error" } ]
             | Some cap ->
-                match CapabilitySchema.validate cap.CompiledResultOutput result.Data with
-                | [] -> Ok()
-                | issues -> Error(prefix [ "data" ] issues)
+                match schemaPolicy, CapabilitySchema.validate cap.CompiledResultOutput result.Data with
+                | _, []
+                | Off, _ -> Ok []
+                | Warn, issues -> Ok(prefix [ "data" ] issues |> List.map (fun i -> sprintf "%s: %s" (String.Join(".", i.Path)) i.Message))
+                | Reject, issues -> Error(prefix [ "data" ] issues)
