@@ -24,7 +24,7 @@ public sealed record SbiBalanceOptions
 /// a TCP serial server (<see cref="ConnectTcpAsync"/>) or an in-memory pipe to <see cref="SimulatedSbiBalance"/>.
 /// Requests are serialized; bytes split across reads are reassembled; silence is a <see cref="DeviceTimeoutException"/>.
 /// </summary>
-public sealed class SbiBalance : IBalance, IAsyncDisposable, IDisposable
+public sealed class SbiBalance : IBalance, IDisposable
 {
     private readonly Stream _stream;
     private readonly bool _ownsStream;
@@ -200,12 +200,6 @@ public sealed class SbiBalance : IBalance, IAsyncDisposable, IDisposable
     {
         if (_ownsStream) _stream.Dispose();
         _gate.Dispose();
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        Dispose();
-        return ValueTask.CompletedTask;
     }
 
     /// <summary>A NetworkStream that also disposes its TcpClient.</summary>

@@ -54,7 +54,7 @@ public sealed class QmixSyringePump : ISyringePump
 
     public async Task SetFillLevelAsync(double levelMl, double flowMlPerS, CancellationToken cancellationToken = default)
     {
-        Syringe.ValidateFillLevel(Name, levelMl);
+        levelMl = Syringe.ValidateFillLevel(Name, levelMl);
         Syringe.ValidateFlow(Name, flowMlPerS);
         _logger.LogInformation("Pump {Pump}: fill level -> {Level} mL at {Flow} mL/s", Name, levelMl, flowMlPerS);
         _sdk.SetFillLevel(levelMl, Math.Abs(flowMlPerS));

@@ -32,7 +32,7 @@ public sealed class SimulatedSyringePump : ISyringePump
 
     public async Task SetFillLevelAsync(double levelMl, double flowMlPerS, CancellationToken cancellationToken = default)
     {
-        Syringe.ValidateFillLevel(Name, levelMl);
+        levelMl = Syringe.ValidateFillLevel(Name, levelMl);
         Syringe.ValidateFlow(Name, flowMlPerS);
         cancellationToken.ThrowIfCancellationRequested();
         lock (_fluidics.Gate)

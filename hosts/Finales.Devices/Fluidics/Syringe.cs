@@ -48,11 +48,15 @@ public sealed record SyringeSize(string Name, double InnerDiameterMm, double Str
             throw new FlowOutOfRangeException(pump, this, flowMlPerS);
     }
 
-    /// <summary>Throws <see cref="FillLevelOutOfRangeException"/> unless 0 &lt;= level &lt;= capacity.</summary>
-    public void ValidateFillLevel(string pump, double levelMl)
+    /// <summary>
+    /// Throws <see cref="FillLevelOutOfRangeException"/> unless 0 &lt;= level &lt;= capacity (with 0.01 % slack, so
+    /// the nominal 10 mL fits a 9.99998 mL stroke); returns the level clamped to the stroke.
+    /// </summary>
+    public double ValidateFillLevel(string pump, double levelMl)
     {
-        if (!double.IsFinite(levelMl) || levelMl < -1e-9 || levelMl > CapacityMl * (1 + 1e-9))
+        if (!double.IsFinite(levelMl) || levelMl < 0 || levelMl > CapacityMl * (1 + 1e-4))
             throw new FillLevelOutOfRangeException(pump, this, levelMl);
+        return Math.Min(levelMl, CapacityMl);
     }
 }
 
