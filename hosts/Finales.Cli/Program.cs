@@ -9,6 +9,7 @@ public static class Program
     private static readonly Command[] Commands =
     [
         // Each area adds its commands here (one line each).
+        new("device", "poke a lab device or its simulator: balance, lims, syringes, pump", DeviceCommands.Run),
     ];
 
     public static int Main(string[] args)

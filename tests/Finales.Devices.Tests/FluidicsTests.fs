@@ -189,6 +189,7 @@ let ledgerTests =
             do! fillPumpA f a 10.0
             do! f.Valve("V1").SwitchToAsync 9
             f.Connect("A0.0", toWaste)
+            let sw = Diagnostics.Stopwatch.StartNew()
             do! a.GenerateFlowAsync 0.5
             let! pumping = a.IsPumpingAsync()
             Expect.isTrue pumping "the pump runs"
@@ -196,9 +197,11 @@ let ledgerTests =
             Expect.floatClose Accuracy.veryHigh flow 0.5 "actual flow is the requested one"
             do! Task.Delay 60
             do! a.StopAsync()
+            let simulatedSeconds = sw.Elapsed.TotalSeconds / 0.01
             let! level = a.GetFillLevelAsync()
-            Expect.isLessThan level 9.9 "liquid left the syringe"
-            Expect.isGreaterThan level 4.0 "but not more than the time allows (about 3 mL in 6 simulated s)"
+            let dispensed = SyringeSize.Ml10.CapacityMl - level
+            Expect.isGreaterThan dispensed 1.0 "at least 60 ms wall = 6 simulated s at 0.5 mL/s (3 mL) minus slack left the syringe"
+            Expect.isLessThanOrEqual dispensed (min 10.0 (0.5 * simulatedSeconds + 1e-6)) "no more than the flow x the elapsed simulated time"
             let! flow = a.GetActualFlowAsync()
             Expect.equal flow 0.0 "no flow after stop"
             let! level2 = a.GetFillLevelAsync()
