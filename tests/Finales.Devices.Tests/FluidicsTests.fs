@@ -209,6 +209,18 @@ let ledgerTests =
             let waste = f.Contents "waste_1" |> Seq.sumBy (fun kv -> kv.Value)
             Expect.floatClose Accuracy.high waste (SyringeSize.Ml10.CapacityMl - level) "the full lines pass the dispensed volume on to the waste"
         }
+        testCaseTask "a full vessel stops the pump with an overflow error" <| fun () -> task {
+            let f, a, _ = rig 0.001
+            f.AddVessel("vial_small", 2.0)
+            do! fillPumpA f a 5.0
+            do! f.Valve("V1").SwitchToAsync 6
+            f.Connect("A0.0", route [ "A0.0"; "V1.0"; "V1.6"; "vial_small" ] [ 0.2; 0.0; 0.1 ] [ "V1", 6 ])
+            let! e = throwsAsync<FluidicsException> "overflow" (fun () -> a.SetFillLevelAsync(0.0, 0.5))
+            contains e.Message "vial_small overflows" "names the vessel"
+            Expect.isLessThanOrEqual (f.Contents "vial_small" |> Seq.sumBy (fun kv -> kv.Value)) 2.0 "never above its capacity"
+            let! level = a.GetFillLevelAsync()
+            Expect.floatClose { absolute = 0.02; relative = 0.0 } level 3.0 "the pump stopped after 2 mL"
+        }
         testCaseTask "a continuous flow stops by itself when the syringe is empty" <| fun () -> task {
             let f, a, _ = rig 0.001
             do! fillPumpA f a 2.0

@@ -280,6 +280,9 @@ public sealed class SimulatedFluidics
         var nodes = route.Nodes.Select(n => n.Name).ToList();
         if ((route.Start == pump.Name) == (delta > 0)) nodes.Reverse(); // liquid flows from far end to the pump when aspirating
         var volume = Math.Abs(delta);
+        // Full lines pass on exactly the volume pushed in, so the destination's room can be checked before anything moves.
+        if (_vessels.TryGetValue(nodes[^1], out var destination) && destination.CapacityMl is { } cap && destination.Liquid.Total + volume > cap + 1e-9)
+            throw new FluidicsException($"Vessel {nodes[^1]} overflows: {destination.Liquid.Total + volume:G6} mL > capacity {cap:G6} mL.");
         var batch = Take(nodes[0], volume);
         for (var i = 1; i < nodes.Count; i++)
             batch = _lines[LineKey(nodes[i - 1], nodes[i])].Push(nodes[i - 1], LineKey(nodes[i - 1], nodes[i]).Item1 == nodes[i - 1], batch);
@@ -307,11 +310,7 @@ public sealed class SimulatedFluidics
         }
         else
         {
-            var vessel = _vessels[node];
-            var total = batch.Values.Sum();
-            if (vessel.CapacityMl is { } cap && vessel.Liquid.Total + total > cap + 1e-9)
-                throw new FluidicsException($"Vessel {node} overflows: {vessel.Liquid.Total + total:G6} mL > capacity {cap:G6} mL.");
-            vessel.Liquid.Add(batch);
+            _vessels[node].Liquid.Add(batch);
         }
         Notify(node, batch, +1);
     }
