@@ -283,7 +283,7 @@ module GaussianProcess =
     /// Fits the hyper-parameters by ML-II: L-BFGS over log-parameters from a default start plus
     /// `Restarts` seeded random starts; the best value seen in any run wins (a run that stops with
     /// a line-search failure still contributes its best point).
-    let fitHyper (options: GpOptions) (seed: int) (xUnit: float[][]) (yStd: float[]) : GpHyper =
+    let fitHyperFrom (options: GpOptions) (seed: int) (initial: GpHyper voption) (xUnit: float[][]) (yStd: float[]) : GpHyper =
         let d = xUnit[0].Length
         let rng = Random(seed)
         let n = xUnit.Length
@@ -301,11 +301,14 @@ module GaussianProcess =
                 sub |> Array.map (fun i -> xUnit[i]), sub |> Array.map (fun i -> yStd[i])
         let mutable best = Double.PositiveInfinity
         let mutable bestTheta =
-            toVector
-                { LogLengthScales = Array.create d (log 0.5)
-                  LogSignalVariance = 0.0
-                  LogNoiseExcess = log 1e-2
-                  Mean = 0.0 }
+            match initial with
+            | ValueSome h when h.LogLengthScales.Length = d -> toVector h
+            | _ ->
+                toVector
+                    { LogLengthScales = Array.create d (log 0.5)
+                      LogSignalVariance = 0.0
+                      LogNoiseExcess = log 1e-2
+                      Mean = 0.0 }
         let evaluate (theta: float[]) =
             let v, g =
                 try
@@ -341,6 +344,10 @@ module GaussianProcess =
             | :? EvaluationException
             | :? ArgumentException -> () // the best point seen is kept
         ofVector d bestTheta
+
+    /// `fitHyperFrom` with the default starting point.
+    let fitHyper (options: GpOptions) (seed: int) (xUnit: float[][]) (yStd: float[]) : GpHyper =
+        fitHyperFrom options seed ValueNone xUnit yStd
 
     /// Builds the model for given hyper-parameters: one MathNet managed Cholesky over every point
     /// (with jitter escalation), then the packed factor and alpha.
@@ -379,11 +386,11 @@ module GaussianProcess =
           Alpha = alpha
           Jitter = jitter }
 
-    /// Fits a GP to raw inputs x (scaled to the unit cube with lower/upper) and raw outputs y
-    /// (standardised inside). Deterministic for a given seed.
-    let fit
+    /// Like `fit`, but the first L-BFGS run starts from `initial` (warm start) when given.
+    let fitFrom
         (options: GpOptions)
         (seed: int)
+        (initial: GpHyper voption)
         (lower: float[])
         (upper: float[])
         (x: float[][])
@@ -397,8 +404,14 @@ module GaussianProcess =
                 let v = y |> Array.averageBy (fun v -> (v - mean) * (v - mean))
                 if v > 1e-24 then sqrt v else 1.0
             let ys = y |> Array.map (fun v -> (v - mean) / sd)
-            let hyper = fitHyper options seed xUnit ys
+            let hyper = fitHyperFrom options seed initial xUnit ys
             condition lower upper options.NoiseFloor hyper xUnit ys mean sd)
+
+    /// Fits a GP to raw inputs x (scaled to the unit cube with lower/upper) and raw outputs y
+    /// (standardised inside), hyper-parameters by ML-II from the default start plus seeded
+    /// restarts. Deterministic for a given seed.
+    let fit (options: GpOptions) (seed: int) (lower: float[]) (upper: float[]) (x: float[][]) (y: float[]) : Result<GpModel, GpError> =
+        fitFrom options seed ValueNone lower upper x y
 
     let private kernelRow (m: GpModel) (ls: float[]) (s2: float) (xu: float[]) (out: float[]) =
         let z = lengthScaled ls xu
