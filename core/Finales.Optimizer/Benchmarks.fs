@@ -94,7 +94,7 @@ module Benchmarks =
         match p with
         | Branin -> f[0] - 0.397887
         | Hartmann6 -> f[0] + 3.32237
-        | Dtlz2 -> if f[0] <= 0.5 then max 0.0 (f[1] - 0.8660254037844386) else 2.5 + (f[0] - 0.5)
+        | Dtlz2 -> if f[0] <= 0.5 + 1e-12 then max 0.0 (f[1] - 0.8660254037844386) else 2.5 + (f[0] - 0.5)
 
     let private uniform (rng: Random) (lo: float[]) (hi: float[]) =
         Array.init lo.Length (fun j -> lo[j] + rng.NextDouble() * (hi[j] - lo[j]))
