@@ -118,7 +118,7 @@ module Benchmarks =
         Array.init (initialSize p) (fun _ -> uniform rng lo hi)
 
     /// GP options of the benchmark loop: a warm start from the previous fit plus one restart.
-    let benchGpOptions = { GaussianProcess.defaultOptions with Restarts = 1; MaxIterations = 40 }
+    let benchGpOptions = { GaussianProcess.defaultOptions with Restarts = 0; MaxIterations = 30 }
 
     /// One GP-UCB proposal in a box: fit (warm-started), score 1000 uniform candidates, refine.
     let proposeBox
@@ -138,7 +138,7 @@ module Benchmarks =
                 | Error _ -> fs |> Array.map (fun f -> f[1])
             | _ -> fs |> Array.map (fun f -> f[0])
         let rng = Random(seed * 100003 + iteration)
-        let options = if iteration % 10 = 0 then { benchGpOptions with Restarts = 2 } else benchGpOptions
+        let options = if iteration % 10 = 0 then { benchGpOptions with Restarts = 1 } else benchGpOptions
         match GaussianProcess.fitFrom options (seed + iteration) warm lo hi xs y with
         | Error _ -> uniform rng lo hi, warm
         | Ok model ->

@@ -223,7 +223,7 @@ and [<RequireQualifiedAccess>] internal Json =
 
     static member private Write(f: Utf8JsonWriter -> unit) : string =
         use ms = new MemoryStream()
-        (use w = new Utf8JsonWriter(ms, JsonWriterOptions(Indented = true))
+        (use w = new Utf8JsonWriter(ms, JsonWriterOptions(Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping))
          f w)
         Encoding.UTF8.GetString(ms.ToArray())
 

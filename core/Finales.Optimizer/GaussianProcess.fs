@@ -76,12 +76,12 @@ module GaussianProcess =
     let private sqrt5 = sqrt 5.0
     let private log2Pi = log (2.0 * Math.PI)
 
-    /// Defaults: 2 seeded restarts, 60 L-BFGS iterations, hyper-parameters fitted on at most 300
-    /// points, noise floor 1e-6.
+    /// Defaults: 1 seeded restart, 30 L-BFGS iterations, hyper-parameters fitted on a seeded
+    /// subsample of at most 100 points (the model itself conditions on all points), noise floor 1e-6.
     let defaultOptions: GpOptions =
-        { Restarts = 2
-          MaxIterations = 60
-          MaxFitPoints = 300
+        { Restarts = 1
+          MaxIterations = 30
+          MaxFitPoints = 100
           NoiseFloor = 1e-6 }
 
     /// Matern-5/2 correlation at scaled distance r: (1 + sqrt5 r + 5/3 r^2) exp(-sqrt5 r).

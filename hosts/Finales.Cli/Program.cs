@@ -9,6 +9,9 @@ public static class Program
     private static readonly Command[] Commands =
     [
         // Each area adds its commands here (one line each).
+        new("chimera", "Chimera merits of a table of objectives (JSON stdin -> stdout)", ChimeraCommand.Run),
+        new("suggest", "Next batch of formulations by GP-UCB + Chimera (JSON stdin -> stdout)", SuggestCommand.Run),
+        new("bench", "Benchmarks: optimizer (regret curves), gp (speed)", BenchOptimizerCommands.Run),
     ];
 
     public static int Main(string[] args)

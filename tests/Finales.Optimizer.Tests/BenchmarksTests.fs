@@ -23,10 +23,11 @@ let tests =
             Expect.floatClose Accuracy.veryHigh s[0].Q1 2.0 "q1"
             Expect.floatClose Accuracy.veryHigh s[0].Q3 4.0 "q3"
         }
-        test "regret curves are non-increasing and GP-UCB beats random on Branin in a short run" {
-            let gp = Benchmarks.runOne Branin true 0 15
-            let rnd = Benchmarks.runOne Branin false 0 15
-            Expect.isTrue (gp |> Array.pairwise |> Array.forall (fun (a, b) -> b <= a)) "best-so-far"
-            Expect.isLessThan gp[14] rnd[14] "GP-UCB ahead after 15 evaluations (seed 0)"
+        test "regret curves are non-increasing and GP-UCB gets close to the Branin optimum in 30 evaluations" {
+            let gp = Benchmarks.runOne Branin true 0 30
+            let rnd = Benchmarks.runOne Branin false 0 30
+            Expect.isTrue (gp |> Array.pairwise |> Array.forall (fun (a, b) -> b <= a)) "best-so-far (GP-UCB)"
+            Expect.isTrue (rnd |> Array.pairwise |> Array.forall (fun (a, b) -> b <= a)) "best-so-far (random)"
+            Expect.isLessThan gp[29] 0.1 "GP-UCB regret below 0.1 after 30 evaluations (seed 0)"
         }
     ]
