@@ -12,6 +12,9 @@ public static class Program
         new("serve", "run the broker (SQLite file by default, or PostgreSQL)", BrokerCommands.Serve),
         new("admin", "manage users, capabilities and tenants directly on a store", BrokerCommands.Admin),
         new("device", "poke a lab device or its simulator: balance, lims, syringes, pump", DeviceCommands.Run),
+        new("chimera", "Chimera merits of a table of objectives (JSON stdin -> stdout)", ChimeraCommand.Run),
+        new("suggest", "Next batch of formulations by GP-UCB + Chimera (JSON stdin -> stdout)", SuggestCommand.Run),
+        new("bench", "Benchmarks: optimizer (regret curves), gp (speed)", BenchOptimizerCommands.Run),
     ];
 
     public static int Main(string[] args)
