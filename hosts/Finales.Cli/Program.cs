@@ -14,7 +14,7 @@ public static class Program
         new("device", "poke a lab device or its simulator: balance, lims, syringes, pump", DeviceCommands.Run),
         new("chimera", "Chimera merits of a table of objectives (JSON stdin -> stdout)", ChimeraCommand.Run),
         new("suggest", "Next batch of formulations by GP-UCB + Chimera (JSON stdin -> stdout)", SuggestCommand.Run),
-        new("bench", "Benchmarks: optimizer (regret curves), gp (speed)", BenchOptimizerCommands.Run),
+        new("bench", "benchmarks: broker, optimizer, gp (JSON results)", BenchCommands.Run),
     ];
 
     public static int Main(string[] args)
