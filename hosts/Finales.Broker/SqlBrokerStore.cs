@@ -50,6 +50,7 @@ public sealed class SqlBrokerStore : IDisposable
     {
         var b = new NpgsqlConnectionStringBuilder(connectionString);
         if (b.MaxPoolSize < 32) b.MaxPoolSize = 32;
+        if (b.MaxAutoPrepare == 0) b.MaxAutoPrepare = 64;
         var ds = NpgsqlDataSource.Create(b.ConnectionString);
         var store = new SqlBrokerStore(true, $"PostgreSQL {b.Host}:{b.Port}/{b.Database}", "", ds);
         store.Initialise();
@@ -73,8 +74,27 @@ public sealed class SqlBrokerStore : IDisposable
         return c;
     }
 
-    private static DbCommand Cmd(DbConnection c, DbTransaction? tx, string sql, params object?[] args)
+    // Prepared statements of the SQLite writer connection, reused across transactions (SQLite re-prepares
+    // every new command otherwise). Only used under the write lock, so no synchronisation is needed.
+    private readonly Dictionary<string, SqliteCommand> _writerStatements = new();
+
+    private DbCommand Cmd(DbConnection c, DbTransaction? tx, string sql, object?[] args, out bool cached)
     {
+        cached = false;
+        if (!_pg && ReferenceEquals(c, _writer))
+        {
+            if (!_writerStatements.TryGetValue(sql, out var prepared))
+            {
+                prepared = _writer!.CreateCommand();
+                prepared.CommandText = sql;
+                for (var i = 0; i < args.Length; i++) prepared.Parameters.Add(new SqliteParameter("@p" + i, null));
+                _writerStatements[sql] = prepared;
+            }
+            prepared.Transaction = (SqliteTransaction?)tx;
+            for (var i = 0; i < args.Length; i++) prepared.Parameters[i].Value = args[i] ?? DBNull.Value;
+            cached = true;
+            return prepared;
+        }
         var cmd = c.CreateCommand();
         cmd.CommandText = sql;
         cmd.Transaction = tx;
@@ -88,26 +108,35 @@ public sealed class SqlBrokerStore : IDisposable
         return cmd;
     }
 
-    private static int Exec(DbConnection c, DbTransaction? tx, string sql, params object?[] args)
+    private int Exec(DbConnection c, DbTransaction? tx, string sql, params object?[] args)
     {
-        using var cmd = Cmd(c, tx, sql, args);
-        return cmd.ExecuteNonQuery();
+        var cmd = Cmd(c, tx, sql, args, out var cached);
+        try { return cmd.ExecuteNonQuery(); }
+        finally { if (!cached) cmd.Dispose(); }
     }
 
-    private static object? Scalar(DbConnection c, DbTransaction? tx, string sql, params object?[] args)
+    private object? Scalar(DbConnection c, DbTransaction? tx, string sql, params object?[] args)
     {
-        using var cmd = Cmd(c, tx, sql, args);
-        var v = cmd.ExecuteScalar();
-        return v is DBNull ? null : v;
+        var cmd = Cmd(c, tx, sql, args, out var cached);
+        try
+        {
+            var v = cmd.ExecuteScalar();
+            return v is DBNull ? null : v;
+        }
+        finally { if (!cached) cmd.Dispose(); }
     }
 
-    private static List<T> Query<T>(DbConnection c, DbTransaction? tx, string sql, Func<DbDataReader, T> map, params object?[] args)
+    private List<T> Query<T>(DbConnection c, DbTransaction? tx, string sql, Func<DbDataReader, T> map, params object?[] args)
     {
-        using var cmd = Cmd(c, tx, sql, args);
-        using var r = cmd.ExecuteReader();
-        var list = new List<T>();
-        while (r.Read()) list.Add(map(r));
-        return list;
+        var cmd = Cmd(c, tx, sql, args, out var cached);
+        try
+        {
+            using var r = cmd.ExecuteReader();
+            var list = new List<T>();
+            while (r.Read()) list.Add(map(r));
+            return list;
+        }
+        finally { if (!cached) cmd.Dispose(); }
     }
 
     /// <summary>Runs <paramref name="work"/> in one write transaction; the result is committed before return.</summary>
@@ -347,7 +376,8 @@ public sealed class SqlBrokerStore : IDisposable
     /// <summary>Decides <paramref name="command"/> on the locked aggregate, appends its event and updates the projections.</summary>
     private (RequestAggregate State, LifecycleEvent Event) Apply(DbConnection c, DbTransaction tx, Guid id, Actor actor, Guid? actingTenant, Command command, string message, DateTime now)
     {
-        var state = LoadAggregate(c, tx, id);
+        // A new request has no state yet (its id was generated here), so creation skips the lookup.
+        var state = command.IsCreate ? null : LoadAggregate(c, tx, id);
         var opt = state is null ? FSharpOption<RequestAggregate>.None : FSharpOption<RequestAggregate>.Some(state);
         var decision = Lifecycle.decide(now, actor, opt, command);
         if (decision.IsError) throw ApiError.FromLifecycle(decision.ErrorValue);
