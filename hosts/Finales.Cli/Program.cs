@@ -11,6 +11,7 @@ public static class Program
         // Each area adds its commands here (one line each).
         new("serve", "run the broker (SQLite file by default, or PostgreSQL)", BrokerCommands.Serve),
         new("admin", "manage users, capabilities and tenants directly on a store", BrokerCommands.Admin),
+        new("tenant", "run a tenant (conductivity, ...) or post example requests for it", TenantCommands.Run),
     ];
 
     public static int Main(string[] args)

@@ -4,7 +4,7 @@ using Finales.Client;
 namespace Finales.Hosting;
 
 /// <summary>One capability a tenant serves: a FINALES2 (quantity, method) pair.</summary>
-public sealed record Capability(string Quantity, string Method)
+public sealed record TenantCapability(string Quantity, string Method)
 {
     public override string ToString() => $"{Quantity}/{Method}";
 }
@@ -13,13 +13,13 @@ public sealed record Capability(string Quantity, string Method)
 /// A reserved request handed to a worker: the request as the broker returned it, the capability it
 /// was claimed for, and the parameters object of that method (<c>request.parameters.&lt;method&gt;</c>).
 /// </summary>
-public sealed record WorkItem(RequestInfo Request, Capability Capability, JsonElement Parameters)
+public sealed record WorkItem(RequestInfo Request, TenantCapability Capability, JsonElement Parameters)
 {
     public Guid RequestId => Request.Uuid;
 
     /// <summary>Builds the work item for <paramref name="capability"/>; the parameters object is that method's
     /// entry of <c>request.parameters</c> (an empty object when the request carries none).</summary>
-    public static WorkItem For(RequestInfo request, Capability capability)
+    public static WorkItem For(RequestInfo request, TenantCapability capability)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(capability);
@@ -50,7 +50,7 @@ public sealed record WorkOutcome(JsonElement Data, bool Success, string Message)
 public interface ITenantWorker
 {
     /// <summary>The capabilities served, claimed round-robin. At least one.</summary>
-    IReadOnlyList<Capability> Capabilities { get; }
+    IReadOnlyList<TenantCapability> Capabilities { get; }
 
     /// <summary>The FINALES2 limitations list <c>[{"quantity","method","limitations"}, ...]</c> for
     /// <c>PUT /tenants/{uuid}/limitations</c>.</summary>

@@ -65,7 +65,7 @@ public sealed class TenantJournal : IDisposable
     private static string Now() => DateTime.UtcNow.ToString("O");
 
     /// <summary>Records a freshly reserved request (a new attempt if the row exists, e.g. claimed again after a release).</summary>
-    public void Claimed(Guid requestId, Guid tenant, Capability capability, string requestJson) =>
+    public void Claimed(Guid requestId, Guid tenant, TenantCapability capability, string requestJson) =>
         Exec("INSERT INTO work (request_uuid, tenant_uuid, quantity, method, state, request_json, attempts, updated) VALUES (@p0,@p1,@p2,@p3,@p4,@p5,1,@p6) " +
              "ON CONFLICT(request_uuid) DO UPDATE SET state = excluded.state, request_json = excluded.request_json, result_json = NULL, result_uuid = NULL, " +
              "attempts = work.attempts + 1, message = '', updated = excluded.updated",

@@ -148,7 +148,7 @@ public sealed class TenantRunner : IDisposable
         foreach (var entry in open)
         {
             ct.ThrowIfCancellationRequested();
-            var capability = new Capability(entry.Quantity, entry.Method);
+            var capability = new TenantCapability(entry.Quantity, entry.Method);
             if (entry.State == JournalState.ResultReady && entry.ResultJson is not null)
             {
                 _log.LogInformation("Recovering {RequestId}: posting the journaled result", entry.RequestId);
