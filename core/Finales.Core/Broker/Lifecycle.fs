@@ -163,8 +163,9 @@ module Lifecycle =
             match a.Status with
             | Pending -> Ok(ReservationMade({ Tenant = tenant; User = actor.User }, leaseEnd now lease))
             | Reserved ->
+                // Even the holder's own tenant gets 409: two workers of one tenant must not both believe they hold it
+                // (extend a lease with a heartbeat instead).
                 match a.Holder with
-                | Some h when holds actor h -> Ok(LeaseExtended(leaseEnd now lease))
                 | Some h -> Error(Conflict(sprintf "request %s is already reserved by %s" (WireFormat.uuid a.Id) (describeHolder h)))
                 | None -> Error(Conflict(sprintf "request %s is already reserved" (WireFormat.uuid a.Id)))
             | _ -> terminalConflict a
