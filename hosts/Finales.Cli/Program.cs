@@ -12,6 +12,7 @@ public static class Program
         new("serve", "run the broker (SQLite file by default, or PostgreSQL)", BrokerCommands.Serve),
         new("admin", "manage users, capabilities and tenants directly on a store", BrokerCommands.Admin),
         new("tenant", "run a tenant (conductivity, ...) or post example requests for it", TenantCommands.Run),
+        new("device", "poke a lab device or its simulator: balance, lims, syringes, pump", DeviceCommands.Run),
     ];
 
     public static int Main(string[] args)
