@@ -1,6 +1,7 @@
 using Finales.Client;
 using Finales.Hosting;
 using Finales.Tenants.Conductivity;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.FSharp.Core;
@@ -37,7 +38,8 @@ public static class TenantCommands
     private const string RunHelp =
         "  --config FILE        appsettings JSON with a \"Tenant\" section (BrokerUrl, Username, Password, TenantUuid, JournalPath,\n" +
         "                       PollIntervalSeconds, LeaseSeconds, ...); every key can be overridden by an environment variable\n" +
-        "                       FINALES_Tenant__<Key>, e.g. FINALES_Tenant__Password. See docs/tenants.md for the reference.\n";
+        "                       FINALES_Tenant__<Key>, e.g. FINALES_Tenant__Password. See docs/tenants.md for the reference.\n" +
+        "                       conductivity only: \"Conductivity\": {\"SimulatedSeconds\": S} adds S s of simulated compute per request.\n";
 
     private const string PopulateHelp =
         "  --populate N         post N example requests instead of running the tenant\n" +
@@ -69,16 +71,20 @@ public static class TenantCommands
             return Populate(a, n, ConductivityWorker.Capability, ConductivityRequests.RandomParameters);
         }
         a.Only("config");
-        return RunHost(a, () => new ConductivityWorker(new CoreConductivityModel()));
+        return RunHost(a, sp =>
+        {
+            var simulated = sp.GetRequiredService<IConfiguration>().GetValue("Conductivity:SimulatedSeconds", 0.0);
+            return new ConductivityWorker(new CoreConductivityModel(), simulated);
+        });
     }
 
     /// <summary>Builds and runs the generic host for a worker; exit code 0 on a clean stop.</summary>
-    public static int RunHost(CliArgs a, Func<ITenantWorker> worker)
+    public static int RunHost(CliArgs a, Func<IServiceProvider, ITenantWorker> worker)
     {
         var config = a.Get("config") ?? throw new CliError("--config FILE is required (see --help)");
         if (!File.Exists(config)) throw new CliError($"config file '{config}' does not exist");
         var builder = TenantKit.CreateBuilder(config);
-        builder.Services.AddTenantWorker(_ => worker());
+        builder.Services.AddTenantWorker(worker);
         using var host = builder.Build();
         try
         {

@@ -30,9 +30,15 @@ public sealed class ConductivityWorker : ITenantWorker
     private readonly IConductivityModel _model;
     private readonly FSharpList<Limitations.Parsed> _own;
 
-    public ConductivityWorker(IConductivityModel model)
+    private readonly TimeSpan _simulated;
+
+    /// <param name="model">The conductivity model.</param>
+    /// <param name="simulatedSeconds">Simulated compute time per request (demos and crash tests: the model itself takes microseconds).</param>
+    public ConductivityWorker(IConductivityModel model, double simulatedSeconds = 0)
     {
         _model = model ?? throw new ArgumentNullException(nameof(model));
+        if (!(simulatedSeconds >= 0)) throw new ArgumentOutOfRangeException(nameof(simulatedSeconds), simulatedSeconds, "Conductivity:SimulatedSeconds must be >= 0");
+        _simulated = TimeSpan.FromSeconds(simulatedSeconds);
         using var doc = JsonDocument.Parse(LimitationsJson());
         var parsed = Limitations.parse(doc.RootElement[0].GetProperty("limitations"));
         if (parsed.IsError) throw new InvalidOperationException("the tenant's own limitations do not parse: " + parsed.ErrorValue);
@@ -65,11 +71,12 @@ public sealed class ConductivityWorker : ITenantWorker
         }).ToJsonString();
     }
 
-    public Task<WorkOutcome> ProcessAsync(WorkItem item, CancellationToken cancellationToken)
+    public async Task<WorkOutcome> ProcessAsync(WorkItem item, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(item);
+        if (_simulated > TimeSpan.Zero) await Task.Delay(_simulated, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(Evaluate(item.RequestId, item.Parameters));
+        return Evaluate(item.RequestId, item.Parameters);
     }
 
     /// <summary>The result data for one request's parameters (pure apart from the model).</summary>
