@@ -85,9 +85,9 @@ public static class TenantCommands
         if (!File.Exists(config)) throw new CliError($"config file '{config}' does not exist");
         var builder = TenantKit.CreateBuilder(config);
         builder.Services.AddTenantWorker(worker);
-        using var host = builder.Build();
         try
         {
+            using var host = builder.Build();
             host.Run();
         }
         catch (Microsoft.Extensions.Options.OptionsValidationException e)
