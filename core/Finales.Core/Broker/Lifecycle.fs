@@ -239,10 +239,11 @@ module Lifecycle =
         | Released
         | LeaseExpired -> { a with Status = Pending; Holder = None; LeaseUntil = None }
         | EventKind.Retracted -> { a with Status = RequestStatus.Retracted; Holder = None; LeaseUntil = None }
-        | ResolvedByHand -> { a with Status = Resolved; LeaseUntil = None }
+        | ResolvedByHand -> { a with Status = Resolved; Holder = None; LeaseUntil = None }
         | ResultPosted(id, tenant) ->
             { a with
                 Status = (if a.Status = Unsolicited then Unsolicited else Resolved)
+                Holder = None
                 LeaseUntil = None
                 Results = a.Results @ [ { Id = id; Tenant = tenant; Status = Original } ] }
         | ResultStatusChanged(id, s) ->

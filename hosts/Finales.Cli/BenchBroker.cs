@@ -1,0 +1,287 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Finales.Broker;
+
+namespace Finales.Cli;
+
+/// <summary>
+/// `finales bench broker`: the closed tenant cycle (post request, list pending for its quantity/method, reserve,
+/// post result, get result by request) by N workers for S seconds, against any FINALES2-compatible server
+/// (only stock routes are used), or against a broker this command starts itself (--self).
+/// </summary>
+public static class BenchBroker
+{
+    private static readonly string[] CallNames = ["post_request", "pending", "reserve", "post_result", "get_result"];
+
+    public static int Run(string[] args)
+    {
+        var a = new CliArgs(args);
+        if (a.Help)
+        {
+            Console.WriteLine("""
+                Usage: ./finales bench broker --url URL --user U --password P [--tenant UUID] [--workers 8] [--seconds 10]
+                       ./finales bench broker --self [--postgres CONN] [--preload N] [--workers 8] [--seconds 10]
+
+                Runs the closed tenant cycle (post request, list pending for its quantity/method, reserve, post result,
+                get result by request) with N workers for S seconds and prints JSON: cycles/s, p50/p99 ms per call, errors.
+                Only FINALES2 routes are used, so any compatible server can be measured. The server must offer the
+                capability conductivity/polynomial_interpolation and the user must be allowed to act for --tenant
+                (default: the first tenant GET /tenants/ lists).
+
+                --self       start a broker process on a fresh SQLite file (or --postgres CONN), register the corpus
+                             capability, a tenant and a user, and measure it; reports the broker's peak memory too
+                --preload N  with --self: store N resolved requests (with results and events) before measuring
+                --keep DIR   with --self: keep the store in DIR (default: a temp dir, deleted afterwards)
+                """);
+            return 0;
+        }
+        a.Only("url", "user", "password", "tenant", "workers", "seconds", "self", "postgres", "preload", "keep", "warmup");
+        var workers = a.GetInt("workers", 8);
+        var seconds = a.GetDouble("seconds", 10);
+        if (workers < 1 || workers > 256) throw new CliError($"--workers must be 1..256, got {workers}");
+        if (seconds <= 0) throw new CliError($"--seconds must be positive, got {seconds}");
+        if (a.Has("self")) return RunSelf(a, workers, seconds);
+        var url = a.Get("url") ?? throw new CliError("--url is required (or --self)");
+        var user = a.Get("user") ?? throw new CliError("--user is required");
+        var password = a.Get("password") ?? throw new CliError("--password is required");
+        var report = Measure(url.TrimEnd('/'), user, password, a.Get("tenant"), workers, seconds, a.GetDouble("warmup", 1));
+        Console.WriteLine(report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        return 0;
+    }
+
+    private static string Corpus(string relative)
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Finales.sln"))) dir = dir.Parent;
+        var root = dir?.FullName ?? Directory.GetCurrentDirectory();
+        var path = Path.GetFullPath(Path.Combine(root, "..", "shared", "corpus", "finales2-schemas", relative));
+        if (!File.Exists(path)) throw new CliError($"corpus file {path} not found (the bench reads the FINALES2 corpus from ../shared)");
+        return File.ReadAllText(path);
+    }
+
+    private static int RunSelf(CliArgs a, int workers, double seconds)
+    {
+        var keep = a.Get("keep");
+        var dir = keep ?? Path.Combine(Path.GetTempPath(), "finales-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        var pg = a.Get("postgres");
+        var storeArgs = pg is null ? $"--db \"{Path.Combine(dir, "bench.db")}\"" : $"--postgres \"{pg}\"";
+        var tenant = Guid.NewGuid();
+        var preload = a.GetInt("preload", 0);
+        if (preload > 0)
+        {
+            var options = new BrokerOptions { DbPath = Path.Combine(dir, "bench.db"), Postgres = pg };
+            using var store = BrokerHost.OpenStore(options);
+            var request = JsonNode.Parse(Corpus("examples/requests/conductivity/polynomial_interpolation.json"))!;
+            request["tenant_uuid"] = tenant.ToString("D");
+            var result = JsonNode.Parse(Corpus("examples/results/conductivity/polynomial_interpolation.json"))!;
+            result["tenant_uuid"] = tenant.ToString("D");
+            result["request_uuid"] = "REQUEST_UUID";
+            var sw = Stopwatch.StartNew();
+            store.Preload(preload, request.ToJsonString(), result.ToJsonString(), tenant, "conductivity", "polynomial_interpolation", done =>
+            {
+                if (done % 50000 == 0 || done == preload)
+                    Console.Error.WriteLine($"preload: {done:N0}/{preload:N0} requests ({sw.Elapsed.TotalSeconds:F0} s)");
+            });
+        }
+        var port = FreePort();
+        var url = $"http://127.0.0.1:{port}";
+        var dll = typeof(BenchBroker).Assembly.Location;
+        var psi = new ProcessStartInfo("dotnet", $"\"{dll}\" serve {storeArgs} --urls {url} --quiet")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        psi.Environment["FINALES_ADMIN_PASSWORD"] = "bench-admin";
+        using var server = Process.Start(psi) ?? throw new CliError("could not start the broker");
+        server.OutputDataReceived += (_, _) => { };
+        server.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("broker: " + e.Data); };
+        server.BeginOutputReadLine();
+        server.BeginErrorReadLine();
+        try
+        {
+            WaitUp(url, server);
+            using var http = new HttpClient();
+            var admin = Login(http, url, "admin", "bench-admin");
+            void Post(string path, string body)
+            {
+                using var msg = new HttpRequestMessage(HttpMethod.Post, url + path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+                msg.Headers.Authorization = new AuthenticationHeaderValue("Bearer", admin);
+                using var r = http.Send(msg);
+                if ((int)r.StatusCode >= 300 && (int)r.StatusCode != 409)
+                    throw new CliError($"seeding {path} failed: {(int)r.StatusCode} {r.Content.ReadAsStringAsync().Result}");
+            }
+            Post("/admin/capabilities", Corpus("serialized_quantities/conductivity/polynomial_interpolation.json"));
+            var limitations = Corpus("examples/limitations/conductivity/polynomial_interpolation.json");
+            Post("/admin/tenants", $"{{\"name\":\"bench-tenant\",\"uuid\":\"{tenant:D}\",\"limitations\":{limitations},\"contact_person\":\"bench\"}}");
+            Post("/admin/users", $"{{\"username\":\"bench\",\"password\":\"bench-pw\",\"roles\":[\"tenant\"],\"tenants\":[\"{tenant:D}\"]}}");
+            var report = Measure(url, "bench", "bench-pw", tenant.ToString("D"), workers, seconds, a.GetDouble("warmup", 1));
+            report["store"] = pg is null ? "sqlite" : "postgresql";
+            report["preloaded_requests"] = preload;
+            report["broker_peak_rss_mb"] = PeakRssMb(server.Id);
+            report["broker_rss_mb"] = RssMb(server.Id);
+            Console.WriteLine(report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            return 0;
+        }
+        finally
+        {
+            if (!server.HasExited) { server.Kill(true); server.WaitForExit(); }
+            if (keep is null) try { Directory.Delete(dir, true); } catch (IOException) { }
+        }
+    }
+
+    private static double PeakRssMb(int pid) => ProcStatus(pid, "VmHWM:");
+    private static double RssMb(int pid) => ProcStatus(pid, "VmRSS:");
+
+    private static double ProcStatus(int pid, string key)
+    {
+        try
+        {
+            var line = File.ReadAllLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith(key));
+            return line is null ? double.NaN : Math.Round(double.Parse(line[key.Length..].Trim().Split(' ')[0]) / 1024.0, 1);
+        }
+        catch (IOException) { return double.NaN; }
+    }
+
+    private static int FreePort()
+    {
+        var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        var p = ((IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return p;
+    }
+
+    private static void WaitUp(string url, Process server)
+    {
+        using var http = new HttpClient();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (server.HasExited) throw new CliError($"the broker exited with code {server.ExitCode}");
+            try { if (http.GetAsync(url + "/").Result.IsSuccessStatusCode) return; } catch (AggregateException) { }
+            Thread.Sleep(100);
+        }
+        throw new CliError($"the broker did not answer on {url} within 60 s");
+    }
+
+    private static string Login(HttpClient http, string url, string user, string password)
+    {
+        using var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["username"] = user, ["password"] = password });
+        using var r = http.PostAsync(url + "/user_management/authenticate", form).Result;
+        var body = r.Content.ReadAsStringAsync().Result;
+        if (!r.IsSuccessStatusCode) throw new CliError($"login as {user} failed: {(int)r.StatusCode} {body}");
+        return JsonDocument.Parse(body).RootElement.GetProperty("access_token").GetString()!;
+    }
+
+    /// <summary>Runs the cycle; returns the JSON report.</summary>
+    public static JsonObject Measure(string url, string user, string password, string? tenant, int workers, double seconds, double warmup)
+    {
+        var handler = new SocketsHttpHandler { MaxConnectionsPerServer = workers * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
+        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+        var token = Login(http, url, user, password);
+        if (tenant is null)
+        {
+            using var msg = new HttpRequestMessage(HttpMethod.Get, url + "/tenants/");
+            msg.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using var r = http.Send(msg);
+            var list = JsonDocument.Parse(r.Content.ReadAsStringAsync().Result).RootElement;
+            if (list.GetArrayLength() == 0) throw new CliError("the server has no tenants; pass --tenant UUID");
+            tenant = list[0].GetProperty("tenant_uuid").GetString();
+        }
+        var request = JsonNode.Parse(Corpus("examples/requests/conductivity/polynomial_interpolation.json"))!;
+        request["tenant_uuid"] = tenant;
+        var requestJson = request.ToJsonString();
+        var resultNode = JsonNode.Parse(Corpus("examples/results/conductivity/polynomial_interpolation.json"))!;
+        resultNode["tenant_uuid"] = tenant;
+        var latencies = Enumerable.Range(0, CallNames.Length).Select(_ => new List<double>[workers]).ToArray();
+        for (var c = 0; c < CallNames.Length; c++) for (var w = 0; w < workers; w++) latencies[c][w] = new List<double>(1 << 16);
+        var cycles = new long[workers];
+        var errors = new long[workers];
+        var firstErrors = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var measuring = false;
+        var stopAt = DateTime.UtcNow.AddSeconds(warmup + seconds);
+        var measureFrom = DateTime.UtcNow.AddSeconds(warmup);
+
+        async Task<(int Status, string Body)> Call(int w, int callIndex, HttpMethod method, string path, string? body)
+        {
+            using var msg = new HttpRequestMessage(method, url + path);
+            msg.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            if (body is not null) msg.Content = new StringContent(body, Encoding.UTF8, "application/json");
+            var t0 = Stopwatch.GetTimestamp();
+            using var r = await http.SendAsync(msg);
+            var text = await r.Content.ReadAsStringAsync();
+            if (measuring) latencies[callIndex][w].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            return ((int)r.StatusCode, text);
+        }
+
+        async Task Worker(int w)
+        {
+            while (DateTime.UtcNow < stopAt)
+            {
+                if (!measuring && DateTime.UtcNow >= measureFrom) measuring = true;
+                try
+                {
+                    var (s1, b1) = await Call(w, 0, HttpMethod.Post, "/requests/", requestJson);
+                    if (s1 != 200) throw new InvalidOperationException($"post request: {s1} {b1}");
+                    var id = JsonSerializer.Deserialize<string>(b1)!;
+                    var (s2, b2) = await Call(w, 1, HttpMethod.Get, "/pending_requests/?quantity=conductivity&method=polynomial_interpolation", null);
+                    if (s2 != 200 || !b2.Contains(id)) throw new InvalidOperationException($"pending list: {s2}, own request {(b2.Contains(id) ? "listed" : "missing")}");
+                    var (s3, b3) = await Call(w, 2, HttpMethod.Post, $"/requests/{id}/update_status/?request_id={id}&new_status=reserved", null);
+                    if (s3 != 200) throw new InvalidOperationException($"reserve: {s3} {b3}");
+                    resultNode["request_uuid"] = null;
+                    var result = JsonNode.Parse(resultNode.ToJsonString())!;
+                    result["request_uuid"] = id;
+                    var (s4, b4) = await Call(w, 3, HttpMethod.Post, "/results/", result.ToJsonString());
+                    if (s4 != 200) throw new InvalidOperationException($"post result: {s4} {b4}");
+                    var (s5, b5) = await Call(w, 4, HttpMethod.Get, $"/results_requested/{id}", null);
+                    if (s5 != 200 || b5 == "null") throw new InvalidOperationException($"get result: {s5} {b5}");
+                    if (measuring) cycles[w]++;
+                }
+                catch (Exception e) when (e is InvalidOperationException or HttpRequestException or TaskCanceledException)
+                {
+                    if (measuring) errors[w]++;
+                    if (firstErrors.Count < 5) firstErrors.Enqueue(e.Message);
+                }
+            }
+        }
+
+        var sw = Stopwatch.StartNew();
+        Task.WaitAll(Enumerable.Range(0, workers).Select(w => Task.Run(() => Worker(w))).ToArray());
+        var elapsed = sw.Elapsed.TotalSeconds - warmup;
+        var report = new JsonObject
+        {
+            ["url"] = url,
+            ["workers"] = workers,
+            ["seconds"] = Math.Round(elapsed, 2),
+            ["cycles"] = cycles.Sum(),
+            ["cycles_per_s"] = Math.Round(cycles.Sum() / elapsed, 1),
+            ["errors"] = errors.Sum(),
+        };
+        var all = latencies.SelectMany(c => c.SelectMany(x => x)).ToArray();
+        report["p50_ms"] = Percentile(all, 50);
+        report["p99_ms"] = Percentile(all, 99);
+        var calls = new JsonObject();
+        for (var c = 0; c < CallNames.Length; c++)
+        {
+            var xs = latencies[c].SelectMany(x => x).ToArray();
+            calls[CallNames[c]] = new JsonObject { ["count"] = xs.Length, ["p50_ms"] = Percentile(xs, 50), ["p99_ms"] = Percentile(xs, 99), ["max_ms"] = xs.Length == 0 ? 0 : Math.Round(xs.Max(), 2) };
+        }
+        report["calls"] = calls;
+        if (!firstErrors.IsEmpty) report["first_errors"] = new JsonArray(firstErrors.Select(e => (JsonNode?)e).ToArray());
+        report["machine"] = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}";
+        report["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd");
+        return report;
+    }
+
+    private static double Percentile(double[] xs, double p)
+    {
+        if (xs.Length == 0) return 0;
+        Array.Sort(xs);
+        var rank = (int)Math.Ceiling(p / 100.0 * xs.Length) - 1;
+        return Math.Round(xs[Math.Clamp(rank, 0, xs.Length - 1)], 2);
+    }
+}

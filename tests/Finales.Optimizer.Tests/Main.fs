@@ -1,0 +1,6 @@
+module Finales.Optimizer.Tests.Main
+
+open Expecto
+
+[<EntryPoint>]
+let main argv = runTestsInAssemblyWithCLIArgs [] argv
