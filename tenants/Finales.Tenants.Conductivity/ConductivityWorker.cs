@@ -158,6 +158,9 @@ public sealed class ConductivityWorker : ITenantWorker
                 ["meta"] = meta,
             },
         };
-        return JsonSerializer.SerializeToElement(data);
+        return JsonSerializer.SerializeToElement(data, Relaxed);
     }
+
+    // SMILES keep their '+' in the result text (the default encoder would write \u002B).
+    private static readonly JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }

@@ -3,6 +3,13 @@ namespace Finales.Tenants.Conductivity;
 /// <summary>The core's low-fidelity conductivity model (Finales.Core science facade, domain.md section 6).</summary>
 public sealed class CoreConductivityModel : IConductivityModel
 {
+    /// <summary>Whether this build contains the core's science (transitional: false until it is merged into main).</summary>
+#if FINALES_SCIENCE
+    public static bool Available => true;
+#else
+    public static bool Available => false;
+#endif
+
     public ConductivityEstimate Estimate(IReadOnlyDictionary<string, double> moleFractions, double temperatureKelvin)
     {
         ArgumentNullException.ThrowIfNull(moleFractions);

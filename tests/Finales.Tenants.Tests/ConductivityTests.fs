@@ -62,7 +62,7 @@ let tests =
               Expect.equal (c.GetProperty("meta").GetProperty("rating").GetInt32()) 3 "rating from the model"
               let run = o.Data.GetProperty("run_info")
               Expect.equal (run.GetProperty("internal_reference").GetString()) (id.ToString "D") "internal reference is the request id"
-              Expect.equal (run.GetProperty("formulation").GetRawText()) (p.GetProperty("formulation").GetRawText()) "formulation echoed"
+              Expect.isTrue (JsonElement.DeepEquals(run.GetProperty("formulation"), p.GetProperty("formulation"))) "formulation echoed"
           }
 
           test "requests it cannot serve get a failed result that says why" {
@@ -103,6 +103,8 @@ let endToEnd =
     testList
         "conductivity end to end"
         [ test "requests are answered with the core model's conductivity and the broker accepts the results" {
+              if not CoreConductivityModel.Available then
+                  skiptest "this build has no science core yet (core/Finales.Core/Science is not merged into main)"
               use fx = create "e2e"
               let account = fx.AddTenant "conductivity"
               let model = CoreConductivityModel()

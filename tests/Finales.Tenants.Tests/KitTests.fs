@@ -45,6 +45,17 @@ let tests =
                   Expect.stringContains text fragment "named"
           }
 
+          test "a refused login stops the tenant with the broker's answer instead of retrying forever" {
+              use fx = create "kit-login"
+              let account = fx.AddTenant "conductivity"
+              let o = options fx { account with Password = "wrong" } (journalIn fx "j")
+              use tenant = new RunningTenant(ConductivityWorker(LinearModel()), o)
+              let finished = tenant.Task.ContinueWith(fun (_: Threading.Tasks.Task) -> ()).Wait(TimeSpan.FromSeconds 20.0)
+              Expect.isTrue finished "the loop ended"
+              Expect.isTrue tenant.Task.IsFaulted "with an error"
+              Expect.stringContains (string tenant.Task.Exception.InnerException) "401" "the broker's status is in the error"
+          }
+
           test "claims with the extensions, heartbeats while working, posts one result per request and journals them posted" {
               use fx = create "kit-basic"
               let account = fx.AddTenant "conductivity"
