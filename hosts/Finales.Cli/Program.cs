@@ -11,6 +11,7 @@ public static class Program
         // Each area adds its commands here (one line each).
         new("serve", "run the broker (SQLite file by default, or PostgreSQL)", BrokerCommands.Serve),
         new("admin", "manage users, capabilities and tenants directly on a store", BrokerCommands.Admin),
+        new("tenant", "run a tenant (conductivity, ...) or post example requests for it", TenantCommands.Run),
         new("device", "poke a lab device or its simulator: balance, lims, syringes, pump", DeviceCommands.Run),
         new("chimera", "Chimera merits of a table of objectives (JSON stdin -> stdout)", ChimeraCommand.Run),
         new("suggest", "Next batch of formulations by GP-UCB + Chimera (JSON stdin -> stdout)", SuggestCommand.Run),
