@@ -73,10 +73,16 @@ module ConductivityPolynomial =
         let b = evaluateNode (i + 1) xPc xLi
         a + (b - a) * w
 
-    /// Estimate the conductivity of a formulation (mole fractions; other bases are converted) at T.
-    let estimate (formulation: Formulation) (t: float<K>) : Result<ConductivityEstimate, ConductivityError> =
-        let f = Formulation.toMole formulation
-        let mass c = Formulation.fraction c f * float (Chemical.molarMass c)
+    /// Estimate the conductivity from mole amounts (or fractions) of LiPF6, EC and PC at T. Only
+    /// mass ratios enter the model, so the amounts need not sum to 1 (the specification vectors
+    /// include such cases); amounts must be finite and >= 0, other chemicals are ignored.
+    let estimateAmounts (moles: Map<Chemical, float>) (t: float<K>) : Result<ConductivityEstimate, ConductivityError> =
+        let amount c =
+            match Map.tryFind c moles with
+            | Some v when v > 0.0 && not (Double.IsInfinity v) -> v
+            | _ -> 0.0
+
+        let mass c = amount c * float (Chemical.molarMass c)
 
         if Double.IsNaN(float t) || t < MinTemperature || t > MaxTemperature then
             Error(ConductivityTemperatureOutOfRange t)
@@ -97,3 +103,7 @@ module ConductivityPolynomial =
                   InDomain = inDomain
                   MassRatioPC = xPc
                   MassRatioLiPF6 = xLi }
+
+    /// Estimate the conductivity of a formulation (mole fractions; other bases are converted) at T.
+    let estimate (formulation: Formulation) (t: float<K>) : Result<ConductivityEstimate, ConductivityError> =
+        estimateAmounts (Formulation.toMole formulation |> Formulation.fractions) t
