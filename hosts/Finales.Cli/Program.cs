@@ -9,6 +9,11 @@ public static class Program
     private static readonly Command[] Commands =
     [
         // Each area adds its commands here (one line each).
+        new("mix", MixCommand.Summary, MixCommand.Run),
+        new("conductivity", ConductivityCommand.Summary, ConductivityCommand.Run),
+        new("electrolyte", ElectrolyteCommand.Summary, ElectrolyteCommand.Run),
+        new("route", RouteCommand.Summary, RouteCommand.Run),
+        new("bench", BenchCommand.Summary, BenchCommand.Run),
     ];
 
     public static int Main(string[] args)

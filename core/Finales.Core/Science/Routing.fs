@@ -29,6 +29,7 @@ type RouteError =
     | NoPath of from: string * ``to``: string * via: string list
     | EmptyPath
     | NotConnected of from: string * ``to``: string
+    | SearchLimitExceeded of from: string * ``to``: string * labels: int
 
 /// Messages for routing errors.
 [<RequireQualifiedAccess>]
@@ -43,6 +44,7 @@ module RouteError =
             $"no path from '{a}' to '{b}' via {v} that touches at most two nodes of any rotary valve"
         | EmptyPath -> "the path has no nodes"
         | NotConnected(a, b) -> $"no edge leads from '{a}' to '{b}'"
+        | SearchLimitExceeded(a, b, n) -> $"the route search from '{a}' to '{b}' gave up after {n} labels"
 
 /// Optimal routes under the valve rule: a route may touch at most two distinct nodes of one rotary
 /// valve (the centre and one port: a valve connects one port at a time). The search is Dijkstra over
@@ -119,7 +121,42 @@ module Routing =
           Bits = bits
           Hash = h.ToHashCode() }
 
+    /// Largest number of search labels before the search gives up with `SearchLimitExceeded`
+    /// (never reached on lab-sized graphs; a guard against pathological inputs).
+    [<Literal>]
+    let MaxLabels = 2_000_000
+
+    /// Unconstrained shortest distances from every node to `target` (reverse Dijkstra).
+    let private distancesTo
+        (nodeCount: int)
+        (incoming: (int * int)[][])
+        (edgeWeight: int -> float)
+        (target: int)
+        : float[] =
+        let dist = Array.create nodeCount Double.PositiveInfinity
+        let queue = PriorityQueue<int, float>()
+        dist[target] <- 0.0
+        queue.Enqueue(target, 0.0)
+
+        while queue.Count > 0 do
+            let mutable u = 0
+            let mutable du = 0.0
+
+            if queue.TryDequeue(&u, &du) && du <= dist[u] then
+                for (k, v) in incoming[u] do
+                    let nd = du + edgeWeight k
+
+                    if nd < dist[v] then
+                        dist[v] <- nd
+                        queue.Enqueue(v, nd)
+
+        dist
+
     /// The optimal route from `from` to `to` passing the via-nodes in order, under the valve rule.
+    /// A* over labels (node, via-nodes passed, touched valve nodes) with the unconstrained
+    /// distance to go as the (consistent) heuristic, and dominance pruning: a label is dropped when
+    /// a label settled earlier at the same node and via-progress touched a subset of its valve
+    /// nodes (every continuation of the dropped label is open to the earlier one, at no more cost).
     let find
         (weight: RouteWeight)
         (from: string)
@@ -145,18 +182,42 @@ module Routing =
         match unknown with
         | e :: _ -> Error e
         | [] ->
-            let source, goal = index[from], index[``to``]
-            let viaIdx = via |> List.map (fun v -> index[v]) |> Array.ofList
+            let n = names.Length
+            let source = index[from]
+            // Targets in order: the via-nodes, then the end.
+            let targets = Array.append (via |> List.map (fun v -> index[v]) |> Array.ofList) [| index[``to``] |]
+            let viaCount = targets.Length - 1
+            let edgeWeight k = weightOf weight edges[k]
+
+            let incoming =
+                let lists = Array.init n (fun _ -> List<int * int>())
+
+                outgoing |> Array.iteri (fun u outs -> for (k, v) in outs do lists[v].Add((k, u)))
+
+                lists |> Array.map (fun l -> l.ToArray())
+
+            // h(node, i) = d(node, target_i) + sum of d(target_j, target_j+1) for j >= i.
+            let toTarget = targets |> Array.map (distancesTo n incoming edgeWeight)
+
+            let tail =
+                let t = Array.zeroCreate (targets.Length + 1)
+
+                for i in targets.Length - 2 .. -1 .. 0 do
+                    t[i] <- t[i + 1] + toTarget[i + 1][targets[i]]
+
+                t
+
+            let heuristic (node: int) (passed: int) = toTarget[passed][node] + tail[passed]
 
             // Valve nodes get bit positions; valves get masks over those bits.
-            let valveOfNode = Array.create names.Length -1
-            let bitOfNode = Array.create names.Length -1
+            let valveOfNode = Array.create n -1
+            let bitOfNode = Array.create n -1
             let valveIds = Dictionary<string, int>()
             let mutable nextBit = 0
 
             names
-            |> Array.iteri (fun i n ->
-                match TubingGraph.valveNode n with
+            |> Array.iteri (fun i name ->
+                match TubingGraph.valveNode name with
                 | Some v ->
                     let id =
                         match valveIds.TryGetValue v.Valve with
@@ -174,7 +235,7 @@ module Routing =
             let words = max 1 ((nextBit + 63) / 64)
             let masks = Array.init valveIds.Count (fun _ -> Array.zeroCreate<uint64> words)
 
-            for i in 0 .. names.Length - 1 do
+            for i in 0 .. n - 1 do
                 if bitOfNode[i] >= 0 then
                     let b = bitOfNode[i]
                     masks[valveOfNode[i]][b / 64] <- masks[valveOfNode[i]][b / 64] ||| (1UL <<< (b % 64))
@@ -202,56 +263,76 @@ module Routing =
                     copy[b / 64] <- copy[b / 64] ||| (1UL <<< (b % 64))
                     Some copy
 
-            let rec advance (viaPassed: int) (node: int) =
-                if viaPassed < viaIdx.Length && viaIdx[viaPassed] = node then
-                    advance (viaPassed + 1) node
-                else
-                    viaPassed
+            let isSubset (a: uint64[]) (b: uint64[]) =
+                let mutable ok = true
+                let mutable w = 0
 
-            let dist = Dictionary<State, float>()
+                while ok && w < words do
+                    ok <- a[w] &&& ~~~b[w] = 0UL
+                    w <- w + 1
+
+                ok
+
+            let rec advance (passed: int) (node: int) =
+                if passed < viaCount && targets[passed] = node then advance (passed + 1) node else passed
+
+            // Settled touched-sets per (node, via progress), for dominance.
+            let settledSets = Dictionary<struct (int * int), List<uint64[]>>()
+
+            let dominated (s: State) =
+                match settledSets.TryGetValue(struct (s.Node, s.Via)) with
+                | true, sets -> sets.Exists(fun t -> isSubset t s.Bits)
+                | _ -> false
+
+            let best = Dictionary<State, float>()
             let pred = Dictionary<State, struct (State * int)>()
-            let settled = HashSet<State>()
-            let queue = PriorityQueue<State, struct (float * int64)>()
+            // Priority: f = g + h, then deeper labels first (larger g), then insertion order.
+            let queue = PriorityQueue<State, struct (float * float * int64)>()
             let mutable counter = 0L
 
-            let start =
-                touch (Array.zeroCreate words) source
-                |> Option.map (fun bits -> mkState source (advance 0 source) bits)
-
-            match start with
+            match touch (Array.zeroCreate words) source with
             | None -> Error(NoPath(from, ``to``, via))
-            | Some s0 ->
-                dist[s0] <- 0.0
-                queue.Enqueue(s0, struct (0.0, counter))
+            | Some bits0 ->
+                let s0 = mkState source (advance 0 source) bits0
+                best[s0] <- 0.0
+                queue.Enqueue(s0, struct (heuristic s0.Node s0.Via, 0.0, counter))
                 let mutable found: State option = None
+                let mutable labels = 0
 
-                while found.IsNone && queue.Count > 0 do
+                while found.IsNone && queue.Count > 0 && labels < MaxLabels do
                     let s = queue.Dequeue()
+                    let g = best[s]
 
-                    if settled.Add s then
-                        if s.Node = goal && s.Via = viaIdx.Length then
+                    if not (Double.IsInfinity(heuristic s.Node s.Via)) && not (dominated s) then
+                        labels <- labels + 1
+
+                        match settledSets.TryGetValue(struct (s.Node, s.Via)) with
+                        | true, sets -> sets.Add s.Bits
+                        | _ -> settledSets[struct (s.Node, s.Via)] <- List [ s.Bits ]
+
+                        if s.Node = targets[viaCount] && s.Via = viaCount then
                             found <- Some s
                         else
-                            let d = dist[s]
-
                             for (k, v) in outgoing[s.Node] do
                                 match touch s.Bits v with
                                 | None -> ()
                                 | Some bits ->
                                     let t = mkState v (advance s.Via v) bits
+                                    let h = heuristic t.Node t.Via
 
-                                    if not (settled.Contains t) then
-                                        let nd = d + weightOf weight edges[k]
+                                    if not (Double.IsInfinity h) && not (dominated t) then
+                                        let ng = g + edgeWeight k
 
-                                        match dist.TryGetValue t with
-                                        | true, old when old <= nd -> ()
+                                        match best.TryGetValue t with
+                                        | true, old when old <= ng -> ()
                                         | _ ->
-                                            dist[t] <- nd
+                                            best[t] <- ng
                                             pred[t] <- struct (s, k)
                                             counter <- counter + 1L
-                                            queue.Enqueue(t, struct (nd, counter))
+                                            queue.Enqueue(t, struct (ng + h, -ng, counter))
 
                 match found with
+                | None when labels >= MaxLabels -> Error(SearchLimitExceeded(from, ``to``, MaxLabels))
                 | None -> Error(NoPath(from, ``to``, via))
                 | Some goalState ->
                     let rec walk (s: State) (nodes: string list) (es: TubingEdge list) =
