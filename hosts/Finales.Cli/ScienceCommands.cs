@@ -88,7 +88,7 @@ internal static class ScienceIo
     public static void WriteJson(Action<Utf8JsonWriter> write)
     {
         using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             write(writer);
         Console.Out.WriteLine(Encoding.UTF8.GetString(stream.ToArray()));
     }
@@ -446,7 +446,7 @@ internal static class ScienceBench
     private static (long Count, double Seconds) Measure(double seconds, Action<int> work)
     {
         var warm = Stopwatch.StartNew(); // warm-up (JIT, tiered compilation)
-        for (var i = 0; warm.Elapsed.TotalSeconds < Math.Min(0.5, seconds / 4); i++) work(i);
+        for (var i = 0; warm.Elapsed.TotalSeconds < Math.Min(1.0, seconds / 2); i++) work(i);
         var sw = Stopwatch.StartNew();
         long count = 0;
         while (sw.Elapsed.TotalSeconds < seconds)
