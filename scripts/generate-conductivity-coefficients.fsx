@@ -46,3 +46,6 @@ for t in temps do
 line "        |]"
 File.WriteAllText(out, sb.ToString())
 printfn "wrote %s (%d nodes x %d terms)" out temps.Length terms.Length
+// Format like the rest of the code base (the build checks `fantomas --check core tests`).
+let fantomas = Diagnostics.Process.Start("dotnet", $"fantomas \"{out}\"")
+fantomas.WaitForExit()

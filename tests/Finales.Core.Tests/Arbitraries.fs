@@ -31,28 +31,46 @@ type SmallGraph =
       To: string
       Via: string option }
 
-let private positive = Gen.choose (1, 1_000_000) |> Gen.map (fun i -> float i / 1_000_000.0)
+let private positive =
+    Gen.choose (1, 1_000_000) |> Gen.map (fun i -> float i / 1_000_000.0)
 
 let private formulationGen: Gen<Formulation> =
     gen {
         let! mask = Gen.choose (1, 31)
-        let chems = Chemical.all |> List.indexed |> List.filter (fun (i, _) -> (mask >>> i) &&& 1 = 1) |> List.map snd
+
+        let chems =
+            Chemical.all
+            |> List.indexed
+            |> List.filter (fun (i, _) -> (mask >>> i) &&& 1 = 1)
+            |> List.map snd
+
         let! raw = Gen.listOfLength chems.Length positive
         let total = List.sum raw
         let fractions = List.zip chems (raw |> List.map (fun v -> v / total))
-        return Formulation.create MolePerMole fractions |> TestData.okOr "generated formulation"
+
+        return
+            Formulation.create MolePerMole fractions
+            |> TestData.okOr "generated formulation"
     }
 
 let private stockGen (name: string) : Gen<Stock> =
     gen {
-        let! masses =
-            Gen.listOfLength 5 (Gen.frequency [ 1, Gen.constant 0.0; 3, positive |> Gen.map ((*) 500.0) ])
+        let! masses = Gen.listOfLength 5 (Gen.frequency [ 1, Gen.constant 0.0; 3, positive |> Gen.map ((*) 500.0) ])
 
-        let masses = if List.forall ((=) 0.0) masses then 1.0 :: List.tail masses else masses
+        let masses =
+            if List.forall ((=) 0.0) masses then
+                1.0 :: List.tail masses
+            else
+                masses
+
         let! density = Gen.choose (900, 1500) |> Gen.map (fun i -> float i / 1000.0)
 
         return
-            Stock.create name (List.zip Chemical.all (masses |> List.map (fun m -> m * 1.0<g>))) None (density * 1.0<g / cm^3>)
+            Stock.create
+                name
+                (List.zip Chemical.all (masses |> List.map (fun m -> m * 1.0<g>)))
+                None
+                (density * 1.0<g / cm^3>)
             |> TestData.okOr "generated stock"
     }
 
@@ -61,7 +79,18 @@ let private stocksGen: Gen<Stock list> =
 
 /// Valve nodes of the random graphs: two valves with centre and three ports, plus plain nodes.
 let smallGraphNodes =
-    [ "V1.0"; "V1.1"; "V1.2"; "V1.3"; "V2.0"; "V2.1"; "V2.2"; "V2.3"; "P1"; "P2"; "P3"; "P4" ]
+    [ "V1.0"
+      "V1.1"
+      "V1.2"
+      "V1.3"
+      "V2.0"
+      "V2.1"
+      "V2.2"
+      "V2.3"
+      "P1"
+      "P2"
+      "P3"
+      "P4" ]
 
 let private smallGraphGen: Gen<SmallGraph> =
     gen {
@@ -78,14 +107,16 @@ let private smallGraphGen: Gen<SmallGraph> =
                     let! w = Gen.choose (1, 40)
                     let! directed = Gen.elements [ true; false; false ]
                     return a, b, float w / 10.0, directed
-                 })
+                })
 
         let internalEdges =
             [ for v in [ "V1"; "V2" ] do
                   for p in 1..3 -> $"{v}.0", $"{v}.{p}", 0.05, false ]
 
         let external =
-            randomEdges |> List.filter (fun (a, b, _, _) -> a <> b) |> List.map (fun (a, b, w, d) -> nodes[a], nodes[b], w, d)
+            randomEdges
+            |> List.filter (fun (a, b, _, _) -> a <> b)
+            |> List.map (fun (a, b, w, d) -> nodes[a], nodes[b], w, d)
 
         let all = internalEdges @ external
         let! fromI = Gen.choose (0, n - 1)
@@ -100,7 +131,9 @@ let private smallGraphGen: Gen<SmallGraph> =
 
         return
             { Nodes = nodes
-              NodesCsv = "node;position_node\n" + (nodes |> List.map (fun x -> x + ";(0,0)") |> String.concat "\n")
+              NodesCsv =
+                "node;position_node\n"
+                + (nodes |> List.map (fun x -> x + ";(0,0)") |> String.concat "\n")
               EdgesCsv =
                 "flexibility;edge;start;end;ends;length;diameter;dead_volume;restriction;status;\n"
                 + String.concat "\n" edgeLines
@@ -130,9 +163,18 @@ type Arbitraries =
         gen {
             let! stocks = stocksGen
             let! raw = Gen.listOfLength 4 (Gen.frequency [ 1, Gen.constant 0.0; 3, positive ])
-            let raw = if List.forall ((=) 0.0) raw then 1.0 :: List.tail raw else raw
+
+            let raw =
+                if List.forall ((=) 0.0) raw then
+                    1.0 :: List.tail raw
+                else
+                    raw
+
             let total = List.sum raw
-            return { Stocks = stocks; Weights = raw |> List.map (fun w -> w / total) }
+
+            return
+                { Stocks = stocks
+                  Weights = raw |> List.map (fun w -> w / total) }
         }
         |> Arb.fromGen
 

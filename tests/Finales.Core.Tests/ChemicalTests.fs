@@ -16,8 +16,12 @@ let tests =
                   Expect.equal (Chemical.tryFind (d.Name.ToLowerInvariant())) (Some c) "names are case-insensitive"
           }
           test "indices are 0..count-1 in table order" {
-              Expect.equal (Chemical.all |> List.map Chemical.index) [ 0..Chemical.count - 1 ] "indices"
-              Expect.equal (Chemical.all |> List.choose (Chemical.index >> Chemical.tryOfIndex)) Chemical.all "round trip"
+              Expect.equal (Chemical.all |> List.map Chemical.index) [ 0 .. Chemical.count - 1 ] "indices"
+
+              Expect.equal
+                  (Chemical.all |> List.choose (Chemical.index >> Chemical.tryOfIndex))
+                  Chemical.all
+                  "round trip"
           }
           test "the table holds the molar masses of domain.md section 1" {
               Expect.floatClose Accuracy.veryHigh (float (Chemical.molarMass LiPF6)) 151.905 "LiPF6"

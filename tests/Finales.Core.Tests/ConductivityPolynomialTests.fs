@@ -5,7 +5,11 @@ open Finales.Core
 open Finales.Core.Units
 
 let private formulation (pairs: (Chemical * float) list) =
-    Formulation.create MolePerMole (pairs |> List.filter (fun (_, v) -> v > 0.0) |> fun l -> if l.IsEmpty then pairs else l)
+    Formulation.create
+        MolePerMole
+        (pairs
+         |> List.filter (fun (_, v) -> v > 0.0)
+         |> fun l -> if l.IsEmpty then pairs else l)
     |> TestData.okOr "formulation"
 
 [<Tests>]
@@ -28,7 +32,13 @@ let tests =
                         match ConductivityPolynomial.estimateAmounts amounts t, row["outcome"] with
                         | Ok e, ("in-domain" | "extrapolated" as outcome) ->
                             let expected = TestData.num row["conductivity_S_per_m"]
-                            Expect.floatClose { absolute = 0.0; relative = 1e-12 } (float e.Conductivity) expected "conductivity"
+
+                            Expect.floatClose
+                                { absolute = 0.0; relative = 1e-12 }
+                                (float e.Conductivity)
+                                expected
+                                "conductivity"
+
                             Expect.equal e.InDomain (outcome = "in-domain") "domain"
                             Expect.equal e.Rating (if outcome = "in-domain" then 3 else 1) "rating"
                         | Error(ConductivityTemperatureOutOfRange _), o when o.StartsWith "reject: temperature" -> ()
@@ -36,10 +46,20 @@ let tests =
                         | result, outcome -> failtestf "expected %s, got %A" outcome result
                     } ]
           test "a normalised formulation gives the same result as the raw amounts" {
-              let raw = ConductivityPolynomial.estimateAmounts (Map.ofList [ LiPF6, 0.08; EC, 0.4; PC, 0.4 ]) 293.15<K> |> TestData.okOr "raw"
+              let raw =
+                  ConductivityPolynomial.estimateAmounts (Map.ofList [ LiPF6, 0.08; EC, 0.4; PC, 0.4 ]) 293.15<K>
+                  |> TestData.okOr "raw"
+
               let f = formulation [ LiPF6, 0.08 / 0.88; EC, 0.4 / 0.88; PC, 0.4 / 0.88 ]
-              let viaF = ConductivityPolynomial.estimate f 293.15<K> |> TestData.okOr "formulation"
-              Expect.floatClose { absolute = 0.0; relative = 1e-12 } (float viaF.Conductivity) (float raw.Conductivity) "scale invariant"
+
+              let viaF =
+                  ConductivityPolynomial.estimate f 293.15<K> |> TestData.okOr "formulation"
+
+              Expect.floatClose
+                  { absolute = 0.0; relative = 1e-12 }
+                  (float viaF.Conductivity)
+                  (float raw.Conductivity)
+                  "scale invariant"
           }
           test "no EC and no PC is rejected with a message" {
               let f = formulation [ LiPF6, 0.1; EMC, 0.9 ]
@@ -69,9 +89,21 @@ let tests =
               Expect.floatClose Accuracy.veryHigh direct byHand "20 C node"
           }
           test "EMC and DMC are ignored" {
-              let a = ConductivityPolynomial.estimate (formulation [ LiPF6, 0.1; EC, 0.45; PC, 0.45 ]) 298.15<K> |> TestData.okOr "a"
-              let b = ConductivityPolynomial.estimate (formulation [ LiPF6, 0.05; EC, 0.225; PC, 0.225; EMC, 0.5 ]) 298.15<K> |> TestData.okOr "b"
-              Expect.floatClose Accuracy.veryHigh (float b.Conductivity) (float a.Conductivity) "same mass ratios, same conductivity"
+              let a =
+                  ConductivityPolynomial.estimate (formulation [ LiPF6, 0.1; EC, 0.45; PC, 0.45 ]) 298.15<K>
+                  |> TestData.okOr "a"
+
+              let b =
+                  ConductivityPolynomial.estimate
+                      (formulation [ LiPF6, 0.05; EC, 0.225; PC, 0.225; EMC, 0.5 ])
+                      298.15<K>
+                  |> TestData.okOr "b"
+
+              Expect.floatClose
+                  Accuracy.veryHigh
+                  (float b.Conductivity)
+                  (float a.Conductivity)
+                  "same mass ratios, same conductivity"
           }
           test "the training domain: x_pc in 0.1..1, x_li in 0.1..1.1" {
               Expect.isTrue (ConductivityPolynomial.inTrainingDomain 0.1 0.1) "corner"

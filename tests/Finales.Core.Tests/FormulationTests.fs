@@ -17,7 +17,10 @@ let tests =
     testList
         "Formulation"
         [ test "a valid formulation keeps its fractions" {
-              let f = Formulation.create MolePerMole [ LiPF6, 0.1; EC, 0.4; EMC, 0.5 ] |> TestData.okOr "valid"
+              let f =
+                  Formulation.create MolePerMole [ LiPF6, 0.1; EC, 0.4; EMC, 0.5 ]
+                  |> TestData.okOr "valid"
+
               Expect.equal (Formulation.basis f) MolePerMole "basis"
               Expect.floatClose Accuracy.veryHigh (Formulation.fraction EMC f) 0.5 "EMC"
               Expect.floatClose Accuracy.veryHigh (Formulation.fraction PC f) 0.0 "absent PC is 0"
@@ -82,14 +85,27 @@ let tests =
           testPropertyWithConfig config "mole -> volume -> mole round-trips" (fun (ValidFormulation f) ->
               let back = f |> Formulation.toVolume |> Formulation.toMole
               closeFormulations f back "mole -> volume -> mole")
-          testPropertyWithConfig config "mass -> volume -> mass round-trips with custom densities" (fun (ValidFormulation f) ->
-              let density c = Chemical.density25 c * (1.0 + 0.1 * float (Chemical.index c))
-              let m = Formulation.convertWith density MassPerMass f
-              let back = m |> Formulation.convertWith density VolumePerVolume |> Formulation.convertWith density MassPerMass
-              closeFormulations m back "mass -> volume -> mass")
-          testPropertyWithConfig config "converted formulations are valid: fractions >= 0 summing to 1" (fun (ValidFormulation f) ->
-              for b in [ MassPerMass; VolumePerVolume ] do
-                  let g = Formulation.convert b f
-                  let fs = Formulation.fractions g |> Map.toList |> List.map snd
-                  Expect.isTrue (fs |> List.forall (fun v -> v >= 0.0)) "non-negative"
-                  Expect.floatClose { absolute = 1e-12; relative = 0.0 } (List.sum fs) 1.0 "sum") ]
+          testPropertyWithConfig
+              config
+              "mass -> volume -> mass round-trips with custom densities"
+              (fun (ValidFormulation f) ->
+                  let density c =
+                      Chemical.density25 c * (1.0 + 0.1 * float (Chemical.index c))
+
+                  let m = Formulation.convertWith density MassPerMass f
+
+                  let back =
+                      m
+                      |> Formulation.convertWith density VolumePerVolume
+                      |> Formulation.convertWith density MassPerMass
+
+                  closeFormulations m back "mass -> volume -> mass")
+          testPropertyWithConfig
+              config
+              "converted formulations are valid: fractions >= 0 summing to 1"
+              (fun (ValidFormulation f) ->
+                  for b in [ MassPerMass; VolumePerVolume ] do
+                      let g = Formulation.convert b f
+                      let fs = Formulation.fractions g |> Map.toList |> List.map snd
+                      Expect.isTrue (fs |> List.forall (fun v -> v >= 0.0)) "non-negative"
+                      Expect.floatClose { absolute = 1e-12; relative = 0.0 } (List.sum fs) 1.0 "sum") ]

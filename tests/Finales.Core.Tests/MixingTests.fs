@@ -11,12 +11,21 @@ let stock1M (name: string) (density: float) (solvents: (Chemical * float) list) 
     let salt = 1.0 * float (Chemical.molarMass LiPF6)
     let solventMass = total - salt
 
-    Stock.create name ((LiPF6, salt * 1.0<g>) :: (solvents |> List.map (fun (c, w) -> c, w * solventMass * 1.0<g>))) None (density * 1.0<g / cm^3>)
+    Stock.create
+        name
+        ((LiPF6, salt * 1.0<g>)
+         :: (solvents |> List.map (fun (c, w) -> c, w * solventMass * 1.0<g>)))
+        None
+        (density * 1.0<g / cm^3>)
     |> TestData.okOr name
 
 /// A salt-free stock, per litre.
 let solventStock (name: string) (density: float) (solvents: (Chemical * float) list) : Stock =
-    Stock.create name (solvents |> List.map (fun (c, w) -> c, w * 1000.0 * density * 1.0<g>)) None (density * 1.0<g / cm^3>)
+    Stock.create
+        name
+        (solvents |> List.map (fun (c, w) -> c, w * 1000.0 * density * 1.0<g>))
+        None
+        (density * 1.0<g / cm^3>)
     |> TestData.okOr name
 
 /// The 2022 demonstration stocks in the order of asab-mixing-vectors.csv.
@@ -29,7 +38,11 @@ let stocks2022 =
 /// The 2023 stocks (measured at 299.8 K).
 let stocks2023 =
     let mk name total density masses =
-        Stock.create name (masses |> List.map (fun (c, m) -> c, m * 1.0<g>)) (Some(total * 1.0<g>)) (density * 1.0<g / cm^3>)
+        Stock.create
+            name
+            (masses |> List.map (fun (c, m) -> c, m * 1.0<g>))
+            (Some(total * 1.0<g>))
+            (density * 1.0<g / cm^3>)
         |> TestData.okOr name
 
     [ mk "1.5M-LiPF6-EC-EMC" 60.1237 1.288 [ LiPF6, 10.62; EC, 24.752; EMC, 24.752 ]
@@ -37,16 +50,21 @@ let stocks2023 =
       mk "EC-EMC" 50.9483 1.159 [ EC, 25.474; EMC, 25.474 ]
       mk "EMC" 44.9601 1.005 [ EMC, 44.9601 ] ]
 
-let private prepare stocks = Mixing.prepare stocks |> TestData.okOr "prepare"
+let private prepare stocks =
+    Mixing.prepare stocks |> TestData.okOr "prepare"
 
-let private target (pairs: (Chemical * float) list) = MixingTarget.create pairs |> TestData.okOr "target"
+let private target (pairs: (Chemical * float) list) =
+    MixingTarget.create pairs |> TestData.okOr "target"
 
 /// Mole fractions of a mixture of stocks with volume fractions x, computed independently of the
 /// solver from the stocks' concentrations.
 let mixtureOf (stocks: Stock list) (x: float list) : Map<Chemical, float> =
     let moles =
         List.zip stocks x
-        |> List.collect (fun (s, xj) -> Stock.concentrations s |> Map.toList |> List.map (fun (c, cij) -> c, xj * float cij))
+        |> List.collect (fun (s, xj) ->
+            Stock.concentrations s
+            |> Map.toList
+            |> List.map (fun (c, cij) -> c, xj * float cij))
         |> List.groupBy fst
         |> List.map (fun (c, vs) -> c, List.sumBy snd vs)
 
@@ -56,7 +74,10 @@ let mixtureOf (stocks: Stock list) (x: float list) : Map<Chemical, float> =
 let distance (a: Map<Chemical, float>) (b: Map<Chemical, float>) : float =
     Chemical.all
     |> List.sumBy (fun c ->
-        let d = (Map.tryFind c a |> Option.defaultValue 0.0) - (Map.tryFind c b |> Option.defaultValue 0.0)
+        let d =
+            (Map.tryFind c a |> Option.defaultValue 0.0)
+            - (Map.tryFind c b |> Option.defaultValue 0.0)
+
         d * d)
     |> sqrt
 
@@ -69,7 +90,7 @@ let randomSimplex (seed: uint64) (k: int) (count: int) : float list list =
               [ for _ in 1..k ->
                     let u, next = Rng.nextFloat rng
                     rng <- next
-                    -log (1.0 - u) ]
+                    -log(1.0 - u) ]
 
           let s = List.sum e
           e |> List.map (fun v -> v / s) ]
@@ -91,27 +112,63 @@ let tests =
               // Matrix columns are LP30, DMC, LP57, EC:EMC = our stock order.
               for (row, c) in List.zip expected [ LiPF6; EC; EMC; DMC ] do
                   for (value, s) in List.zip row stocks2022 do
-                      let actual = Stock.concentrations s |> Map.tryFind c |> Option.map float |> Option.defaultValue 0.0
-                      Expect.floatClose { absolute = 6e-4; relative = 0.0 } actual value $"c[{Chemical.name c}, {Stock.name s}]"
+                      let actual =
+                          Stock.concentrations s
+                          |> Map.tryFind c
+                          |> Option.map float
+                          |> Option.defaultValue 0.0
+
+                      Expect.floatClose
+                          { absolute = 6e-4; relative = 0.0 }
+                          actual
+                          value
+                          $"c[{Chemical.name c}, {Stock.name s}]"
           }
           testList
               "published reference cases"
               [ for row in referenceRows ->
                     test (sprintf "%s %s: deviation <= the published tool's" row.["id"] row.["variant"]) {
-                        let t = target [ for c in [ LiPF6; EC; EMC; DMC ] -> c, TestData.num row["req_" + Chemical.name c] ]
+                        let t =
+                            target [ for c in [ LiPF6; EC; EMC; DMC ] -> c, TestData.num row["req_" + Chemical.name c] ]
+
                         let result = Mixing.solve (prepare stocks2022) t
                         // The published objective is printed with 4 significant digits ("2.762e-06");
                         // its true value is below the printed one plus half a unit of the last digit.
                         let printed = row["objective"]
                         let mantissa = printed.Split('e', 'E')[0]
-                        let exponent = if printed.Contains "e" then int (printed.Split('e', 'E')[1]) else 0
-                        let decimals = if mantissa.Contains "." then mantissa.Length - mantissa.IndexOf('.') - 1 else 0
+
+                        let exponent =
+                            if printed.Contains "e" then
+                                int (printed.Split('e', 'E')[1])
+                            else
+                                0
+
+                        let decimals =
+                            if mantissa.Contains "." then
+                                mantissa.Length - mantissa.IndexOf('.') - 1
+                            else
+                                0
+
                         let objective = TestData.num printed + 0.5 * 10.0 ** float (exponent - decimals)
-                        let bound = if row["variant"].StartsWith "v2022" then sqrt objective else objective
-                        Expect.isLessThanOrEqual result.Deviation (bound + 1e-9) $"ours {result.Deviation} vs published {bound}"
+
+                        let bound =
+                            if row["variant"].StartsWith "v2022" then
+                                sqrt objective
+                            else
+                                objective
+
+                        Expect.isLessThanOrEqual
+                            result.Deviation
+                            (bound + 1e-9)
+                            $"ours {result.Deviation} vs published {bound}"
 
                         let recomputed = distance result.Achieved result.Requested
-                        Expect.floatClose { absolute = 1e-12; relative = 1e-9 } result.Deviation recomputed "deviation is ||achieved - requested||"
+
+                        Expect.floatClose
+                            { absolute = 1e-12; relative = 1e-9 }
+                            result.Deviation
+                            recomputed
+                            "deviation is ||achieved - requested||"
                     } ]
           test "r07 (stock 1 requested as rounded numbers) is reached to within the rounding of the request" {
               let lp30 = Stock.moleFractions stocks2022[0]
@@ -181,50 +238,71 @@ let tests =
               let xs = r.VolumeFractions |> List.map snd
               Expect.isTrue (xs |> List.forall (fun x -> x >= 0.0)) $"non-negative: {xs}"
               Expect.floatClose { absolute = 1e-12; relative = 0.0 } (List.sum xs) 1.0 "sum")
-          testPropertyWithConfig config "the achieved formulation is what the volume fractions mix (it is in the hull)" (fun (p: MixingProblem) ->
-              let r = Mixing.mix p.Stocks p.Target |> TestData.okOr "mix"
-              let mixed = mixtureOf p.Stocks (r.VolumeFractions |> List.map snd)
-              Expect.isLessThan (distance mixed r.Achieved) 1e-9 "achieved = A x / sum(A x)")
-          testPropertyWithConfig config "the achieved point satisfies the projection optimality condition" (fun (p: MixingProblem) ->
-              // p* is the projection of t onto conv{s_j} iff (t - p*).(s_j - p*) <= 0 for every j.
-              let r = Mixing.mix p.Stocks p.Target |> TestData.okOr "mix"
+          testPropertyWithConfig
+              config
+              "the achieved formulation is what the volume fractions mix (it is in the hull)"
+              (fun (p: MixingProblem) ->
+                  let r = Mixing.mix p.Stocks p.Target |> TestData.okOr "mix"
+                  let mixed = mixtureOf p.Stocks (r.VolumeFractions |> List.map snd)
+                  Expect.isLessThan (distance mixed r.Achieved) 1e-9 "achieved = A x / sum(A x)")
+          testPropertyWithConfig
+              config
+              "the achieved point satisfies the projection optimality condition"
+              (fun (p: MixingProblem) ->
+                  // p* is the projection of t onto conv{s_j} iff (t - p*).(s_j - p*) <= 0 for every j.
+                  let r = Mixing.mix p.Stocks p.Target |> TestData.okOr "mix"
 
-              for s in p.Stocks do
-                  let sj = Stock.moleFractions s
+                  for s in p.Stocks do
+                      let sj = Stock.moleFractions s
 
-                  let dot =
-                      Chemical.all
-                      |> List.sumBy (fun c ->
-                          let g k (m: Map<Chemical, float>) = Map.tryFind k m |> Option.defaultValue 0.0
-                          (g c r.Requested - g c r.Achieved) * (g c sj - g c r.Achieved))
+                      let dot =
+                          Chemical.all
+                          |> List.sumBy (fun c ->
+                              let g k (m: Map<Chemical, float>) =
+                                  Map.tryFind k m |> Option.defaultValue 0.0
 
-                  Expect.isLessThanOrEqual dot 1e-10 $"variational inequality for {Stock.name s}")
-          testPropertyWithConfig config "no random feasible volume-fraction vector does better" (fun (p: MixingProblem, seed: uint64) ->
-              let r = Mixing.mix p.Stocks p.Target |> TestData.okOr "mix"
+                              (g c r.Requested - g c r.Achieved) * (g c sj - g c r.Achieved))
 
-              for x in randomSimplex seed 4 50 do
-                  let d = distance (mixtureOf p.Stocks x) r.Requested
-                  Expect.isGreaterThanOrEqual d (r.Deviation - 1e-12) $"random x {x}")
-          testPropertyWithConfig config "a convex combination of the stocks is reached exactly" (fun (p: ReachableProblem) ->
-              let point =
-                  List.zip p.Stocks p.Weights
-                  |> List.collect (fun (s, w) -> Stock.moleFractions s |> Map.toList |> List.map (fun (c, v) -> c, w * v))
-                  |> List.groupBy fst
-                  |> List.map (fun (c, vs) -> c, List.sumBy snd vs)
+                      Expect.isLessThanOrEqual dot 1e-10 $"variational inequality for {Stock.name s}")
+          testPropertyWithConfig
+              config
+              "no random feasible volume-fraction vector does better"
+              (fun (p: MixingProblem, seed: uint64) ->
+                  let r = Mixing.mix p.Stocks p.Target |> TestData.okOr "mix"
 
-              let r = Mixing.mix p.Stocks (target point) |> TestData.okOr "mix"
-              Expect.isLessThan r.Deviation 1e-12 "deviation")
-          testPropertyWithConfig config "permuting the stocks changes nothing but the order of names" (fun (p: MixingProblem) ->
-              let a = Mixing.mix p.Stocks p.Target |> TestData.okOr "mix"
-              let b = Mixing.mix (List.rev p.Stocks) p.Target |> TestData.okOr "mix reversed"
-              Expect.floatClose { absolute = 1e-12; relative = 1e-9 } b.Deviation a.Deviation "deviation"
-              Expect.isLessThan (distance a.Achieved b.Achieved) 1e-9 "achieved"
-              let xa, xb = Map.ofList a.VolumeFractions, Map.ofList b.VolumeFractions
+                  for x in randomSimplex seed 4 50 do
+                      let d = distance (mixtureOf p.Stocks x) r.Requested
+                      Expect.isGreaterThanOrEqual d (r.Deviation - 1e-12) $"random x {x}")
+          testPropertyWithConfig
+              config
+              "a convex combination of the stocks is reached exactly"
+              (fun (p: ReachableProblem) ->
+                  let point =
+                      List.zip p.Stocks p.Weights
+                      |> List.collect (fun (s, w) ->
+                          Stock.moleFractions s |> Map.toList |> List.map (fun (c, v) -> c, w * v))
+                      |> List.groupBy fst
+                      |> List.map (fun (c, vs) -> c, List.sumBy snd vs)
 
-              for KeyValue(name, x) in xa do
-                  Expect.floatClose { absolute = 1e-7; relative = 0.0 } xb[name] x $"volume fraction of {name}"
+                  let r = Mixing.mix p.Stocks (target point) |> TestData.okOr "mix"
+                  Expect.isLessThan r.Deviation 1e-12 "deviation")
+          testPropertyWithConfig
+              config
+              "permuting the stocks changes nothing but the order of names"
+              (fun (p: MixingProblem) ->
+                  let a = Mixing.mix p.Stocks p.Target |> TestData.okOr "mix"
+                  let b = Mixing.mix (List.rev p.Stocks) p.Target |> TestData.okOr "mix reversed"
+                  Expect.floatClose { absolute = 1e-12; relative = 1e-9 } b.Deviation a.Deviation "deviation"
+                  Expect.isLessThan (distance a.Achieved b.Achieved) 1e-9 "achieved"
+                  let xa, xb = Map.ofList a.VolumeFractions, Map.ofList b.VolumeFractions
 
-              Expect.equal (b.VolumeFractions |> List.map fst) (List.rev (a.VolumeFractions |> List.map fst)) "names follow the stocks")
+                  for KeyValue(name, x) in xa do
+                      Expect.floatClose { absolute = 1e-7; relative = 0.0 } xb[name] x $"volume fraction of {name}"
+
+                  Expect.equal
+                      (b.VolumeFractions |> List.map fst)
+                      (List.rev (a.VolumeFractions |> List.map fst))
+                      "names follow the stocks")
           testPropertyWithConfig config "solving is deterministic" (fun (p: MixingProblem) ->
               let set = Mixing.prepare p.Stocks |> TestData.okOr "prepare"
               Expect.equal (Mixing.solve set p.Target) (Mixing.solve set p.Target) "same input, same output") ]

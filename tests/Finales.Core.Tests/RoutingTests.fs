@@ -7,7 +7,8 @@ open Finales.Core.Tests.Arbitraries
 let private fixture = lazy (TubingGraphTests.fixture ())
 
 let private route (from: string) (``to``: string) (via: string list) : Route =
-    Routing.find ByDeadVolume from ``to`` via fixture.Value |> TestData.okOr $"{from} -> {``to``}"
+    Routing.find ByDeadVolume from ``to`` via fixture.Value
+    |> TestData.okOr $"{from} -> {``to``}"
 
 /// The cheapest edge weight between consecutive nodes (dead volume).
 let private step (g: TubingGraph) (a: string) (b: string) : float option =
@@ -23,18 +24,35 @@ let exhaustive (g: TubingGraph) (from: string) (``to``: string) (via: string lis
     let mutable best = None
 
     let rec advance i n =
-        if i < via.Length && via[i] = n then advance (i + 1) n else i
+        if i < via.Length && via[i] = n then
+            advance (i + 1) n
+        else
+            i
 
-    let rec go (node: string) (viaPassed: int) (path: string list) (seen: Set<string * int * Set<string>>) (cost: float) =
+    let rec go
+        (node: string)
+        (viaPassed: int)
+        (path: string list)
+        (seen: Set<string * int * Set<string>>)
+        (cost: float)
+        =
         if node = ``to`` && viaPassed = via.Length then
-            best <- Some(match best with Some b -> min b cost | None -> cost)
+            best <-
+                Some(
+                    match best with
+                    | Some b -> min b cost
+                    | None -> cost
+                )
 
         for next in nodes do
             match step g node next with
             | Some w ->
                 let path' = next :: path
                 let via' = advance viaPassed next
-                let touched' = path' |> List.filter (fun n -> (TubingGraph.valveNode n).IsSome) |> Set.ofList
+
+                let touched' =
+                    path' |> List.filter (fun n -> (TubingGraph.valveNode n).IsSome) |> Set.ofList
+
                 let key = next, via', touched'
 
                 if Routing.isValid path' && not (seen.Contains key) then
@@ -44,7 +62,18 @@ let exhaustive (g: TubingGraph) (from: string) (``to``: string) (via: string lis
     let v0 = advance 0 from
 
     if Routing.isValid [ from ] then
-        go from v0 [ from ] (Set.singleton (from, v0, [ from ] |> List.filter (fun n -> (TubingGraph.valveNode n).IsSome) |> Set.ofList)) 0.0
+        go
+            from
+            v0
+            [ from ]
+            (Set.singleton (
+                from,
+                v0,
+                [ from ]
+                |> List.filter (fun n -> (TubingGraph.valveNode n).IsSome)
+                |> Set.ofList
+            ))
+            0.0
 
     best
 
@@ -79,7 +108,18 @@ let tests =
               let drain = route "densiViscoOUT" "waste_1" []
               Expect.equal drain.Nodes [ "densiViscoOUT"; "V9.0"; "V9.1"; "waste_1" ] "cell -> waste"
               let gas = route "pressurizedGas" "densiViscoIN" []
-              Expect.equal gas.Nodes [ "pressurizedGas"; "V8.1"; "V8.0"; "M1.7"; "M1.0"; "V7.0"; "V7.1"; "densiViscoIN" ] "gas -> cell"
+
+              Expect.equal
+                  gas.Nodes
+                  [ "pressurizedGas"
+                    "V8.1"
+                    "V8.0"
+                    "M1.7"
+                    "M1.0"
+                    "V7.0"
+                    "V7.1"
+                    "densiViscoIN" ]
+                  "gas -> cell"
           }
           test "fixture: the mixer drains to waste through V7 port 2, not through the 5 mL cell" {
               let r = route "M1.0" "waste_1" []
@@ -91,7 +131,18 @@ let tests =
 
               Expect.equal
                   r.Nodes
-                  [ "A0.0"; "V1.0"; "V1.2"; "M1.1"; "M1.0"; "V7.0"; "V7.1"; "densiViscoIN"; "densiViscoOUT"; "V9.0"; "V9.1"; "waste_1" ]
+                  [ "A0.0"
+                    "V1.0"
+                    "V1.2"
+                    "M1.1"
+                    "M1.0"
+                    "V7.0"
+                    "V7.1"
+                    "densiViscoIN"
+                    "densiViscoOUT"
+                    "V9.0"
+                    "V9.1"
+                    "waste_1" ]
                   "through the cell"
 
               let expected = r.Edges |> List.sumBy (fun e -> float e.DeadVolume)
@@ -99,7 +150,13 @@ let tests =
               Expect.isGreaterThan (float r.DeadVolume) 5.0 "includes the cell"
               let dv = Routing.deadVolume r.Nodes fixture.Value |> TestData.okOr "dead volume"
               Expect.floatClose Accuracy.veryHigh (float dv) (float r.DeadVolume) "deadVolume of the node list"
-              Expect.equal r.ValveSettings [ { Valve = "V1"; Port = 2 }; { Valve = "V7"; Port = 1 }; { Valve = "V9"; Port = 1 } ] "settings"
+
+              Expect.equal
+                  r.ValveSettings
+                  [ { Valve = "V1"; Port = 2 }
+                    { Valve = "V7"; Port = 1 }
+                    { Valve = "V9"; Port = 1 } ]
+                  "settings"
           }
           test "fixture: a reservoir cannot reach the waste because it would cross its valve's three nodes" {
               // Reservoir1 -> V1.1 -> V1.0 -> V1.3 -> waste_1 is the plain shortest path but touches
@@ -109,9 +166,17 @@ let tests =
               | other -> failtestf "expected no path, got %A" other
           }
           test "fixture: by length and by dead volume can differ but both obey the rule" {
-              let r = Routing.find ByLength "B0.0" "densiViscoIN" [] fixture.Value |> TestData.okOr "by length"
+              let r =
+                  Routing.find ByLength "B0.0" "densiViscoIN" [] fixture.Value
+                  |> TestData.okOr "by length"
+
               Expect.isTrue (Routing.isValid r.Nodes) "valid"
-              Expect.floatClose Accuracy.veryHigh (float r.Length) (r.Edges |> List.sumBy (fun e -> float e.Length)) "length"
+
+              Expect.floatClose
+                  Accuracy.veryHigh
+                  (float r.Length)
+                  (r.Edges |> List.sumBy (fun e -> float e.Length))
+                  "length"
           }
           test "unknown nodes are named" {
               match Routing.find ByDeadVolume "Nowhere" "waste_1" [] fixture.Value with
@@ -127,21 +192,35 @@ let tests =
               | Error e -> Expect.equal (RouteError.message e) "no edge leads from 'A0.0' to 'waste_1'" "message"
               | Ok _ -> failtest "unconnected nodes"
           }
-          testPropertyWithConfig config "random graphs: the route obeys the rule and nothing valid is shorter" (fun (sg: SmallGraph) ->
-              let g = TubingGraph.parse sg.NodesCsv sg.EdgesCsv sg.TubingCsv |> TestData.okOr "random graph"
-              let via = Option.toList sg.Via
-              let best = exhaustive g sg.From sg.To via
+          testPropertyWithConfig
+              config
+              "random graphs: the route obeys the rule and nothing valid is shorter"
+              (fun (sg: SmallGraph) ->
+                  let g =
+                      TubingGraph.parse sg.NodesCsv sg.EdgesCsv sg.TubingCsv
+                      |> TestData.okOr "random graph"
 
-              match Routing.find ByDeadVolume sg.From sg.To via g, best with
-              | Ok r, Some b ->
-                  Expect.isTrue (Routing.isValid r.Nodes) $"valid {r.Nodes}"
-                  Expect.equal (List.head r.Nodes) sg.From "starts at from"
-                  Expect.equal (List.last r.Nodes) sg.To "ends at to"
-                  let dv = Routing.deadVolume r.Nodes g |> TestData.okOr "consecutive nodes are connected"
-                  Expect.floatClose { absolute = 1e-9; relative = 1e-9 } (float dv) (float r.DeadVolume) "reported dead volume"
-                  Expect.floatClose { absolute = 1e-9; relative = 1e-9 } (float r.DeadVolume) b "optimal"
+                  let via = Option.toList sg.Via
+                  let best = exhaustive g sg.From sg.To via
 
-                  for v in via do
-                      Expect.contains r.Nodes v "passes the via-node"
-              | Error(NoPath _), None -> ()
-              | result, b -> failtestf "search gave %A but exhaustive search gave %A" result b) ]
+                  match Routing.find ByDeadVolume sg.From sg.To via g, best with
+                  | Ok r, Some b ->
+                      Expect.isTrue (Routing.isValid r.Nodes) $"valid {r.Nodes}"
+                      Expect.equal (List.head r.Nodes) sg.From "starts at from"
+                      Expect.equal (List.last r.Nodes) sg.To "ends at to"
+
+                      let dv =
+                          Routing.deadVolume r.Nodes g |> TestData.okOr "consecutive nodes are connected"
+
+                      Expect.floatClose
+                          { absolute = 1e-9; relative = 1e-9 }
+                          (float dv)
+                          (float r.DeadVolume)
+                          "reported dead volume"
+
+                      Expect.floatClose { absolute = 1e-9; relative = 1e-9 } (float r.DeadVolume) b "optimal"
+
+                      for v in via do
+                          Expect.contains r.Nodes v "passes the via-node"
+                  | Error(NoPath _), None -> ()
+                  | result, b -> failtestf "search gave %A but exhaustive search gave %A" result b) ]

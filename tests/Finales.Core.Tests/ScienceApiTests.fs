@@ -13,7 +13,8 @@ let private dict (pairs: (string * float) list) : IReadOnlyDictionary<string, fl
 
     d :> IReadOnlyDictionary<string, float>
 
-let private lp30 = StockInput("LP30", 1.2879, dict [ "LiPF6", 151.905; "EC", 567.9975; "DMC", 567.9975 ])
+let private lp30 =
+    StockInput("LP30", 1.2879, dict [ "LiPF6", 151.905; "EC", 567.9975; "DMC", 567.9975 ])
 
 let private stocks: IReadOnlyList<StockInput> =
     ResizeArray
@@ -29,8 +30,18 @@ let tests =
         [ test "Mix agrees with the core and keys results by chemical name" {
               let target = dict [ "LiPF6", 0.05; "C1COC(=O)O1", 0.3; "EMC", 0.45; "DMC", 0.2 ]
               let out = ScienceApi.Mix(stocks, target)
-              Expect.equal (out.VolumeFractions |> Seq.map (fun kv -> kv.Key) |> List.ofSeq) [ "LP30"; "DMC"; "LP57"; "EC:EMC" ] "stock order"
-              Expect.floatClose { absolute = 1e-12; relative = 0.0 } (out.VolumeFractions |> Seq.sumBy (fun kv -> kv.Value)) 1.0 "sum"
+
+              Expect.equal
+                  (out.VolumeFractions |> Seq.map (fun kv -> kv.Key) |> List.ofSeq)
+                  [ "LP30"; "DMC"; "LP57"; "EC:EMC" ]
+                  "stock order"
+
+              Expect.floatClose
+                  { absolute = 1e-12; relative = 0.0 }
+                  (out.VolumeFractions |> Seq.sumBy (fun kv -> kv.Value))
+                  1.0
+                  "sum"
+
               Expect.isLessThan out.Deviation 1e-4 "r10 is an interior point"
               Expect.isTrue (out.Achieved.ContainsKey "EC") "achieved by name"
           }
@@ -40,8 +51,12 @@ let tests =
               Expect.isLessThan plan.MaximumFractions["LiPF6"] 0.1 "salt is limited"
           }
           test "invalid input throws ScienceException naming the field and value" {
-              let bad = ResizeArray [ StockInput("X", -1.0, dict [ "EC", 1.0 ]) ] :> IReadOnlyList<_>
-              let ex = Expect.throwsT<ScienceException> (fun () -> ScienceApi.PrepareStocks bad |> ignore) "bad density"
+              let bad =
+                  ResizeArray [ StockInput("X", -1.0, dict [ "EC", 1.0 ]) ] :> IReadOnlyList<_>
+
+              let ex =
+                  Expect.throwsT<ScienceException> (fun () -> ScienceApi.PrepareStocks bad |> ignore) "bad density"
+
               ignore ex
 
               try
@@ -55,10 +70,19 @@ let tests =
               let e = ScienceApi.Electrolyte(f, 298.15)
               Expect.isTrue (e.DensityGramsPerCubicCentimeter > 1.0 && e.DensityGramsPerCubicCentimeter < 1.6) "density"
               let noise = SeededNoise 1UL
-              let m = ScienceApi.MeasureElectrolyte(f, 298.15, System.Func<float> noise.NextStandardNormal)
+
+              let m =
+                  ScienceApi.MeasureElectrolyte(f, 298.15, System.Func<float> noise.NextStandardNormal)
+
               Expect.notEqual m.DensityGramsPerCubicCentimeter e.DensityGramsPerCubicCentimeter "noisy"
               let c = ScienceApi.Conductivity(f, 298.15)
-              Expect.floatClose { absolute = 0.0; relative = 1e-12 } c.ConductivitySiemensPerMeter 0.40273998296518115 "c01"
+
+              Expect.floatClose
+                  { absolute = 0.0; relative = 1e-12 }
+                  c.ConductivitySiemensPerMeter
+                  0.40273998296518115
+                  "c01"
+
               Expect.equal c.Rating 1 "extrapolated"
 
               try
@@ -68,12 +92,19 @@ let tests =
                   Expect.stringContains ex.Message "temperature is 200 K" "message"
           }
           test "routes through the facade" {
-              let read f = File.ReadAllText(Path.Combine(TestData.fixtureGraphDir, f))
+              let read f =
+                  File.ReadAllText(Path.Combine(TestData.fixtureGraphDir, f))
+
               let g = ScienceApi.LoadGraph(read "nodes.csv", read "edges.csv", read "tubing.csv")
               let r = g.FindRoute("A0.0", "M1.0")
               Expect.equal (List.ofSeq r.Nodes) [ "A0.0"; "V1.0"; "V1.2"; "M1.1"; "M1.0" ] "pump -> mixer"
               Expect.equal (List.ofSeq r.ValveSettings) [ { Valve = "V1"; Port = 2 } ] "settings"
-              Expect.floatClose Accuracy.veryHigh (g.DeadVolumeMilliliters r.Nodes) r.DeadVolumeMilliliters "dead volume"
+
+              Expect.floatClose
+                  Accuracy.veryHigh
+                  (g.DeadVolumeMilliliters r.Nodes)
+                  r.DeadVolumeMilliliters
+                  "dead volume"
 
               try
                   g.FindRoute("Reservoir1", "waste_1") |> ignore

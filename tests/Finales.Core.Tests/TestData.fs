@@ -20,10 +20,12 @@ let fromRoot (relative: string) : string =
     Path.GetFullPath(Path.Combine(repositoryRoot, relative))
 
 /// The shared reference data directory.
-let sharedData (file: string) : string = fromRoot (Path.Combine("..", "shared", "data", file))
+let sharedData (file: string) : string =
+    fromRoot (Path.Combine("..", "shared", "data", file))
 
 /// The ASAB-like graph fixture.
-let fixtureGraphDir: string = fromRoot (Path.Combine("tests", "fixtures", "asab-graph"))
+let fixtureGraphDir: string =
+    fromRoot (Path.Combine("tests", "fixtures", "asab-graph"))
 
 /// Split a comma-separated line honouring double quotes.
 let splitCsv (line: string) : string list =
@@ -32,7 +34,8 @@ let splitCsv (line: string) : string list =
     let mutable q = false
 
     for ch in line do
-        if ch = '"' then q <- not q
+        if ch = '"' then
+            q <- not q
         elif ch = ',' && not q then
             fields.Add(sb.ToString())
             sb.Clear() |> ignore

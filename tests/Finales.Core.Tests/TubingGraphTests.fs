@@ -12,7 +12,9 @@ let fixture () : TubingGraph =
     |> TestData.okOr "fixture graph"
 
 let private nodes = "node;position_node\nA;(0,0)\nB;(1,0)\nV1.0;(2,0)\nV1.1;(2,1)\n"
-let private header = "flexibility;edge;start;end;ends;length;diameter;dead_volume;restriction;status;\n"
+
+let private header =
+    "flexibility;edge;start;end;ends;length;diameter;dead_volume;restriction;status;\n"
 
 let private edges =
     header
@@ -35,7 +37,12 @@ let tests =
         [ test "a consistent graph parses: fixed edges plus connected tubing" {
               let g = TubingGraph.parse nodes edges tubing |> TestData.okOr "graph"
               Expect.equal (TubingGraph.nodes g) [ "A"; "B"; "V1.0"; "V1.1" ] "nodes in file order"
-              Expect.equal (TubingGraph.edges g |> List.map (fun e -> e.Id)) [ "e1"; "t1"; "t2" ] "unconnected and broken tubing is left out"
+
+              Expect.equal
+                  (TubingGraph.edges g |> List.map (fun e -> e.Id))
+                  [ "e1"; "t1"; "t2" ]
+                  "unconnected and broken tubing is left out"
+
               let t2 = TubingGraph.edges g |> List.find (fun e -> e.Id = "t2")
               Expect.equal (t2.Start, t2.End) ("V1.1", "B") "ends come from tubing.csv"
               Expect.equal t2.Restriction Directed "restriction"
@@ -44,8 +51,15 @@ let tests =
               Expect.equal (TubingGraph.position "A" g) "(0,0)" "position"
           }
           test "a UTF-8 BOM, CRLF line ends and quoted comments with ';' are accepted" {
-              let e = "\uFEFF" + (edges + "fixed;c;A;B;XX;1;1;5;directed;empty;\"a comment; with a semicolon\"\n").Replace("\n", "\r\n")
-              let g = TubingGraph.parse ("\uFEFF" + nodes) e ("\uFEFF" + tubing) |> TestData.okOr "graph"
+              let e =
+                  "\uFEFF"
+                  + (edges + "fixed;c;A;B;XX;1;1;5;directed;empty;\"a comment; with a semicolon\"\n")
+                      .Replace("\n", "\r\n")
+
+              let g =
+                  TubingGraph.parse ("\uFEFF" + nodes) e ("\uFEFF" + tubing)
+                  |> TestData.okOr "graph"
+
               Expect.equal (TubingGraph.edges g |> List.length) 4 "four connected edges"
           }
           test "the fixture graph parses and has the published node names" {
@@ -53,7 +67,16 @@ let tests =
               let ns = TubingGraph.nodes g |> Set.ofList
 
               for n in
-                  [ "A0.0"; "F0.0"; "M1.0"; "densiViscoIN"; "densiViscoOUT"; "waste_1"; "vial_1"; "ambient"; "pressurizedGas"; "Solvent" ]
+                  [ "A0.0"
+                    "F0.0"
+                    "M1.0"
+                    "densiViscoIN"
+                    "densiViscoOUT"
+                    "waste_1"
+                    "vial_1"
+                    "ambient"
+                    "pressurizedGas"
+                    "Solvent" ]
                   @ [ for r in 1..6 -> $"Reservoir{r}" ] do
                   Expect.isTrue (ns.Contains n) $"node {n}"
 
@@ -74,7 +97,10 @@ let tests =
           test "a node missing from nodes.csv is named with file, line and column" {
               let m = errorsOf nodes edges "start;edge;end\nA;t1;Ghost\n"
               Expect.stringContains m "tubing.csv line 2: end 'Ghost' is not a node of nodes.csv" "unknown node"
-              let m = errorsOf nodes (edges + "fixed;e9;A;Nowhere;XX;1;1;1;undirected;empty;\n") tubing
+
+              let m =
+                  errorsOf nodes (edges + "fixed;e9;A;Nowhere;XX;1;1;1;undirected;empty;\n") tubing
+
               Expect.stringContains m "edges.csv line 6: end 'Nowhere' is not a node" "unknown node in edges"
           }
           test "bad numbers and choices are named" {
@@ -86,24 +112,58 @@ let tests =
               Expect.stringContains m "flexibility is 'glued'" "flexibility"
           }
           test "duplicates, broken and twice-connected tubing are errors" {
-              Expect.stringContains (errorsOf (nodes + "A;(9,9)\n") edges tubing) "node 'A' is listed twice" "duplicate node"
-              Expect.stringContains (errorsOf nodes (edges + "fixed;e1;A;B;XX;1;1;1;directed;empty;\n") tubing) "edge 'e1' is listed twice" "duplicate edge"
+              Expect.stringContains
+                  (errorsOf (nodes + "A;(9,9)\n") edges tubing)
+                  "node 'A' is listed twice"
+                  "duplicate node"
+
+              Expect.stringContains
+                  (errorsOf nodes (edges + "fixed;e1;A;B;XX;1;1;1;directed;empty;\n") tubing)
+                  "edge 'e1' is listed twice"
+                  "duplicate edge"
+
               Expect.stringContains (errorsOf nodes edges (tubing + "A;t3;B\n")) "edge 't3' is marked broken" "broken"
-              Expect.stringContains (errorsOf nodes edges (tubing + "A;t1;B\n")) "edge 't1' is already connected on line 2" "twice"
+
+              Expect.stringContains
+                  (errorsOf nodes edges (tubing + "A;t1;B\n"))
+                  "edge 't1' is already connected on line 2"
+                  "twice"
+
               Expect.stringContains (errorsOf nodes edges (tubing + "A;e1;B\n")) "edge 'e1' is fixed" "fixed in tubing"
           }
           test "fixed edges need nodes and loose tubing must not name them" {
-              let m = errorsOf nodes (edges + "fixed;e9;not_fixed;not_fixed;XX;1;1;1;directed;empty;\n") tubing
+              let m =
+                  errorsOf nodes (edges + "fixed;e9;not_fixed;not_fixed;XX;1;1;1;directed;empty;\n") tubing
+
               Expect.stringContains m "fixed edge 'e9' has start/end 'not_fixed'" "fixed without ends"
-              let m = errorsOf nodes (edges + "available;t9;A;B;XX;1;1;1;directed;empty;\n") tubing
+
+              let m =
+                  errorsOf nodes (edges + "available;t9;A;B;XX;1;1;1;directed;empty;\n") tubing
+
               Expect.stringContains m "edge 't9' is not fixed but names nodes 'A' -> 'B'" "loose with ends"
           }
           test "missing columns, short rows, bad valve names and empty files are named" {
-              Expect.stringContains (errorsOf nodes "flexibility;edge;start\n" tubing) "edges.csv: the header has no column 'end'" "missing column"
-              Expect.stringContains (errorsOf nodes (edges + "fixed;e9;A\n") tubing) "edges.csv line 6: 3 fields, expected at least 10" "short row"
-              Expect.stringContains (errorsOf (nodes + "V1.11;(0,0)\n") edges tubing) "node 'V1.11' looks like a valve node" "valve port 11"
+              Expect.stringContains
+                  (errorsOf nodes "flexibility;edge;start\n" tubing)
+                  "edges.csv: the header has no column 'end'"
+                  "missing column"
+
+              Expect.stringContains
+                  (errorsOf nodes (edges + "fixed;e9;A\n") tubing)
+                  "edges.csv line 6: 3 fields, expected at least 10"
+                  "short row"
+
+              Expect.stringContains
+                  (errorsOf (nodes + "V1.11;(0,0)\n") edges tubing)
+                  "node 'V1.11' looks like a valve node"
+                  "valve port 11"
+
               Expect.stringContains (errorsOf "" edges tubing) "nodes.csv: the file is empty" "empty file"
-              Expect.stringContains (errorsOf nodes (edges + "fixed;e9;A;B;XX;1;1;1;directed;\"open\n") tubing) "edges.csv line 6: a quoted field is not closed" "quote"
+
+              Expect.stringContains
+                  (errorsOf nodes (edges + "fixed;e9;A;B;XX;1;1;1;directed;\"open\n") tubing)
+                  "edges.csv line 6: a quoted field is not closed"
+                  "quote"
           }
           test "every error is reported, not just the first" {
               let m = errorsOf nodes edges "start;edge;end\nGhost;nope;Phantom\n"

@@ -19,7 +19,8 @@ let private ecEmcWithSalt (molality: float) : Formulation =
     let total = nEC + nEMC + nSalt
 
     let parts =
-        [ EC, nEC / total; EMC, nEMC / total ] @ (if molality > 0.0 then [ LiPF6, nSalt / total ] else [])
+        [ EC, nEC / total; EMC, nEMC / total ]
+        @ (if molality > 0.0 then [ LiPF6, nSalt / total ] else [])
 
     Formulation.create MolePerMole parts |> TestData.okOr "EC:EMC + salt"
 
@@ -57,7 +58,13 @@ let tests =
                   let d = Chemical.data c
                   let excess = if c = EC then 1.0 else 1.0 // x_EC (1 - x_EC) = 0 for pure EC
                   Expect.floatClose Accuracy.high (float p.Density) (float d.Density25 * excess) $"density of {d.Name}"
-                  Expect.floatClose Accuracy.high (float p.Viscosity) (d.Viscosity25 |> Option.map float |> Option.defaultValue nan) $"viscosity of {d.Name}"
+
+                  Expect.floatClose
+                      Accuracy.high
+                      (float p.Viscosity)
+                      (d.Viscosity25 |> Option.map float |> Option.defaultValue nan)
+                      $"viscosity of {d.Name}"
+
                   Expect.floatClose Accuracy.veryHigh (float p.Conductivity) 0.0 "no salt, no conductivity"
           }
           test "density and viscosity correlate over random mixtures of the 2022 stocks (r between 0.85 and 0.97)" {
@@ -75,30 +82,37 @@ let tests =
           }
           test "conductivity has a maximum in salt content for a fixed solvent" {
               let molalities = [ 0.05..0.05..3.0 ]
-              let kappas = molalities |> List.map (fun m -> float (props (ecEmcWithSalt m) 298.15<K>).Conductivity)
+
+              let kappas =
+                  molalities
+                  |> List.map (fun m -> float (props (ecEmcWithSalt m) 298.15<K>).Conductivity)
+
               let iMax = kappas |> List.indexed |> List.maxBy snd |> fst
               Expect.isGreaterThan iMax 0 "not at the lowest salt content"
               Expect.isLessThan iMax (molalities.Length - 1) "not at the highest salt content"
               let mMax = molalities[iMax]
               Expect.isTrue (mMax > 0.5 && mMax < 1.5) $"maximum near mu = 0.6 + 0.01 eps (at {mMax} mol/kg)"
           }
-          testPropertyWithConfig config "with a solvent: conductivity rises, viscosity and density fall with temperature" (fun (ValidFormulation f) ->
-              match VirtualElectrolyte.properties f 298.15<K> with
-              | Error NoSolvent -> ()
-              | Error e -> failtestf "%A" e
-              | Ok _ ->
-                  let series = [ 250.0<K>..10.0<K>..350.0<K> ] |> List.map (props f)
+          testPropertyWithConfig
+              config
+              "with a solvent: conductivity rises, viscosity and density fall with temperature"
+              (fun (ValidFormulation f) ->
+                  match VirtualElectrolyte.properties f 298.15<K> with
+                  | Error NoSolvent -> ()
+                  | Error e -> failtestf "%A" e
+                  | Ok _ ->
+                      let series = [ 250.0<K> .. 10.0<K> .. 350.0<K> ] |> List.map (props f)
 
-                  for (a, b) in List.pairwise series do
-                      Expect.isLessThan b.Density a.Density "density falls"
-                      Expect.isLessThan b.Viscosity a.Viscosity "viscosity falls"
+                      for (a, b) in List.pairwise series do
+                          Expect.isLessThan b.Density a.Density "density falls"
+                          Expect.isLessThan b.Viscosity a.Viscosity "viscosity falls"
 
-                      // kappa = kmax(T) g(m) with kmax ~ 1/eta_solvent(T) and m fixed: it rises
-                      // wherever it is representable (absurd molalities underflow to 0).
-                      if a.Conductivity > 1e-200<S / m> then
-                          Expect.isGreaterThan b.Conductivity a.Conductivity "conductivity rises"
-                      else
-                          Expect.isGreaterThanOrEqual b.Conductivity a.Conductivity "conductivity does not fall")
+                          // kappa = kmax(T) g(m) with kmax ~ 1/eta_solvent(T) and m fixed: it rises
+                          // wherever it is representable (absurd molalities underflow to 0).
+                          if a.Conductivity > 1e-200<S / m> then
+                              Expect.isGreaterThan b.Conductivity a.Conductivity "conductivity rises"
+                          else
+                              Expect.isGreaterThanOrEqual b.Conductivity a.Conductivity "conductivity does not fall")
           test "a formulation without solvent and temperatures outside 200..450 K are rejected" {
               let salt = moleFormulation (Map.ofList [ LiPF6, 1.0 ])
               Expect.equal (VirtualElectrolyte.properties salt 298.15<K>) (Error NoSolvent) "no solvent"
@@ -111,8 +125,13 @@ let tests =
           test "a seeded measurement is repeatable and noisy around the truth" {
               let f = ecEmcWithSalt 1.0
               let truth = props f 298.15<K>
-              let m1, _ = VirtualElectrolyte.measure (Rng.create 5UL) f 298.15<K> |> TestData.okOr "m1"
-              let m2, _ = VirtualElectrolyte.measure (Rng.create 5UL) f 298.15<K> |> TestData.okOr "m2"
+
+              let m1, _ =
+                  VirtualElectrolyte.measure (Rng.create 5UL) f 298.15<K> |> TestData.okOr "m1"
+
+              let m2, _ =
+                  VirtualElectrolyte.measure (Rng.create 5UL) f 298.15<K> |> TestData.okOr "m2"
+
               Expect.equal m1 m2 "same seed, same measurement"
               Expect.notEqual m1.Density truth.Density "noise is added"
 
@@ -128,7 +147,21 @@ let tests =
                   let mean = List.average xs
                   sqrt (xs |> List.averageBy (fun x -> (x - mean) ** 2.0))
 
-              Expect.floatClose { absolute = 0.0; relative = 0.1 } (sd (samples |> List.map (fun m -> float m.Density))) 1e-4 "density sigma"
-              Expect.floatClose { absolute = 0.0; relative = 0.1 } (sd (samples |> List.map (fun m -> float (m.Viscosity / truth.Viscosity)))) 0.005 "viscosity sigma"
-              Expect.floatClose { absolute = 0.0; relative = 0.1 } (sd (samples |> List.map (fun m -> float (m.Conductivity / truth.Conductivity)))) 0.02 "conductivity sigma"
+              Expect.floatClose
+                  { absolute = 0.0; relative = 0.1 }
+                  (sd (samples |> List.map (fun m -> float m.Density)))
+                  1e-4
+                  "density sigma"
+
+              Expect.floatClose
+                  { absolute = 0.0; relative = 0.1 }
+                  (sd (samples |> List.map (fun m -> float (m.Viscosity / truth.Viscosity))))
+                  0.005
+                  "viscosity sigma"
+
+              Expect.floatClose
+                  { absolute = 0.0; relative = 0.1 }
+                  (sd (samples |> List.map (fun m -> float (m.Conductivity / truth.Conductivity))))
+                  0.02
+                  "conductivity sigma"
           } ]

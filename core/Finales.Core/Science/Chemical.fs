@@ -14,17 +14,19 @@ type Chemical =
 
 /// One row of the chemicals table.
 type ChemicalData =
-    { Chemical: Chemical
-      Name: string
-      Smiles: string
-      InChIKey: string
-      MolarMass: float<g / mol>
-      /// Density at 25 C (the crystal density for the salt).
-      Density25: float<g / cm^3>
-      /// Viscosity at 25 C of the pure liquid; None for the salt.
-      Viscosity25: float<mPa s> option
-      /// Relative permittivity; None for the salt.
-      RelativePermittivity: float option }
+    {
+        Chemical: Chemical
+        Name: string
+        Smiles: string
+        InChIKey: string
+        MolarMass: float<g / mol>
+        /// Density at 25 C (the crystal density for the salt).
+        Density25: float<g / cm^3>
+        /// Viscosity at 25 C of the pure liquid; None for the salt.
+        Viscosity25: float<mPa s> option
+        /// Relative permittivity; None for the salt.
+        RelativePermittivity: float option
+    }
 
 /// The chemicals table and look-up by name, SMILES or InChIKey.
 [<RequireQualifiedAccess>]
@@ -122,6 +124,11 @@ module Chemical =
         match tryFind key with
         | Some c -> Ok c
         | None ->
-            let shown = if obj.ReferenceEquals(key, null) then "null" else $"'{key}'"
+            let shown =
+                if obj.ReferenceEquals(key, null) then
+                    "null"
+                else
+                    $"'{key}'"
+
             let known = table |> Array.map (fun d -> d.Name) |> String.concat ", "
             Error $"unknown chemical {shown}; known chemicals (by name, SMILES or InChIKey): {known}"

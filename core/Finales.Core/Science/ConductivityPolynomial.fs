@@ -5,14 +5,16 @@ open Finales.Core.Units
 
 /// A conductivity from the low-fidelity model with its rating.
 type ConductivityEstimate =
-    { Conductivity: float<S / m>
-      /// 3 inside the training domain, 1 when extrapolating.
-      Rating: int
-      InDomain: bool
-      /// m_PC / (m_EC + m_PC).
-      MassRatioPC: float
-      /// m_LiPF6 / (m_EC + m_PC).
-      MassRatioLiPF6: float }
+    {
+        Conductivity: float<S / m>
+        /// 3 inside the training domain, 1 when extrapolating.
+        Rating: int
+        InDomain: bool
+        /// m_PC / (m_EC + m_PC).
+        MassRatioPC: float
+        /// m_LiPF6 / (m_EC + m_PC).
+        MassRatioLiPF6: float
+    }
 
 /// Why the low-fidelity model rejects a request.
 type ConductivityError =

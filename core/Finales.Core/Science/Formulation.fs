@@ -74,7 +74,9 @@ module Formulation =
             if abs (sum - 1.0) > SumTolerance then
                 Error [ FractionsDoNotSumToOne sum ]
             else
-                Ok { Basis = basis; Fractions = Map.ofList items }
+                Ok
+                    { Basis = basis
+                      Fractions = Map.ofList items }
 
     /// Validate fractions keyed by chemical name, SMILES or InChIKey; unknown keys are errors too.
     let parse (basis: FractionBasis) (fractions: (string * float) seq) : Result<Formulation, FormulationError list> =
@@ -105,7 +107,8 @@ module Formulation =
         f.Fractions |> Map.tryFind c |> Option.defaultValue 0.0
 
     /// Chemicals named in the formulation.
-    let chemicals (f: Formulation) : Chemical list = f.Fractions |> Map.toList |> List.map fst
+    let chemicals (f: Formulation) : Chemical list =
+        f.Fractions |> Map.toList |> List.map fst
 
     /// Amount of each basis quantity per mole of a chemical: 1 mol, M g, or M/rho cm^3.
     let private perMole (densityOf: Chemical -> float<g / cm^3>) (basis: FractionBasis) (c: Chemical) : float =
@@ -123,8 +126,7 @@ module Formulation =
         else
             let q = perMole densityOf
 
-            let raw =
-                f.Fractions |> Map.map (fun c v -> v * q target c / q f.Basis c)
+            let raw = f.Fractions |> Map.map (fun c v -> v * q target c / q f.Basis c)
 
             let total = raw |> Map.fold (fun acc _ v -> acc + v) 0.0
             // total > 0: at least one fraction is positive because they sum to ~1.
@@ -132,8 +134,7 @@ module Formulation =
               Fractions = raw |> Map.map (fun _ v -> v / total) }
 
     /// Convert with the 25 C densities of the chemicals table.
-    let convert (target: FractionBasis) (f: Formulation) : Formulation =
-        convertWith Chemical.density25 target f
+    let convert (target: FractionBasis) (f: Formulation) : Formulation = convertWith Chemical.density25 target f
 
     /// Mole fractions (25 C densities for a volume basis).
     let toMole (f: Formulation) : Formulation = convert MolePerMole f

@@ -61,7 +61,8 @@ type Stock =
 /// Creation and properties of stock solutions.
 [<RequireQualifiedAccess>]
 module Stock =
-    let private isFinite (v: float) = not (Double.IsNaN v || Double.IsInfinity v)
+    let private isFinite (v: float) =
+        not (Double.IsNaN v || Double.IsInfinity v)
 
     /// Validate a stock; `totalMass` defaults to the sum of the component masses.
     let create
@@ -83,8 +84,10 @@ module Stock =
                   |> List.filter (fun (_, n) -> n > 1)
                   |> List.map (fun (c, _) -> StockDuplicateChemical(label, c))
               for (c, m) in items do
-                  if not (isFinite (float m)) then MassNotFinite(label, c, float m)
-                  elif m < 0.0<g> then MassNegative(label, c, float m)
+                  if not (isFinite (float m)) then
+                      MassNotFinite(label, c, float m)
+                  elif m < 0.0<g> then
+                      MassNegative(label, c, float m)
               if items |> List.forall (fun (_, m) -> not (m > 0.0<g>)) then
                   StockWithoutMass label
               match totalMass with
@@ -147,8 +150,7 @@ module Stock =
     let concentrations (s: Stock) : Map<Chemical, float<mol / L>> =
         let volume = s.TotalMass / s.Density
 
-        s.Masses
-        |> Map.map (fun c m -> m / Chemical.molarMass c / volume * cm3PerLiter)
+        s.Masses |> Map.map (fun c m -> m / Chemical.molarMass c / volume * cm3PerLiter)
 
     /// Mole fractions of the stock's own composition.
     let moleFractions (s: Stock) : Map<Chemical, float> =
@@ -159,7 +161,9 @@ module Stock =
 /// A requested composition for mixing. It need not sum to 1 (the published reference cases include
 /// requests summing to 0.999 and 1.001); the deviation is measured against it as given.
 /// Invariant: fractions finite and >= 0, at least one > 0, no chemical twice.
-type MixingTarget = private { Fractions: Map<Chemical, float> }
+type MixingTarget =
+    private
+        { Fractions: Map<Chemical, float> }
 
 /// Creation of mixing targets.
 [<RequireQualifiedAccess>]
@@ -175,8 +179,10 @@ module MixingTarget =
                   |> List.filter (fun (_, n) -> n > 1)
                   |> List.map (fst >> TargetDuplicateChemical)
               for (c, v) in items do
-                  if Double.IsNaN v || Double.IsInfinity v then TargetFractionNotFinite(c, v)
-                  elif v < 0.0 then TargetFractionNegative(c, v)
+                  if Double.IsNaN v || Double.IsInfinity v then
+                      TargetFractionNotFinite(c, v)
+                  elif v < 0.0 then
+                      TargetFractionNegative(c, v)
               if items |> List.forall (fun (_, v) -> not (v > 0.0)) then
                   TargetWithoutPositiveFraction ]
 
@@ -212,26 +218,30 @@ module MixingTarget =
 
 /// The outcome of mixing: what was asked, how to mix, what results, and how far that is.
 type MixingResult =
-    { /// The target as given.
-      Requested: Map<Chemical, float>
-      /// Volume fraction of each stock, in the order the stocks were given; >= 0, summing to 1.
-      VolumeFractions: (string * float) list
-      /// Mole fractions of the mixture; over every chemical of the stocks and the target.
-      Achieved: Map<Chemical, float>
-      /// Euclidean norm of achieved - requested (the published tool's objective).
-      Deviation: float }
+    {
+        /// The target as given.
+        Requested: Map<Chemical, float>
+        /// Volume fraction of each stock, in the order the stocks were given; >= 0, summing to 1.
+        VolumeFractions: (string * float) list
+        /// Mole fractions of the mixture; over every chemical of the stocks and the target.
+        Achieved: Map<Chemical, float>
+        /// Euclidean norm of achieved - requested (the published tool's objective).
+        Deviation: float
+    }
 
 /// Stocks prepared for repeated mixing: compositions as a dense matrix.
 /// Invariant: 1..MaxStocks stocks with distinct names.
 type StockSet =
     private
-        { Stocks: Stock[]
-          /// Chemicals present in any stock, in table order.
-          Chemicals: Chemical[]
-          /// Stock-major mole-fraction matrix: Composition[j * n + i].
-          Composition: float[]
-          /// Total amount of substance per volume of each stock (mol/cm3).
-          MolesPerVolume: float[] }
+        {
+            Stocks: Stock[]
+            /// Chemicals present in any stock, in table order.
+            Chemicals: Chemical[]
+            /// Stock-major mole-fraction matrix: Composition[j * n + i].
+            Composition: float[]
+            /// Total amount of substance per volume of each stock (mol/cm3).
+            MolesPerVolume: float[]
+        }
 
 /// The closest accessible formulation (domain.md section 2): the Euclidean projection of the target
 /// onto the convex hull of the stocks' mole-fraction vectors, found exactly by enumerating the
@@ -301,7 +311,11 @@ module Mixing =
         let n = set.Chemicals.Length
 
         set.Stocks
-        |> Array.mapi (fun j s -> Stock.name s, set.Chemicals |> Array.mapi (fun i c -> c, set.Composition[j * n + i]) |> Map.ofArray)
+        |> Array.mapi (fun j s ->
+            Stock.name s,
+            set.Chemicals
+            |> Array.mapi (fun i c -> c, set.Composition[j * n + i])
+            |> Map.ofArray)
         |> List.ofArray
 
     // Relative rank tolerance: a stock whose offset from the face's first stock has less than this
@@ -453,7 +467,10 @@ module Mixing =
         let n = set.Chemicals.Length
         let k = set.Stocks.Length
         let requested = MixingTarget.fractions target
-        let t = set.Chemicals |> Array.map (fun c -> Map.tryFind c requested |> Option.defaultValue 0.0)
+
+        let t =
+            set.Chemicals
+            |> Array.map (fun c -> Map.tryFind c requested |> Option.defaultValue 0.0)
 
         // Target chemicals that no stock contains add a constant to the squared distance.
         let outside =
@@ -476,7 +493,9 @@ module Mixing =
 
         let achieved =
             let inSet = Seq.zip set.Chemicals achievedInSet |> Map.ofSeq
-            requested |> Map.fold (fun acc c _ -> if Map.containsKey c acc then acc else Map.add c 0.0 acc) inSet
+
+            requested
+            |> Map.fold (fun acc c _ -> if Map.containsKey c acc then acc else Map.add c 0.0 acc) inSet
 
         { Requested = requested
           VolumeFractions = List.init k (fun j -> Stock.name set.Stocks[j], volumes[j] / volumeTotal)

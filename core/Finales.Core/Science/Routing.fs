@@ -14,14 +14,16 @@ type ValveSetting = { Valve: string; Port: int }
 
 /// A route through the tubing graph.
 type Route =
-    { /// Nodes in flow order, from the start to the end (a node may repeat when via-nodes force it).
-      Nodes: string list
-      /// The edge taken between consecutive nodes.
-      Edges: TubingEdge list
-      DeadVolume: float<mL>
-      Length: float<mm>
-      /// The valve positions the route needs, in flow order.
-      ValveSettings: ValveSetting list }
+    {
+        /// Nodes in flow order, from the start to the end (a node may repeat when via-nodes force it).
+        Nodes: string list
+        /// The edge taken between consecutive nodes.
+        Edges: TubingEdge list
+        DeadVolume: float<mL>
+        Length: float<mm>
+        /// The valve positions the route needs, in flow order.
+        ValveSettings: ValveSetting list
+    }
 
 /// Why no route was returned.
 type RouteError =
@@ -185,14 +187,19 @@ module Routing =
             let n = names.Length
             let source = index[from]
             // Targets in order: the via-nodes, then the end.
-            let targets = Array.append (via |> List.map (fun v -> index[v]) |> Array.ofList) [| index[``to``] |]
+            let targets =
+                Array.append (via |> List.map (fun v -> index[v]) |> Array.ofList) [| index[``to``] |]
+
             let viaCount = targets.Length - 1
             let edgeWeight k = weightOf weight edges[k]
 
             let incoming =
                 let lists = Array.init n (fun _ -> List<int * int>())
 
-                outgoing |> Array.iteri (fun u outs -> for (k, v) in outs do lists[v].Add((k, u)))
+                outgoing
+                |> Array.iteri (fun u outs ->
+                    for (k, v) in outs do
+                        lists[v].Add((k, u)))
 
                 lists |> Array.map (fun l -> l.ToArray())
 
@@ -274,7 +281,10 @@ module Routing =
                 ok
 
             let rec advance (passed: int) (node: int) =
-                if passed < viaCount && targets[passed] = node then advance (passed + 1) node else passed
+                if passed < viaCount && targets[passed] = node then
+                    advance (passed + 1) node
+                else
+                    passed
 
             // Settled touched-sets per (node, via progress), for dominance.
             let settledSets = Dictionary<struct (int * int), List<uint64[]>>()
@@ -360,10 +370,22 @@ module Routing =
                         | [] -> Error(NotConnected(a, b))
                         | es -> Ok(es |> List.minBy (weightOf weight)))
 
-                match steps |> List.tryPick (function Error e -> Some e | Ok _ -> None) with
+                match
+                    steps
+                    |> List.tryPick (function
+                        | Error e -> Some e
+                        | Ok _ -> None)
+                with
                 | Some e -> Error e
                 | None ->
-                    Ok(makeRoute path (steps |> List.choose (function Ok e -> Some e | Error _ -> None)))
+                    Ok(
+                        makeRoute
+                            path
+                            (steps
+                             |> List.choose (function
+                                 | Ok e -> Some e
+                                 | Error _ -> None))
+                    )
 
     /// Total dead volume along a node sequence (lightest edge between consecutive nodes).
     let deadVolume (path: string list) (graph: TubingGraph) : Result<float<mL>, RouteError> =

@@ -13,7 +13,12 @@ type ScienceException(message: string) =
 /// InChIKey; total mass (g, null = sum of the masses) and density (g/cm3).
 [<AllowNullLiteral>]
 type StockInput
-    (name: string, densityGramsPerCubicCentimeter: float, massesGrams: IReadOnlyDictionary<string, float>, totalMassGrams: Nullable<float>) =
+    (
+        name: string,
+        densityGramsPerCubicCentimeter: float,
+        massesGrams: IReadOnlyDictionary<string, float>,
+        totalMassGrams: Nullable<float>
+    ) =
     /// A stock whose total mass is the sum of its component masses.
     new(name: string, densityGramsPerCubicCentimeter: float, massesGrams: IReadOnlyDictionary<string, float>) =
         StockInput(name, densityGramsPerCubicCentimeter, massesGrams, Nullable())
@@ -94,11 +99,14 @@ module internal Facade =
         d :> IReadOnlyDictionary<string, float>
 
     let formulation (d: IReadOnlyDictionary<string, float>) : Formulation =
-        if obj.ReferenceEquals(d, null) then nullArg "formulation"
+        if obj.ReferenceEquals(d, null) then
+            nullArg "formulation"
+
         Formulation.parse MolePerMole (pairs d) |> orFail FormulationError.message
 
     let mixOutput (r: MixingResult) : MixOutput =
-        { VolumeFractions = r.VolumeFractions |> List.map (fun (n, v) -> KeyValuePair(n, v)) |> ResizeArray :> IReadOnlyList<_>
+        { VolumeFractions =
+            r.VolumeFractions |> List.map (fun (n, v) -> KeyValuePair(n, v)) |> ResizeArray :> IReadOnlyList<_>
           Requested = byName r.Requested
           Achieved = byName r.Achieved
           Deviation = r.Deviation }
@@ -115,17 +123,23 @@ module internal Facade =
 [<Sealed>]
 type MixingPlan internal (set: StockSet) =
     /// Stock names in the given order.
-    member _.StockNames: IReadOnlyList<string> = Mixing.stocks set |> List.map Stock.name |> ResizeArray :> IReadOnlyList<_>
+    member _.StockNames: IReadOnlyList<string> =
+        Mixing.stocks set |> List.map Stock.name |> ResizeArray :> IReadOnlyList<_>
 
     /// The closest accessible formulation to a target (mole fractions keyed by name, SMILES or
     /// InChIKey; need not sum exactly to 1). Throws ScienceException for an invalid target.
     member _.Solve(target: IReadOnlyDictionary<string, float>) : MixOutput =
-        if obj.ReferenceEquals(target, null) then nullArg "target"
-        let t = MixingTarget.parse (Facade.pairs target) |> Facade.orFail MixingError.message
+        if obj.ReferenceEquals(target, null) then
+            nullArg "target"
+
+        let t =
+            MixingTarget.parse (Facade.pairs target) |> Facade.orFail MixingError.message
+
         Mixing.solve set t |> Facade.mixOutput
 
     /// Largest reachable mole fraction of each chemical (the tenant's limitations).
-    member _.MaximumFractions: IReadOnlyDictionary<string, float> = Mixing.maximumFractions set |> Facade.byName
+    member _.MaximumFractions: IReadOnlyDictionary<string, float> =
+        Mixing.maximumFractions set |> Facade.byName
 
     /// Fraction of each chemical in the projection of the pure chemical onto the accessible hull.
     member _.PureProjectionFractions: IReadOnlyDictionary<string, float> =
@@ -144,32 +158,55 @@ type RouteGraph internal (graph: TubingGraph) =
     /// Parse the contents of nodes.csv, edges.csv and tubing.csv; throws ScienceException listing
     /// every inconsistency.
     static member Parse(nodesCsv: string, edgesCsv: string, tubingCsv: string) : RouteGraph =
-        if obj.ReferenceEquals(nodesCsv, null) then nullArg "nodesCsv"
-        if obj.ReferenceEquals(edgesCsv, null) then nullArg "edgesCsv"
-        if obj.ReferenceEquals(tubingCsv, null) then nullArg "tubingCsv"
-        TubingGraph.parse nodesCsv edgesCsv tubingCsv |> Facade.orFail GraphError.message |> RouteGraph
+        if obj.ReferenceEquals(nodesCsv, null) then
+            nullArg "nodesCsv"
+
+        if obj.ReferenceEquals(edgesCsv, null) then
+            nullArg "edgesCsv"
+
+        if obj.ReferenceEquals(tubingCsv, null) then
+            nullArg "tubingCsv"
+
+        TubingGraph.parse nodesCsv edgesCsv tubingCsv
+        |> Facade.orFail GraphError.message
+        |> RouteGraph
 
     /// Node names in file order.
-    member _.Nodes: IReadOnlyList<string> = TubingGraph.nodes graph |> ResizeArray :> IReadOnlyList<_>
+    member _.Nodes: IReadOnlyList<string> =
+        TubingGraph.nodes graph |> ResizeArray :> IReadOnlyList<_>
 
     /// The optimal route under the valve rule, minimising dead volume (or length when byLength);
     /// `via` may be null or empty. Throws ScienceException when a node is unknown or no path exists.
     member _.FindRoute(from: string, ``to``: string, via: IReadOnlyList<string> | null, byLength: bool) : RouteOutput =
-        let via = match via with | null -> [] | v -> List.ofSeq v
+        let via =
+            match via with
+            | null -> []
+            | v -> List.ofSeq v
+
         let weight = if byLength then ByLength else ByDeadVolume
-        Routing.find weight from ``to`` via graph |> Facade.orFail1 RouteError.message |> output
+
+        Routing.find weight from ``to`` via graph
+        |> Facade.orFail1 RouteError.message
+        |> output
 
     /// The route with the least dead volume, without via-nodes.
-    member this.FindRoute(from: string, ``to``: string) : RouteOutput = this.FindRoute(from, ``to``, null, false)
+    member this.FindRoute(from: string, ``to``: string) : RouteOutput =
+        this.FindRoute(from, ``to``, null, false)
 
     /// Total dead volume (mL) along a node sequence.
     member _.DeadVolumeMilliliters(path: IReadOnlyList<string>) : float =
-        if obj.ReferenceEquals(path, null) then nullArg "path"
-        Routing.deadVolume (List.ofSeq path) graph |> Facade.orFail1 RouteError.message |> float
+        if obj.ReferenceEquals(path, null) then
+            nullArg "path"
+
+        Routing.deadVolume (List.ofSeq path) graph
+        |> Facade.orFail1 RouteError.message
+        |> float
 
     /// The valve positions a node sequence needs.
     member _.ValveSettings(path: IReadOnlyList<string>) : IReadOnlyList<ValveSetting> =
-        if obj.ReferenceEquals(path, null) then nullArg "path"
+        if obj.ReferenceEquals(path, null) then
+            nullArg "path"
+
         Routing.valveSettings (List.ofSeq path) |> ResizeArray :> IReadOnlyList<_>
 
 /// A seeded standard-normal source for noisy measurements (mutable, for C# callers).
@@ -200,7 +237,8 @@ type ScienceApi =
 
     /// Validate stocks and prepare them for repeated mixing.
     static member PrepareStocks(stocks: IReadOnlyList<StockInput>) : MixingPlan =
-        if obj.ReferenceEquals(stocks, null) then nullArg "stocks"
+        if obj.ReferenceEquals(stocks, null) then
+            nullArg "stocks"
 
         let parsed =
             stocks
@@ -208,20 +246,39 @@ type ScienceApi =
                 if obj.ReferenceEquals(s, null) then
                     Error [ StockNameMissing i ]
                 else
-                    let masses = if obj.ReferenceEquals(s.MassesGrams, null) then [] else Facade.pairs s.MassesGrams
-                    let total = if s.TotalMassGrams.HasValue then Some s.TotalMassGrams.Value else None
+                    let masses =
+                        if obj.ReferenceEquals(s.MassesGrams, null) then
+                            []
+                        else
+                            Facade.pairs s.MassesGrams
+
+                    let total =
+                        if s.TotalMassGrams.HasValue then
+                            Some s.TotalMassGrams.Value
+                        else
+                            None
 
                     Stock.parse s.Name masses total s.DensityGramsPerCubicCentimeter
-                    |> Result.mapError (List.map (function StockNameMissing _ -> StockNameMissing i | e -> e)))
+                    |> Result.mapError (
+                        List.map (function
+                            | StockNameMissing _ -> StockNameMissing i
+                            | e -> e)
+                    ))
             |> List.ofSeq
 
-        let errors = parsed |> List.collect (function Error e -> e | Ok _ -> [])
+        let errors =
+            parsed
+            |> List.collect (function
+                | Error e -> e
+                | Ok _ -> [])
 
         if not (List.isEmpty errors) then
             Facade.fail (errors |> List.map MixingError.message)
         else
             parsed
-            |> List.choose (function Ok s -> Some s | Error _ -> None)
+            |> List.choose (function
+                | Ok s -> Some s
+                | Error _ -> None)
             |> Mixing.prepare
             |> Facade.orFail MixingError.message
             |> MixingPlan
@@ -236,7 +293,9 @@ type ScienceApi =
 
     /// True density, viscosity and conductivity of the virtual electrolyte (mole fractions by
     /// chemical name, SMILES or InChIKey, summing to 1 within 1e-6).
-    static member Electrolyte(formulation: IReadOnlyDictionary<string, float>, temperatureKelvin: float) : ElectrolyteOutput =
+    static member Electrolyte
+        (formulation: IReadOnlyDictionary<string, float>, temperatureKelvin: float)
+        : ElectrolyteOutput =
         let f = Facade.formulation formulation
 
         VirtualElectrolyte.properties f (temperatureKelvin * 1.0<K>)
@@ -248,7 +307,9 @@ type ScienceApi =
     static member MeasureElectrolyte
         (formulation: IReadOnlyDictionary<string, float>, temperatureKelvin: float, standardNormal: Func<float>)
         : ElectrolyteOutput =
-        if obj.ReferenceEquals(standardNormal, null) then nullArg "standardNormal"
+        if obj.ReferenceEquals(standardNormal, null) then
+            nullArg "standardNormal"
+
         let f = Facade.formulation formulation
 
         VirtualElectrolyte.measureWith (fun () -> standardNormal.Invoke()) f (temperatureKelvin * 1.0<K>)
@@ -256,7 +317,9 @@ type ScienceApi =
         |> Facade.electrolyteOutput
 
     /// Low-fidelity conductivity (domain.md section 6) with its rating.
-    static member Conductivity(formulation: IReadOnlyDictionary<string, float>, temperatureKelvin: float) : ConductivityOutput =
+    static member Conductivity
+        (formulation: IReadOnlyDictionary<string, float>, temperatureKelvin: float)
+        : ConductivityOutput =
         let f = Facade.formulation formulation
 
         let e =

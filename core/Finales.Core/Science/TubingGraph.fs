@@ -18,17 +18,19 @@ type EdgeRestriction =
 /// One row of edges.csv, with its end points resolved (from edges.csv for fixed edges, from
 /// tubing.csv for loose tubing).
 type TubingEdge =
-    { Id: string
-      Flexibility: EdgeFlexibility
-      Start: string
-      End: string
-      /// Connector types of the two ends (e.g. "NT"), informational.
-      Ends: string
-      Length: float<mm>
-      Diameter: float<mm>
-      DeadVolume: float<mL>
-      Restriction: EdgeRestriction
-      Status: string }
+    {
+        Id: string
+        Flexibility: EdgeFlexibility
+        Start: string
+        End: string
+        /// Connector types of the two ends (e.g. "NT"), informational.
+        Ends: string
+        Length: float<mm>
+        Diameter: float<mm>
+        DeadVolume: float<mL>
+        Restriction: EdgeRestriction
+        Status: string
+    }
 
 /// An inconsistency in the three graph files; every case names the file, the line and the value.
 type GraphError =
@@ -65,14 +67,17 @@ module GraphError =
         | InvalidChoice(f, l, c, v, allowed) -> $"{f} line {l}: {c} is '{v}'; expected one of {allowed}"
         | BlankName(f, l, c) -> $"{f} line {l}: {c} is blank"
         | DuplicateNode(f, l, n) -> $"{f} line {l}: node '{n}' is listed twice"
-        | InvalidValvePort(f, l, n) -> $"{f} line {l}: node '{n}' looks like a valve node but valves have Vn.0 (centre) and ports Vn.1..Vn.10"
+        | InvalidValvePort(f, l, n) ->
+            $"{f} line {l}: node '{n}' looks like a valve node but valves have Vn.0 (centre) and ports Vn.1..Vn.10"
         | DuplicateEdge(f, l, e) -> $"{f} line {l}: edge '{e}' is listed twice"
         | UnknownNode(f, l, c, n) -> $"{f} line {l}: {c} '{n}' is not a node of nodes.csv"
         | UnknownEdge(f, l, e) -> $"{f} line {l}: edge '{e}' is not in edges.csv"
-        | FixedEdgeWithoutEnds(f, l, e) -> $"{f} line {l}: fixed edge '{e}' has start/end 'not_fixed'; fixed edges need their nodes"
+        | FixedEdgeWithoutEnds(f, l, e) ->
+            $"{f} line {l}: fixed edge '{e}' has start/end 'not_fixed'; fixed edges need their nodes"
         | LooseEdgeWithEnds(f, l, e, s, t) ->
             $"{f} line {l}: edge '{e}' is not fixed but names nodes '{s}' -> '{t}'; loose tubing has start/end 'not_fixed' and is connected in tubing.csv"
-        | FixedEdgeInTubing(f, l, e) -> $"{f} line {l}: edge '{e}' is fixed in edges.csv and cannot be connected in tubing.csv"
+        | FixedEdgeInTubing(f, l, e) ->
+            $"{f} line {l}: edge '{e}' is fixed in edges.csv and cannot be connected in tubing.csv"
         | BrokenEdgeInTubing(f, l, e) -> $"{f} line {l}: edge '{e}' is marked broken in edges.csv"
         | EdgeConnectedTwice(f, l, e, first) -> $"{f} line {l}: edge '{e}' is already connected on line {first}"
         | SelfLoop(f, l, e, n) -> $"{f} line {l}: edge '{e}' connects node '{n}' to itself"
@@ -85,12 +90,14 @@ type ValveNode = { Valve: string; Port: int }
 /// edge names are unique, valve-like node names are well formed.
 type TubingGraph =
     private
-        { NodeNames: string[]
-          NodeIndex: Collections.Generic.Dictionary<string, int>
-          Positions: Map<string, string>
-          Edges: TubingEdge[]
-          /// Outgoing (edge index, target node index) per node.
-          Outgoing: (int * int)[][] }
+        {
+            NodeNames: string[]
+            NodeIndex: Collections.Generic.Dictionary<string, int>
+            Positions: Map<string, string>
+            Edges: TubingEdge[]
+            /// Outgoing (edge index, target node index) per node.
+            Outgoing: (int * int)[][]
+        }
 
 /// Parsing the published `;`-separated graph files (possibly with a UTF-8 BOM) and graph queries.
 [<RequireQualifiedAccess>]
@@ -140,7 +147,11 @@ module TubingGraph =
         (text: string)
         (required: string list)
         : Result<(int * Map<string, string>) list, GraphError list> =
-        let text = if obj.ReferenceEquals(text, null) then "" else text.TrimStart('\uFEFF')
+        let text =
+            if obj.ReferenceEquals(text, null) then
+                ""
+            else
+                text.TrimStart('\uFEFF')
 
         let lines =
             text.Replace("\r\n", "\n").Replace('\r', '\n').Split('\n')
@@ -162,14 +173,18 @@ module TubingGraph =
                     Error(missing |> List.map (fun c -> MissingColumn(file, c)))
                 else
                     let needed =
-                        required |> List.map (fun c -> List.findIndex ((=) c) columns) |> List.max |> (+) 1
+                        required
+                        |> List.map (fun c -> List.findIndex ((=) c) columns)
+                        |> List.max
+                        |> (+) 1
 
                     let parsed =
                         rows
                         |> List.map (fun (n, l) ->
                             match splitLine l with
                             | None -> Error(UnterminatedQuote(file, n))
-                            | Some fields when fields.Length < needed -> Error(TooFewFields(file, n, needed, fields.Length))
+                            | Some fields when fields.Length < needed ->
+                                Error(TooFewFields(file, n, needed, fields.Length))
                             | Some fields ->
                                 let values =
                                     columns
@@ -224,9 +239,7 @@ module TubingGraph =
         && node.Contains('.')
 
     let private number (file: string) (line: int) (column: string) (value: string) : Result<float, GraphError> =
-        match
-            Double.TryParse(value, Globalization.NumberStyles.Float, Globalization.CultureInfo.InvariantCulture)
-        with
+        match Double.TryParse(value, Globalization.NumberStyles.Float, Globalization.CultureInfo.InvariantCulture) with
         | true, v when not (Double.IsNaN v || Double.IsInfinity v) && v >= 0.0 -> Ok v
         | _ -> Error(InvalidNumber(file, line, column, value))
 
@@ -262,15 +275,20 @@ module TubingGraph =
             for (line, row) in nodeRows do
                 let node = row["node"]
 
-                if node = "" then errors.Add(BlankName(nodesFile, line, "node"))
-                elif nodeIndex.ContainsKey node then errors.Add(DuplicateNode(nodesFile, line, node))
-                elif looksLikeValveNode node && (valveNode node).IsNone then errors.Add(InvalidValvePort(nodesFile, line, node))
+                if node = "" then
+                    errors.Add(BlankName(nodesFile, line, "node"))
+                elif nodeIndex.ContainsKey node then
+                    errors.Add(DuplicateNode(nodesFile, line, node))
+                elif looksLikeValveNode node && (valveNode node).IsNone then
+                    errors.Add(InvalidValvePort(nodesFile, line, node))
                 else
                     nodeIndex[node] <- names.Count
                     names.Add node
                     positions <- positions.Add(node, Map.tryFind "position_node" row |> Option.defaultValue "")
 
-            let edgeDefs = Collections.Generic.Dictionary<string, int * TubingEdge>(StringComparer.Ordinal)
+            let edgeDefs =
+                Collections.Generic.Dictionary<string, int * TubingEdge>(StringComparer.Ordinal)
+
             let edgeOrder = Collections.Generic.List<string>()
 
             for (line, row) in edgeRows do
@@ -295,13 +313,16 @@ module TubingGraph =
                 let start, finish = row["start"], row["end"]
 
                 let lineErrors =
-                    [ if id = "" then BlankName(edgesFile, line, "edge")
-                      elif edgeDefs.ContainsKey id then DuplicateEdge(edgesFile, line, id)
-                      for r in [ flexibility |> Result.map ignore
-                                 restriction |> Result.map ignore
-                                 length |> Result.map ignore
-                                 diameter |> Result.map ignore
-                                 deadVolume |> Result.map ignore ] do
+                    [ if id = "" then
+                          BlankName(edgesFile, line, "edge")
+                      elif edgeDefs.ContainsKey id then
+                          DuplicateEdge(edgesFile, line, id)
+                      for r in
+                          [ flexibility |> Result.map ignore
+                            restriction |> Result.map ignore
+                            length |> Result.map ignore
+                            diameter |> Result.map ignore
+                            deadVolume |> Result.map ignore ] do
                           match r with
                           | Error e -> e
                           | Ok() -> ()
@@ -338,7 +359,8 @@ module TubingGraph =
                            Status = Map.tryFind "status" row |> Option.defaultValue "" })
                 | _ -> errors.AddRange lineErrors
 
-            let connected = Collections.Generic.Dictionary<string, int * TubingEdge>(StringComparer.Ordinal)
+            let connected =
+                Collections.Generic.Dictionary<string, int * TubingEdge>(StringComparer.Ordinal)
 
             for (line, row) in tubingRows do
                 let id, start, finish = row["edge"], row["start"], row["end"]
@@ -377,7 +399,8 @@ module TubingGraph =
                             | _ -> None)
                     |> Array.ofSeq
 
-                let outgoing = Array.init names.Count (fun _ -> Collections.Generic.List<int * int>())
+                let outgoing =
+                    Array.init names.Count (fun _ -> Collections.Generic.List<int * int>())
 
                 edges
                 |> Array.iteri (fun k e ->
@@ -416,7 +439,8 @@ module TubingGraph =
     let edges (g: TubingGraph) : TubingEdge list = List.ofArray g.Edges
 
     /// Internal dense view for the routing search: node names, edges, outgoing (edge, target).
-    let internal dense (g: TubingGraph) = g.NodeNames, g.NodeIndex, g.Edges, g.Outgoing
+    let internal dense (g: TubingGraph) =
+        g.NodeNames, g.NodeIndex, g.Edges, g.Outgoing
 
     /// Edges along which liquid can flow from `a` to `b` directly.
     let edgesBetween (a: string) (b: string) (g: TubingGraph) : TubingEdge list =

@@ -5,14 +5,16 @@ open Finales.Core.Units
 
 /// Properties of an electrolyte at one temperature.
 type ElectrolyteProperties =
-    { Temperature: float<K>
-      Density: float<g / cm^3>
-      Viscosity: float<mPa s>
-      Conductivity: float<S / m>
-      /// Salt concentration per volume of solution.
-      SaltMolarity: float<mol / L>
-      /// Salt per mass of solvent.
-      SaltMolality: float<mol / kg> }
+    {
+        Temperature: float<K>
+        Density: float<g / cm^3>
+        Viscosity: float<mPa s>
+        Conductivity: float<S / m>
+        /// Salt concentration per volume of solution.
+        SaltMolarity: float<mol / L>
+        /// Salt per mass of solvent.
+        SaltMolality: float<mol / kg>
+    }
 
 /// Why the virtual electrolyte cannot evaluate a formulation.
 type ElectrolyteError =
@@ -67,13 +69,13 @@ module VirtualElectrolyte =
     let EaSalt: float<J / mol / (mol / L)> = 3000.0<J / mol / (mol / L)>
 
     /// Thermal expansion coefficient of a solvent.
-    let alpha (c: Chemical) : float</K> =
+    let alpha (c: Chemical) : float</ K> =
         match c with
-        | EC -> 0.88e-3</K>
-        | PC -> 0.87e-3</K>
-        | EMC -> 1.19e-3</K>
-        | DMC -> 1.20e-3</K>
-        | LiPF6 -> 0.0</K>
+        | EC -> 0.88e-3< / K>
+        | PC -> 0.87e-3< / K>
+        | EMC -> 1.19e-3< / K>
+        | DMC -> 1.20e-3< / K>
+        | LiPF6 -> 0.0< / K>
 
     /// Viscous-flow activation energy of a solvent.
     let activationEnergy (c: Chemical) : float<J / mol> =
@@ -121,8 +123,9 @@ module VirtualElectrolyte =
                 let molality = nSalt / solventMass * gramsPerKilogram
 
                 let volume =
-                    (solvents |> List.sumBy (fun c -> mass c / solventDensity c t)) * (1.0 + kE * xEC * (1.0 - xEC))
-                    + nSalt * (Vphi + SaltECVolume * xEC * molality) * (1.0 + 8e-4</K> * (t - T0))
+                    (solvents |> List.sumBy (fun c -> mass c / solventDensity c t))
+                    * (1.0 + kE * xEC * (1.0 - xEC))
+                    + nSalt * (Vphi + SaltECVolume * xEC * molality) * (1.0 + 8e-4< / K> * (t - T0))
 
                 let density = totalMass / volume
                 let molarity = nSalt / volume * cm3PerLiter
@@ -137,7 +140,8 @@ module VirtualElectrolyte =
 
                 let epsS =
                     xs
-                    |> List.sumBy (fun (c, x) -> x * ((Chemical.data c).RelativePermittivity |> Option.defaultValue 0.0))
+                    |> List.sumBy (fun (c, x) ->
+                        x * ((Chemical.data c).RelativePermittivity |> Option.defaultValue 0.0))
 
                 let kmax = 10.5 * (1.0 - exp (-epsS / 15.0)) / exp lnEtaSolvent // mS/cm
                 let mu = 0.6 + 0.01 * epsS // mol/kg
@@ -187,7 +191,11 @@ module VirtualElectrolyte =
                 Conductivity = p.Conductivity * (1.0 + conductivityRelativeNoise * zKappa) })
 
     /// A seeded noisy measurement: returns the measurement and the advanced generator.
-    let measure (rng: Rng) (formulation: Formulation) (t: float<K>) : Result<ElectrolyteProperties * Rng, ElectrolyteError> =
+    let measure
+        (rng: Rng)
+        (formulation: Formulation)
+        (t: float<K>)
+        : Result<ElectrolyteProperties * Rng, ElectrolyteError> =
         let mutable state = rng
 
         let normal () =
