@@ -169,6 +169,21 @@ let tests =
                             result.Deviation
                             recomputed
                             "deviation is ||achieved - requested||"
+
+                        // Exact optimality (the published objective is only printed to 4 digits):
+                        // (t - p*).(s_j - p*) <= 0 for every stock j.
+                        for s in stocks2022 do
+                            let sj = Stock.moleFractions s
+
+                            let g k (m: Map<Chemical, float>) =
+                                Map.tryFind k m |> Option.defaultValue 0.0
+
+                            let dot =
+                                Chemical.all
+                                |> List.sumBy (fun c ->
+                                    (g c result.Requested - g c result.Achieved) * (g c sj - g c result.Achieved))
+
+                            Expect.isLessThanOrEqual dot 1e-14 $"variational inequality for {Stock.name s}"
                     } ]
           test "r07 (stock 1 requested as rounded numbers) is reached to within the rounding of the request" {
               let lp30 = Stock.moleFractions stocks2022[0]
