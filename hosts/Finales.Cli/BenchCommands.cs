@@ -10,6 +10,7 @@ public static class BenchCommands
             Console.WriteLine("""
                 Usage: ./finales bench <what> [options]      (./finales bench <what> --help)
                   broker     closed tenant cycle against any FINALES2-compatible server (or --self)
+                  science    stock-mixing solves/s and route searches/s
                   optimizer  regret curves of GP-UCB vs random search
                   gp         time and memory per suggestion vs number of observations
                 """);
@@ -19,6 +20,7 @@ public static class BenchCommands
         {
             "broker" => BenchBroker.Run(args[1..]),
             "optimizer" or "gp" => BenchOptimizerCommands.Run(args),
+            "science" => BenchCommand.Run(args),
             _ => throw new CliError($"unknown benchmark '{args[0]}'; see ./finales bench --help"),
         };
     }

@@ -16,6 +16,10 @@ public static class Program
         new("chimera", "Chimera merits of a table of objectives (JSON stdin -> stdout)", ChimeraCommand.Run),
         new("suggest", "Next batch of formulations by GP-UCB + Chimera (JSON stdin -> stdout)", SuggestCommand.Run),
         new("bench", "benchmarks: broker, optimizer, gp (JSON results)", BenchCommands.Run),
+        new("mix", MixCommand.Summary, MixCommand.Run),
+        new("conductivity", ConductivityCommand.Summary, ConductivityCommand.Run),
+        new("electrolyte", ElectrolyteCommand.Summary, ElectrolyteCommand.Run),
+        new("route", RouteCommand.Summary, RouteCommand.Run),
     ];
 
     public static int Main(string[] args)
