@@ -9,6 +9,7 @@ public static class Program
     private static readonly Command[] Commands =
     [
         // Each area adds its commands here (one line each).
+        new("demo", "autonomous electrolyte campaign on the whole platform, live view, audit and HTML report", Demo.DemoCommand.Run),
         new("serve", "run the broker (SQLite file by default, or PostgreSQL)", BrokerCommands.Serve),
         new("admin", "manage users, capabilities and tenants directly on a store", BrokerCommands.Admin),
         new("tenant", "run a tenant (conductivity, ...) or post example requests for it", TenantCommands.Run),

@@ -18,6 +18,7 @@ public static class TenantCommands
     [
         // Each tenant adds one line here.
         new("conductivity", "low-fidelity conductivity model (conductivity/polynomial_interpolation)", Conductivity),
+        new("demo-lab", "STAND-IN for the ASAB tenant used by `finales demo`: simulated mixing + density/viscosity + two-electrode conductivity", DemoLab),
     ];
 
     public static int Run(string[] args)
@@ -75,6 +76,26 @@ public static class TenantCommands
         {
             var simulated = sp.GetRequiredService<IConfiguration>().GetValue("Conductivity:SimulatedSeconds", 0.0);
             return new ConductivityWorker(new CoreConductivityModel(), simulated);
+        });
+    }
+
+    private static int DemoLab(string[] args)
+    {
+        var a = new CliArgs(args);
+        if (a.Help)
+        {
+            Console.WriteLine("Usage: ./finales tenant demo-lab --config FILE\n\n" +
+                              "Stand-in for the ASAB tenant, started by ./finales demo: mixes the requested LiPF6/EC/EMC/DMC formulation from\n" +
+                              "five stock solutions (exact projection, so achieved != requested) and measures the virtual electrolyte with\n" +
+                              "seeded noise. Serves density/vibrating_tube_densimetry (with viscosity) and conductivity/two_electrode.\n\n" +
+                              RunHelp + "  \"DemoLab\": {\"DensitySeconds\": S, \"ConductivitySeconds\": S, \"Seed\": N} simulated time per request and noise seed.\n");
+            return 0;
+        }
+        a.Only("config");
+        return RunHost(a, sp =>
+        {
+            var c = sp.GetRequiredService<IConfiguration>();
+            return new Demo.DemoLabWorker(c.GetValue("DemoLab:DensitySeconds", 1.0), c.GetValue("DemoLab:ConductivitySeconds", 0.3), c.GetValue("DemoLab:Seed", 1));
         });
     }
 

@@ -1,0 +1,88 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace Finales.Cli.Demo;
+
+/// <summary>One chemical of the demo's design space, with the identifiers FINALES2 formulations carry.</summary>
+public sealed record DemoChemical(string Name, string Smiles, string InChIKey);
+
+/// <summary>
+/// The demo's design space (LiPF6 in EC/EMC/DMC, mole fractions, a temperature range) and the FINALES2 JSON
+/// shapes built from it. Shared by the campaign, the stand-in lab tenant and the report.
+/// </summary>
+public static class DemoChemistry
+{
+    public static readonly DemoChemical LiPF6 = new("LiPF6", "[Li+].F[P-](F)(F)(F)(F)F", "AXPLOJNSKRXQPA-UHFFFAOYSA-N");
+    public static readonly DemoChemical EC = new("EC", "C1COC(=O)O1", "KMTRUDSVKNLOMY-UHFFFAOYSA-N");
+    public static readonly DemoChemical EMC = new("EMC", "CCOC(=O)OC", "JBTWLSYIZRCDFO-UHFFFAOYSA-N");
+    public static readonly DemoChemical DMC = new("DMC", "COC(=O)OC", "IEJIGPNLZYLLBP-UHFFFAOYSA-N");
+    public static readonly DemoChemical[] All = [LiPF6, EC, EMC, DMC];
+
+    public const double TemperatureMin = 283.15, TemperatureMax = 313.15;
+
+    /// <summary>The chemical with this SMILES or InChIKey, or null.</summary>
+    public static DemoChemical? Find(string? key) => All.FirstOrDefault(c => c.Smiles == key || c.InChIKey == key || c.Name == key);
+
+    /// <summary>
+    /// The design space in the FINALES2 limitation grammar: LiPF6 0.02..0.12, EC 0.1..0.9, EMC and DMC each
+    /// exactly 0 or 0.05..0.7 (so salt-in-EC points, which the low-fidelity conductivity model covers, exist too).
+    /// </summary>
+    public static JsonObject DesignLimitations()
+    {
+        static JsonObject Component(DemoChemical c, params (double Min, double Max)[] ranges) => new()
+        {
+            ["chemical"] = new JsonObject { ["SMILES"] = c.Smiles, ["InChIKey"] = c.InChIKey },
+            ["fraction"] = new JsonArray(ranges.Select(r => (JsonNode?)new JsonObject { ["min"] = r.Min, ["max"] = r.Max }).ToArray()),
+            ["fraction_type"] = new JsonArray("molPerMol"),
+        };
+        return new JsonObject
+        {
+            ["formulation"] = new JsonArray(new JsonArray(
+                Component(LiPF6, (0.02, 0.12)),
+                Component(EC, (0.1, 0.9)),
+                Component(EMC, (0, 0), (0.05, 0.7)),
+                Component(DMC, (0, 0), (0.05, 0.7)))),
+            ["temperature"] = new JsonArray(new JsonObject { ["min"] = TemperatureMin, ["max"] = TemperatureMax }),
+        };
+    }
+
+    /// <summary>A FINALES2 formulation array (mole fractions, rounded to 6 decimals, zeros left out).</summary>
+    public static JsonArray Formulation(IReadOnlyDictionary<string, double> fractionsBySmilesOrName)
+    {
+        var items = new List<JsonNode?>();
+        foreach (var (key, value) in fractionsBySmilesOrName)
+        {
+            var c = Find(key) ?? throw new InvalidOperationException($"chemical '{key}' is not in the demo's design space");
+            var x = Math.Round(value, 6);
+            if (x <= 0) continue;
+            items.Add(new JsonObject
+            {
+                ["chemical"] = new JsonObject { ["SMILES"] = c.Smiles, ["InChIKey"] = c.InChIKey },
+                ["fraction"] = x,
+                ["fraction_type"] = "molPerMol",
+            });
+        }
+        return new JsonArray(items.ToArray());
+    }
+
+    /// <summary>Mole fractions by chemical name from a FINALES2 formulation array (unknown chemicals by their SMILES).</summary>
+    public static Dictionary<string, double> Fractions(JsonNode? formulation)
+    {
+        var d = All.ToDictionary(c => c.Name, _ => 0.0);
+        if (formulation is not JsonArray arr) return d;
+        foreach (var item in arr)
+        {
+            var smiles = item?["chemical"]?["SMILES"]?.GetValue<string>();
+            var key = item?["chemical"]?["InChIKey"]?.GetValue<string>();
+            var name = (Find(smiles) ?? Find(key))?.Name ?? smiles ?? key ?? "?";
+            d[name] = d.GetValueOrDefault(name) + (item?["fraction"]?.GetValue<double>() ?? 0);
+        }
+        return d;
+    }
+
+    /// <summary>True when only LiPF6 and EC are present: the low-fidelity polynomial model (LiPF6 in EC/PC) covers it.</summary>
+    public static bool InPolynomialDomain(IReadOnlyDictionary<string, double> byName) =>
+        byName.GetValueOrDefault("EMC") <= 0 && byName.GetValueOrDefault("DMC") <= 0 && byName.GetValueOrDefault("LiPF6") > 0;
+
+    public static string F(double x, int digits = 4) => x.ToString("G" + digits, CultureInfo.InvariantCulture);
+}

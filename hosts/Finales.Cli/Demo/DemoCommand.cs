@@ -1,0 +1,385 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Finales.Tenants.Conductivity;
+
+namespace Finales.Cli.Demo;
+
+/// <summary>
+/// `finales demo`: an autonomous electrolyte campaign on the whole platform. Starts the broker and the tenants as
+/// child processes, registers them over the admin routes, runs the optimizer loop, shows live progress, optionally
+/// injects chaos (kill -9 of a tenant mid-request and of the broker), then audits the store and writes the report.
+/// </summary>
+public static class DemoCommand
+{
+    private const string Help = """
+        Usage: ./finales demo [--store PATH] [--iterations N] [--batch B] [--seed S] [--preset electrolyte|paper]
+                              [--chaos] [--report DIR] [--plain]
+
+        Runs an autonomous electrolyte campaign on the whole platform: a broker (SQLite store), a simulated lab
+        (density + viscosity, two-electrode conductivity; stand-in for the ASAB tenant), the low-fidelity
+        conductivity tenant and the optimizer (GP-UCB + Chimera) closing the loop, each a child process of this one.
+        At the end the store is audited and a self-contained HTML report (plus report.json) is written.
+
+          --store PATH        SQLite store of the broker (default finales-demo-<time>/demo.db; must not exist yet)
+          --iterations N      optimizer iterations (default 8)
+          --batch B           formulations per iteration (default 3)
+          --seed S            seed of the optimizer, the lab's noise and the tenants (default 1)
+          --preset NAME       electrolyte (default): conductivity >= 0.8 S/m, then viscosity min, then density min
+                              paper: viscosity max, then density min (the paper's goal)
+          --chaos             kill -9 the lab tenant while it holds a request and restart it, then kill -9 and
+                              restart the broker; the audit must still pass
+          --report DIR        where report.html and report.json go (default: next to the store, report/)
+          --lab-seconds S     simulated seconds per density measurement (default 1.0; conductivity takes a third)
+          --plain             line output even on a terminal (automatic when output is redirected)
+
+        Exit code 0 when the audit passes, 3 when it fails, 130 when interrupted (the report is still written).
+        Example: ./finales demo --iterations 4 --chaos
+        """;
+
+    public static int Run(string[] args)
+    {
+        var a = new CliArgs(args, "chaos", "plain");
+        if (a.Help) { Console.WriteLine(Help); return 0; }
+        a.Only("store", "iterations", "batch", "seed", "preset", "chaos", "report", "plain", "lab-seconds");
+        var settings = new DemoSettings
+        {
+            Store = a.Get("store") ?? Path.Combine($"finales-demo-{DateTime.Now:yyyyMMdd-HHmmss}", "demo.db"),
+            Iterations = a.GetInt("iterations", 8),
+            Batch = a.GetInt("batch", 3),
+            Seed = a.GetInt("seed", 1),
+            Preset = DemoPreset.Parse(a.Get("preset", "electrolyte")),
+            Chaos = a.Has("chaos"),
+            Plain = a.Has("plain") || Console.IsOutputRedirected,
+            LabSeconds = a.GetDouble("lab-seconds", 1.0),
+        };
+        if (settings.Iterations < 1 || settings.Iterations > 1000) throw new CliError($"--iterations must be 1..1000, got {settings.Iterations}");
+        if (settings.Batch < 1 || settings.Batch > 50) throw new CliError($"--batch must be 1..50, got {settings.Batch}");
+        if (settings.LabSeconds < 0 || settings.LabSeconds > 600) throw new CliError($"--lab-seconds must be 0..600, got {settings.LabSeconds}");
+        settings.Store = Path.GetFullPath(settings.Store);
+        if (File.Exists(settings.Store)) throw new CliError($"store {settings.Store} already exists; the demo starts on a fresh store (choose another --store)");
+        settings.Dir = Path.GetDirectoryName(settings.Store)!;
+        settings.ReportDir = Path.GetFullPath(a.Get("report") ?? Path.Combine(settings.Dir, "report"));
+        Directory.CreateDirectory(settings.Dir);
+        using var run = new DemoRun(settings);
+        return run.Execute();
+    }
+}
+
+public sealed class DemoSettings
+{
+    public string Store { get; set; } = "";
+    public string Dir { get; set; } = "";
+    public string ReportDir { get; set; } = "";
+    public int Iterations { get; init; }
+    public int Batch { get; init; }
+    public int Seed { get; init; }
+    public DemoPreset Preset { get; init; } = DemoPreset.Electrolyte;
+    public bool Chaos { get; init; }
+    public bool Plain { get; init; }
+    public double LabSeconds { get; init; }
+}
+
+/// <summary>One run of the demo: the process tree, the campaign, the live view, the chaos and the report.</summary>
+public sealed class DemoRun(DemoSettings s) : IDisposable
+{
+    private readonly CancellationTokenSource _cts = new();
+    private readonly List<DemoChild> _children = [];
+    private readonly List<string> _chaos = [];
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly string _adminPassword = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
+    private DemoChild? _broker, _lab, _conductivity;
+    private DemoCampaign? _campaign;
+    private string _status = "starting";
+    private int _disposed;
+
+    private Guid TenantId(string name) => new(SHA256.HashData(Encoding.UTF8.GetBytes($"finales-demo|{s.Seed}|{name}"))[..16]);
+    private Guid Requester => TenantId("optimizer");
+    private Guid Lab => TenantId("lab");
+    private Guid Conductivity => TenantId("conductivity");
+    private string Log(string name) => Path.Combine(s.Dir, "logs", name + ".log");
+
+    public int Execute()
+    {
+        Directory.CreateDirectory(Path.Combine(s.Dir, "logs"));
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; Note("Ctrl-C: stopping the campaign, then the tenants and the broker; the report is still written"); _cts.Cancel(); };
+        EventHandler onExit = (_, _) => KillAll();
+        Console.CancelKeyPress += onCancel;
+        AppDomain.CurrentDomain.ProcessExit += onExit;
+        var interrupted = false;
+        Exception? failure = null;
+        try
+        {
+            RunAsync(_cts.Token).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) { interrupted = true; }
+        catch (Exception e) when (e is CliError or InvalidOperationException or HttpRequestException or IOException)
+        {
+            failure = e;
+            Note($"the demo stopped early: {e.Message}");
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+        _status = "stopping tenants and broker";
+        StopAll();
+        AppDomain.CurrentDomain.ProcessExit -= onExit;
+        if (!File.Exists(s.Store)) throw new CliError(failure?.Message ?? "the broker never created its store");
+        var info = new DemoRunInfo(s.Preset, s.Iterations, s.Batch, s.Seed, s.Chaos, interrupted || failure is not null, _clock.Elapsed.TotalSeconds,
+            _campaign?.Posted ?? [], _chaos, new Dictionary<string, string>
+            {
+                ["lab"] = Path.Combine(s.Dir, "lab-journal.db"),
+                ["conductivity"] = Path.Combine(s.Dir, "conductivity-journal.db"),
+            }, Requester);
+        var report = DemoReport.Compute(s.Store, info);
+        var html = DemoReport.Write(report, s.ReportDir);
+        var audit = report["audit"]!;
+        var ok = audit["ok"]!.GetValue<bool>();
+        Console.WriteLine();
+        Console.WriteLine($"audit: {(ok ? "ok" : "FAILED")}: {audit["requests_checked"]} requests, {audit["resolved"]} resolved with exactly one current result, " +
+                          $"{audit["pending"]} pending, {audit["lost"]} lost, {audit["duplicates"]} duplicated; event log replay " +
+                          $"{(audit["store_audit_problems"]!.AsArray().Count == 0 ? "matches the stored state" : "FOUND PROBLEMS")}");
+        foreach (var p in audit["store_audit_problems"]!.AsArray().Concat(audit["request_problems"]!.AsArray())) Console.WriteLine("  problem: " + p);
+        var dv = report["density_viscosity"]!["pearson_r"];
+        Console.WriteLine($"best merit {report["best"]?["merit"]?.ToString() ?? "n/a"}; density-viscosity Pearson r {dv?.ToString() ?? "n/a"}");
+        Console.WriteLine($"store:  {s.Store}");
+        Console.WriteLine($"logs:   {Path.Combine(s.Dir, "logs")}");
+        Console.WriteLine($"report: {html}");
+        Console.WriteLine($"json:   {Path.Combine(s.ReportDir, "report.json")}");
+        if (failure is not null) { Console.Error.WriteLine($"finales demo: {failure.Message}"); return 2; }
+        return interrupted ? 130 : ok ? 0 : 3;
+    }
+
+    private async Task RunAsync(CancellationToken ct)
+    {
+        var port = DemoHttp.FreePort();
+        var url = $"http://127.0.0.1:{port}";
+        _status = "starting the broker";
+        _broker = Child("broker", $"serve --db \"{s.Store}\" --urls {url} --quiet --lease-seconds 30",
+            new Dictionary<string, string> { ["FINALES_ADMIN_PASSWORD"] = _adminPassword });
+        _broker.Start();
+        await DemoHttp.WaitUp(url, _broker, TimeSpan.FromSeconds(60), ct);
+        Note($"broker up on {url} (pid {_broker.Pid}), store {s.Store}");
+        _status = "registering capabilities, tenants and users";
+        await Register(url, ct);
+        var labConfig = TenantConfig("lab", Lab, "lab-pw", url, new JsonObject
+        {
+            ["DemoLab"] = new JsonObject { ["DensitySeconds"] = s.LabSeconds, ["ConductivitySeconds"] = s.LabSeconds / 3, ["Seed"] = s.Seed },
+        });
+        var condConfig = TenantConfig("conductivity", Conductivity, "conductivity-pw", url, new JsonObject
+        {
+            ["Conductivity"] = new JsonObject { ["SimulatedSeconds"] = s.LabSeconds / 5 },
+        });
+        _lab = Child("lab", $"tenant demo-lab --config \"{labConfig}\"");
+        _conductivity = Child("conductivity", $"tenant conductivity --config \"{condConfig}\"");
+        _lab.Start();
+        _conductivity.Start();
+        Note($"tenants started: lab (ASAB stand-in, pid {_lab.Pid}), conductivity (pid {_conductivity.Pid})");
+        using var http = new DemoHttp(url, "optimizer", "optimizer-pw");
+        _campaign = new DemoCampaign(http, Requester, s.Preset, s.Iterations, s.Batch, s.Seed, Note);
+        _status = "running";
+        using var liveCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var live = Task.Run(() => LiveView(liveCts.Token), CancellationToken.None);
+        try
+        {
+            await _campaign.RunAsync(Chaos, ct);
+            _status = "campaign finished";
+        }
+        finally
+        {
+            liveCts.Cancel();
+            try { await live; } catch (OperationCanceledException) { }
+            Render(final: true);
+        }
+    }
+
+    private DemoChild Child(string name, string arguments, Dictionary<string, string>? env = null)
+    {
+        var c = new DemoChild(name, arguments, Log(name), env ?? new Dictionary<string, string>());
+        _children.Add(c);
+        return c;
+    }
+
+    private string TenantConfig(string name, Guid uuid, string password, string url, JsonObject extra)
+    {
+        var config = new JsonObject
+        {
+            ["Tenant"] = new JsonObject
+            {
+                ["BrokerUrl"] = url, ["Username"] = name, ["Password"] = password, ["TenantUuid"] = uuid.ToString("D"),
+                ["JournalPath"] = Path.Combine(s.Dir, name + "-journal.db"),
+                ["PollIntervalSeconds"] = 0.2, ["LeaseSeconds"] = 15, ["MaxBackoffSeconds"] = 2, ["InitialBackoffSeconds"] = 0.2,
+                ["Seed"] = s.Seed, ["ShutdownGraceSeconds"] = 3,
+            },
+            ["Logging"] = new JsonObject { ["LogLevel"] = new JsonObject { ["Default"] = "Information", ["Microsoft"] = "Warning" } },
+        };
+        foreach (var (k, v) in extra.ToArray()) { extra.Remove(k); config[k] = v; }
+        var path = Path.Combine(s.Dir, name + ".json");
+        File.WriteAllText(path, config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        return path;
+    }
+
+    /// <summary>Capabilities from the FINALES2 corpus, the three tenants and their users, through the admin routes.</summary>
+    private async Task Register(string url, CancellationToken ct)
+    {
+        using var admin = new DemoHttp(url, "admin", _adminPassword);
+        var corpus = CorpusDir();
+        foreach (var cap in new[] { "density/vibrating_tube_densimetry.json", "conductivity/two_electrode.json", "conductivity/polynomial_interpolation.json" })
+            await admin.PostOk("/admin/capabilities", await File.ReadAllTextAsync(Path.Combine(corpus, cap), ct), ct);
+        var condLimitations = JsonNode.Parse(new ConductivityWorker(new CoreConductivityModel()).LimitationsJson())!;
+        var tenants = new (string Name, Guid Id, JsonNode Limitations, string User, string Password)[]
+        {
+            ("optimizer-campaign", Requester, new JsonArray(), "optimizer", "optimizer-pw"),
+            ("asab-lab-standin", Lab, DemoLabWorker.Limitations(), "lab", "lab-pw"),
+            ("conductivity-model", Conductivity, condLimitations, "conductivity", "conductivity-pw"),
+        };
+        foreach (var t in tenants)
+        {
+            await admin.PostOk("/admin/tenants", new JsonObject
+            {
+                ["name"] = t.Name, ["uuid"] = t.Id.ToString("D"), ["limitations"] = t.Limitations, ["contact_person"] = "finales demo",
+            }.ToJsonString(), ct);
+            await admin.PostOk("/admin/users", new JsonObject
+            {
+                ["username"] = t.User, ["password"] = t.Password, ["roles"] = new JsonArray("tenant"), ["tenants"] = new JsonArray(t.Id.ToString("D")),
+            }.ToJsonString(), ct);
+        }
+        Note("registered 3 capabilities (corpus), tenants optimizer-campaign, asab-lab-standin, conductivity-model and their users");
+    }
+
+    private static string CorpusDir()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Finales.sln"))) dir = dir.Parent;
+        var root = dir?.FullName ?? throw new CliError($"Finales.sln not found above {AppContext.BaseDirectory}; the demo reads the FINALES2 corpus next to the repository");
+        var path = Path.GetFullPath(Path.Combine(root, "..", "shared", "corpus", "finales2-schemas", "serialized_quantities"));
+        return Directory.Exists(path) ? path : throw new CliError($"FINALES2 corpus not found at {path}");
+    }
+
+    /// <summary>
+    /// Chaos, once, after the requests of the middle iteration are posted: kill -9 the lab while it holds a request
+    /// (its journal and the broker's lease bring the work back), restart it, then kill -9 and restart the broker.
+    /// </summary>
+    private async Task Chaos(int iteration, CancellationToken ct)
+    {
+        if (!s.Chaos || iteration != Math.Max(1, (s.Iterations + 1) / 2)) return;
+        var store = new DemoStore(s.Store);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        Guid? held = null;
+        while (held is null && DateTime.UtcNow < deadline)
+        {
+            held = ReservedBy(store, Lab);
+            if (held is null) await Task.Delay(50, ct);
+        }
+        _lab!.KillHard();
+        Note(held is { } h ? $"chaos: kill -9 of the lab tenant while it held request {h:D}" : "chaos: kill -9 of the lab tenant (it held no request within 30 s)");
+        _chaos.Add(held is { } h2 ? $"kill -9 of the lab tenant while it held request {h2:D}; restarted after 1 s" : "kill -9 of the lab tenant (holding nothing); restarted after 1 s");
+        await Task.Delay(1000, ct);
+        _lab.Start();
+        Note($"chaos: lab tenant restarted (pid {_lab.Pid}); its journal resumes the interrupted work");
+        await Task.Delay(1500, ct);
+        _broker!.KillHard();
+        Note("chaos: kill -9 of the broker");
+        await Task.Delay(2000, ct);
+        _broker.Start();
+        Note($"chaos: broker restarted on the same store (pid {_broker.Pid}); tenants and campaign reconnect");
+        _chaos.Add("kill -9 of the broker; restarted on the same store and port after 2 s");
+    }
+
+    private static Guid? ReservedBy(DemoStore store, Guid tenant)
+    {
+        try
+        {
+            return store.Requests().Where(r => r.Status == "reserved").Select(r => r.Id)
+                .FirstOrDefault(id => store.Events().LastOrDefault(e => e.Request == id && e.Kind == "reserved")?.Holder == tenant) is var g && g != Guid.Empty ? g : null;
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException) { return null; }
+    }
+
+    private readonly List<string> _notes = [];
+
+    private void Note(string message)
+    {
+        var line = $"{DateTime.Now:HH:mm:ss} {message}";
+        lock (_notes) _notes.Add(line);
+        if (s.Plain) lock (Console.Out) Console.WriteLine(line);
+    }
+
+    private int _drawnLines;
+    private DateTime _lastPlain = DateTime.MinValue;
+
+    private async Task LiveView(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            Render(final: false);
+            await Task.Delay(s.Plain ? 1000 : 250, ct);
+        }
+    }
+
+    private void Render(bool final)
+    {
+        IReadOnlyList<TenantCounts> counts;
+        Dictionary<string, long> statuses;
+        try
+        {
+            var store = new DemoStore(s.Store);
+            counts = store.Live();
+            statuses = store.StatusCounts();
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException) { return; }
+        var c = _campaign;
+        var it = c?.Iteration ?? 0;
+        var progress = c?.Progress ?? [];
+        var done = progress.Count;
+        var best = c?.BestMerit ?? double.NaN;
+        var elapsed = _clock.Elapsed;
+        var status = string.Join(", ", statuses.OrderBy(kv => kv.Key).Select(kv => $"{kv.Value} {kv.Key}"));
+        if (s.Plain)
+        {
+            if (!final && DateTime.UtcNow - _lastPlain < TimeSpan.FromSeconds(5)) return;
+            _lastPlain = DateTime.UtcNow;
+            var tenants = string.Join(" | ", counts.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => $"{t.Name} posted {t.Posted} claimed {t.Claimed} resolved {t.Resolved}"));
+            lock (Console.Out)
+                Console.WriteLine($"{DateTime.Now:HH:mm:ss} [{elapsed:mm\\:ss}] iteration {it}/{s.Iterations} ({done} done), best merit {DemoChemistry.F(best)} | {tenants} | requests: {status}");
+            return;
+        }
+        const int width = 30;
+        var filled = (int)Math.Round(width * (double)done / s.Iterations);
+        var lines = new List<string>
+        {
+            $"Finales demo: {s.Preset.Name} preset, seed {s.Seed}{(s.Chaos ? ", chaos" : "")}   elapsed {elapsed:mm\\:ss}   {_status}",
+            $"[{new string('#', filled)}{new string('-', width - filled)}] iteration {it}/{s.Iterations} ({done} done)   best merit {DemoChemistry.F(best)}",
+            $"  {"tenant",-22}{"posted",8}{"claimed",9}{"resolved",10}",
+        };
+        lines.AddRange(counts.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => $"  {t.Name,-22}{t.Posted,8}{t.Claimed,9}{t.Resolved,10}"));
+        lines.Add($"  requests: {status}");
+        lock (_notes) lines.AddRange(_notes.TakeLast(4).Select(n => "  " + n));
+        var sb = new StringBuilder();
+        if (_drawnLines > 0) sb.Append($"\u001b[{_drawnLines}A");
+        foreach (var l in lines) sb.Append("\u001b[2K").Append(l.Length > Console.WindowWidth - 1 && Console.WindowWidth > 20 ? l[..(Console.WindowWidth - 1)] : l).Append('\n');
+        lock (Console.Out) Console.Write(sb.ToString());
+        _drawnLines = lines.Count;
+    }
+
+    private void StopAll()
+    {
+        // Tenants first (they release unfinished work), then the broker.
+        foreach (var child in _children.Where(c => c != _broker)) child.Stop(TimeSpan.FromSeconds(8));
+        _broker?.Stop(TimeSpan.FromSeconds(8));
+    }
+
+    private void KillAll()
+    {
+        foreach (var child in _children) try { child.KillHard(); } catch (InvalidOperationException) { }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        foreach (var child in _children) child.Dispose();
+        _cts.Dispose();
+    }
+}

@@ -1,0 +1,59 @@
+using Finales.Optimizer;
+
+namespace Finales.Cli.Demo;
+
+/// <summary>One formulation + temperature with a successful value for every objective of the goal.</summary>
+public sealed record CompletePoint(string Key, double[] Objectives);
+
+/// <summary>The numbers the live view and the report share: complete points, Chimera merits, Pearson r, percentiles.</summary>
+public static class DemoMetrics
+{
+    /// <summary>Joins observations per (formulation, temperature); keeps points where every objective has a successful value.</summary>
+    public static List<CompletePoint> CompletePoints(IEnumerable<ObservationSpec> observations, DemoPreset preset)
+    {
+        var points = new List<CompletePoint>();
+        foreach (var g in observations.GroupBy(o => Key(o.Formulation, o.Temperature)))
+        {
+            var values = preset.Objectives.Select(obj =>
+            {
+                var xs = g.Where(o => o.Quantity == obj.Quantity && o.Success && !double.IsNaN(o.Value)).Select(o => o.Value).ToArray();
+                return xs.Length == 0 ? double.NaN : xs.Average();
+            }).ToArray();
+            if (values.All(v => !double.IsNaN(v))) points.Add(new CompletePoint(g.Key, values));
+        }
+        return points;
+    }
+
+    public static string Key(IReadOnlyDictionary<string, double> formulation, double temperature) =>
+        string.Join(",", formulation.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value:R}")) + $"@{temperature:R}";
+
+    /// <summary>Chimera merits (lower is better) of the points under the preset's hierarchy.</summary>
+    public static double[] Merits(double[][] objectives, DemoPreset preset)
+    {
+        if (objectives.Length == 0) return [];
+        var o = preset.Objectives;
+        var r = OptimizerFacade.Chimera(objectives, o.Select(x => x.Tolerance).ToArray(), o.Select(x => x.Kind == "absolute").ToArray(),
+            o.Select(x => x.Kind == "percentile").ToArray(), o.Select(x => x.Goal).ToArray(), 0.001);
+        if (!r.Ok) throw new InvalidOperationException("Chimera refused the demo's objectives: " + r.Error);
+        return r.Value;
+    }
+
+    /// <summary>Pearson correlation coefficient; NaN for fewer than 3 pairs or a constant series.</summary>
+    public static double Pearson(IReadOnlyList<double> x, IReadOnlyList<double> y)
+    {
+        var n = x.Count;
+        if (n < 3 || y.Count != n) return double.NaN;
+        double mx = x.Average(), my = y.Average(), sxy = 0, sxx = 0, syy = 0;
+        for (var i = 0; i < n; i++) { sxy += (x[i] - mx) * (y[i] - my); sxx += (x[i] - mx) * (x[i] - mx); syy += (y[i] - my) * (y[i] - my); }
+        return sxx == 0 || syy == 0 ? double.NaN : sxy / Math.Sqrt(sxx * syy);
+    }
+
+    /// <summary>Nearest-rank percentile; NaN for an empty list.</summary>
+    public static double Percentile(IEnumerable<double> values, double p)
+    {
+        var xs = values.OrderBy(v => v).ToArray();
+        if (xs.Length == 0) return double.NaN;
+        var rank = (int)Math.Ceiling(p / 100.0 * xs.Length) - 1;
+        return xs[Math.Clamp(rank, 0, xs.Length - 1)];
+    }
+}

@@ -1,0 +1,345 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Finales.Broker;
+
+namespace Finales.Cli.Demo;
+
+/// <summary>What the report needs besides the store: the run's settings and what the demo itself did.</summary>
+public sealed record DemoRunInfo(DemoPreset Preset, int Iterations, int Batch, int Seed, bool Chaos, bool Interrupted, double ElapsedSeconds,
+    IReadOnlyList<PostedRequest> Posted, IReadOnlyList<string> ChaosLog, IReadOnlyDictionary<string, string> Journals, Guid Requester);
+
+/// <summary>
+/// The end-of-run report, computed from the broker's store (and the tenants' journals for the audit):
+/// report.json with every number, report.html with inline CSS and SVG charts (no network needed).
+/// </summary>
+public static class DemoReport
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static JsonObject Compute(string storePath, DemoRunInfo run)
+    {
+        var store = new DemoStore(storePath);
+        var names = store.TenantNames();
+        var requests = store.Requests();
+        var results = store.Results();
+        var events = store.Events();
+        var current = results.Where(r => r.Status == "original").GroupBy(r => r.Request).ToDictionary(g => g.Key, g => g.First());
+        var posted = run.Posted.ToDictionary(p => p.Id);
+
+        // Fig. 6: requested vs achieved compositions (lab results carry the achieved formulation in run_info).
+        var compositions = new JsonArray();
+        var conductivity = new JsonArray();
+        var dv = new List<(double D, double V)>();
+        var observations = new List<Finales.Optimizer.ObservationSpec>();
+        foreach (var rq in requests)
+        {
+            if (!current.TryGetValue(rq.Id, out var res)) continue;
+            var p = rq.Body["parameters"]?[rq.Method];
+            var requested = DemoChemistry.Fractions(p?["formulation"]);
+            var temperature = p?["temperature"]?.GetValue<double>() ?? double.NaN;
+            var data = res.Body["data"];
+            var achieved = data?["run_info"]?["formulation"] is JsonArray ? DemoChemistry.Fractions(data["run_info"]!["formulation"]) : requested;
+            var smiles = requested.Where(kv => kv.Value > 0).ToDictionary(kv => DemoChemistry.Find(kv.Key)?.Smiles ?? kv.Key, kv => kv.Value);
+            var source = rq.Method == "polynomial_interpolation" ? DemoCampaign.PolynomialSource : DemoCampaign.LabSource;
+            if (rq.Method == "vibrating_tube_densimetry")
+            {
+                compositions.Add(new JsonObject
+                {
+                    ["request"] = rq.Id.ToString("D"),
+                    ["requested"] = Obj(requested),
+                    ["achieved"] = Obj(achieved),
+                    ["deviation"] = Math.Sqrt(DemoChemistry.All.Sum(c => Math.Pow(requested.GetValueOrDefault(c.Name) - achieved.GetValueOrDefault(c.Name), 2))),
+                });
+                var (d, dOk, _) = DemoCampaign.Value(data, "density");
+                var (v, vOk, _) = DemoCampaign.Value(data, "viscosity");
+                if (dOk && vOk) dv.Add((d, v));
+                observations.Add(new(smiles, temperature, source, "density", d, double.NaN, dOk, false));
+                observations.Add(new(smiles, temperature, source, "viscosity", v, double.NaN, vOk, false));
+            }
+            else if (rq.Quantity == "conductivity")
+            {
+                var (k, ok, rating) = DemoCampaign.Value(data, "conductivity");
+                observations.Add(new(smiles, temperature, source, "conductivity", k, rating, ok, false));
+                if (ok)
+                    conductivity.Add(new JsonObject
+                    {
+                        ["request"] = rq.Id.ToString("D"), ["method"] = rq.Method, ["lipf6"] = achieved.GetValueOrDefault("LiPF6"),
+                        ["temperature"] = temperature, ["value"] = k,
+                    });
+            }
+        }
+
+        // Optimizer progress: merits of the complete lab points (final hierarchy), best so far per iteration.
+        var points = DemoMetrics.CompletePoints(observations.Where(o => o.Source == DemoCampaign.LabSource), run.Preset);
+        var merits = DemoMetrics.Merits(points.Select(x => x.Objectives).ToArray(), run.Preset);
+        var iterationOfKey = run.Posted.Where(x => x.Method == "vibrating_tube_densimetry")
+            .GroupBy(x => DemoMetrics.Key(x.Formulation.Where(kv => Math.Round(kv.Value, 6) > 0).ToDictionary(kv => DemoChemistry.Find(kv.Key)!.Smiles, kv => Math.Round(kv.Value, 6)), x.Temperature))
+            .ToDictionary(g => g.Key, g => g.Min(x => x.Iteration));
+        var progress = new JsonArray();
+        var lastIteration = run.Posted.Count == 0 ? 0 : run.Posted.Max(x => x.Iteration);
+        for (var it = 1; it <= lastIteration; it++)
+        {
+            var upto = Enumerable.Range(0, points.Count).Where(i => iterationOfKey.TryGetValue(points[i].Key, out var pit) && pit <= it).ToArray();
+            progress.Add(new JsonObject
+            {
+                ["iteration"] = it,
+                ["complete_points"] = upto.Length,
+                ["best_merit"] = upto.Length == 0 ? null : upto.Min(i => merits[i]),
+            });
+        }
+        JsonObject? best = null;
+        if (points.Count > 0)
+        {
+            var bi = Array.IndexOf(merits, merits.Min());
+            best = new JsonObject { ["point"] = points[bi].Key, ["merit"] = merits[bi] };
+            for (var k = 0; k < run.Preset.Objectives.Length; k++) best[run.Preset.Objectives[k].Quantity] = points[bi].Objectives[k];
+        }
+
+        // Per-tenant throughput and latency from the status history: created -> reserved -> resolved.
+        var tenants = new JsonArray();
+        var byRequest = events.GroupBy(e => e.Request).ToDictionary(g => g.Key, g => g.ToList());
+        foreach (var (uuid, name) in names.OrderBy(kv => kv.Value, StringComparer.Ordinal))
+        {
+            var waits = new List<double>();
+            var works = new List<double>();
+            var resolvedTimes = new List<DateTime>();
+            foreach (var (_, evs) in byRequest)
+            {
+                var posted1 = evs.FirstOrDefault(e => e.Kind == "result_posted" && e.Tenant == uuid);
+                if (posted1 is null) continue;
+                var created = evs.First(e => e.Kind is "created" or "created_unsolicited");
+                var reserved = evs.LastOrDefault(e => e.Kind == "reserved" && e.Seq < posted1.Seq);
+                resolvedTimes.Add(posted1.Time);
+                if (reserved is null) continue;
+                waits.Add((reserved.Time - created.Time).TotalSeconds);
+                works.Add((posted1.Time - reserved.Time).TotalSeconds);
+            }
+            var firstClaim = events.Where(e => e.Kind == "reserved" && e.Holder == uuid).Select(e => (DateTime?)e.Time).Min();
+            var lastResult = resolvedTimes.Count == 0 ? (DateTime?)null : resolvedTimes.Max();
+            var span = firstClaim is { } f && lastResult is { } l ? (l - f).TotalSeconds : 0;
+            tenants.Add(new JsonObject
+            {
+                ["tenant"] = uuid.ToString("D"),
+                ["name"] = name,
+                ["posted"] = events.Count(e => e.Kind == "created" && e.Requester == uuid),
+                ["claimed"] = events.Count(e => e.Kind == "reserved" && e.Holder == uuid),
+                ["resolved"] = resolvedTimes.Count,
+                ["active_seconds"] = Math.Round(span, 3),
+                ["throughput_per_minute"] = span > 0 ? Math.Round(resolvedTimes.Count / (span / 60.0), 3) : null,
+                ["wait_seconds"] = Stats(waits),
+                ["work_seconds"] = Stats(works),
+            });
+        }
+
+        var counts = new JsonObject
+        {
+            ["requests"] = requests.Count,
+            ["results"] = results.Count,
+            ["by_status"] = new JsonObject(requests.GroupBy(r => r.Status).OrderBy(g => g.Key).Select(g => KeyValuePair.Create(g.Key, (JsonNode?)g.Count()))),
+            ["by_capability"] = new JsonObject(requests.GroupBy(r => r.Quantity + "/" + r.Method).OrderBy(g => g.Key).Select(g => KeyValuePair.Create(g.Key,
+                (JsonNode?)new JsonObject { ["requests"] = g.Count(), ["resolved"] = g.Count(r => r.Status == "resolved") }))),
+        };
+
+        return new JsonObject
+        {
+            ["preset"] = run.Preset.Name,
+            ["goal"] = run.Preset.Description,
+            ["objectives"] = JsonSerializer.SerializeToNode(run.Preset.Objectives.Select(o => new { quantity = o.Quantity, goal = o.Goal, tolerance = o.Tolerance, kind = o.Kind })),
+            ["seed"] = run.Seed,
+            ["iterations_requested"] = run.Iterations,
+            ["iterations_done"] = lastIteration,
+            ["batch"] = run.Batch,
+            ["chaos"] = run.Chaos ? new JsonArray(run.ChaosLog.Select(s => (JsonNode?)s).ToArray()) : null,
+            ["interrupted"] = run.Interrupted,
+            ["elapsed_seconds"] = Math.Round(run.ElapsedSeconds, 1),
+            ["store"] = Path.GetFullPath(storePath),
+            ["counts"] = counts,
+            ["compositions"] = compositions,
+            ["conductivity"] = conductivity,
+            ["density_viscosity"] = new JsonObject
+            {
+                ["points"] = new JsonArray(dv.Select(x => (JsonNode?)new JsonObject { ["density"] = x.D, ["viscosity"] = x.V }).ToArray()),
+                ["pearson_r"] = Num(DemoMetrics.Pearson(dv.Select(x => x.D).ToList(), dv.Select(x => x.V).ToList())),
+            },
+            ["progress"] = progress,
+            ["best"] = best,
+            ["tenants"] = tenants,
+            ["audit"] = Audit(storePath, store, requests, results, run),
+        };
+    }
+
+    private static JsonNode? Num(double x) => double.IsNaN(x) ? null : x;
+    private static JsonObject Obj(Dictionary<string, double> d) => new(DemoChemistry.All.Select(c => KeyValuePair.Create(c.Name, (JsonNode?)d.GetValueOrDefault(c.Name))));
+
+    private static JsonObject Stats(List<double> xs) => new()
+    {
+        ["n"] = xs.Count,
+        ["mean"] = xs.Count == 0 ? null : Math.Round(xs.Average(), 4),
+        ["median"] = Num(Math.Round(DemoMetrics.Percentile(xs, 50), 4)),
+        ["p95"] = Num(Math.Round(DemoMetrics.Percentile(xs, 95), 4)),
+        ["max"] = xs.Count == 0 ? null : Math.Round(xs.Max(), 4),
+    };
+
+    /// <summary>
+    /// The audit: the broker's own (event log replayed through the state machine and compared with the stored
+    /// projections), then per request: resolved = exactly one current result, pending/reserved = none; at most one
+    /// result per request (no duplicated work); every request the campaign posted is stored and nothing else was
+    /// posted in its name; every result a tenant journal says it posted is that request's current result.
+    /// </summary>
+    private static JsonObject Audit(string storePath, DemoStore store, List<StoredRequest> requests, List<StoredResult> results, DemoRunInfo run)
+    {
+        IReadOnlyList<string> storeProblems;
+        using (var s = SqlBrokerStore.OpenSqlite(storePath)) storeProblems = s.Audit();
+        var problems = new List<string>();
+        var byRequest = results.GroupBy(r => r.Request).ToDictionary(g => g.Key, g => g.ToList());
+        foreach (var r in requests)
+        {
+            var all = byRequest.GetValueOrDefault(r.Id) ?? [];
+            var originals = all.Count(x => x.Status == "original");
+            switch (r.Status)
+            {
+                case "resolved" when originals != 1: problems.Add($"request {r.Id:D} is resolved with {originals} current results"); break;
+                case "pending" or "reserved" when originals != 0: problems.Add($"request {r.Id:D} is {r.Status} but has {originals} current results"); break;
+            }
+            if (all.Count > 1) problems.Add($"request {r.Id:D} has {all.Count} results (duplicated work): {string.Join(", ", all.Select(x => x.Id.ToString("D")))}");
+        }
+        var stored = requests.Select(r => r.Id).ToHashSet();
+        var lost = run.Posted.Where(p => !stored.Contains(p.Id)).Select(p => p.Id.ToString("D")).ToList();
+        foreach (var l in lost) problems.Add($"request {l} was posted by the campaign but is not in the store (lost)");
+        var postedIds = run.Posted.Select(p => p.Id).ToHashSet();
+        var unexpected = requests.Where(r => r.Requester == run.Requester && !postedIds.Contains(r.Id)).ToList();
+        foreach (var u in unexpected) problems.Add($"request {u.Id:D} is stored in the campaign's name but the campaign never got its id (duplicate post?)");
+        var journalEntries = 0;
+        var currentByRequest = results.Where(r => r.Status == "original").ToDictionary(r => r.Request, r => r.Id);
+        var open = new JsonObject();
+        foreach (var (tenant, path) in run.Journals)
+        {
+            var rows = DemoStore.Journal(path);
+            journalEntries += rows.Count;
+            foreach (var row in rows.Where(x => x.State == "posted"))
+                if (row.Result is not { } rid || !currentByRequest.TryGetValue(row.Request, out var cur) || cur != rid)
+                    problems.Add($"journal of {tenant}: request {row.Request:D} posted as result {row.Result?.ToString("D") ?? "?"}, which is not its current result in the store");
+            open[tenant] = rows.Count(x => x.State is "claimed" or "working" or "result-ready");
+        }
+        var statuses = requests.GroupBy(r => r.Status).ToDictionary(g => g.Key, g => g.Count());
+        return new JsonObject
+        {
+            ["ok"] = storeProblems.Count == 0 && problems.Count == 0,
+            ["requests_checked"] = requests.Count,
+            ["resolved"] = statuses.GetValueOrDefault("resolved"),
+            ["pending"] = statuses.GetValueOrDefault("pending") + statuses.GetValueOrDefault("reserved"),
+            ["results"] = results.Count,
+            ["campaign_posted"] = run.Posted.Count,
+            ["lost"] = lost.Count,
+            ["duplicates"] = byRequest.Count(kv => kv.Value.Count > 1) + unexpected.Count,
+            ["journal_entries_checked"] = journalEntries,
+            ["journal_open_entries"] = open,
+            ["store_audit_problems"] = new JsonArray(storeProblems.Select(x => (JsonNode?)x).ToArray()),
+            ["request_problems"] = new JsonArray(problems.Select(x => (JsonNode?)x).ToArray()),
+        };
+    }
+
+    /// <summary>Writes report.json and report.html into <paramref name="dir"/>; returns the HTML path.</summary>
+    public static string Write(JsonObject report, string dir)
+    {
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "report.json"), report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        var html = Path.Combine(dir, "report.html");
+        File.WriteAllText(html, Html(report));
+        return html;
+    }
+
+    private static string H(string s) => WebUtility.HtmlEncode(s);
+    private static string N(double x, int d = 4) => double.IsNaN(x) ? "n/a" : x.ToString("G" + d, Inv);
+    private static double D(JsonNode? n) => n is null ? double.NaN : n.GetValue<double>();
+
+    private static string Html(JsonObject r)
+    {
+        var sb = new StringBuilder();
+        var audit = r["audit"]!.AsObject();
+        var ok = audit["ok"]!.GetValue<bool>();
+        sb.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Finales demo report</title><style>")
+          .Append("body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}h1{margin-bottom:0}")
+          .Append("table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f3f3f3}")
+          .Append(".ok{color:#1a7f37;font-weight:bold}.bad{color:#c62828;font-weight:bold}.charts{display:flex;flex-wrap:wrap;gap:16px}")
+          .Append("figure{margin:0;border:1px solid #ddd;padding:8px}figcaption{font-size:90%;color:#555;max-width:460px}svg text{font-size:11px}")
+          .Append("</style></head><body>");
+        sb.Append($"<h1>Finales demo</h1><p>Goal ({H(r["preset"]!.ToString())}): {H(r["goal"]!.ToString())}. Seed {r["seed"]}, ")
+          .Append($"{r["iterations_done"]}/{r["iterations_requested"]} iterations of batch {r["batch"]}, {r["elapsed_seconds"]} s")
+          .Append(r["interrupted"]!.GetValue<bool>() ? " (<b>interrupted</b>)" : "").Append(".</p>");
+        sb.Append($"<h2>Audit: <span class=\"{(ok ? "ok" : "bad")}\">{(ok ? "OK" : "FAILED")}</span></h2><p>{audit["requests_checked"]} requests checked: ")
+          .Append($"{audit["resolved"]} resolved with exactly one current result, {audit["pending"]} still pending; {audit["lost"]} lost, {audit["duplicates"]} duplicated; ")
+          .Append($"the event log replays to the stored state ({audit["store_audit_problems"]!.AsArray().Count} problems); ")
+          .Append($"{audit["journal_entries_checked"]} tenant journal entries agree with the store.</p>");
+        foreach (var p in audit["store_audit_problems"]!.AsArray().Concat(audit["request_problems"]!.AsArray())) sb.Append($"<p class=\"bad\">{H(p!.ToString())}</p>");
+        if (r["chaos"] is JsonArray chaos) { sb.Append("<h2>Chaos</h2><ul>"); foreach (var c in chaos) sb.Append($"<li>{H(c!.ToString())}</li>"); sb.Append("</ul>"); }
+        if (r["best"] is JsonObject best)
+        {
+            sb.Append("<h2>Best formulation</h2><p>").Append(H(best["point"]!.ToString())).Append("<br>");
+            sb.Append(string.Join(", ", best.Where(kv => kv.Key is not "point").Select(kv => $"{H(kv.Key)} {N(D(kv.Value))}"))).Append("</p>");
+        }
+        sb.Append("<h2>Tenants</h2><table><tr><th>tenant</th><th>posted</th><th>claimed</th><th>resolved</th><th>results/min</th><th>wait median s</th><th>wait p95 s</th><th>work median s</th><th>work p95 s</th></tr>");
+        foreach (var t in r["tenants"]!.AsArray())
+            sb.Append($"<tr><th>{H(t!["name"]!.ToString())}</th><td>{t["posted"]}</td><td>{t["claimed"]}</td><td>{t["resolved"]}</td><td>{N(D(t["throughput_per_minute"]))}</td>")
+              .Append($"<td>{N(D(t["wait_seconds"]!["median"]))}</td><td>{N(D(t["wait_seconds"]!["p95"]))}</td><td>{N(D(t["work_seconds"]!["median"]))}</td><td>{N(D(t["work_seconds"]!["p95"]))}</td></tr>");
+        sb.Append("</table><div class=\"charts\">");
+        var comps = r["compositions"]!.AsArray();
+        var fig6 = new List<(double, double, int)>();
+        var series = new[] { "LiPF6", "EC", "EMC", "DMC" };
+        foreach (var c in comps)
+            for (var k = 0; k < series.Length; k++) fig6.Add((D(c!["requested"]![series[k]]), D(c["achieved"]![series[k]]), k));
+        sb.Append(Figure("Requested vs achieved mole fraction per chemical (Fig. 6); the diagonal is a perfect mix. Colours: " + string.Join(", ", series.Select((s, i) => $"{s} {Colors[i]}")),
+            Scatter(fig6, "requested mole fraction", "achieved mole fraction", diagonal: true)));
+        var cond = r["conductivity"]!.AsArray().Select(c => (D(c!["lipf6"]), D(c["value"]), c["method"]!.ToString() == "two_electrode" ? 0 : 1)).ToList();
+        sb.Append(Figure("Conductivity (S/m) vs LiPF6 mole fraction (Fig. 7): two_electrode (lab) blue, polynomial_interpolation (model) orange",
+            Scatter(cond, "LiPF6 mole fraction", "conductivity / S m^-1")));
+        var dv = r["density_viscosity"]!;
+        var dvPoints = dv["points"]!.AsArray().Select(p => (D(p!["viscosity"]), D(p["density"]), 0)).ToList();
+        sb.Append(Figure($"Density vs viscosity (Fig. 9), Pearson r = {N(D(dv["pearson_r"]))}", Scatter(dvPoints, "viscosity / mPa s", "density / g cm^-3")));
+        var prog = r["progress"]!.AsArray().Where(p => p!["best_merit"] is not null).Select(p => ((double)p!["iteration"]!.GetValue<int>(), D(p["best_merit"]), 0)).ToList();
+        sb.Append(Figure("Optimizer progress: best Chimera merit so far per iteration (lower is better)", Scatter(prog, "iteration", "best merit", line: true)));
+        sb.Append("</div><h2>Requests</h2><table><tr><th>capability</th><th>requests</th><th>resolved</th></tr>");
+        foreach (var (k, v) in r["counts"]!["by_capability"]!.AsObject()) sb.Append($"<tr><th>{H(k)}</th><td>{v!["requests"]}</td><td>{v["resolved"]}</td></tr>");
+        sb.Append($"</table><p>Store: {H(r["store"]!.ToString())}. All numbers are in report.json next to this file.</p></body></html>");
+        return sb.ToString();
+    }
+
+    private static readonly string[] Colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"];
+
+    private static string Figure(string caption, string svg) => $"<figure>{svg}<figcaption>{H(caption)}</figcaption></figure>";
+
+    /// <summary>An inline SVG scatter (or line) plot with axes and five ticks per axis.</summary>
+    private static string Scatter(List<(double X, double Y, int Series)> pts, string xLabel, string yLabel, bool diagonal = false, bool line = false)
+    {
+        const int W = 460, Hh = 320, L = 60, R = 15, T = 15, B = 45;
+        pts = pts.Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).ToList();
+        var sb = new StringBuilder($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{Hh}\" viewBox=\"0 0 {W} {Hh}\">");
+        if (pts.Count == 0) return sb.Append($"<text x=\"{W / 2}\" y=\"{Hh / 2}\" text-anchor=\"middle\">no data</text></svg>").ToString();
+        double x0 = pts.Min(p => p.X), x1 = pts.Max(p => p.X), y0 = pts.Min(p => p.Y), y1 = pts.Max(p => p.Y);
+        if (diagonal) { x0 = y0 = Math.Min(x0, y0); x1 = y1 = Math.Max(x1, y1); }
+        if (x1 - x0 < 1e-12) { x0 -= 0.5; x1 += 0.5; }
+        if (y1 - y0 < 1e-12) { y0 -= 0.5; y1 += 0.5; }
+        double padX = (x1 - x0) * 0.05, padY = (y1 - y0) * 0.05;
+        x0 -= padX; x1 += padX; y0 -= padY; y1 += padY;
+        string Px(double x) => (L + (x - x0) / (x1 - x0) * (W - L - R)).ToString("F1", Inv);
+        string Py(double y) => (Hh - B - (y - y0) / (y1 - y0) * (Hh - T - B)).ToString("F1", Inv);
+        sb.Append($"<rect x=\"{L}\" y=\"{T}\" width=\"{W - L - R}\" height=\"{Hh - T - B}\" fill=\"none\" stroke=\"#888\"/>");
+        for (var i = 0; i <= 4; i++)
+        {
+            var xv = x0 + (x1 - x0) * i / 4; var yv = y0 + (y1 - y0) * i / 4;
+            sb.Append($"<text x=\"{Px(xv)}\" y=\"{Hh - B + 14}\" text-anchor=\"middle\">{N(xv, 3)}</text>");
+            sb.Append($"<text x=\"{L - 4}\" y=\"{Py(yv)}\" text-anchor=\"end\" dominant-baseline=\"middle\">{N(yv, 3)}</text>");
+        }
+        sb.Append($"<text x=\"{(L + W - R) / 2}\" y=\"{Hh - 8}\" text-anchor=\"middle\">{H(xLabel)}</text>");
+        sb.Append($"<text transform=\"translate(14 {(T + Hh - B) / 2}) rotate(-90)\" text-anchor=\"middle\">{H(yLabel)}</text>");
+        if (diagonal) sb.Append($"<line x1=\"{Px(x0)}\" y1=\"{Py(x0)}\" x2=\"{Px(x1)}\" y2=\"{Py(x1)}\" stroke=\"#bbb\" stroke-dasharray=\"4 3\"/>");
+        if (line && pts.Count > 1)
+            sb.Append("<polyline fill=\"none\" stroke=\"#1f77b4\" points=\"").Append(string.Join(" ", pts.OrderBy(p => p.X).Select(p => $"{Px(p.X)},{Py(p.Y)}"))).Append("\"/>");
+        foreach (var p in pts)
+            sb.Append($"<circle cx=\"{Px(p.X)}\" cy=\"{Py(p.Y)}\" r=\"3.5\" fill=\"{Colors[p.Series % Colors.Length]}\" fill-opacity=\"0.75\"/>");
+        return sb.Append("</svg>").ToString();
+    }
+}
