@@ -62,6 +62,8 @@ public sealed class DemoCampaign(DemoHttp http, Guid requester, DemoPreset prese
     public IReadOnlyList<IterationProgress> Progress { get { lock (_progress) return _progress.ToArray(); } }
     public volatile int Iteration;
     public double BestMerit { get { lock (_progress) return _progress.Count == 0 ? double.NaN : _progress[^1].BestMerit; } }
+    /// <summary>The objectives of the best point so far, e.g. "conductivity 0.81, viscosity 2.48, density 1.25".</summary>
+    public volatile string BestPoint = "none yet";
     public TimeSpan IterationTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
     /// <summary>Runs the campaign; <paramref name="afterPost"/> is called after each iteration's requests are posted (chaos hook).</summary>
@@ -88,13 +90,32 @@ public sealed class DemoCampaign(DemoHttp http, Guid requester, DemoPreset prese
                 if (DemoChemistry.InPolynomialDomain(byName)) ids.Add(await Post(it, point, "conductivity", "polynomial_interpolation", byName, temperature, ct));
                 point++;
             }
-            log($"iteration {it}/{iterations}: posted {ids.Count} requests for {outcome.Value.Length} formulations");
+            if (it == 1) ids.AddRange(await LowFidelityScreen(point, ct));
+            log($"iteration {it}/{iterations}: posted {ids.Count} requests for {outcome.Value.Length} formulations" + (it == 1 ? $" and a low-fidelity screen of {batch}" : ""));
             await afterPost(it, ct);
             await WaitForResults(ids, ct);
             var best = BestMeritNow(out var complete);
             lock (_progress) _progress.Add(new IterationProgress(it, complete, best, _clock.Elapsed.TotalSeconds));
-            log($"iteration {it}/{iterations}: {complete} complete points, best merit {DemoChemistry.F(best)}");
+            log($"iteration {it}/{iterations}: {complete} complete points, best {BestPoint}");
         }
+    }
+
+    /// <summary>
+    /// Iteration 1 also asks the cheap low-fidelity model (the conductivity tenant) for <c>batch</c> seeded salt-in-EC
+    /// formulations (the EMC = DMC = 0 face of the design space, its domain); the optimizer gets them as a second source.
+    /// </summary>
+    private async Task<List<Guid>> LowFidelityScreen(int firstPoint, CancellationToken ct)
+    {
+        var random = new Random(seed);
+        var ids = new List<Guid>();
+        for (var j = 0; j < batch; j++)
+        {
+            var li = Math.Round(0.03 + 0.09 * random.NextDouble(), 4);
+            var byName = new Dictionary<string, double> { ["LiPF6"] = li, ["EC"] = 1 - li, ["EMC"] = 0, ["DMC"] = 0 };
+            var t = Math.Round(DemoChemistry.TemperatureMin + (DemoChemistry.TemperatureMax - DemoChemistry.TemperatureMin) * random.NextDouble(), 2);
+            ids.Add(await Post(1, firstPoint + j, "conductivity", "polynomial_interpolation", byName, t, ct));
+        }
+        return ids;
     }
 
     private async Task<Guid> Post(int it, int point, string quantity, string method, Dictionary<string, double> byName, double temperature, CancellationToken ct)
@@ -175,6 +196,9 @@ public sealed class DemoCampaign(DemoHttp http, Guid requester, DemoPreset prese
         var points = DemoMetrics.CompletePoints(Observations().Where(o => o.Source == LabSource), preset);
         complete = points.Count;
         var merits = DemoMetrics.Merits(points.Select(p => p.Objectives).ToArray(), preset);
-        return merits.Length == 0 ? double.NaN : merits.Min();
+        if (merits.Length == 0) return double.NaN;
+        var best = Array.IndexOf(merits, merits.Min());
+        BestPoint = string.Join(", ", preset.Objectives.Select((o, k) => $"{o.Quantity} {DemoChemistry.F(points[best].Objectives[k])}"));
+        return merits[best];
     }
 }

@@ -24,7 +24,7 @@ public static class DemoChemistry
     public static DemoChemical? Find(string? key) => All.FirstOrDefault(c => c.Smiles == key || c.InChIKey == key || c.Name == key);
 
     /// <summary>
-    /// The design space in the FINALES2 limitation grammar: LiPF6 0.02..0.12, EC 0.1..0.9, EMC and DMC each
+    /// The design space in the FINALES2 limitation grammar: LiPF6 0.02..0.12, EC 0.1..0.98, EMC and DMC each
     /// exactly 0 or 0.05..0.7 (so salt-in-EC points, which the low-fidelity conductivity model covers, exist too).
     /// </summary>
     public static JsonObject DesignLimitations()
@@ -39,7 +39,7 @@ public static class DemoChemistry
         {
             ["formulation"] = new JsonArray(new JsonArray(
                 Component(LiPF6, (0.02, 0.12)),
-                Component(EC, (0.1, 0.9)),
+                Component(EC, (0.1, 0.98)),
                 Component(EMC, (0, 0), (0.05, 0.7)),
                 Component(DMC, (0, 0), (0.05, 0.7)))),
             ["temperature"] = new JsonArray(new JsonObject { ["min"] = TemperatureMin, ["max"] = TemperatureMax }),

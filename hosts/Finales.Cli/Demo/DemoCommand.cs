@@ -143,7 +143,11 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
                           $"{(audit["store_audit_problems"]!.AsArray().Count == 0 ? "matches the stored state" : "FOUND PROBLEMS")}");
         foreach (var p in audit["store_audit_problems"]!.AsArray().Concat(audit["request_problems"]!.AsArray())) Console.WriteLine("  problem: " + p);
         var dv = report["density_viscosity"]!["pearson_r"];
-        Console.WriteLine($"best merit {report["best"]?["merit"]?.ToString() ?? "n/a"}; density-viscosity Pearson r {dv?.ToString() ?? "n/a"}");
+        var best = report["best"] is JsonObject b
+            ? string.Join(", ", s.Preset.Objectives.Select(o => $"{o.Quantity} {DemoChemistry.F(b[o.Quantity]!.GetValue<double>())}")) + $" at {b["point"]}"
+            : "no complete point";
+        Console.WriteLine($"best: {best}");
+        Console.WriteLine($"density-viscosity Pearson r: {(dv is null ? "n/a" : DemoChemistry.F(dv.GetValue<double>()))}");
         Console.WriteLine($"store:  {s.Store}");
         Console.WriteLine($"logs:   {Path.Combine(s.Dir, "logs")}");
         Console.WriteLine($"report: {html}");
@@ -334,7 +338,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         var it = c?.Iteration ?? 0;
         var progress = c?.Progress ?? [];
         var done = progress.Count;
-        var best = c?.BestMerit ?? double.NaN;
+        var best = c?.BestPoint ?? "none yet";
         var elapsed = _clock.Elapsed;
         var status = string.Join(", ", statuses.OrderBy(kv => kv.Key).Select(kv => $"{kv.Value} {kv.Key}"));
         if (s.Plain)
@@ -343,7 +347,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
             _lastPlain = DateTime.UtcNow;
             var tenants = string.Join(" | ", counts.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => $"{t.Name} posted {t.Posted} claimed {t.Claimed} resolved {t.Resolved}"));
             lock (Console.Out)
-                Console.WriteLine($"{DateTime.Now:HH:mm:ss} [{elapsed:mm\\:ss}] iteration {it}/{s.Iterations} ({done} done), best merit {DemoChemistry.F(best)} | {tenants} | requests: {status}");
+                Console.WriteLine($"{DateTime.Now:HH:mm:ss} [{elapsed:mm\\:ss}] iteration {it}/{s.Iterations} ({done} done), best {best} | {tenants} | requests: {status}");
             return;
         }
         const int width = 30;
@@ -351,7 +355,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         var lines = new List<string>
         {
             $"Finales demo: {s.Preset.Name} preset, seed {s.Seed}{(s.Chaos ? ", chaos" : "")}   elapsed {elapsed:mm\\:ss}   {_status}",
-            $"[{new string('#', filled)}{new string('-', width - filled)}] iteration {it}/{s.Iterations} ({done} done)   best merit {DemoChemistry.F(best)}",
+            $"[{new string('#', filled)}{new string('-', width - filled)}] iteration {it}/{s.Iterations} ({done} done)   best {best}",
             $"  {"tenant",-22}{"posted",8}{"claimed",9}{"resolved",10}",
         };
         lines.AddRange(counts.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => $"  {t.Name,-22}{t.Posted,8}{t.Claimed,9}{t.Resolved,10}"));

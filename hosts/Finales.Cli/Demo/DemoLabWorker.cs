@@ -30,7 +30,7 @@ public sealed class DemoLabWorker : ITenantWorker
         _plan = ScienceApi.PrepareStocks(Stocks());
     }
 
-    /// <summary>The lab's stock solutions (commercial LP30 and LP57, DMC, EC:EMC 3:7, EMC); masses in g per litre.</summary>
+    /// <summary>The lab's stock solutions (commercial LP30 and LP57, DMC, EC:EMC 3:7, EMC, 1 M LiPF6 in EC kept warm); masses in g per litre.</summary>
     public static IReadOnlyList<StockInput> Stocks() =>
     [
         new("LP30", 1.2879, new Dictionary<string, double> { ["LiPF6"] = 151.905, ["EC"] = 568.0, ["DMC"] = 568.0 }),
@@ -38,6 +38,7 @@ public sealed class DemoLabWorker : ITenantWorker
         new("DMC", 1.0635, new Dictionary<string, double> { ["DMC"] = 1063.5 }),
         new("EC:EMC 3:7", 1.1013, new Dictionary<string, double> { ["EC"] = 330.39, ["EMC"] = 770.91 }),
         new("EMC", 1.006, new Dictionary<string, double> { ["EMC"] = 1006.0 }),
+        new("LiPF6 in EC", 1.41, new Dictionary<string, double> { ["LiPF6"] = 151.905, ["EC"] = 1258.1 }),
     ];
 
     public IReadOnlyList<TenantCapability> Capabilities { get; } = [Density, TwoElectrode];
