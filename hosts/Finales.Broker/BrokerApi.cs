@@ -226,7 +226,7 @@ public static class BrokerApi
                 throw ApiError.ValidationOne(["body", "parent_request"], $"parent_request {request.ParentRequest.Value:D} does not exist", "value_error");
             foreach (var w in verdict.ResultValue)
                 app.Logger.LogWarning("Request outside every tenant's limitations accepted (policy warn): {Warning}", w);
-            var id = svc.Store.PostRequest(request, user);
+            var id = await svc.Store.PostRequestAsync(request, user);
             await WriteJson(ctx, JsonString(id.ToString("D")));
         });
 
@@ -241,7 +241,7 @@ public static class BrokerApi
             CheckActsFor(svc, user, result.TenantUuid);
             var requestId = result.RequestUuid!.Value;
             var catalog = svc.Current.Catalog;
-            var id = svc.Store.PostResult(requestId, result, user, stored =>
+            var id = await svc.Store.PostResultAsync(requestId, result, user, stored =>
             {
                 if (stored is null)
                     throw ApiError.ValidationOne(["body", "request_uuid"], $"request {requestId:D} does not exist", "value_error");
@@ -268,7 +268,7 @@ public static class BrokerApi
             if (verdict.IsError) throw ApiError.Validation(verdict.ErrorValue);
             foreach (var w in verdict.ResultValue)
                 app.Logger.LogWarning("Result data outside its capability's schema accepted (result validation warn): {Warning}", w);
-            var id = svc.Store.PostUnsolicited(result, user);
+            var id = await svc.Store.PostUnsolicitedAsync(result, user);
             await WriteJson(ctx, JsonString(id.ToString("D")));
         });
 
@@ -341,7 +341,7 @@ public static class BrokerApi
                 $"{{\"quantity\":{JsonString(g.Key.Item1)},\"method\":{JsonString(g.Key.Item2)},\"limitations\":{JsonArray(g.Value)}}}")));
         });
 
-        Map(app, "POST", "/requests/{object_id}/update_status/", "Change a request's status (query request_id, new_status, status_change_message).", true, "requests", ctx =>
+        Map(app, "POST", "/requests/{object_id}/update_status/", "Change a request's status (query request_id, new_status, status_change_message).", true, "requests", async ctx =>
         {
             var user = Writer(ctx);
             var svc = Svc(ctx);
@@ -360,8 +360,8 @@ public static class BrokerApi
                 RequestStatus.Tags.Resolved => Command.Resolve,
                 _ => throw new ApiError(409, "the status 'unsolicited' is set only by posting an unsolicited result"),
             };
-            svc.Store.Execute(id, user, tenant, command, message);
-            return WriteJson(ctx, JsonString($"Successful change of status to {raw}"));
+            await svc.Store.ExecuteAsync(id, user, tenant, command, message);
+            await WriteJson(ctx, JsonString($"Successful change of status to {raw}"));
         });
 
         Map(app, "POST", "/results/{object_id}/update_status/", "Change a result's status (query result_id, new_status: deleted or amended).", true, "results", ctx =>
@@ -424,25 +424,25 @@ public static class BrokerApi
 
     private static void MapExtensions(WebApplication app)
     {
-        Map(app, "POST", "/requests/claim", "Atomically reserve the oldest matching pending request (RequestInfo), or 204 when none. Query quantity, method, lease_seconds, tenant_uuid.", true, "extensions", ctx =>
+        Map(app, "POST", "/requests/claim", "Atomically reserve the oldest matching pending request (RequestInfo), or 204 when none. Query quantity, method, lease_seconds, tenant_uuid.", true, "extensions", async ctx =>
         {
             var user = Writer(ctx);
             var svc = Svc(ctx);
             var lease = QDouble(ctx, "lease_seconds", 1, 7 * 24 * 3600) ?? 300;
             var tenant = ActingTenant(ctx, svc, user);
-            var row = svc.Store.Claim(Q(ctx, "quantity"), Q(ctx, "method"), user, tenant, lease);
-            if (row is null) { ctx.Response.StatusCode = 204; return Task.CompletedTask; }
-            return WriteJson(ctx, RequestInfo(row));
+            var row = await svc.Store.ClaimAsync(Q(ctx, "quantity"), Q(ctx, "method"), user, tenant, lease);
+            if (row is null) { ctx.Response.StatusCode = 204; return; }
+            await WriteJson(ctx, RequestInfo(row));
         });
 
-        Map(app, "POST", "/requests/{object_id}/heartbeat", "Extend the caller's lease on a reserved request (query lease_seconds).", true, "extensions", ctx =>
+        Map(app, "POST", "/requests/{object_id}/heartbeat", "Extend the caller's lease on a reserved request (query lease_seconds).", true, "extensions", async ctx =>
         {
             var user = Writer(ctx);
             var svc = Svc(ctx);
             var id = PathUuid(ctx, "object_id");
             var lease = QDouble(ctx, "lease_seconds", 1, 7 * 24 * 3600) ?? 300;
-            var state = svc.Store.Execute(id, user, ActingTenant(ctx, svc, user), Command.NewHeartbeat(lease), "heartbeat");
-            return WriteJson(ctx, new Dictionary<string, object?>
+            var state = await svc.Store.ExecuteAsync(id, user, ActingTenant(ctx, svc, user), Command.NewHeartbeat(lease), "heartbeat");
+            await WriteJson(ctx, new Dictionary<string, object?>
             {
                 ["uuid"] = id.ToString("D"),
                 ["status"] = RequestStatusModule.name(state.Status),

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -18,7 +19,11 @@ public static class BrokerHost
 
     public static WebApplication Build(BrokerOptions options, string[]? args = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(args ?? []);
+        // The content root is the (unchanging) install directory, and configuration files are not watched:
+        // otherwise every write to a store file in the working directory wakes a file watcher.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args ?? [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddEnvironmentVariables("FINALES_");
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(k =>
         {

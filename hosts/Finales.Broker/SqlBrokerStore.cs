@@ -19,7 +19,6 @@ public sealed class SqlBrokerStore : IDisposable
     private readonly bool _pg;
     private readonly string _sqliteConnectionString = "";
     private readonly NpgsqlDataSource? _dataSource;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
     private SqliteConnection? _writer;
 
     public string Description { get; }
@@ -59,6 +58,8 @@ public sealed class SqlBrokerStore : IDisposable
 
     public void Dispose()
     {
+        _jobs.CompleteAdding();
+        _writerThread?.Join(TimeSpan.FromSeconds(10));
         _writer?.Dispose();
         _dataSource?.Dispose();
     }
@@ -140,7 +141,15 @@ public sealed class SqlBrokerStore : IDisposable
     }
 
     /// <summary>Runs <paramref name="work"/> in one write transaction; the result is committed before return.</summary>
-    private T Write<T>(Func<DbConnection, DbTransaction, T> work)
+    private T Write<T>(Func<DbConnection, DbTransaction, T> work) => WriteAsync(work).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in a write transaction and completes once it is committed. PostgreSQL: one
+    /// transaction per call on a pooled connection. SQLite (one writer): a dedicated writer thread takes every
+    /// queued job, runs each inside its own savepoint of one shared transaction and commits once (group commit);
+    /// a job that throws is rolled back to its savepoint and only its caller sees the error.
+    /// </summary>
+    private Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, T> work)
     {
         if (_pg)
         {
@@ -148,33 +157,88 @@ public sealed class SqlBrokerStore : IDisposable
             using var tx = c.BeginTransaction(IsolationLevel.ReadCommitted);
             var result = work(c, tx);
             tx.Commit();
-            return result;
+            return Task.FromResult(result);
         }
-        _writeLock.Wait();
-        try
+        var job = new WriteJob((c, tx) => work(c, tx));
+        EnsureWriterThread();
+        _jobs.Add(job);
+        return Completion<T>(job.Done.Task);
+    }
+
+    private static async Task<T> Completion<T>(Task<object?> done) => (T)(await done)!;
+
+    private sealed class WriteJob(Func<DbConnection, DbTransaction, object?> work)
+    {
+        public Func<DbConnection, DbTransaction, object?> Work { get; } = work;
+        public TaskCompletionSource<object?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private readonly System.Collections.Concurrent.BlockingCollection<WriteJob> _jobs = new();
+    private Thread? _writerThread;
+    private readonly object _threadGate = new();
+
+    private void EnsureWriterThread()
+    {
+        if (_writerThread is not null) return;
+        lock (_threadGate)
         {
-            if (_writer is null)
+            if (_writerThread is not null) return;
+            _writer = new SqliteConnection(_sqliteConnectionString);
+            _writer.Open();
+            using (var pragma = _writer.CreateCommand())
             {
-                _writer = new SqliteConnection(_sqliteConnectionString);
-                _writer.Open();
-                Exec(_writer, null, "PRAGMA busy_timeout=30000; PRAGMA synchronous=NORMAL;");
+                pragma.CommandText = "PRAGMA busy_timeout=30000; PRAGMA synchronous=NORMAL;";
+                pragma.ExecuteNonQuery();
             }
-            using var tx = _writer.BeginTransaction(deferred: false);
+            _writerThread = new Thread(WriterLoop) { IsBackground = true, Name = "finales-sqlite-writer" };
+            _writerThread.Start();
+        }
+    }
+
+    private void WriterLoop()
+    {
+        var batch = new List<WriteJob>(64);
+        foreach (var first in _jobs.GetConsumingEnumerable())
+        {
+            batch.Clear();
+            batch.Add(first);
+            while (batch.Count < 64 && _jobs.TryTake(out var more)) batch.Add(more);
+            var results = new object?[batch.Count];
+            var errors = new Exception?[batch.Count];
             try
             {
-                var result = work(_writer, tx);
+                using var tx = _writer!.BeginTransaction(deferred: false);
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    tx.Save("job");
+                    try
+                    {
+                        results[i] = batch[i].Work(_writer, tx);
+                        tx.Release("job");
+                    }
+                    catch (Exception e)
+                    {
+                        tx.Rollback("job");
+                        tx.Release("job");
+                        errors[i] = e;
+                    }
+                }
                 tx.Commit();
-                return result;
             }
-            catch
+            catch (Exception e)
             {
-                tx.Rollback();
-                throw;
+                // The commit (or the transaction itself) failed: nothing of this batch is durable.
+                for (var i = 0; i < batch.Count; i++) errors[i] ??= e;
+                for (var i = 0; i < batch.Count; i++) if (errors[i] is null) errors[i] = e;
+                for (var i = 0; i < batch.Count; i++) results[i] = null;
+                for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetException(errors[i]!);
+                continue;
             }
-        }
-        finally
-        {
-            _writeLock.Release();
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (errors[i] is { } err) batch[i].Done.TrySetException(err);
+                else batch[i].Done.TrySetResult(results[i]);
+            }
         }
     }
 
@@ -207,6 +271,7 @@ public sealed class SqlBrokerStore : IDisposable
                 "CREATE INDEX IF NOT EXISTS results_quantity ON results (quantity, method)",
                 "CREATE TABLE IF NOT EXISTS result_state (uuid TEXT PRIMARY KEY, seq BIGINT NOT NULL, request_uuid TEXT NOT NULL, tenant_uuid TEXT NOT NULL, status TEXT NOT NULL)",
                 "CREATE UNIQUE INDEX IF NOT EXISTS result_state_one_current ON result_state (request_uuid) WHERE status = 'original'",
+                "CREATE INDEX IF NOT EXISTS result_state_request ON result_state (request_uuid, seq)",
                 $"CREATE TABLE IF NOT EXISTS events (seq {Serial}, request_uuid TEXT NOT NULL, result_uuid TEXT, kind TEXT NOT NULL, status TEXT NOT NULL, time TEXT NOT NULL, actor TEXT NOT NULL, tenant_uuid TEXT, message TEXT NOT NULL, lease_until BIGINT, holder_tenant TEXT, holder_user TEXT, requester TEXT)",
                 "CREATE INDEX IF NOT EXISTS events_request ON events (request_uuid, seq)",
                 "CREATE INDEX IF NOT EXISTS requests_parent ON requests (parent) WHERE parent IS NOT NULL",
@@ -448,11 +513,13 @@ public sealed class SqlBrokerStore : IDisposable
     }
 
     /// <summary>Stores a new request (validated by the caller) and its creation event.</summary>
-    public Guid PostRequest(RequestBody body, UserRecord user)
+    public Guid PostRequest(RequestBody body, UserRecord user) => PostRequestAsync(body, user).GetAwaiter().GetResult();
+
+    public async Task<Guid> PostRequestAsync(RequestBody body, UserRecord user)
     {
         var id = Guid.NewGuid();
         var json = Wire.encodeRequest(body);
-        Write((c, tx) => { InsertRequest(c, tx, id, body, json, user, false, DateTime.UtcNow); return 0; });
+        await WriteAsync((c, tx) => { InsertRequest(c, tx, id, body, json, user, false, DateTime.UtcNow); return 0; });
         return id;
     }
 
@@ -478,11 +545,14 @@ public sealed class SqlBrokerStore : IDisposable
             resultId.ToString("D"), WireFormat.ctime(now), requestId.ToString("D"), body.Quantity, body.Method.Head, json, body.TenantUuid.ToString("D"), Rating(body));
 
     /// <summary>Stores a result and resolves its request in one transaction. <paramref name="check"/> sees the stored request body.</summary>
-    public Guid PostResult(Guid requestId, ResultBody body, UserRecord user, Action<string?> check)
+    public Guid PostResult(Guid requestId, ResultBody body, UserRecord user, Action<string?> check) =>
+        PostResultAsync(requestId, body, user, check).GetAwaiter().GetResult();
+
+    public async Task<Guid> PostResultAsync(Guid requestId, ResultBody body, UserRecord user, Action<string?> check)
     {
         var resultId = Guid.NewGuid();
         var json = Wire.encodeResult(body, requestId);
-        Write((c, tx) =>
+        await WriteAsync((c, tx) =>
         {
             var requestBody = Scalar(c, tx, "SELECT body FROM requests WHERE uuid = @p0", requestId.ToString("D")) as string;
             check(requestBody);
@@ -495,14 +565,16 @@ public sealed class SqlBrokerStore : IDisposable
     }
 
     /// <summary>Creates an `unsolicited` request for the result and stores the result, in one transaction.</summary>
-    public Guid PostUnsolicited(ResultBody body, UserRecord user)
+    public Guid PostUnsolicited(ResultBody body, UserRecord user) => PostUnsolicitedAsync(body, user).GetAwaiter().GetResult();
+
+    public async Task<Guid> PostUnsolicitedAsync(ResultBody body, UserRecord user)
     {
         var requestId = Guid.NewGuid();
         var resultId = Guid.NewGuid();
         var request = new RequestBody(body.Quantity, body.Method, body.Parameters, body.TenantUuid, FSharpOption<Guid>.None);
         var requestJson = Wire.encodeRequest(request);
         var json = Wire.encodeResult(body, requestId);
-        Write((c, tx) =>
+        await WriteAsync((c, tx) =>
         {
             var now = DateTime.UtcNow;
             InsertRequest(c, tx, requestId, request, requestJson, user, true, now);
@@ -515,7 +587,10 @@ public sealed class SqlBrokerStore : IDisposable
 
     /// <summary>Runs one lifecycle command on a request (reserve, release, retract, resolve, heartbeat).</summary>
     public RequestAggregate Execute(Guid requestId, UserRecord user, Guid? actingTenant, Command command, string message) =>
-        Write((c, tx) => Apply(c, tx, requestId, AsActor(user), actingTenant, command, message, DateTime.UtcNow).State);
+        ExecuteAsync(requestId, user, actingTenant, command, message).GetAwaiter().GetResult();
+
+    public Task<RequestAggregate> ExecuteAsync(Guid requestId, UserRecord user, Guid? actingTenant, Command command, string message) =>
+        WriteAsync((c, tx) => Apply(c, tx, requestId, AsActor(user), actingTenant, command, message, DateTime.UtcNow).State);
 
     /// <summary>Changes a result's status (deleted, amended).</summary>
     public void SetResultStatus(Guid resultId, UserRecord user, ResultStatus status, string message) => Write((c, tx) =>
@@ -527,12 +602,15 @@ public sealed class SqlBrokerStore : IDisposable
     });
 
     /// <summary>Atomically reserves the oldest pending request of (quantity, method) for the caller; null when none.</summary>
-    public RequestRow? Claim(string? quantity, string? method, UserRecord user, Guid? tenant, double leaseSeconds)
+    public RequestRow? Claim(string? quantity, string? method, UserRecord user, Guid? tenant, double leaseSeconds) =>
+        ClaimAsync(quantity, method, user, tenant, leaseSeconds).GetAwaiter().GetResult();
+
+    public async Task<RequestRow?> ClaimAsync(string? quantity, string? method, UserRecord user, Guid? tenant, double leaseSeconds)
     {
         ExpireLeases();
         for (var attempt = 0; attempt < 8; attempt++)
         {
-            var claimed = Write<RequestRow?>((c, tx) =>
+            var claimed = await WriteAsync<RequestRow?>((c, tx) =>
             {
                 var sql = "SELECT uuid, methods FROM request_state WHERE status = 'pending'"
                           + (quantity is null ? "" : " AND quantity = @p0")

@@ -70,7 +70,8 @@ public static class BenchBroker
         Directory.CreateDirectory(dir);
         var pg = a.Get("postgres");
         var storeArgs = pg is null ? $"--db \"{Path.Combine(dir, "bench.db")}\"" : $"--postgres \"{pg}\"";
-        var tenant = Guid.NewGuid();
+        // A fixed tenant id, so a kept store (--keep) can be measured again without re-seeding.
+        var tenant = Guid.Parse("b5e4c4a0-0000-4000-8000-00000000be4c");
         var preload = a.GetInt("preload", 0);
         if (preload > 0)
         {
