@@ -22,8 +22,9 @@ public static class DemoCommand
         conductivity tenant and the optimizer (GP-UCB + Chimera) closing the loop, each a child process of this one.
         At the end the store is audited and a self-contained HTML report (plus report.json) is written.
 
-          --store PATH        SQLite store of the broker (default finales-demo-<time>/demo.db; must not exist yet)
-          --iterations N      optimizer iterations (default 8)
+          --store PATH        SQLite store of the broker (default finales-demo/run-<time>/demo.db; must not exist yet);
+                              configs, tenant journals and logs go next to it
+          --iterations N      optimizer iterations (default 12)
           --batch B           formulations per iteration (default 3)
           --seed S            seed of the optimizer, the lab's noise and the tenants (default 1)
           --preset NAME       electrolyte (default): conductivity >= 0.8 S/m, then viscosity min, then density min
@@ -31,7 +32,7 @@ public static class DemoCommand
           --chaos             kill -9 the lab tenant while it holds a request and restart it, then kill -9 and
                               restart the broker; the audit must still pass
           --report DIR        where report.html and report.json go (default: next to the store, report/)
-          --lab-seconds S     simulated seconds per density measurement (default 1.0; conductivity takes a third)
+          --lab-seconds S     simulated seconds per density measurement (default 1.5; conductivity takes a third)
           --plain             line output even on a terminal (automatic when output is redirected)
 
         Exit code 0 when the audit passes, 3 when it fails, 130 when interrupted (the report is still written).
@@ -45,14 +46,14 @@ public static class DemoCommand
         a.Only("store", "iterations", "batch", "seed", "preset", "chaos", "report", "plain", "lab-seconds");
         var settings = new DemoSettings
         {
-            Store = a.Get("store") ?? Path.Combine($"finales-demo-{DateTime.Now:yyyyMMdd-HHmmss}", "demo.db"),
-            Iterations = a.GetInt("iterations", 8),
+            Store = a.Get("store") ?? Path.Combine("finales-demo", $"run-{DateTime.Now:yyyyMMdd-HHmmss}", "demo.db"),
+            Iterations = a.GetInt("iterations", 12),
             Batch = a.GetInt("batch", 3),
             Seed = a.GetInt("seed", 1),
             Preset = DemoPreset.Parse(a.Get("preset", "electrolyte")),
             Chaos = a.Has("chaos"),
             Plain = a.Has("plain") || Console.IsOutputRedirected,
-            LabSeconds = a.GetDouble("lab-seconds", 1.0),
+            LabSeconds = a.GetDouble("lab-seconds", 1.5),
         };
         if (settings.Iterations < 1 || settings.Iterations > 1000) throw new CliError($"--iterations must be 1..1000, got {settings.Iterations}");
         if (settings.Batch < 1 || settings.Batch > 50) throw new CliError($"--batch must be 1..50, got {settings.Batch}");
