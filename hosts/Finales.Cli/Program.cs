@@ -25,6 +25,7 @@ public static class Program
 
     public static int Main(string[] args)
     {
+        Demo.ParentWatch.StartIfRequested();
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
             PrintHelp();

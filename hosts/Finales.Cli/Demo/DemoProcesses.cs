@@ -37,6 +37,7 @@ public sealed class DemoChild(string name, string arguments, string logPath, IRe
                 RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
             };
             foreach (var (k, v) in environment) psi.Environment[k] = v;
+            psi.Environment[ParentWatch.Variable] = "1";
             var p = Process.Start(psi) ?? throw new CliError($"could not start {Name}");
             var log = _log;
             void Line(string? s) { if (s is null) return; lock (log) log.WriteLine(s); }
