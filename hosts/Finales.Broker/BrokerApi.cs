@@ -128,6 +128,27 @@ public static class BrokerApi
         }
     }
 
+    /// <summary>Reads and decodes a result body (422 naming the path) and checks the caller may act for its tenant.</summary>
+    private static async Task<(UserRecord User, BrokerService Svc, ResultBody Result)> ResultBodyOf(HttpContext ctx, bool solicited)
+    {
+        var user = Writer(ctx);
+        using var doc = await Body(ctx);
+        var svc = Svc(ctx);
+        var decoded = Wire.result(solicited, FSharpList<string>.Empty, doc.RootElement);
+        if (decoded.IsError) throw ApiError.Validation(decoded.ErrorValue);
+        CheckActsFor(svc, user, decoded.ResultValue.TenantUuid);
+        return (user, svc, decoded.ResultValue);
+    }
+
+    /// <summary>Result-data validation under the configured policy: refusals become 422, warnings are logged.</summary>
+    private static void CheckResult(WebApplication app, BrokerService svc, Catalog catalog, FSharpOption<RequestBody> request, ResultBody result)
+    {
+        var verdict = CatalogModule.validateResult(catalog, svc.Options.ResultPolicy, request, result);
+        if (verdict.IsError) throw ApiError.Validation(verdict.ErrorValue);
+        foreach (var w in verdict.ResultValue)
+            app.Logger.LogWarning("Result data outside its capability's schema accepted (result validation warn): {Warning}", w);
+    }
+
     /// <summary>Fix 10: the tenant must be registered and the caller must be allowed to act for it.</summary>
     private static void CheckActsFor(BrokerService svc, UserRecord user, Guid tenant)
     {
@@ -232,13 +253,7 @@ public static class BrokerApi
 
         Map(app, "POST", "/results/", "Post a result for a pending request or one reserved by the posting tenant; resolves it.", true, "results", async ctx =>
         {
-            var user = Writer(ctx);
-            using var doc = await Body(ctx);
-            var svc = Svc(ctx);
-            var decoded = Wire.result(true, FSharpList<string>.Empty, doc.RootElement);
-            if (decoded.IsError) throw ApiError.Validation(decoded.ErrorValue);
-            var result = decoded.ResultValue;
-            CheckActsFor(svc, user, result.TenantUuid);
+            var (user, svc, result) = await ResultBodyOf(ctx, solicited: true);
             var requestId = result.RequestUuid!.Value;
             var catalog = svc.Current.Catalog;
             var id = await svc.Store.PostResultAsync(requestId, result, user, stored =>
@@ -247,27 +262,15 @@ public static class BrokerApi
                     throw ApiError.ValidationOne(["body", "request_uuid"], $"request {requestId:D} does not exist", "value_error");
                 using var reqDoc = JsonDocument.Parse(stored);
                 var req = Wire.request(FSharpList<string>.Empty, reqDoc.RootElement);
-                var verdict = CatalogModule.validateResult(catalog, svc.Options.ResultPolicy, req.IsOk ? FSharpOption<RequestBody>.Some(req.ResultValue) : FSharpOption<RequestBody>.None, result);
-                if (verdict.IsError) throw ApiError.Validation(verdict.ErrorValue);
-                foreach (var w in verdict.ResultValue)
-                    app.Logger.LogWarning("Result data outside its capability's schema accepted (result validation warn): {Warning}", w);
+                CheckResult(app, svc, catalog, req.IsOk ? FSharpOption<RequestBody>.Some(req.ResultValue) : FSharpOption<RequestBody>.None, result);
             });
             await WriteJson(ctx, JsonString(id.ToString("D")));
         });
 
         Map(app, "POST", "/results/post_unsolicited_result", "Post a result nobody requested; an 'unsolicited' request is created for it.", true, "results", async ctx =>
         {
-            var user = Writer(ctx);
-            using var doc = await Body(ctx);
-            var svc = Svc(ctx);
-            var decoded = Wire.result(false, FSharpList<string>.Empty, doc.RootElement);
-            if (decoded.IsError) throw ApiError.Validation(decoded.ErrorValue);
-            var result = decoded.ResultValue;
-            CheckActsFor(svc, user, result.TenantUuid);
-            var verdict = CatalogModule.validateResult(svc.Current.Catalog, svc.Options.ResultPolicy, FSharpOption<RequestBody>.None, result);
-            if (verdict.IsError) throw ApiError.Validation(verdict.ErrorValue);
-            foreach (var w in verdict.ResultValue)
-                app.Logger.LogWarning("Result data outside its capability's schema accepted (result validation warn): {Warning}", w);
+            var (user, svc, result) = await ResultBodyOf(ctx, solicited: false);
+            CheckResult(app, svc, svc.Current.Catalog, FSharpOption<RequestBody>.None, result);
             var id = await svc.Store.PostUnsolicitedAsync(result, user);
             await WriteJson(ctx, JsonString(id.ToString("D")));
         });

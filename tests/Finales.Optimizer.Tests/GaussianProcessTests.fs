@@ -103,13 +103,15 @@ let tests =
             | Error e -> Expect.stringContains e.Message "x[0] is NaN" "names x[0]"
             | Ok _ -> failtest "NaN input accepted"
         }
-        test "handles 2000 observations within a few seconds" {
+        test "fits 2000 observations and predicts them closely (no failure at that size; speed lives in bench gp)" {
             let rng = Random(11)
             let x = Array.init 2000 (fun _ -> Array.init 5 (fun _ -> rng.NextDouble()))
             let y = x |> Array.map (fun v -> sin (3.0 * v[0]) + v[1])
-            let sw = Diagnostics.Stopwatch.StartNew()
             let m = fitOk GaussianProcess.defaultOptions 0 (Array.zeroCreate 5) (Array.create 5 1.0) x y
-            let _ = GaussianProcess.predict m (Array.init 200 (fun _ -> Array.init 5 (fun _ -> rng.NextDouble())))
-            Expect.isLessThan sw.Elapsed.TotalSeconds 30.0 "fit + 200 predictions at n=2000"
+            let means, vars = GaussianProcess.predict m (Array.sub x 0 200)
+            for i in 0..199 do
+                let mean, var = means[i], vars[i]
+                Expect.isTrue (Double.IsFinite mean && Double.IsFinite var && var >= 0.0) (sprintf "finite posterior at point %d" i)
+                Expect.floatClose { absolute = 0.05; relative = 0.0 } mean y[i] (sprintf "posterior mean at training point %d" i)
         }
     ]
