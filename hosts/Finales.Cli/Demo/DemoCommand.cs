@@ -145,7 +145,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         foreach (var p in audit["store_audit_problems"]!.AsArray().Concat(audit["request_problems"]!.AsArray())) Console.WriteLine("  problem: " + p);
         var dv = report["density_viscosity"]!["pearson_r"];
         var best = report["best"] is JsonObject b
-            ? string.Join(", ", s.Preset.Objectives.Select(o => $"{o.Quantity} {DemoChemistry.F(b[o.Quantity]!.GetValue<double>())}")) + $" at {b["point"]}"
+            ? string.Join(", ", s.Preset.Objectives.Select(o => $"{o.Quantity} {DemoChemistry.F(b[o.Quantity]!.GetValue<double>())}")) + $" at {b["formulation"]}"
             : "no complete point";
         Console.WriteLine($"best: {best}");
         Console.WriteLine($"density-viscosity Pearson r: {(dv is null ? "n/a" : DemoChemistry.F(dv.GetValue<double>()))}");

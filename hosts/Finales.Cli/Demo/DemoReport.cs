@@ -94,7 +94,7 @@ public static class DemoReport
         if (points.Count > 0)
         {
             var bi = Array.IndexOf(merits, merits.Min());
-            best = new JsonObject { ["point"] = points[bi].Key, ["merit"] = merits[bi] };
+            best = new JsonObject { ["point"] = points[bi].Key, ["formulation"] = Readable(points[bi].Key), ["merit"] = merits[bi] };
             for (var k = 0; k < run.Preset.Objectives.Length; k++) best[run.Preset.Objectives[k].Quantity] = points[bi].Objectives[k];
         }
 
@@ -169,6 +169,19 @@ public static class DemoReport
             ["tenants"] = tenants,
             ["audit"] = Audit(storePath, store, requests, results, run),
         };
+    }
+
+    /// <summary>"SMILES=x,...@T" as "LiPF6 0.1075, EC 0.1, ... at 313.15 K".</summary>
+    private static string Readable(string key)
+    {
+        var at = key.LastIndexOf('@');
+        var parts = key[..at].Split(',').Select(p =>
+        {
+            var eq = p.LastIndexOf('=');
+            var name = DemoChemistry.Find(p[..eq])?.Name ?? p[..eq];
+            return $"{name} {DemoChemistry.F(double.Parse(p[(eq + 1)..], CultureInfo.InvariantCulture))}";
+        });
+        return string.Join(", ", parts) + $" at {key[(at + 1)..]} K";
     }
 
     private static JsonNode? Num(double x) => double.IsNaN(x) ? null : x;
@@ -278,8 +291,8 @@ public static class DemoReport
         if (r["chaos"] is JsonArray chaos) { sb.Append("<h2>Chaos</h2><ul>"); foreach (var c in chaos) sb.Append($"<li>{H(c!.ToString())}</li>"); sb.Append("</ul>"); }
         if (r["best"] is JsonObject best)
         {
-            sb.Append("<h2>Best formulation</h2><p>").Append(H(best["point"]!.ToString())).Append("<br>");
-            sb.Append(string.Join(", ", best.Where(kv => kv.Key is not "point").Select(kv => $"{H(kv.Key)} {N(D(kv.Value))}"))).Append("</p>");
+            sb.Append("<h2>Best formulation</h2><p>").Append(H(best["formulation"]!.ToString())).Append(" (mole fractions)<br>");
+            sb.Append(string.Join(", ", best.Where(kv => kv.Key is not ("point" or "formulation")).Select(kv => $"{H(kv.Key)} {N(D(kv.Value))}"))).Append("</p>");
         }
         sb.Append("<h2>Tenants</h2><table><tr><th>tenant</th><th>posted</th><th>claimed</th><th>resolved</th><th>results/min</th><th>wait median s</th><th>wait p95 s</th><th>work median s</th><th>work p95 s</th></tr>");
         foreach (var t in r["tenants"]!.AsArray())
@@ -291,11 +304,11 @@ public static class DemoReport
         var series = new[] { "LiPF6", "EC", "EMC", "DMC" };
         foreach (var c in comps)
             for (var k = 0; k < series.Length; k++) fig6.Add((D(c!["requested"]![series[k]]), D(c["achieved"]![series[k]]), k));
-        sb.Append(Figure("Requested vs achieved mole fraction per chemical (Fig. 6); the diagonal is a perfect mix. Colours: " + string.Join(", ", series.Select((s, i) => $"{s} {Colors[i]}")),
-            Scatter(fig6, "requested mole fraction", "achieved mole fraction", diagonal: true)));
+        sb.Append(Figure("Requested vs achieved mole fraction per chemical (Fig. 6); the dashed diagonal is a perfect mix",
+            Scatter(fig6, "requested mole fraction", "achieved mole fraction", diagonal: true, legend: series)));
         var cond = r["conductivity"]!.AsArray().Select(c => (D(c!["lipf6"]), D(c["value"]), c["method"]!.ToString() == "two_electrode" ? 0 : 1)).ToList();
-        sb.Append(Figure("Conductivity (S/m) vs LiPF6 mole fraction (Fig. 7): two_electrode (lab) blue, polynomial_interpolation (model) orange",
-            Scatter(cond, "LiPF6 mole fraction", "conductivity / S m^-1")));
+        sb.Append(Figure("Conductivity vs LiPF6 mole fraction (Fig. 7), lab measurements and the low-fidelity model",
+            Scatter(cond, "LiPF6 mole fraction (achieved)", "conductivity / S m^-1", legend: ["two_electrode (lab)", "polynomial_interpolation (model)"])));
         var dv = r["density_viscosity"]!;
         var dvPoints = dv["points"]!.AsArray().Select(p => (D(p!["viscosity"]), D(p["density"]), 0)).ToList();
         sb.Append(Figure($"Density vs viscosity (Fig. 9), Pearson r = {N(D(dv["pearson_r"]))}", Scatter(dvPoints, "viscosity / mPa s", "density / g cm^-3")));
@@ -312,7 +325,7 @@ public static class DemoReport
     private static string Figure(string caption, string svg) => $"<figure>{svg}<figcaption>{H(caption)}</figcaption></figure>";
 
     /// <summary>An inline SVG scatter (or line) plot with axes and five ticks per axis.</summary>
-    private static string Scatter(List<(double X, double Y, int Series)> pts, string xLabel, string yLabel, bool diagonal = false, bool line = false)
+    private static string Scatter(List<(double X, double Y, int Series)> pts, string xLabel, string yLabel, bool diagonal = false, bool line = false, string[]? legend = null)
     {
         const int W = 460, Hh = 320, L = 60, R = 15, T = 15, B = 45;
         pts = pts.Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).ToList();
@@ -340,6 +353,12 @@ public static class DemoReport
             sb.Append("<polyline fill=\"none\" stroke=\"#1f77b4\" points=\"").Append(string.Join(" ", pts.OrderBy(p => p.X).Select(p => $"{Px(p.X)},{Py(p.Y)}"))).Append("\"/>");
         foreach (var p in pts)
             sb.Append($"<circle cx=\"{Px(p.X)}\" cy=\"{Py(p.Y)}\" r=\"3.5\" fill=\"{Colors[p.Series % Colors.Length]}\" fill-opacity=\"0.75\"/>");
+        if (legend is not null)
+            for (var i = 0; i < legend.Length; i++)
+            {
+                var y = T + 12 + i * 15;
+                sb.Append($"<circle cx=\"{L + 12}\" cy=\"{y}\" r=\"4\" fill=\"{Colors[i % Colors.Length]}\"/><text x=\"{L + 20}\" y=\"{y}\" dominant-baseline=\"middle\">{H(legend[i])}</text>");
+            }
         return sb.Append("</svg>").ToString();
     }
 }
