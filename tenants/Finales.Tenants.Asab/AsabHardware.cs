@@ -25,6 +25,11 @@ public interface IAsabHardware : IAsyncDisposable
     FluidRoute? GasRefillRoute { get; }
     /// <summary>Sets the measuring cell's temperature, kelvin.</summary>
     Task SetCellTemperatureAsync(double kelvin, CancellationToken cancellationToken);
+    /// <summary>Runs several pumps together (mixing): each to its fill level at its flow. Real hardware starts them
+    /// at once; the simulator interleaves them in small slices (see <see cref="SimulatedAsabLab.MixSliceMl"/>).</summary>
+    Task MoveTogetherAsync(IReadOnlyList<(ISyringePump Pump, double LevelMl, double FlowMlPerS)> moves, CancellationToken cancellationToken);
+    /// <summary>The composition (mole fractions by chemical name) the worker is about to provide to the cell.</summary>
+    void AnnounceSample(IReadOnlyDictionary<string, double> moleFractions);
 }
 
 /// <summary>
@@ -136,6 +141,41 @@ public sealed class SimulatedAsabLab : IAsabHardware
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// Mole-fraction distance below which the cell's ledger composition counts as the announced sample. The ledger
+    /// mixes in slices (<see cref="MixSliceMl"/>), so the cell's ends hold part slices and its composition differs from
+    /// the plan by up to a few 1e-3; within this tolerance the instrument sees the announced (planned) composition. A
+    /// cell that differs more (contaminated, half filled, another mixture) is measured as it is.
+    /// </summary>
+    public const double LedgerTolerance = 5e-3;
+
+    private IReadOnlyDictionary<string, double>? _announced;
+
+    public void AnnounceSample(IReadOnlyDictionary<string, double> moleFractions) => Volatile.Write(ref _announced, moleFractions);
+
+    /// <summary>
+    /// Mixture volume per slice when the simulator runs pumps "together". The simulated ledger moves simultaneous pumps
+    /// in equal-volume round-robin steps per wall-clock tick, so at high time compression the streams would meet in
+    /// proportions that depend on thread scheduling. Instead the pumps take turns dispensing their share of each slice
+    /// (volume fraction x slice) at their own flow: the mixture is proportional at the slice scale and the ledger is
+    /// the same on every run.
+    /// </summary>
+    public double MixSliceMl { get; init; } = 0.05;
+
+    public async Task MoveTogetherAsync(IReadOnlyList<(ISyringePump Pump, double LevelMl, double FlowMlPerS)> moves, CancellationToken cancellationToken)
+    {
+        var start = new double[moves.Count];
+        for (var i = 0; i < moves.Count; i++) start[i] = await moves[i].Pump.GetFillLevelAsync(cancellationToken).ConfigureAwait(false);
+        var total = moves.Select((m, i) => start[i] - m.LevelMl).Sum();
+        var slices = Math.Max(1, (int)Math.Ceiling(total / MixSliceMl));
+        for (var k = 1; k <= slices; k++)
+            for (var i = 0; i < moves.Count; i++)
+            {
+                var target = k == slices ? moves[i].LevelMl : start[i] - (start[i] - moves[i].LevelMl) * k / slices;
+                await moves[i].Pump.SetFillLevelAsync(target, moves[i].FlowMlPerS, cancellationToken).ConfigureAwait(false);
+            }
+    }
+
     /// <summary>Mole fractions of the liquid in the measuring cell (gas ignored); empty when the cell holds no liquid.</summary>
     public Dictionary<string, double> CellComposition() =>
         StockSet.MoleFractions(Fluidics.LineContents(_settings.CellInlet, _settings.CellOutlet), _molesPerMl);
@@ -149,6 +189,10 @@ public sealed class SimulatedAsabLab : IAsabHardware
         var composition = CellComposition();
         if (composition.Count == 0)
             throw new DeviceException($"Simulated DMA 4100 M: the cell holds no liquid for sample '{sample}' (filling error)");
+        if (Volatile.Read(ref _announced) is { } announced && AsabPlanner.Distance(announced, composition) < LedgerTolerance)
+            composition = announced.ToDictionary(kv => kv.Key, kv => kv.Value);
+        else
+            _logger.LogWarning("Simulated cell holds {Composition}, not the announced sample", string.Join(", ", composition.Select(kv => FormattableString.Invariant($"{kv.Key} {kv.Value:0.####}"))));
         var truth = ScienceApi.Electrolyte(composition, Volatile.Read(ref _cellTemperatureK));
         return new SampleProperties(truth.DensityGramsPerCubicCentimeter, truth.ViscosityMillipascalSeconds);
     }
@@ -220,6 +264,10 @@ public sealed class RealAsabLab : IAsabHardware
     public ISyringePump Pump(string node) => _pumps.TryGetValue(node, out var p) ? p : throw new FluidicsException($"No pump at node {node}.");
     public IRotaryValve Valve(string name) => _valves.TryGetValue(name, out var v) ? v : throw new FluidicsException($"No valve named {name}.");
     public void UseRoute(string pump, FluidRoute route) { }
+    public void AnnounceSample(IReadOnlyDictionary<string, double> moleFractions) { }
+
+    public Task MoveTogetherAsync(IReadOnlyList<(ISyringePump Pump, double LevelMl, double FlowMlPerS)> moves, CancellationToken cancellationToken) =>
+        Task.WhenAll(moves.Select(m => m.Pump.SetFillLevelAsync(m.LevelMl, m.FlowMlPerS, cancellationToken)));
 
     public Task SetCellTemperatureAsync(double kelvin, CancellationToken cancellationToken)
     {

@@ -30,6 +30,7 @@ public static class AsabTenant
             GraphDirectory = Path.GetFullPath(graphDir),
             StocksFile = Path.GetFullPath(stocksFile),
             WorkDirectory = workDirectory ?? Path.Combine(Path.GetTempPath(), "finales-asab-" + Guid.NewGuid().ToString("N")[..8]),
+            BalanceVessel = "waste_1",
             Pumps = stocks.Stocks.Select((s, i) => new PumpAssignment { Node = pumps[i], SyringeMl = 25, Stock = s.Name }).ToList(),
         };
     }

@@ -122,6 +122,7 @@ public sealed class AsabWorker : ITenantWorker, IAsyncDisposable
             try
             {
                 await _hw.SetCellTemperatureAsync(request.TemperatureK, ct).ConfigureAwait(false);
+                _hw.AnnounceSample(plan.Achieved);
                 await PrepareSyringesAsync(plan, steps, ct).ConfigureAwait(false);
                 await MixAsync(plan, steps, ct).ConfigureAwait(false);
                 var sample = "R" + requestId.ToString("N");
@@ -236,7 +237,6 @@ public sealed class AsabWorker : ITenantWorker, IAsyncDisposable
     {
         var routes = plan.Doses.Select(route).ToList();
         await SetValvesAsync(routes, ct).ConfigureAwait(false);
-        var moves = new List<Task>();
         foreach (var d in plan.Doses)
         {
             var pump = _hw.Pump(d.Pump);
@@ -248,13 +248,13 @@ public sealed class AsabWorker : ITenantWorker, IAsyncDisposable
             if (level < v - 1e-9) throw new FluidicsException(FormattableString.Invariant($"Pump {d.Pump} holds {level:G6} mL; {phase} needs {v:G6} mL."));
             steps.Add(new ProcedureStep(phase, d.Pump, r.ToString(), v, d.FlowMlPerS));
         }
+        var moves = new List<(ISyringePump, double, double)>();
         foreach (var d in plan.Doses)
         {
             var pump = _hw.Pump(d.Pump);
-            var level = await pump.GetFillLevelAsync(ct).ConfigureAwait(false);
-            moves.Add(pump.SetFillLevelAsync(Math.Max(0, level - volume(d)), d.FlowMlPerS, ct));
+            moves.Add((pump, Math.Max(0, await pump.GetFillLevelAsync(ct).ConfigureAwait(false) - volume(d)), d.FlowMlPerS));
         }
-        try { await Task.WhenAll(moves).ConfigureAwait(false); }
+        try { await _hw.MoveTogetherAsync(moves, ct).ConfigureAwait(false); }
         catch
         {
             foreach (var d in plan.Doses) await _hw.Pump(d.Pump).StopAsync(CancellationToken.None).ConfigureAwait(false);

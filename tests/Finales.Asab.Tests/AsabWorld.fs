@@ -13,9 +13,14 @@ open Finales.Tenants.Asab
 open Finales.Integration.Tests.Harness
 
 let graphDir = Path.Combine(repoRoot, "tests", "fixtures", "asab-graph")
-let stocksFile = Path.Combine(repoRoot, "tenants", "Finales.Tenants.Asab", "stocks-2022.json")
+
+let stocksFile =
+    Path.Combine(repoRoot, "tenants", "Finales.Tenants.Asab", "stocks-2022.json")
+
 let stocks = StockSet.Load stocksFile
-let capabilityFile = "corpus/finales2-schemas/serialized_quantities/density/vibrating_tube_densimetry.json"
+
+let capabilityFile =
+    "corpus/finales2-schemas/serialized_quantities/density/vibrating_tube_densimetry.json"
 
 /// Simulated settings: 1000x faster than real time, a fresh work directory.
 let settings (seed: int) =
@@ -33,15 +38,23 @@ let parameters (pairs: (string * float) list) (t: float option) =
 
 let run (w: AsabWorker) (p: JsonElement) =
     let id = Guid.NewGuid()
-    let outcome = w.ProcessLockedAsync(id, p, CancellationToken.None).GetAwaiter().GetResult()
+
+    let outcome =
+        w.ProcessLockedAsync(id, p, CancellationToken.None).GetAwaiter().GetResult()
+
     id, outcome
 
 let dispose (w: AsabWorker) = w.DisposeAsync().AsTask().Wait()
 
 let expectStatus (r: Reply) (code: int) (what: string) =
-    if r.Status <> code then failtestf "%s: expected HTTP %d, got %d: %s" what code r.Status r.Body
+    if r.Status <> code then
+        failtestf "%s: expected HTTP %d, got %d: %s" what code r.Status r.Body
 
-type Account = { Name: string; Uuid: Guid; User: string; Password: string }
+type Account =
+    { Name: string
+      Uuid: Guid
+      User: string
+      Password: string }
 
 /// A broker on a fresh SQLite file with density/vibrating_tube_densimetry and a requesting tenant.
 type Fixture =
@@ -54,56 +67,102 @@ type Fixture =
     member fx.Url = fx.Broker.Url
 
     member fx.AddTenant(name: string) : Account =
-        let r = fx.Admin.Post("/admin/tenants", sprintf """{"name":%s,"limitations":[],"contact_person":"tests"}""" (JsonSerializer.Serialize name))
+        let r =
+            fx.Admin.Post(
+                "/admin/tenants",
+                sprintf """{"name":%s,"limitations":[],"contact_person":"tests"}""" (JsonSerializer.Serialize name)
+            )
+
         expectStatus r 201 ("create tenant " + name)
         let uuid = Guid.Parse r.String
         let user = name + "-user"
+
         let body =
-            JsonSerializer.Serialize(dict [ "username", box user; "password", box (user + "-pw"); "roles", box [ "tenant" ]; "tenants", box [ uuid.ToString "D" ] ])
+            JsonSerializer.Serialize(
+                dict
+                    [ "username", box user
+                      "password", box (user + "-pw")
+                      "roles", box [ "tenant" ]
+                      "tenants", box [ uuid.ToString "D" ] ]
+            )
+
         expectStatus (fx.Admin.Post("/admin/users", body)) 201 ("create user " + user)
-        { Name = name; Uuid = uuid; User = user; Password = user + "-pw" }
+
+        { Name = name
+          Uuid = uuid
+          User = user
+          Password = user + "-pw" }
 
     member fx.PostRequest(parameters: JsonElement) : Guid =
         let body =
-            sprintf """{"quantity":"density","methods":["vibrating_tube_densimetry"],"parameters":{"vibrating_tube_densimetry":%s},"tenant_uuid":"%O"}"""
-                (parameters.GetRawText()) fx.Requester.Uuid
+            sprintf
+                """{"quantity":"density","methods":["vibrating_tube_densimetry"],"parameters":{"vibrating_tube_densimetry":%s},"tenant_uuid":"%O"}"""
+                (parameters.GetRawText())
+                fx.Requester.Uuid
+
         let r = fx.RequesterApi.Post("/requests/", body)
         expectStatus r 200 "post request"
         Guid.Parse r.String
 
-    member fx.Status(id: Guid) = fx.Admin.Get(sprintf "/requests/%O" id).Json.GetProperty("status").GetString()
+    member fx.Status(id: Guid) =
+        fx.Admin.Get(sprintf "/requests/%O" id).Json.GetProperty("status").GetString()
 
     member fx.ResultsFor(id: Guid) : JsonElement list =
         [ for r in fx.Admin.Get("/results_requested/").Json.EnumerateArray() do
-              if r.GetProperty("result").GetProperty("request_uuid").GetString() = id.ToString "D" then r ]
+              if r.GetProperty("result").GetProperty("request_uuid").GetString() = id.ToString "D" then
+                  r ]
 
     interface IDisposable with
         member fx.Dispose() = fx.Broker.Kill()
 
 let create (name: string) : Fixture =
     let dir = tempDir ("asab-" + name)
-    let broker = (new BrokerProcess(Sqlite(Path.Combine(dir, "b.db")), "--quiet")).Start()
+
+    let broker =
+        (new BrokerProcess(Sqlite(Path.Combine(dir, "b.db")), "--quiet")).Start()
+
     let admin = Api.Login(broker.Url, "admin", adminPassword)
-    expectStatus (admin.Post("/admin/capabilities", readShared capabilityFile)) 201 "register density/vibrating_tube_densimetry"
-    let fx = { Broker = broker; Dir = dir; Admin = admin; Requester = Unchecked.defaultof<_>; RequesterApi = Unchecked.defaultof<_> }
+
+    expectStatus
+        (admin.Post("/admin/capabilities", readShared capabilityFile))
+        201
+        "register density/vibrating_tube_densimetry"
+
+    let fx =
+        { Broker = broker
+          Dir = dir
+          Admin = admin
+          Requester = Unchecked.defaultof<_>
+          RequesterApi = Unchecked.defaultof<_> }
+
     let requester = fx.AddTenant "lab-planner"
-    { fx with Requester = requester; RequesterApi = Api.Login(broker.Url, requester.User, requester.Password) }
+
+    { fx with
+        Requester = requester
+        RequesterApi = Api.Login(broker.Url, requester.User, requester.Password) }
 
 let waitUntil (seconds: float) (what: string) (condition: unit -> bool) =
     let deadline = DateTime.UtcNow.AddSeconds seconds
     let mutable ok = condition ()
+
     while not ok do
-        if DateTime.UtcNow > deadline then failtestf "timed out after %.0f s waiting for %s" seconds what
+        if DateTime.UtcNow > deadline then
+            failtestf "timed out after %.0f s waiting for %s" seconds what
+
         Thread.Sleep 100
         ok <- condition ()
 
 type ListLogger() =
     let lines = ConcurrentQueue<string>()
     member _.Text = String.Join("\n", lines)
+
     interface ILogger with
         member _.BeginScope<'TState>(_state: 'TState) : IDisposable = null
         member _.IsEnabled(_level) = true
-        member _.Log<'TState>(level: LogLevel, _id: EventId, state: 'TState, ex: exn, formatter: Func<'TState, exn, string>) =
+
+        member _.Log<'TState>
+            (level: LogLevel, _id: EventId, state: 'TState, ex: exn, formatter: Func<'TState, exn, string>)
+            =
             lines.Enqueue(sprintf "%O %s" level (formatter.Invoke(state, ex)))
 
 let options (fx: Fixture) (account: Account) (journal: string) =
@@ -129,11 +188,19 @@ type RunningTenant(worker: ITenantWorker, options: TenantOptions) =
     let runner = new TenantRunner(worker, options, log)
     let task = runner.RunAsync(cts.Token)
     member _.Log = log
+
     member _.WaitReady() =
-        if not (runner.Ready.Wait(TimeSpan.FromSeconds 30.0)) then failtestf "tenant not ready after 30 s:\n%s" log.Text
+        if not (runner.Ready.Wait(TimeSpan.FromSeconds 30.0)) then
+            failtestf "tenant not ready after 30 s:\n%s" log.Text
+
     interface IDisposable with
         member _.Dispose() =
             cts.Cancel()
-            (try task.Wait(TimeSpan.FromSeconds 30.0) |> ignore with _ -> ())
+
+            (try
+                task.Wait(TimeSpan.FromSeconds 30.0) |> ignore
+             with _ ->
+                 ())
+
             runner.Dispose()
             cts.Dispose()
