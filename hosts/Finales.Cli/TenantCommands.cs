@@ -1,9 +1,11 @@
 using Finales.Client;
 using Finales.Hosting;
+using Finales.Tenants.Asab;
 using Finales.Tenants.Conductivity;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.FSharp.Core;
 
 namespace Finales.Cli;
@@ -18,7 +20,8 @@ public static class TenantCommands
     [
         // Each tenant adds one line here.
         new("conductivity", "low-fidelity conductivity model (conductivity/polynomial_interpolation)", Conductivity),
-        new("demo-lab", "STAND-IN for the ASAB tenant used by `finales demo`: simulated mixing + density/viscosity + two-electrode conductivity", DemoLab),
+        new("asab", "lab robot: mix stocks, measure density + viscosity (density/vibrating_tube_densimetry)", Asab),
+        new("demo-cell", "STAND-IN two-electrode conductivity cell used by `finales demo` (conductivity/two_electrode, simulated)", DemoCell),
     ];
 
     public static int Run(string[] args)
@@ -79,23 +82,96 @@ public static class TenantCommands
         });
     }
 
-    private static int DemoLab(string[] args)
+    private static int Asab(string[] args)
     {
         var a = new CliArgs(args);
         if (a.Help)
         {
-            Console.WriteLine("Usage: ./finales tenant demo-lab --config FILE\n\n" +
-                              "Stand-in for the ASAB tenant, started by ./finales demo: mixes the requested LiPF6/EC/EMC/DMC formulation from\n" +
-                              "five stock solutions (exact projection, so achieved != requested) and measures the virtual electrolyte with\n" +
-                              "seeded noise. Serves density/vibrating_tube_densimetry (with viscosity) and conductivity/two_electrode.\n\n" +
-                              RunHelp + "  \"DemoLab\": {\"DensitySeconds\": S, \"ConductivitySeconds\": S, \"Seed\": N} simulated time per request and noise seed.\n");
+            Console.WriteLine("Usage: ./finales tenant asab --config FILE\n" +
+                              "       ./finales tenant asab --populate N --url URL --user U --password P --tenant UUID [--seed S] [--config FILE | --stocks FILE]\n\n" +
+                              "The ASAB lab robot: answers density/vibrating_tube_densimetry by projecting the formulation onto the stocks,\n" +
+                              "mixing it on the tubing graph, measuring density and viscosity (LIMS) and cleaning the cell. Reports the achieved\n" +
+                              "formulation, every replicate and rating min(mix rating, floor(instrument quality / 2)). See docs/asab.md.\n\n" +
+                              RunHelp +
+                              "                       asab: section \"Asab\" (Simulated, TimeScale, Seed, GraphDirectory, StocksFile, Pumps, device nodes,\n" +
+                              "                       procedure and LIMS keys); relative paths resolve against the config file's directory.\n\n" +
+                              PopulateHelp +
+                              "  --stocks FILE        stocks file the random formulations are drawn from (default: the config's StocksFile,\n" +
+                              "                       else the repository's tenants/Finales.Tenants.Asab/stocks-2022.json)\n\n" +
+                              "Example config: tenants/Finales.Tenants.Asab/asab.example.json (simulated, 2022 stocks, fixture graph)\n" +
+                              "Example: ./finales tenant asab --config tenants/Finales.Tenants.Asab/asab.example.json");
+            return 0;
+        }
+        if (a.Has("populate"))
+        {
+            a.Only("populate", "url", "user", "password", "tenant", "seed", "stocks", "config");
+            var n = a.GetInt("populate", 0);
+            if (n < 1) throw new CliError($"--populate must be a positive number of requests, got '{a.Get("populate")}'");
+            var stocksFile = a.Get("stocks");
+            if (stocksFile is null && a.Get("config") is { } cfg)
+                stocksFile = LoadAsabSettings(cfg).Resolve(LoadAsabSettings(cfg).StocksFile);
+            stocksFile ??= AsabTenant.FindExampleLayout(Directory.GetCurrentDirectory())?.StocksFile ?? AsabTenant.FindExampleLayout()?.StocksFile
+                           ?? throw new CliError("--stocks FILE is required (the example stocks file was not found from here)");
+            StockSet stocks;
+            try { stocks = StockSet.Load(Path.GetFullPath(stocksFile)); }
+            catch (AsabConfigurationException e) { throw new CliError(e.Message); }
+            return Populate(a, n, AsabWorker.Capability, r => AsabTenant.RandomParameters(r, stocks));
+        }
+        a.Only("config");
+        var config = a.Get("config") ?? throw new CliError("--config FILE is required (see --help)");
+        var settings = LoadAsabSettings(config);
+        var problems = settings.Problems();
+        if (problems.Count > 0) throw new CliError($"invalid configuration in {config}: {string.Join("; ", problems)}");
+        if (!settings.Simulated)
+            throw new CliError($"{config}: Asab:Simulated is false, but this build has no CETONI Qmix SDK binding for the pumps and valves " +
+                               "(the SDK is proprietary and site-specific; see docs/asab.md, \"Real hardware\"). Set Asab:Simulated to true to run the simulated lab.");
+        var baseDir = settings.BaseDirectory;
+        return RunHost(a, sp =>
+        {
+            try
+            {
+                return AsabTenant.CreateWorker(sp.GetRequiredService<IConfiguration>(), baseDir, sp.GetRequiredService<ILoggerFactory>());
+            }
+            catch (AsabConfigurationException e)
+            {
+                throw new CliError($"{config}: {e.Message}");
+            }
+        });
+    }
+
+    /// <summary>The Asab section of a config file (plus FINALES_ environment overrides), paths relative to the file.</summary>
+    private static AsabSettings LoadAsabSettings(string config)
+    {
+        if (!File.Exists(config)) throw new CliError($"config file '{config}' does not exist");
+        var full = Path.GetFullPath(config);
+        IConfiguration c;
+        try { c = new ConfigurationBuilder().AddJsonFile(full, optional: false).AddEnvironmentVariables("FINALES_").Build(); }
+        catch (Exception e) when (e is InvalidDataException or FormatException or System.Text.Json.JsonException)
+        {
+            throw new CliError($"config file '{config}' is not valid JSON: {e.Message}");
+        }
+        try { return AsabSettings.FromConfiguration(c, Path.GetDirectoryName(full)); }
+        catch (InvalidOperationException e) { throw new CliError($"config file '{config}': {e.Message}{(e.InnerException is { } i ? " " + i.Message : "")}"); }
+    }
+
+    private static int DemoCell(string[] args)
+    {
+        var a = new CliArgs(args);
+        if (a.Help)
+        {
+            Console.WriteLine("Usage: ./finales tenant demo-cell --config FILE\n\n" +
+                              "Stand-in two-electrode conductivity cell, started by ./finales demo (no tenant in the repository measures\n" +
+                              "conductivity of LiPF6/EC/EMC/DMC mixtures yet): mixes the requested formulation from the same stocks as the\n" +
+                              "ASAB example (exact projection, so achieved != requested) and measures the virtual electrolyte's conductivity\n" +
+                              "with seeded noise. Serves conductivity/two_electrode.\n\n" +
+                              RunHelp + "  \"DemoCell\": {\"Seconds\": S, \"Seed\": N, \"TemperatureMinK\": T, \"TemperatureMaxK\": T} simulated time per request, noise seed, range.\n");
             return 0;
         }
         a.Only("config");
         return RunHost(a, sp =>
         {
             var c = sp.GetRequiredService<IConfiguration>();
-            return new Demo.DemoLabWorker(c.GetValue("DemoLab:DensitySeconds", 1.0), c.GetValue("DemoLab:ConductivitySeconds", 0.3), c.GetValue("DemoLab:Seed", 1));
+            return new Demo.DemoCellWorker(c.GetValue("DemoCell:Seconds", 0.5), c.GetValue("DemoCell:Seed", 1));
         });
     }
 

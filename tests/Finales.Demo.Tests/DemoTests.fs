@@ -43,7 +43,7 @@ let private runDemo (name: string) (extra: string) =
 
     let args =
         sprintf
-            "\"%s\" demo --store \"%s\" --iterations 3 --batch 2 --seed 5 --lab-seconds 0.4 --plain %s"
+            "\"%s\" demo --store \"%s\" --iterations 3 --batch 2 --seed 5 --time-scale 0.001 --plain %s"
             cliDll
             store
             extra
@@ -326,7 +326,7 @@ let tests =
 
                        Expect.stringContains
                            log[0]
-                           "kill -9 of the lab tenant while it held request"
+                           "kill -9 of the ASAB tenant while it held request"
                            "lab killed mid-request"
 
                        Expect.stringContains log[1] "kill -9 of the broker" "broker killed"

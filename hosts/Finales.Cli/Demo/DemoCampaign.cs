@@ -44,10 +44,10 @@ public sealed record IterationProgress(int Iteration, int CompletePoints, double
 /// <summary>
 /// The requester loop of `finales demo` (STAND-IN for the optimizer tenant while tenants/Finales.Tenants.Optimizer is
 /// not in the build): each iteration asks the optimizer core (GP-UCB + Chimera, <see cref="OptimizerFacade.Suggest"/>)
-/// for a batch of formulations, posts for each one a density/vibrating_tube_densimetry request (density + viscosity),
-/// a conductivity/two_electrode request when the goal needs conductivity, and a low-fidelity
-/// conductivity/polynomial_interpolation request when the formulation lies in that model's domain (LiPF6 in EC),
-/// then waits for the results and feeds them back as observations.
+/// for a batch of formulations, posts for each one a density/vibrating_tube_densimetry request (density + viscosity;
+/// the ASAB tenant) and, when the goal needs conductivity, a conductivity/two_electrode request; plus one low-fidelity
+/// reference request per iteration for the conductivity tenant. Then it waits for the results and feeds the lab's
+/// back as observations.
 /// </summary>
 public sealed class DemoCampaign(DemoHttp http, Guid requester, DemoPreset preset, int iterations, int batch, int seed, Action<string> log)
 {
@@ -87,11 +87,10 @@ public sealed class DemoCampaign(DemoHttp http, Guid requester, DemoPreset prese
                 var temperature = Math.Round(s.Temperature, 2);
                 ids.Add(await Post(it, point, "density", "vibrating_tube_densimetry", byName, temperature, ct));
                 if (preset.NeedsConductivity) ids.Add(await Post(it, point, "conductivity", "two_electrode", byName, temperature, ct));
-                if (DemoChemistry.InPolynomialDomain(byName)) ids.Add(await Post(it, point, "conductivity", "polynomial_interpolation", byName, temperature, ct));
                 point++;
             }
-            if (it == 1) ids.AddRange(await LowFidelityScreen(point, ct));
-            log($"iteration {it}/{iterations}: posted {ids.Count} requests for {outcome.Value.Length} formulations" + (it == 1 ? $" and a low-fidelity screen of {batch}" : ""));
+            ids.Add(await LowFidelityReference(it, point, ct));
+            log($"iteration {it}/{iterations}: posted {ids.Count} requests for {outcome.Value.Length} formulations and one low-fidelity reference");
             await afterPost(it, ct);
             await WaitForResults(ids, ct);
             var best = BestMeritNow(out var complete);
@@ -101,21 +100,17 @@ public sealed class DemoCampaign(DemoHttp http, Guid requester, DemoPreset prese
     }
 
     /// <summary>
-    /// Iteration 1 also asks the cheap low-fidelity model (the conductivity tenant) for <c>batch</c> seeded salt-in-EC
-    /// formulations (the EMC = DMC = 0 face of the design space, its domain); the optimizer gets them as a second source.
+    /// Each iteration also asks the low-fidelity model (the conductivity tenant) for one seeded salt-in-EC formulation:
+    /// a reference series of conductivity vs salt content for the report (Fig. 7). The model covers LiPF6 in EC/PC only,
+    /// which the ASAB stocks cannot reach, so these points are not optimizer observations.
     /// </summary>
-    private async Task<List<Guid>> LowFidelityScreen(int firstPoint, CancellationToken ct)
+    private async Task<Guid> LowFidelityReference(int it, int point, CancellationToken ct)
     {
-        var random = new Random(seed);
-        var ids = new List<Guid>();
-        for (var j = 0; j < batch; j++)
-        {
-            var li = Math.Round(0.03 + 0.09 * random.NextDouble(), 4);
-            var byName = new Dictionary<string, double> { ["LiPF6"] = li, ["EC"] = 1 - li, ["EMC"] = 0, ["DMC"] = 0 };
-            var t = Math.Round(DemoChemistry.TemperatureMin + (DemoChemistry.TemperatureMax - DemoChemistry.TemperatureMin) * random.NextDouble(), 2);
-            ids.Add(await Post(1, firstPoint + j, "conductivity", "polynomial_interpolation", byName, t, ct));
-        }
-        return ids;
+        var random = new Random(seed * 104729 + it);
+        var li = Math.Round(0.02 + 0.1 * random.NextDouble(), 4);
+        var byName = new Dictionary<string, double> { ["LiPF6"] = li, ["EC"] = 1 - li, ["EMC"] = 0, ["DMC"] = 0 };
+        var t = Math.Round(DemoChemistry.TemperatureMin + (DemoChemistry.TemperatureMax - DemoChemistry.TemperatureMin) * random.NextDouble(), 2);
+        return await Post(it, point, "conductivity", "polynomial_interpolation", byName, t, ct);
     }
 
     private async Task<Guid> Post(int it, int point, string quantity, string method, Dictionary<string, double> byName, double temperature, CancellationToken ct)
@@ -167,6 +162,7 @@ public sealed class DemoCampaign(DemoHttp http, Guid requester, DemoPreset prese
         var list = new List<ObservationSpec>();
         foreach (var p in _posted)
         {
+            if (p.Method == "polynomial_interpolation") continue;
             JsonNode? data;
             lock (_results) if (!_results.TryGetValue(p.Id, out data)) continue;
             var formulation = p.Formulation.ToDictionary(kv => DemoChemistry.Find(kv.Key)!.Smiles, kv => kv.Value);

@@ -24,8 +24,8 @@ public static class DemoChemistry
     public static DemoChemical? Find(string? key) => All.FirstOrDefault(c => c.Smiles == key || c.InChIKey == key || c.Name == key);
 
     /// <summary>
-    /// The design space in the FINALES2 limitation grammar: LiPF6 0.02..0.12, EC 0.1..0.98, EMC and DMC each
-    /// exactly 0 or 0.05..0.7 (so salt-in-EC points, which the low-fidelity conductivity model covers, exist too).
+    /// The design space in the FINALES2 limitation grammar, inside what the ASAB example stocks reach (LiPF6 at most 0.0863,
+    /// EC at most 0.4689, EMC at most 0.6637): LiPF6 0.02..0.086, EC 0.1..0.46, EMC and DMC each exactly 0 or 0.05..0.66 / 0.05..0.85.
     /// </summary>
     public static JsonObject DesignLimitations()
     {
@@ -38,10 +38,10 @@ public static class DemoChemistry
         return new JsonObject
         {
             ["formulation"] = new JsonArray(new JsonArray(
-                Component(LiPF6, (0.02, 0.12)),
-                Component(EC, (0.1, 0.98)),
-                Component(EMC, (0, 0), (0.05, 0.7)),
-                Component(DMC, (0, 0), (0.05, 0.7)))),
+                Component(LiPF6, (0.02, 0.086)),
+                Component(EC, (0.1, 0.46)),
+                Component(EMC, (0, 0), (0.05, 0.66)),
+                Component(DMC, (0, 0), (0.05, 0.85)))),
             ["temperature"] = new JsonArray(new JsonObject { ["min"] = TemperatureMin, ["max"] = TemperatureMax }),
         };
     }
@@ -79,10 +79,6 @@ public static class DemoChemistry
         }
         return d;
     }
-
-    /// <summary>True when only LiPF6 and EC are present: the low-fidelity polynomial model (LiPF6 in EC/PC) covers it.</summary>
-    public static bool InPolynomialDomain(IReadOnlyDictionary<string, double> byName) =>
-        byName.GetValueOrDefault("EMC") <= 0 && byName.GetValueOrDefault("DMC") <= 0 && byName.GetValueOrDefault("LiPF6") > 0;
 
     public static string F(double x, int digits = 4) => x.ToString("G" + digits, CultureInfo.InvariantCulture);
 }

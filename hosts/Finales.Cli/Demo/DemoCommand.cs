@@ -17,22 +17,23 @@ public static class DemoCommand
         Usage: ./finales demo [--store PATH] [--iterations N] [--batch B] [--seed S] [--preset electrolyte|paper]
                               [--chaos] [--report DIR] [--plain]
 
-        Runs an autonomous electrolyte campaign on the whole platform: a broker (SQLite store), a simulated lab
-        (density + viscosity, two-electrode conductivity; stand-in for the ASAB tenant), the low-fidelity
-        conductivity tenant and the optimizer (GP-UCB + Chimera) closing the loop, each a child process of this one.
+        Runs an autonomous electrolyte campaign on the whole platform: a broker (SQLite store), the ASAB lab tenant on
+        simulated hardware (density + viscosity), a simulated two-electrode conductivity cell (stand-in), the
+        low-fidelity conductivity tenant, each a child process of this one, and the optimizer loop (GP-UCB + Chimera).
         At the end the store is audited and a self-contained HTML report (plus report.json) is written.
 
           --store PATH        SQLite store of the broker (default finales-demo/run-<time>/demo.db; must not exist yet);
                               configs, tenant journals and logs go next to it
-          --iterations N      optimizer iterations (default 12)
+          --iterations N      optimizer iterations (default 10)
           --batch B           formulations per iteration (default 3)
           --seed S            seed of the optimizer, the lab's noise and the tenants (default 1)
           --preset NAME       electrolyte (default): conductivity >= 0.8 S/m, then viscosity min, then density min
                               paper: viscosity max, then density min (the paper's goal)
-          --chaos             kill -9 the lab tenant while it holds a request and restart it, then kill -9 and
+          --chaos             kill -9 the ASAB tenant while it holds a request and restart it, then kill -9 and
                               restart the broker; the audit must still pass
           --report DIR        where report.html and report.json go (default: next to the store, report/)
-          --lab-seconds S     simulated seconds per density measurement (default 1.5; conductivity takes a third)
+          --time-scale X      wall seconds per simulated second of the lab hardware (default 0.002: one ASAB
+                              request, about 13 simulated minutes, takes about 2 s)
           --plain             line output even on a terminal (automatic when output is redirected)
 
         Exit code 0 when the audit passes, 3 when it fails, 130 when interrupted (the report is still written).
@@ -43,21 +44,21 @@ public static class DemoCommand
     {
         var a = new CliArgs(args, "chaos", "plain");
         if (a.Help) { Console.WriteLine(Help); return 0; }
-        a.Only("store", "iterations", "batch", "seed", "preset", "chaos", "report", "plain", "lab-seconds");
+        a.Only("store", "iterations", "batch", "seed", "preset", "chaos", "report", "plain", "time-scale");
         var settings = new DemoSettings
         {
             Store = a.Get("store") ?? Path.Combine("finales-demo", $"run-{DateTime.Now:yyyyMMdd-HHmmss}", "demo.db"),
-            Iterations = a.GetInt("iterations", 12),
+            Iterations = a.GetInt("iterations", 10),
             Batch = a.GetInt("batch", 3),
             Seed = a.GetInt("seed", 1),
             Preset = DemoPreset.Parse(a.Get("preset", "electrolyte")),
             Chaos = a.Has("chaos"),
             Plain = a.Has("plain") || Console.IsOutputRedirected,
-            LabSeconds = a.GetDouble("lab-seconds", 1.5),
+            TimeScale = a.GetDouble("time-scale", 0.002),
         };
         if (settings.Iterations < 1 || settings.Iterations > 1000) throw new CliError($"--iterations must be 1..1000, got {settings.Iterations}");
         if (settings.Batch < 1 || settings.Batch > 50) throw new CliError($"--batch must be 1..50, got {settings.Batch}");
-        if (settings.LabSeconds < 0 || settings.LabSeconds > 600) throw new CliError($"--lab-seconds must be 0..600, got {settings.LabSeconds}");
+        if (settings.TimeScale <= 0 || settings.TimeScale > 1) throw new CliError($"--time-scale must be in (0, 1], got {settings.TimeScale}");
         settings.Store = Path.GetFullPath(settings.Store);
         if (File.Exists(settings.Store)) throw new CliError($"store {settings.Store} already exists; the demo starts on a fresh store (choose another --store)");
         settings.Dir = Path.GetDirectoryName(settings.Store)!;
@@ -79,7 +80,7 @@ public sealed class DemoSettings
     public DemoPreset Preset { get; init; } = DemoPreset.Electrolyte;
     public bool Chaos { get; init; }
     public bool Plain { get; init; }
-    public double LabSeconds { get; init; }
+    public double TimeScale { get; init; }
 }
 
 /// <summary>One run of the demo: the process tree, the campaign, the live view, the chaos and the report.</summary>
@@ -90,14 +91,15 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     private readonly List<string> _chaos = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly string _adminPassword = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
-    private DemoChild? _broker, _lab, _conductivity;
+    private DemoChild? _broker, _lab, _cell, _conductivity;
     private DemoCampaign? _campaign;
     private string _status = "starting";
     private int _disposed;
 
     private Guid TenantId(string name) => new(SHA256.HashData(Encoding.UTF8.GetBytes($"finales-demo|{s.Seed}|{name}"))[..16]);
     private Guid Requester => TenantId("optimizer");
-    private Guid Lab => TenantId("lab");
+    private Guid Lab => TenantId("asab");
+    private Guid Cell => TenantId("cell");
     private Guid Conductivity => TenantId("conductivity");
     private string Log(string name) => Path.Combine(s.Dir, "logs", name + ".log");
 
@@ -131,7 +133,8 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         var info = new DemoRunInfo(s.Preset, s.Iterations, s.Batch, s.Seed, s.Chaos, interrupted || failure is not null, _clock.Elapsed.TotalSeconds,
             _campaign?.Posted ?? [], _chaos, new Dictionary<string, string>
             {
-                ["lab"] = Path.Combine(s.Dir, "lab-journal.db"),
+                ["asab"] = Path.Combine(s.Dir, "asab-journal.db"),
+                ["cell"] = Path.Combine(s.Dir, "cell-journal.db"),
                 ["conductivity"] = Path.Combine(s.Dir, "conductivity-journal.db"),
             }, Requester);
         var report = DemoReport.Compute(s.Store, info);
@@ -169,19 +172,22 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         Note($"broker up on {url} (pid {_broker.Pid}), store {s.Store}");
         _status = "registering capabilities, tenants and users";
         await Register(url, ct);
-        var labConfig = TenantConfig("lab", Lab, "lab-pw", url, new JsonObject
+        var asabConfig = TenantConfig("asab", Lab, "asab-pw", url, new JsonObject { ["Asab"] = AsabSection() });
+        var cellConfig = TenantConfig("cell", Cell, "cell-pw", url, new JsonObject
         {
-            ["DemoLab"] = new JsonObject { ["DensitySeconds"] = s.LabSeconds, ["ConductivitySeconds"] = s.LabSeconds / 3, ["Seed"] = s.Seed },
+            ["DemoCell"] = new JsonObject { ["Seconds"] = Math.Round(240 * s.TimeScale, 3), ["Seed"] = s.Seed },
         });
         var condConfig = TenantConfig("conductivity", Conductivity, "conductivity-pw", url, new JsonObject
         {
-            ["Conductivity"] = new JsonObject { ["SimulatedSeconds"] = s.LabSeconds / 5 },
+            ["Conductivity"] = new JsonObject { ["SimulatedSeconds"] = Math.Round(60 * s.TimeScale, 3) },
         });
-        _lab = Child("lab", $"tenant demo-lab --config \"{labConfig}\"");
+        _lab = Child("asab", $"tenant asab --config \"{asabConfig}\"");
+        _cell = Child("cell", $"tenant demo-cell --config \"{cellConfig}\"");
         _conductivity = Child("conductivity", $"tenant conductivity --config \"{condConfig}\"");
         _lab.Start();
+        _cell.Start();
         _conductivity.Start();
-        Note($"tenants started: lab (ASAB stand-in, pid {_lab.Pid}), conductivity (pid {_conductivity.Pid})");
+        Note($"tenants started: asab (simulated lab robot, time scale {s.TimeScale}, pid {_lab.Pid}), cell (two-electrode stand-in, pid {_cell.Pid}), conductivity (pid {_conductivity.Pid})");
         using var http = new DemoHttp(url, "optimizer", "optimizer-pw");
         _campaign = new DemoCampaign(http, Requester, s.Preset, s.Iterations, s.Batch, s.Seed, Note);
         _status = "running";
@@ -218,7 +224,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
                 ["PollIntervalSeconds"] = 0.2, ["LeaseSeconds"] = 15, ["MaxBackoffSeconds"] = 2, ["InitialBackoffSeconds"] = 0.2,
                 ["Seed"] = s.Seed, ["ShutdownGraceSeconds"] = 3,
             },
-            ["Logging"] = new JsonObject { ["LogLevel"] = new JsonObject { ["Default"] = "Information", ["Microsoft"] = "Warning" } },
+            ["Logging"] = new JsonObject { ["LogLevel"] = new JsonObject { ["Default"] = "Information", ["Microsoft"] = "Warning", ["System.Net.Http"] = "Warning", ["Finales.Devices"] = "Warning" } },
         };
         foreach (var (k, v) in extra.ToArray()) { extra.Remove(k); config[k] = v; }
         var path = Path.Combine(s.Dir, name + ".json");
@@ -237,7 +243,8 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         var tenants = new (string Name, Guid Id, JsonNode Limitations, string User, string Password)[]
         {
             ("optimizer-campaign", Requester, new JsonArray(), "optimizer", "optimizer-pw"),
-            ("asab-lab-standin", Lab, DemoLabWorker.Limitations(), "lab", "lab-pw"),
+            ("asab-lab", Lab, AsabLimitations(), "asab", "asab-pw"),
+            ("conductivity-cell-standin", Cell, DemoCellWorker.Limitations(), "cell", "cell-pw"),
             ("conductivity-model", Conductivity, condLimitations, "conductivity", "conductivity-pw"),
         };
         foreach (var t in tenants)
@@ -251,20 +258,55 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
                 ["username"] = t.User, ["password"] = t.Password, ["roles"] = new JsonArray("tenant"), ["tenants"] = new JsonArray(t.Id.ToString("D")),
             }.ToJsonString(), ct);
         }
-        Note("registered 3 capabilities (corpus), tenants optimizer-campaign, asab-lab-standin, conductivity-model and their users");
+        Note($"registered 3 capabilities (corpus), tenants {string.Join(", ", tenants.Select(t => t.Name))} and their users");
+    }
+
+    /// <summary>
+    /// The ASAB tenant's section: the repository's example config (tenants/Finales.Tenants.Asab/asab.example.json) with
+    /// absolute paths to the example graph and stocks, simulated devices at the demo's time scale, the demo's seed and
+    /// its temperature range, and a work directory inside the run directory.
+    /// </summary>
+    private JsonObject AsabSection()
+    {
+        var root = RepoRoot();
+        var example = Path.Combine(root, "tenants", "Finales.Tenants.Asab", "asab.example.json");
+        var layout = Finales.Tenants.Asab.AsabTenant.FindExampleLayout(root)
+                     ?? throw new CliError($"the ASAB example layout (tests/fixtures/asab-graph, stocks-2022.json) was not found under {root}");
+        var asab = (JsonNode.Parse(File.ReadAllText(example))?["Asab"] as JsonObject)?.DeepClone().AsObject()
+                   ?? throw new CliError($"{example} has no \"Asab\" section");
+        asab["Simulated"] = true;
+        asab["TimeScale"] = s.TimeScale;
+        asab["Seed"] = s.Seed;
+        asab["GraphDirectory"] = layout.GraphDir;
+        asab["StocksFile"] = layout.StocksFile;
+        asab["WorkDirectory"] = Path.Combine(s.Dir, "asab-work");
+        asab["TemperatureMinK"] = DemoChemistry.TemperatureMin;
+        asab["TemperatureMaxK"] = DemoChemistry.TemperatureMax;
+        return asab;
+    }
+
+    /// <summary>The ASAB tenant registered with the demo's design space (inside its reach); it publishes its own at start.</summary>
+    private static JsonArray AsabLimitations() => new(new JsonObject
+    {
+        ["quantity"] = "density", ["method"] = "vibrating_tube_densimetry", ["limitations"] = DemoChemistry.DesignLimitations(),
+    });
+
+    private static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Finales.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new CliError($"Finales.sln not found above {AppContext.BaseDirectory}; the demo reads the FINALES2 corpus and the ASAB example layout from the repository");
     }
 
     private static string CorpusDir()
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Finales.sln"))) dir = dir.Parent;
-        var root = dir?.FullName ?? throw new CliError($"Finales.sln not found above {AppContext.BaseDirectory}; the demo reads the FINALES2 corpus next to the repository");
+        var root = RepoRoot();
         var path = Path.GetFullPath(Path.Combine(root, "..", "shared", "corpus", "finales2-schemas", "serialized_quantities"));
         return Directory.Exists(path) ? path : throw new CliError($"FINALES2 corpus not found at {path}");
     }
 
     /// <summary>
-    /// Chaos, once, after the requests of the middle iteration are posted: kill -9 the lab while it holds a request
+    /// Chaos, once, after the requests of the middle iteration are posted: kill -9 the ASAB tenant while it holds a request
     /// (its journal and the broker's lease bring the work back), restart it, then kill -9 and restart the broker.
     /// </summary>
     private async Task Chaos(int iteration, CancellationToken ct)
@@ -279,11 +321,11 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
             if (held is null) await Task.Delay(50, ct);
         }
         _lab!.KillHard();
-        Note(held is { } h ? $"chaos: kill -9 of the lab tenant while it held request {h:D}" : "chaos: kill -9 of the lab tenant (it held no request within 30 s)");
-        _chaos.Add(held is { } h2 ? $"kill -9 of the lab tenant while it held request {h2:D}; restarted after 1 s" : "kill -9 of the lab tenant (holding nothing); restarted after 1 s");
+        Note(held is { } h ? $"chaos: kill -9 of the ASAB tenant while it held request {h:D}" : "chaos: kill -9 of the ASAB tenant (it held no request within 30 s)");
+        _chaos.Add(held is { } h2 ? $"kill -9 of the ASAB tenant while it held request {h2:D}; restarted after 1 s" : "kill -9 of the ASAB tenant (holding nothing); restarted after 1 s");
         await Task.Delay(1000, ct);
         _lab.Start();
-        Note($"chaos: lab tenant restarted (pid {_lab.Pid}); its journal resumes the interrupted work");
+        Note($"chaos: ASAB tenant restarted (pid {_lab.Pid}); its journal resumes the interrupted work");
         await Task.Delay(1500, ct);
         _broker!.KillHard();
         Note("chaos: kill -9 of the broker");
