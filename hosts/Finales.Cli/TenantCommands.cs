@@ -102,6 +102,10 @@ public static class TenantCommands
         var config = a.Get("config") ?? throw new CliError("--config FILE is required (see --help)");
         if (!File.Exists(config)) throw new CliError($"config file '{config}' does not exist");
         var builder = TenantKit.CreateBuilder(config);
+        // Validate before the host starts, so a bad file gives one line naming every problem (no host stack trace).
+        var problems = (builder.Configuration.GetSection(TenantOptions.Section).Get<TenantOptions>() ?? new TenantOptions()).Problems()
+            .Concat((builder.Configuration.GetSection(OptimizerOptions.Section).Get<OptimizerOptions>() ?? new OptimizerOptions()).Problems()).ToList();
+        if (problems.Count > 0) throw new CliError($"invalid configuration in {config}: {string.Join("; ", problems)}");
         builder.Services.AddOptimizerTenant();
         try
         {

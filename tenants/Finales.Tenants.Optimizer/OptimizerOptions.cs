@@ -143,7 +143,8 @@ public sealed class OptimizerOptions
             if (Objectives.Count > 0)
                 p.Add($"Optimizer:Preset is '{Preset}' and Optimizer:Objectives lists {Objectives.Count}; give one or the other");
         }
-        var objectives = EffectiveObjectives;
+        // With a preset the configured objectives are not used, but a typo in them is still reported.
+        var objectives = string.IsNullOrWhiteSpace(Preset) || Objectives.Count == 0 ? EffectiveObjectives : Objectives;
         if (objectives.Count == 0 && p.Count == 0) p.Add("Optimizer:Objectives is empty; give at least one objective or a Preset");
         for (var i = 0; i < objectives.Count; i++)
         {

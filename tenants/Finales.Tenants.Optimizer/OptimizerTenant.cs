@@ -185,10 +185,10 @@ public sealed class OptimizerTenant : IDisposable
                 _lastWait = "";
                 iteration++;
                 _log.LogInformation("Iteration {Iteration}: {Observations} observations, {Complete} complete points, {Failed} failed, {Open} own requests open; " +
-                                    "best merit so far {BestMerit} at {Best} {BestValues}; mode {Mode}",
+                                    "best merit so far {BestMerit} at {Best}{BestValues}; mode {Mode}",
                     iteration, plan.Observations, plan.CompletePoints, plan.FailedPoints, plan.OpenRequests, F(plan.BestMerit),
                     plan.Best is null ? "none yet" : OptimizerPlanner.Describe(plan.Best.Formulation, plan.Best.Temperature),
-                    plan.Best is null ? "" : string.Join(", ", plan.Best.Values.Select(kv => $"{kv.Key}={F(kv.Value)}")), plan.Mode);
+                    plan.Best is null ? "" : " (" + string.Join(", ", plan.Best.Values.Select(kv => $"{kv.Key} {F(kv.Value)}")) + ")", plan.Mode);
                 foreach (var s in plan.Skipped) _log.LogInformation("Iteration {Iteration}: suggestion skipped: {Reason}", iteration, s);
                 Update(p => Apply(p, plan) with { State = "suggesting", Detail = "", Iteration = iteration });
 
