@@ -164,17 +164,34 @@ module Benchmarks =
     let e1Optimum: Lazy<float * float[]> =
         lazy (optimumOf E1 (fun x -> let v = electrolyte None x in if Double.IsFinite v[0] then v[0] else -1e9))
 
-    /// E2 optimum of the first two levels: the smallest true viscosity (mPa s) with conductivity
-    /// >= 0.8 S/m, and where it is.
-    let e2Optimum: Lazy<float * float[]> =
+    /// E2 reference, level by level over the feasible set: eta_min = the smallest true viscosity with
+    /// conductivity >= 0.8 S/m (dense sampling + polishing); the relative viscosity tolerance resolved
+    /// over the dense sample, eta_thr = eta_min + 0.2 (eta_max - eta_min) with eta_max the largest
+    /// viscosity of a sampled point meeting the conductivity target; then T* = the lowest temperature
+    /// with conductivity >= 0.8 S/m and viscosity <= eta_thr. Returns (eta_min, eta_thr, T*).
+    let e2Reference: Lazy<float * float * float> =
         lazy (
-            let s, x =
+            let score (x: float[]) =
+                let v = electrolyte None x
+                if not (Double.IsFinite v[0]) then -1e9
+                elif v[0] >= e2ConductivityTarget then -v[1]
+                else -1e3 - (e2ConductivityTarget - v[0])
+            let etaMin = -(fst (optimumOf E2 score))
+            let rng = Random(20261125)
+            let etaMax =
+                FeasibleSet.sample rng electrolyteChemicals (electrolyteSets E2) 20000
+                |> Array.map (fun q -> electrolyte None (Array.append q.Fractions [| q.Temperature |]))
+                |> Array.filter (fun v -> Double.IsFinite v[0] && v[0] >= e2ConductivityTarget)
+                |> Array.fold (fun m v -> max m v[1]) etaMin
+            let thr = etaMin + 0.2 * (etaMax - etaMin)
+            let tStar =
                 optimumOf E2 (fun x ->
                     let v = electrolyte None x
                     if not (Double.IsFinite v[0]) then -1e9
-                    elif v[0] >= e2ConductivityTarget then -v[1]
-                    else -1e3 - (e2ConductivityTarget - v[0]))
-            -s, x)
+                    elif v[0] >= e2ConductivityTarget && v[1] <= thr then -x[5]
+                    elif v[0] >= e2ConductivityTarget then -1e3 - (v[1] - thr)
+                    else -1e4 - (e2ConductivityTarget - v[0]))
+            etaMin, thr, -(fst tStar))
 
     /// The DTLZ2 hierarchy: f1 <= 0.5 (absolute), then minimise f2 (relative 0).
     let dtlz2Hierarchy: ChimeraObjective[] =
@@ -191,9 +208,12 @@ module Benchmarks =
         | Dtlz2 -> if f[0] <= 0.5 + 1e-12 then max 0.0 (f[1] - 0.8660254037844386) else 2.5 + (f[0] - 0.5)
         | E1 -> if Double.IsFinite f[0] then max 0.0 (fst e1Optimum.Value - f[0]) else 10.0
         | E2 ->
-            if Double.IsFinite f[0] && f[0] >= e2ConductivityTarget then max 0.0 (f[1] - fst e2Optimum.Value)
-            elif Double.IsFinite f[0] then 100.0 + (e2ConductivityTarget - f[0])
-            else 200.0
+            // lexicographic: T - T* (K) when both targets are met, else 100 + viscosity excess, else 1000 + conductivity gap
+            let _, thr, tStar = e2Reference.Value
+            if Double.IsFinite f[0] && f[0] >= e2ConductivityTarget && f[1] <= thr then max 0.0 (f[2] - tStar)
+            elif Double.IsFinite f[0] && f[0] >= e2ConductivityTarget then 100.0 + (f[1] - thr)
+            elif Double.IsFinite f[0] then 1000.0 + (e2ConductivityTarget - f[0])
+            else 2000.0
 
     let private uniform (rng: Random) (lo: float[]) (hi: float[]) =
         Array.init lo.Length (fun j -> lo[j] + rng.NextDouble() * (hi[j] - lo[j]))

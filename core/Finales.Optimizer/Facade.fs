@@ -513,6 +513,22 @@ and [<RequireQualifiedAccess>] internal Json =
                     w.WriteNumber("seeds", seeds)
                     w.WriteNumber("evaluations", evals)
                     w.WriteNumber("initial_design", Benchmarks.initialSize p)
+                    match p with
+                    | E1 ->
+                        let k, x = Benchmarks.e1Optimum.Value
+                        w.WriteStartObject("optimum")
+                        w.WriteNumber("conductivity_S_per_m", k)
+                        w.WriteString("at", String.Join(", ", Array.map2 (fun (n: string) (v: float) -> sprintf "%s %.4f" n v) [| "LiPF6"; "EC"; "EMC"; "DMC"; "PC"; "T" |] x))
+                        w.WriteEndObject()
+                    | E2 ->
+                        let etaMin, thr, tStar = Benchmarks.e2Reference.Value
+                        w.WriteStartObject("reference")
+                        w.WriteNumber("viscosity_min_mPa_s", etaMin)
+                        w.WriteNumber("viscosity_threshold_mPa_s", thr)
+                        w.WriteNumber("temperature_min_K", tStar)
+                        w.WriteString("regret", "T - T* (K) when conductivity >= 0.8 S/m and viscosity <= threshold; else 100 + viscosity excess; else 1000 + conductivity gap")
+                        w.WriteEndObject()
+                    | _ -> ()
                     w.WriteString("beta", "srinivas: beta_t = 0.2 * 2 log(|D| t^2 pi^2 / (6 * 0.1)), |D| = 1000 candidates")
                     w.WriteStartObject("regret")
                     for (label, curves) in [ "gp_ucb", gp; "random", rnd ] do
