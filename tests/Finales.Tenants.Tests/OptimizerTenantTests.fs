@@ -294,9 +294,10 @@ let endToEnd =
                     |> List.map (fun p -> let _, f, _ = Formulations.TryParse(p.GetProperty "formulation") in Formulations.PointKey(f, p.GetProperty("temperature").GetDouble(), 6, 2))
                     |> set
                 let firstFeasible = plan.Joined |> Seq.filter (fun j -> firstBatch.Contains j.PointKey && j.Complete && j.Values["conductivity"] >= 0.8) |> List.ofSeq
-                if not firstFeasible.IsEmpty then
-                    let firstBest = firstFeasible |> List.map (fun j -> j.Values["viscosity"]) |> List.min
-                    Expect.isLessThan best.Values["viscosity"] firstBest "the optimizer found a feasible point with lower viscosity than the initial batch"
+                // Improvement: the initial batch had no point meeting the target and the best does, or the best has a lower viscosity.
+                match firstFeasible |> List.map (fun j -> j.Values["viscosity"]) with
+                | [] -> ()
+                | vs -> Expect.isLessThan best.Values["viscosity"] (List.min vs) "the optimizer found a feasible point with lower viscosity than the initial batch"
                 Expect.equal tenant.Progress.BestMerit 0.0 "progress reports the best merit"
                 Expect.isGreaterThan tenant.Progress.BestFormulation.Count 1 "progress reports the best formulation"
 
