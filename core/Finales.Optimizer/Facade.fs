@@ -201,6 +201,40 @@ type OptimizerFacade =
                                   PredictedStd = s.PredictedStd
                                   Acquisition = s.Acquisition }) }
 
+    /// The canonical key of a chemical (name, SMILES or InChIKey): the InChIKey of a chemical the
+    /// core knows, else the key as written. Design spaces from `DesignSpace` use these keys.
+    static member ChemicalKey(key: string) : string = DesignSpace.canonicalKey key
+
+    /// The design space of a requester asking several capabilities about the same formulations:
+    /// the intersection of every capability's limitations (FINALES2 JSON, one text per capability,
+    /// any form FeasibleSet reads), restricted to `chemicals` (names, SMILES or InChIKeys; null or
+    /// empty = all) and [temperatureMin, temperatureMax] (NaN = unrestricted). Returns FINALES2
+    /// limitations text with canonical chemical keys, ready for `Suggest`.
+    static member DesignSpace
+        (
+            limitationsJsons: IReadOnlyList<string>,
+            chemicals: IReadOnlyList<string>,
+            temperatureMin: float,
+            temperatureMax: float
+        ) : Outcome<string> =
+        let fail msg = { Ok = false; Value = ""; Error = msg }
+        if obj.ReferenceEquals(limitationsJsons, null) || limitationsJsons.Count = 0 then fail "limitations are missing; expected one document per capability"
+        else
+            let tdef = if Double.IsNaN temperatureMin || Double.IsNaN temperatureMax then None else Some(temperatureMin, temperatureMax)
+            let parsed =
+                limitationsJsons
+                |> Seq.mapi (fun i text ->
+                    if String.IsNullOrWhiteSpace text then Error(sprintf "limitations[%d] is empty" i)
+                    else FeasibleSet.parseText tdef text |> Result.mapError (fun e -> sprintf "limitations[%d]: %s" i e.Message))
+                |> Array.ofSeq
+            match parsed |> Array.tryPick (function Error e -> Some e | _ -> None) with
+            | Some e -> fail e
+            | None ->
+                let subset = if obj.ReferenceEquals(chemicals, null) then [||] else Array.ofSeq chemicals
+                match DesignSpace.intersect (parsed |> Array.choose Result.toOption) subset temperatureMin temperatureMax with
+                | Ok sets -> { Ok = true; Value = DesignSpace.toJson sets; Error = "" }
+                | Error e -> fail e
+
     /// `finales chimera`: JSON request text to JSON response text (or an error naming the field).
     static member ChimeraJson(requestJson: string) : Outcome<string> =
         Json.chimera requestJson
@@ -479,6 +513,22 @@ and [<RequireQualifiedAccess>] internal Json =
                     w.WriteNumber("seeds", seeds)
                     w.WriteNumber("evaluations", evals)
                     w.WriteNumber("initial_design", Benchmarks.initialSize p)
+                    match p with
+                    | E1 ->
+                        let k, x = Benchmarks.e1Optimum.Value
+                        w.WriteStartObject("optimum")
+                        w.WriteNumber("conductivity_S_per_m", k)
+                        w.WriteString("at", String.Join(", ", Array.map2 (fun (n: string) (v: float) -> sprintf "%s %.4f" n v) [| "LiPF6"; "EC"; "EMC"; "DMC"; "PC"; "T" |] x))
+                        w.WriteEndObject()
+                    | E2 ->
+                        let etaMin, thr, tStar = Benchmarks.e2Reference.Value
+                        w.WriteStartObject("reference")
+                        w.WriteNumber("viscosity_min_mPa_s", etaMin)
+                        w.WriteNumber("viscosity_threshold_mPa_s", thr)
+                        w.WriteNumber("temperature_min_K", tStar)
+                        w.WriteString("regret", "T - T* (K) when conductivity >= 0.8 S/m and viscosity <= threshold; else 100 + viscosity excess; else 1000 + conductivity gap")
+                        w.WriteEndObject()
+                    | _ -> ()
                     w.WriteString("beta", "srinivas: beta_t = 0.2 * 2 log(|D| t^2 pi^2 / (6 * 0.1)), |D| = 1000 candidates")
                     w.WriteStartObject("regret")
                     for (label, curves) in [ "gp_ucb", gp; "random", rnd ] do

@@ -88,7 +88,7 @@ public static class BenchOptimizerCommands
         if (args.Length == 0 || args[0] is "--help" or "-h")
         {
             Console.WriteLine("""
-                Usage: ./finales bench optimizer --problem branin|hartmann6|dtlz2 [--seeds 20] [--evals 100] [--out DIR]
+                Usage: ./finales bench optimizer --problem branin|hartmann6|dtlz2|e1|e2 [--seeds 20] [--evals 100] [--out DIR]
                        ./finales bench gp [--n 10,50,100,200,500,1000,2000,5000] [--seed 0]
                 optimizer: simple regret of GP-UCB vs random search (same seeded initial design of 2d points),
                            median and quartiles at 10/25/50/100 evaluations as JSON; SVG plot to DIR; progress on stderr.
@@ -122,7 +122,7 @@ public static class BenchOptimizerCommands
         if (OptimizerIo.WantsHelp(args)) return Run(["--help"]);
         var o = Options(args, ["--problem", "--seeds", "--evals", "--out"], out var err);
         if (o is null) return OptimizerIo.Error(err!);
-        if (!o.TryGetValue("--problem", out var problem)) return OptimizerIo.Error("--problem is missing; expected branin, hartmann6 or dtlz2");
+        if (!o.TryGetValue("--problem", out var problem)) return OptimizerIo.Error("--problem is missing; expected branin, hartmann6, dtlz2, e1 or e2");
         if (!int.TryParse(o.GetValueOrDefault("--seeds", "20"), out var seeds)) return OptimizerIo.Error($"--seeds is '{o["--seeds"]}'; expected an integer");
         if (!int.TryParse(o.GetValueOrDefault("--evals", "100"), out var evals)) return OptimizerIo.Error($"--evals is '{o["--evals"]}'; expected an integer");
         var sw = Stopwatch.StartNew();

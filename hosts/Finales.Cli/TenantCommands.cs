@@ -2,6 +2,7 @@ using Finales.Client;
 using Finales.Hosting;
 using Finales.Tenants.Asab;
 using Finales.Tenants.Conductivity;
+using Finales.Tenants.Optimizer;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -21,6 +22,7 @@ public static class TenantCommands
         // Each tenant adds one line here.
         new("conductivity", "low-fidelity conductivity model (conductivity/polynomial_interpolation)", Conductivity),
         new("asab", "lab robot: mix stocks, measure density + viscosity (density/vibrating_tube_densimetry)", Asab),
+        new("optimizer", "requester: GP-UCB + Chimera over formulations and temperature (posts requests, reads results)", Optimizer),
         new("demo-cell", "STAND-IN two-electrode conductivity cell used by `finales demo` (conductivity/two_electrode, simulated)", DemoCell),
     ];
 
@@ -80,6 +82,45 @@ public static class TenantCommands
             var simulated = sp.GetRequiredService<IConfiguration>().GetValue("Conductivity:SimulatedSeconds", 0.0);
             return new ConductivityWorker(new CoreConductivityModel(), simulated);
         });
+    }
+
+    private static int Optimizer(string[] args)
+    {
+        var a = new CliArgs(args);
+        if (a.Help)
+        {
+            Console.WriteLine("Usage: ./finales tenant optimizer --config FILE\n\n" +
+                              "A requester: every iteration it reads GET /capabilities/, /limitations/, /results_requested/ and /all_requests/,\n" +
+                              "joins the results per (formulation, temperature), scalarises them with Chimera, fits a GP and posts the GP-UCB\n" +
+                              "suggestions (POST /requests/), each checked against the capability schema and the limitations and never a\n" +
+                              "duplicate of its own requests; at most Optimizer:QueueCap of its requests are pending or reserved at once.\n\n" +
+                              "  --config FILE        JSON with a \"Tenant\" section (BrokerUrl, Username, Password, TenantUuid, HttpTimeoutSeconds,\n" +
+                              "                       InitialBackoffSeconds, MaxBackoffSeconds, Seed) and an \"Optimizer\" section (Preset or Objectives,\n" +
+                              "                       Requests, BatchSize, QueueCap, MinRating, PollIntervalSeconds, Seed, MaxIterations, Chemicals,\n" +
+                              "                       TemperatureMin/Max, ...); environment overrides FINALES_Tenant__Password, FINALES_Optimizer__Seed, ...\n" +
+                              "                       Presets: conductivity-viscosity-density, paper. See docs/optimizer-tenant.md.\n\n" +
+                              "Example config: tenants/Finales.Tenants.Optimizer/optimizer.example.json");
+            return 0;
+        }
+        a.Only("config");
+        var config = a.Get("config") ?? throw new CliError("--config FILE is required (see --help)");
+        if (!File.Exists(config)) throw new CliError($"config file '{config}' does not exist");
+        var builder = TenantKit.CreateBuilder(config);
+        // Validate before the host starts, so a bad file gives one line naming every problem (no host stack trace).
+        var problems = (builder.Configuration.GetSection(TenantOptions.Section).Get<TenantOptions>() ?? new TenantOptions()).Problems()
+            .Concat((builder.Configuration.GetSection(OptimizerOptions.Section).Get<OptimizerOptions>() ?? new OptimizerOptions()).Problems()).ToList();
+        if (problems.Count > 0) throw new CliError($"invalid configuration in {config}: {string.Join("; ", problems)}");
+        builder.Services.AddOptimizerTenant();
+        try
+        {
+            using var host = builder.Build();
+            host.Run();
+        }
+        catch (Microsoft.Extensions.Options.OptionsValidationException e)
+        {
+            throw new CliError($"invalid configuration in {config}: {string.Join("; ", e.Failures)}");
+        }
+        return Environment.ExitCode;
     }
 
     private static int Asab(string[] args)

@@ -393,7 +393,14 @@ module Limitations =
                         |> List.exists (fun (key, limit) ->
                             (key = "SMILES" || key = "InChIKey")
                             && (match chemical.TryGetProperty(key) with
-                                | true, v when v.ValueKind = JsonValueKind.String -> checkLimit key [] limit v |> List.isEmpty
+                                | true, v when v.ValueKind = JsonValueKind.String ->
+                                    // Identity is usually a list of exact strings: compare directly (this runs for every
+                                    // request component against every listed one, so building refusal messages here is costly).
+                                    match limit with
+                                    | AnyOf alternatives when alternatives |> List.forall (function Exactly e -> e.ValueKind = JsonValueKind.String | _ -> false) ->
+                                        let text = v.GetString()
+                                        alternatives |> List.exists (function Exactly e -> e.GetString() = text | _ -> false)
+                                    | _ -> checkLimit key [] limit v |> List.isEmpty
                                 | _ -> false))
                     | other -> checkAlternative "chemical" [] other chemical |> List.isEmpty)
             | Some Unconstrained, _ -> true

@@ -1,0 +1,293 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Finales.Client;
+using Finales.Core;
+using Finales.Optimizer;
+using Microsoft.FSharp.Collections;
+
+namespace Finales.Tenants.Optimizer;
+
+/// <summary>Everything the optimizer reads from the broker in one iteration.</summary>
+public sealed record BrokerSnapshot(
+    JsonElement Capabilities, JsonElement Limitations, IReadOnlyList<ResultInfo> Results, IReadOnlyList<RequestInfo> Requests);
+
+/// <summary>One request to post for a point: the capability and the full FINALES2 request body.</summary>
+public sealed record PlannedRequest(RequestTarget Target, string Body);
+
+/// <summary>One suggested point with the model's view of it (merits: lower is better) and its requests.</summary>
+public sealed record PlannedPoint(
+    IReadOnlyDictionary<string, double> Formulation, double Temperature, string PointKey,
+    double PredictedMerit, double PredictedStd, double Acquisition, IReadOnlyList<PlannedRequest> Requests);
+
+/// <summary>
+/// The decision of one iteration. <see cref="Wait"/> non-empty: nothing to do now and why (queue full, capability not
+/// offered yet, ...). Otherwise <see cref="Points"/> to post (possibly fewer than the batch when suggestions were
+/// duplicates or infeasible: <see cref="Skipped"/> says why).
+/// </summary>
+public sealed record Plan(
+    string Wait, IReadOnlyList<PlannedPoint> Points, IReadOnlyList<string> Skipped,
+    int Observations, int CompletePoints, int FailedPoints, int OpenRequests, int OwnRequests,
+    JoinedPoint? Best, double BestMerit, IReadOnlyList<JoinedPoint> Joined, string DesignSpace, string Mode);
+
+/// <summary>
+/// The pure part of the optimizer tenant: from a <see cref="BrokerSnapshot"/> to the requests to post. Deterministic:
+/// the same options, tenant, snapshot and seed give the same plan. Every planned request is valid against its
+/// capability's JSON schema and the current limitations, and no point duplicates one of this tenant's requests
+/// (pending, reserved, resolved or unsolicited) by formulation key and temperature.
+/// </summary>
+public sealed class OptimizerPlanner
+{
+    private readonly OptimizerOptions _o;
+    private readonly Guid _tenant;
+    private readonly IReadOnlyList<ObjectiveOptions> _objectives;
+    private readonly IReadOnlyList<RequestTarget> _targets;
+    private readonly Dictionary<string, CapabilitySchema.Compiled> _schemas = new(StringComparer.Ordinal);
+
+    public OptimizerPlanner(OptimizerOptions options, Guid tenant)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = options.Problems();
+        if (problems.Count > 0) throw new ArgumentException("invalid optimizer options: " + string.Join("; ", problems), nameof(options));
+        _o = options;
+        _tenant = tenant;
+        _objectives = options.EffectiveObjectives;
+        _targets = options.EffectiveRequests;
+    }
+
+    public IReadOnlyList<ObjectiveOptions> Objectives => _objectives;
+    public IReadOnlyList<RequestTarget> Targets => _targets;
+
+    private static readonly string[] Open = ["pending", "reserved"];
+
+    /// <summary>This tenant's requests in the snapshot.</summary>
+    public IReadOnlyList<RequestInfo> Own(BrokerSnapshot s) =>
+        s.Requests.Where(r => Guid.TryParse(r.TenantUuid, out var t) && t == _tenant).ToList();
+
+    /// <summary>"quantity/method|point key" of every own request that is not retracted (the dedupe set).</summary>
+    public HashSet<string> Taken(IEnumerable<RequestInfo> own)
+    {
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var r in own)
+        {
+            if (r.Status == "retracted") continue;
+            foreach (var m in r.Methods)
+                if (PointOf(r, m) is { } p) set.Add($"{r.Quantity}/{m}|{p.Key}");
+        }
+        return set;
+    }
+
+    private (string Key, Dictionary<string, double> F, double T)? PointOf(RequestInfo r, string method)
+    {
+        if (r.Parameters.ValueKind != JsonValueKind.Object || !r.Parameters.TryGetProperty(method, out var p) || p.ValueKind != JsonValueKind.Object) return null;
+        if (!p.TryGetProperty("formulation", out var f) || !Formulations.TryParse(f, out var fr, out _)) return null;
+        if (!p.TryGetProperty("temperature", out var t) || t.ValueKind != JsonValueKind.Number) return null;
+        return (Formulations.PointKey(fr, t.GetDouble(), _o.FractionDigits, _o.TemperatureDigits), fr, t.GetDouble());
+    }
+
+    private static JsonElement? Find(JsonElement list, RequestTarget t)
+    {
+        if (list.ValueKind != JsonValueKind.Array) return null;
+        foreach (var e in list.EnumerateArray())
+            if (e.ValueKind == JsonValueKind.Object && e.TryGetProperty("quantity", out var q) && q.ValueKind == JsonValueKind.String && q.GetString() == t.Quantity
+                && e.TryGetProperty("method", out var m) && m.ValueKind == JsonValueKind.String && m.GetString() == t.Method)
+                return e;
+        return null;
+    }
+
+    private Plan WaitPlan(string why, int obs = 0, int complete = 0, int failed = 0, int open = 0, int own = 0, JoinedPoint? best = null, double bestMerit = double.NaN,
+        IReadOnlyList<JoinedPoint>? joined = null, string space = "") =>
+        new(why, [], [], obs, complete, failed, open, own, best, bestMerit, joined ?? [], space, "wait");
+
+    /// <summary>Plans one iteration (see the class summary).</summary>
+    public Plan Decide(BrokerSnapshot s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        // 1. what we know: observations, best point so far
+        var own = Own(s);
+        var requestsById = s.Requests.GroupBy(r => r.Uuid.ToString("D")).ToDictionary(g => g.Key, g => g.First(), StringComparer.OrdinalIgnoreCase);
+        var ordered = s.Results.OrderBy(r => r.Ctime, StringComparer.Ordinal).ThenBy(r => r.Uuid).ToList();
+        var extracted = ResultReader.Extract(ordered, _objectives, requestsById, _o.MinRating, _o.FractionDigits, _o.TemperatureDigits);
+        var joined = ResultReader.Join(extracted.Values, _objectives);
+        var complete = joined.Where(p => p.Complete).ToList();
+        var merits = ResultReader.Merits(complete, _objectives, out _);
+        JoinedPoint? best = null;
+        var bestMerit = double.NaN;
+        for (var i = 0; i < merits.Length; i++)
+            if (best is null || merits[i] < bestMerit) { best = complete[i]; bestMerit = merits[i]; }
+        var failed = joined.Count(p => p.Failed);
+        var openCount = own.Count(r => Open.Contains(r.Status));
+        Plan Wait(string why, string space = "") => WaitPlan(why, extracted.Values.Count, complete.Count, failed, openCount, own.Count, best, bestMerit, joined, space);
+
+        // 2. room in the queue
+        var room = (_o.QueueCap - openCount) / _targets.Count;
+        if (room <= 0) return Wait($"queue full: {openCount} own requests pending or reserved, cap {_o.QueueCap} ({_targets.Count} per point)");
+        var batch = Math.Min(_o.BatchSize, room);
+
+        // 3. schemas and limitations of every requested capability
+        var checks = new List<(RequestTarget T, CapabilitySchema.Compiled Schema, FSharpList<Limitations.Parsed> Limits)>();
+        var spaceTexts = new List<string>();
+        var chemicals = new Dictionary<string, ChemicalRef>(StringComparer.Ordinal);
+        foreach (var t in _targets)
+        {
+            if (Find(s.Capabilities, t) is not { } cap || !cap.TryGetProperty("json_schema_specifications", out var spec))
+                return Wait($"capability {t} is not registered on the broker (GET /capabilities/)");
+            var raw = spec.GetRawText();
+            if (!_schemas.TryGetValue(raw, out var compiled))
+            {
+                var c = CapabilitySchema.compile(spec);
+                if (c.IsError) return Wait($"the parameter schema of {t} does not compile: {c.ErrorValue}");
+                _schemas[raw] = compiled = c.ResultValue;
+            }
+            if (Find(s.Limitations, t) is not { } lim || !lim.TryGetProperty("limitations", out var docs)
+                || docs.ValueKind is not (JsonValueKind.Array or JsonValueKind.Object) || (docs.ValueKind == JsonValueKind.Array && docs.GetArrayLength() == 0))
+                return Wait($"no active tenant offers {t} yet (no limitations in GET /limitations/)");
+            var parsed = new List<Limitations.Parsed>();
+            foreach (var d in docs.ValueKind == JsonValueKind.Array ? docs.EnumerateArray().ToList() : [docs])
+            {
+                var p = Limitations.parse(d);
+                if (p.IsError) return Wait($"the limitations of {t} do not parse: {p.ErrorValue}");
+                parsed.Add(p.ResultValue);
+            }
+            checks.Add((t, compiled, ListModule.OfSeq(parsed)));
+            spaceTexts.Add(docs.GetRawText());
+            CollectChemicals(docs, chemicals);
+        }
+        var tmin = _o.TemperatureMin ?? double.NaN;
+        var tmax = _o.TemperatureMax ?? double.NaN;
+        var space = OptimizerFacade.DesignSpace(spaceTexts, _o.Chemicals, tmin, tmax);
+        if (!space.Ok) return Wait($"no design space: {space.Error}");
+
+        // 4. suggest: own open requests are conditioned on; failed results mark their region
+        var observations = extracted.Values.Select(v => new ObservationSpec
+        {
+            Formulation = v.Formulation, Temperature = v.Temperature, Source = "", Quantity = v.Objective,
+            Value = v.Value, Rating = v.Rating, Success = v.Success, Deleted = false,
+        }).ToList();
+        var pending = new List<PendingSpec>();
+        var pendingKeys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var r in own.Where(r => Open.Contains(r.Status)).OrderBy(r => r.Ctime, StringComparer.Ordinal).ThenBy(r => r.Uuid))
+            foreach (var m in r.Methods)
+                if (PointOf(r, m) is { } p && pendingKeys.Add(p.Key))
+                    pending.Add(new PendingSpec { Formulation = Formulations.Round(p.F, _o.FractionDigits), Temperature = p.T, Source = "" });
+        var taken = Taken(own);
+        var defaults = OptimizerFacade.DefaultOptions;
+        var options = new SuggestOptions
+        {
+            BatchSize = batch + 2, // spares for suggestions that turn out duplicates after rounding
+            Seed = unchecked(_o.Seed * 1_000_003 + own.Count),
+            SqrtBeta = _o.SqrtBeta ?? double.NaN,
+            Delta = defaults.Delta,
+            BetaScale = _o.BetaScale,
+            MinRating = double.NegativeInfinity, // already applied when reading
+            TargetSource = "",
+            Candidates = _o.Candidates,
+            Softness = defaults.Softness,
+            TemperatureMin = double.NaN,
+            TemperatureMax = double.NaN,
+        };
+        var suggested = OptimizerFacade.Suggest(space.Value, _objectives.Select(o => new ObjectiveSpec
+        { Quantity = o.EffectiveName, Goal = o.Goal, Tolerance = o.Tolerance, Kind = o.Kind }).ToList(), observations, pending, options);
+        if (!suggested.Ok) return Wait($"the optimizer could not suggest: {suggested.Error}", space.Value);
+        var mode = complete.Count + failed == 0 ? "random" : "model";
+
+        // 5. round, dedupe, build, validate
+        var points = new List<PlannedPoint>();
+        var skipped = new List<string>();
+        var planned = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var sg in suggested.Value)
+        {
+            if (points.Count >= batch) break;
+            var f = RoundToSum(sg.Formulation, _o.FractionDigits);
+            var t = Math.Round(sg.Temperature, _o.TemperatureDigits, MidpointRounding.AwayFromZero);
+            var key = Formulations.PointKey(f, t, _o.FractionDigits, _o.TemperatureDigits);
+            if (!planned.Add(key)) { skipped.Add($"{key}: suggested twice in this batch"); continue; }
+            var requests = new List<PlannedRequest>();
+            var problems = new List<string>();
+            foreach (var (target, schema, limits) in checks)
+            {
+                if (taken.Contains($"{target}|{key}")) { problems.Add($"duplicate of an own {target} request"); continue; }
+                var parameters = Parameters(f, t, chemicals, out var missing);
+                if (missing is not null) { problems.Add(missing); continue; }
+                var issues = CapabilitySchema.validate(schema, parameters).ToList();
+                if (issues.Count > 0) { problems.Add($"{target} schema: " + string.Join("; ", issues.Select(i => $"{ValidationIssueModule.renderPath(i.Path)}: {i.Message}"))); continue; }
+                var verdict = Limitations.check(limits, parameters);
+                if (verdict.IsError) { problems.Add($"{target} limitations: " + string.Join("; ", verdict.ErrorValue.Select(i => $"{ValidationIssueModule.renderPath(i.Path)}: {i.Message}"))); continue; }
+                requests.Add(new PlannedRequest(target, Body(target, parameters)));
+            }
+            if (problems.Count > 0 && requests.Count == 0) { skipped.Add($"{key}: {string.Join("; ", problems)}"); continue; }
+            if (problems.Count > 0) skipped.Add($"{key}: partly skipped: {string.Join("; ", problems)}");
+            points.Add(new PlannedPoint(f, t, key, sg.PredictedMerit, sg.PredictedStd, sg.Acquisition, requests));
+        }
+        return new Plan("", points, skipped, extracted.Values.Count, complete.Count, failed, openCount, own.Count, best, bestMerit, joined, space.Value, mode);
+    }
+
+    private static void CollectChemicals(JsonElement e, Dictionary<string, ChemicalRef> into)
+    {
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var p in e.EnumerateObject())
+                {
+                    if (p.Name == "chemical" && p.Value.ValueKind == JsonValueKind.Object && Formulations.RefOf(p.Value) is { } c) into.TryAdd(c.Key, c);
+                    else CollectChemicals(p.Value, into);
+                }
+                break;
+            case JsonValueKind.Array:
+                foreach (var x in e.EnumerateArray()) CollectChemicals(x, into);
+                break;
+        }
+    }
+
+    /// <summary>Fractions rounded to <paramref name="digits"/> decimals, zeros dropped, the largest adjusted so the sum is exactly 1 at that precision.</summary>
+    public static Dictionary<string, double> RoundToSum(IReadOnlyDictionary<string, double> fractions, int digits)
+    {
+        var r = Formulations.Round(fractions, digits);
+        if (r.Count == 0) return r;
+        var largest = r.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).First().Key;
+        var rest = r.Where(kv => kv.Key != largest).Sum(kv => kv.Value);
+        r[largest] = Math.Round(1.0 - rest, digits, MidpointRounding.AwayFromZero);
+        return r;
+    }
+
+    /// <summary>The request parameters {formulation: [{chemical: {SMILES, InChIKey}, fraction, fraction_type}], temperature},
+    /// components in key order.</summary>
+    public static JsonElement Parameters(IReadOnlyDictionary<string, double> fractions, double temperature,
+        IReadOnlyDictionary<string, ChemicalRef> chemicals, out string? missing)
+    {
+        missing = null;
+        var list = new JsonArray();
+        foreach (var (k, v) in fractions.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (kv.Key, kv.Value)))
+        {
+            if (!chemicals.TryGetValue(k, out var c)) { missing = $"chemical {k} has no SMILES/InChIKey in the limitations"; continue; }
+            list.Add(new JsonObject
+            {
+                ["chemical"] = new JsonObject { ["SMILES"] = c.Smiles, ["InChIKey"] = c.InChIKey },
+                ["fraction"] = v,
+                ["fraction_type"] = "molPerMol",
+            });
+        }
+        var o = new JsonObject { ["formulation"] = list, ["temperature"] = temperature };
+        return JsonSerializer.SerializeToElement(o);
+    }
+
+    private string Body(RequestTarget t, JsonElement parameters)
+    {
+        var o = new JsonObject
+        {
+            ["quantity"] = t.Quantity,
+            ["methods"] = new JsonArray(t.Method),
+            ["parameters"] = new JsonObject { [t.Method] = JsonNode.Parse(parameters.GetRawText()) },
+            ["tenant_uuid"] = _tenant.ToString("D"),
+        };
+        return o.ToJsonString();
+    }
+
+    /// <summary>A short, stable rendering of a formulation for logs: "EC 0.300000, LiPF6 0.100000, ..." by chemical name.</summary>
+    public static string Describe(IReadOnlyDictionary<string, double> f, double t)
+    {
+        static string Name(string key) { try { return ScienceApi.FindChemical(key).Name; } catch (ScienceException) { return key; } }
+        return string.Join(", ", f.OrderBy(kv => Name(kv.Key), StringComparer.Ordinal).Select(kv => $"{Name(kv.Key)} {kv.Value.ToString("0.######", CultureInfo.InvariantCulture)}"))
+               + $" @ {t.ToString("0.##", CultureInfo.InvariantCulture)} K";
+    }
+}

@@ -1,0 +1,297 @@
+using System.Globalization;
+using Finales.Client;
+using Finales.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.FSharp.Core;
+
+namespace Finales.Tenants.Optimizer;
+
+/// <summary>
+/// A snapshot of the optimizer's progress for live views (immutable; a new one after every change).
+/// Merits are Chimera merits over the current data (lower is better, 0 = best so far). State is one of starting,
+/// waiting, suggesting, posted, broker-unreachable, done, stopped; Detail says why it waits (or the outage reason).
+/// Posted counts requests this process posted; Observations the objective values read; OpenRequests the own requests
+/// pending or reserved; BestFormulation maps chemical names to mole fractions; BestValues objective names to values.
+/// </summary>
+public sealed record OptimizerProgress(
+    // starting | waiting | suggesting | posted | broker-unreachable | done | stopped
+    string State,
+    // Why the tenant waits (queue full, no limitations yet, ...) or the last error; empty otherwise.
+    string Detail,
+    int Iteration,
+    int MaxIterations,
+    // Requests this process posted.
+    int Posted,
+    // Objective values read from results (after the deleted / rating filters).
+    int Observations,
+    // Points with a value for every objective.
+    int CompletePoints,
+    int FailedPoints,
+    // Own requests pending or reserved.
+    int OpenRequests,
+    double BestMerit,
+    // Best point: chemical name (or key) -> mole fraction; empty before the first complete point.
+    IReadOnlyDictionary<string, double> BestFormulation,
+    double BestTemperature,
+    // Objective name -> value at the best point.
+    IReadOnlyDictionary<string, double> BestValues,
+    // The points posted in the last iteration, with predicted merit and std.
+    IReadOnlyList<PlannedPoint> LastSuggestions,
+    DateTime UpdatedUtc)
+{
+    public static OptimizerProgress Initial(int maxIterations) =>
+        new("starting", "", 0, maxIterations, 0, 0, 0, 0, 0, double.NaN, new Dictionary<string, double>(), double.NaN,
+            new Dictionary<string, double>(), [], DateTime.UtcNow);
+}
+
+/// <summary>Receives progress snapshots (an alternative to the <see cref="OptimizerTenant.ProgressChanged"/> event).</summary>
+public interface IOptimizerProgress
+{
+    void Report(OptimizerProgress progress);
+}
+
+/// <summary>
+/// The optimizer tenant: a FINALES2 requester. Each iteration reads capabilities, limitations, results and all
+/// requests, plans with <see cref="OptimizerPlanner"/> (GP-UCB + Chimera, validated, deduplicated, under the queue
+/// cap) and posts the planned requests. Only stock FINALES2 routes are used (login, GET /capabilities/,
+/// /limitations/, /results_requested/, /all_requests/, POST /requests/), so it works against any FINALES2 server.
+/// Broker outages are retried with the kit's seeded backoff and logged once; a POST that fails in an outage is not
+/// retried blindly: the next iteration re-reads the requests, so a request that did land is never posted twice.
+/// <code>
+/// using var tenant = new OptimizerTenant(tenantOptions, optimizerOptions, logger);
+/// tenant.ProgressChanged += p =&gt; Console.WriteLine($"{p.Iteration}: best merit {p.BestMerit}");
+/// await tenant.RunAsync(stoppingToken);   // returns after MaxIterations (0 = until cancelled)
+/// </code>
+/// </summary>
+public sealed class OptimizerTenant : IDisposable
+{
+    private readonly TenantOptions _t;
+    private readonly OptimizerOptions _o;
+    private readonly ILogger _log;
+    private readonly HttpClient _http;
+    private readonly bool _ownsHttp;
+    private readonly Backoff _backoff;
+    private readonly IOptimizerProgress? _sink;
+    private DateTime? _downSince;
+    private string _lastWait = "";
+    private volatile OptimizerProgress _progress;
+    private int _posted;
+
+    public OptimizerPlanner Planner { get; }
+    public BrokerClient Client { get; }
+
+    /// <summary>The latest progress snapshot (thread-safe to read at any time).</summary>
+    public OptimizerProgress Progress => _progress;
+
+    /// <summary>Raised after every progress change, on the tenant's loop (keep handlers short).</summary>
+    public event Action<OptimizerProgress>? ProgressChanged;
+
+    /// <param name="tenant">The broker connection (the kit's <c>Tenant</c> section; journal and lease keys are unused).</param>
+    /// <param name="options">What to optimise (<c>Optimizer</c> section).</param>
+    /// <param name="logger">Structured log of every decision.</param>
+    /// <param name="sink">Optional progress receiver.</param>
+    /// <param name="http">Optional HTTP client (tests); otherwise one with <c>Tenant:HttpTimeoutSeconds</c>.</param>
+    public OptimizerTenant(TenantOptions tenant, OptimizerOptions options, ILogger logger, IOptimizerProgress? sink = null, HttpClient? http = null)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(logger);
+        var problems = tenant.Problems().Concat(options.Problems()).ToList();
+        if (problems.Count > 0) throw new ArgumentException("invalid optimizer tenant options: " + string.Join("; ", problems));
+        _t = tenant;
+        _o = options;
+        _log = logger;
+        _sink = sink;
+        _ownsHttp = http is null;
+        _http = http ?? new HttpClient { Timeout = TimeSpan.FromSeconds(tenant.HttpTimeoutSeconds) };
+        _backoff = new Backoff(tenant.InitialBackoffSeconds, tenant.MaxBackoffSeconds, tenant.Seed);
+        Client = new BrokerClient(tenant.BrokerUrl, tenant.Username, tenant.Password, FSharpOption<HttpClient>.Some(_http));
+        Planner = new OptimizerPlanner(options, tenant.TenantUuid);
+        _progress = OptimizerProgress.Initial(options.MaxIterations);
+    }
+
+    private static FSharpOption<T> Some<T>(T v) => FSharpOption<T>.Some(v);
+    private static string F(double v) => double.IsFinite(v) ? v.ToString("G4", CultureInfo.InvariantCulture) : "n/a";
+
+    private void Publish(OptimizerProgress p)
+    {
+        _progress = p;
+        try
+        {
+            ProgressChanged?.Invoke(p);
+            _sink?.Report(p);
+        }
+        catch (Exception e)
+        {
+            _log.LogWarning(e, "A progress handler threw: {Error}", e.Message);
+        }
+    }
+
+    private void Update(Func<OptimizerProgress, OptimizerProgress> change) => Publish(change(_progress) with { UpdatedUtc = DateTime.UtcNow });
+
+    /// <summary>Reads one snapshot from the broker (four GETs plus one per requested capability).</summary>
+    public async Task<BrokerSnapshot> ReadAsync(CancellationToken ct)
+    {
+        var caps = await Client.CapabilitiesAsync(Some(false), Some(ct));
+        var lims = await Client.LimitationsAsync(Some(true), Some(ct));
+        var results = new List<ResultInfo>();
+        foreach (var (q, m) in Planner.Objectives.Select(o => (o.Quantity, o.Method)).Distinct())
+            results.AddRange(await Client.ResultsAsync(Some(q), Some(m), FSharpOption<double>.None, Some(ct)));
+        var requests = await Client.AllRequestsAsync(Some(ct));
+        return new BrokerSnapshot(caps, lims, results, requests.ToList());
+    }
+
+    /// <summary>Runs iterations until <see cref="OptimizerOptions.MaxIterations"/> (0 = until cancelled).</summary>
+    public async Task RunAsync(CancellationToken stoppingToken)
+    {
+        var objectives = string.Join(" > ", Planner.Objectives.Select(o =>
+            $"{o.EffectiveName} {o.Goal} ({o.Kind} {o.Tolerance.ToString(CultureInfo.InvariantCulture)}, {o.Quantity}/{o.Method} data.{o.Path})"));
+        _log.LogInformation("Optimizer tenant {Tenant} starting on {Broker} as {User}: objectives {Objectives}; requests {Requests} per point; " +
+                            "batch {Batch}, queue cap {Cap}, min rating {MinRating}, seed {Seed}, max iterations {Max}",
+            _t.TenantUuid, _t.BrokerUrl, _t.Username, objectives, string.Join(", ", Planner.Targets), _o.BatchSize, _o.QueueCap, _o.MinRating, _o.Seed,
+            _o.MaxIterations == 0 ? "unlimited" : _o.MaxIterations.ToString(CultureInfo.InvariantCulture));
+        var iteration = 0;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                BrokerSnapshot snap;
+                try
+                {
+                    snap = await ReadAsync(stoppingToken);
+                    BrokerUp();
+                }
+                catch (Exception e) when (IsOutage(e, stoppingToken))
+                {
+                    await OutageAsync("reading results and requests", e, stoppingToken);
+                    continue;
+                }
+                catch (BrokerError e) when (e.status is 401 or 403)
+                {
+                    throw new InvalidOperationException($"the broker refused user '{_t.Username}' ({e.status}): {e.detail}", e);
+                }
+
+                var plan = Planner.Decide(snap);
+                if (plan.Wait.Length > 0)
+                {
+                    if (plan.Wait != _lastWait)
+                        _log.LogInformation("Waiting: {Reason}; {Observations} observations, {Complete} complete points, best merit {Best}",
+                            plan.Wait, plan.Observations, plan.CompletePoints, F(plan.BestMerit));
+                    _lastWait = plan.Wait;
+                    Update(p => Apply(p, plan) with { State = "waiting", Detail = plan.Wait });
+                    await Task.Delay(TimeSpan.FromSeconds(_o.PollIntervalSeconds), stoppingToken);
+                    continue;
+                }
+                _lastWait = "";
+                iteration++;
+                _log.LogInformation("Iteration {Iteration}: {Observations} observations, {Complete} complete points, {Failed} failed, {Open} own requests open; " +
+                                    "best merit so far {BestMerit} at {Best}{BestValues}; mode {Mode}",
+                    iteration, plan.Observations, plan.CompletePoints, plan.FailedPoints, plan.OpenRequests, F(plan.BestMerit),
+                    plan.Best is null ? "none yet" : OptimizerPlanner.Describe(plan.Best.Formulation, plan.Best.Temperature),
+                    plan.Best is null ? "" : " (" + string.Join(", ", plan.Best.Values.Select(kv => $"{kv.Key} {F(kv.Value)}")) + ")", plan.Mode);
+                foreach (var s in plan.Skipped) _log.LogInformation("Iteration {Iteration}: suggestion skipped: {Reason}", iteration, s);
+                Update(p => Apply(p, plan) with { State = "suggesting", Detail = "", Iteration = iteration });
+
+                var posted = new List<PlannedPoint>();
+                try
+                {
+                    foreach (var point in plan.Points)
+                    {
+                        foreach (var r in point.Requests)
+                        {
+                            var id = await Client.PostRequestJsonAsync(r.Body, Some(stoppingToken));
+                            Interlocked.Increment(ref _posted);
+                            _log.LogInformation("Iteration {Iteration}: posted {RequestId} {Capability} for {Point}: predicted merit {Merit} +- {Std}, acquisition {Acquisition}",
+                                iteration, id, r.Target, OptimizerPlanner.Describe(point.Formulation, point.Temperature), F(point.PredictedMerit), F(point.PredictedStd), F(point.Acquisition));
+                        }
+                        posted.Add(point);
+                    }
+                    BrokerUp();
+                }
+                catch (Exception e) when (IsOutage(e, stoppingToken))
+                {
+                    // Not retried here: the next iteration re-reads the requests, so one that did land is not posted twice.
+                    await OutageAsync("posting requests", e, stoppingToken);
+                }
+                catch (BrokerError e)
+                {
+                    _log.LogError("Iteration {Iteration}: the broker refused a request ({Status}): {Detail}; it will not be retried as is", iteration, e.status, e.detail);
+                }
+                Update(p => p with { State = "posted", Posted = _posted, LastSuggestions = posted });
+                if (_o.MaxIterations > 0 && iteration >= _o.MaxIterations)
+                {
+                    _log.LogInformation("Reached {Max} iterations; posted {Posted} requests; best merit {Best}", _o.MaxIterations, _posted, F(_progress.BestMerit));
+                    Update(p => p with { State = "done" });
+                    return;
+                }
+                await Task.Delay(TimeSpan.FromSeconds(_o.PollIntervalSeconds), stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        Update(p => p with { State = "stopped" });
+        _log.LogInformation("Optimizer tenant {Tenant} stopped after {Iterations} iterations; posted {Posted} requests", _t.TenantUuid, iteration, _posted);
+    }
+
+    private OptimizerProgress Apply(OptimizerProgress p, Plan plan)
+    {
+        var best = plan.Best;
+        IReadOnlyDictionary<string, double> named = best is null
+            ? p.BestFormulation
+            : best.Formulation.ToDictionary(kv => NameOf(kv.Key), kv => kv.Value);
+        return p with
+        {
+            Observations = plan.Observations, CompletePoints = plan.CompletePoints, FailedPoints = plan.FailedPoints,
+            OpenRequests = plan.OpenRequests, BestMerit = best is null ? p.BestMerit : plan.BestMerit, BestFormulation = named,
+            BestTemperature = best?.Temperature ?? p.BestTemperature, BestValues = best?.Values ?? p.BestValues, Posted = _posted,
+        };
+    }
+
+    private static string NameOf(string key)
+    {
+        try { return Finales.Core.ScienceApi.FindChemical(key).Name; }
+        catch (Finales.Core.ScienceException) { return key; }
+    }
+
+    private static bool IsOutage(Exception e, CancellationToken ct) =>
+        !ct.IsCancellationRequested && e switch
+        {
+            HttpRequestException => true,
+            TaskCanceledException => true, // HttpClient timeout
+            System.Net.Sockets.SocketException => true,
+            BrokerError b => b.status >= 500 || b.status == 429,
+            System.Text.Json.JsonException => true, // a half-written answer from a dying broker
+            IOException => true,
+            _ => false,
+        };
+
+    private async Task OutageAsync(string what, Exception e, CancellationToken ct)
+    {
+        if (_downSince is null)
+        {
+            _downSince = DateTime.UtcNow;
+            var reason = e is TaskCanceledException ? $"no answer within {_t.HttpTimeoutSeconds} s" : e.Message;
+            _log.LogWarning("Broker {Broker} unreachable while {What}: {Reason}; retrying with backoff (at most every {Max} s) until it is back",
+                _t.BrokerUrl, what, reason, _t.MaxBackoffSeconds);
+            Update(p => p with { State = "broker-unreachable", Detail = reason });
+        }
+        var delay = _backoff.Next();
+        _log.LogDebug("Retrying in {Delay:F2} s (failure {N})", delay.TotalSeconds, _backoff.Failures);
+        await Task.Delay(delay, ct);
+    }
+
+    private void BrokerUp()
+    {
+        if (_downSince is not { } since) return;
+        _downSince = null;
+        _backoff.Reset();
+        _log.LogInformation("Broker {Broker} reachable again after {Seconds:F1} s", _t.BrokerUrl, (DateTime.UtcNow - since).TotalSeconds);
+    }
+
+    public void Dispose()
+    {
+        ((IDisposable)Client).Dispose();
+        if (_ownsHttp) _http.Dispose();
+    }
+}
