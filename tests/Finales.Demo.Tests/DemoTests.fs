@@ -138,8 +138,12 @@ let private checks (run: Lazy<Run>) =
 
           Expect.equal
               ((r.Report["audit"]["campaign_posted"]).GetValue<int>())
-              rows.Length
-              "every stored request was posted by the campaign"
+              (query
+                  r.Store
+                  "SELECT COUNT(*) FROM request_state s JOIN tenants t ON t.uuid = s.requester WHERE t.name = 'optimizer'"
+                  (fun x -> int (x.GetInt64 0))
+               |> List.head)
+              "the optimizer tenant's log names every request stored in its name"
       }
 
       test "the broker's own audit of the store passes" {
@@ -278,14 +282,14 @@ let private tamperedAudit (run: Run) (sql: string) =
         cmd.ExecuteNonQuery() |> ignore
 
     let posted =
-        query run.Store "SELECT r.uuid, r.quantity, r.methods FROM requests r ORDER BY r.seq" (fun x ->
-            Guid.Parse(x.GetString 0), x.GetString 1, x.GetString 2)
-        |> List.mapi (fun i (id, q, m) ->
-            Finales.Cli.Demo.PostedRequest(id, 1, i, q, m.Trim('|'), readOnlyDict [], 298.15))
+        query
+            run.Store
+            "SELECT r.uuid, r.quantity, r.methods FROM requests r JOIN request_state s ON s.uuid = r.uuid JOIN tenants t ON t.uuid = s.requester WHERE t.name = 'optimizer' ORDER BY r.seq"
+            (fun x -> Guid.Parse(x.GetString 0), x.GetString 1, x.GetString 2)
+        |> List.map (fun (id, q, m) -> Finales.Cli.Demo.PostedRequest(id, 1, q + "/" + m.Trim('|')))
 
     let requester =
-        query run.Store "SELECT uuid FROM tenants WHERE name = 'optimizer-campaign'" (fun x ->
-            Guid.Parse(x.GetString 0))
+        query run.Store "SELECT uuid FROM tenants WHERE name = 'optimizer'" (fun x -> Guid.Parse(x.GetString 0))
         |> List.head
 
     let info =
@@ -331,22 +335,23 @@ let tests =
 
                        Expect.stringContains log[1] "kill -9 of the broker" "broker killed"
                    }
-                   test "same seed, same campaign up to the chaos: identical requests before the kills" {
-                       // Suggestions of iterations 1 and 2 are computed before the kills (chaos strikes after iteration
-                       // 2's requests are posted); afterwards the restarted ASAB's simulated noise restarts its sequence,
-                       // as a real instrument's readings would differ, so later numbers may differ.
+                   test
+                       "same seed, same start: identical first batch (later batches depend on timing and the restarted lab)" {
+                       // Iteration 1 is planned on an empty store from the seed alone. Later batches depend on which
+                       // results are in when the optimizer tenant looks (queue cap) and, with chaos, on the restarted
+                       // ASAB's noise sequence, as a real instrument's readings would differ.
                        let requested (r: Run) =
                            (r.Report["compositions"]).AsArray()
                            |> Seq.map (fun c -> (c["requested"]).ToJsonString())
-                           |> Seq.truncate 4
+                           |> Seq.truncate 2
                            |> List.ofSeq
 
                        Expect.equal
                            (requested chaos.Value)
                            (requested plain.Value)
-                           "requested formulations of iterations 1-2"
+                           "requested formulations of iteration 1"
 
-                       Expect.equal (requested chaos.Value).Length 4 "two iterations of batch 2"
+                       Expect.equal (requested chaos.Value).Length 2 "one iteration of batch 2"
                    } ])
           testList
               "the audit can fail"
@@ -363,7 +368,7 @@ let tests =
                     let audit =
                         tamperedAudit
                             plain.Value
-                            "DELETE FROM request_state WHERE uuid = (SELECT uuid FROM requests ORDER BY seq LIMIT 1); DELETE FROM requests WHERE seq = (SELECT MIN(seq) FROM requests)"
+                            "CREATE TEMP TABLE victim AS SELECT s.uuid FROM request_state s JOIN tenants t ON t.uuid = s.requester WHERE t.name = 'optimizer' ORDER BY s.seq LIMIT 1; DELETE FROM request_state WHERE uuid IN (SELECT uuid FROM victim); DELETE FROM requests WHERE uuid IN (SELECT uuid FROM victim)"
 
                     Expect.isFalse ((audit["ok"]).GetValue<bool>()) "audit fails"
                     Expect.equal ((audit["lost"]).GetValue<int>()) 1 (audit.ToJsonString())

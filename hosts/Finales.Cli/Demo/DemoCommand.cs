@@ -91,8 +91,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     private readonly List<string> _chaos = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly string _adminPassword = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
-    private DemoChild? _broker, _lab, _cell, _conductivity;
-    private DemoCampaign? _campaign;
+    private DemoChild? _broker, _lab, _cell, _conductivity, _optimizer;
     private string _status = "starting";
     private int _disposed;
 
@@ -100,6 +99,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     private Guid Requester => TenantId("optimizer");
     private Guid Lab => TenantId("asab");
     private Guid Cell => TenantId("cell");
+    private Guid Reference => TenantId("reference");
     private Guid Conductivity => TenantId("conductivity");
     private string Log(string name) => Path.Combine(s.Dir, "logs", name + ".log");
 
@@ -131,7 +131,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         AppDomain.CurrentDomain.ProcessExit -= onExit;
         if (!File.Exists(s.Store)) throw new CliError(failure?.Message ?? "the broker never created its store");
         var info = new DemoRunInfo(s.Preset, s.Iterations, s.Batch, s.Seed, s.Chaos, interrupted || failure is not null, _clock.Elapsed.TotalSeconds,
-            _campaign?.Posted ?? [], _chaos, new Dictionary<string, string>
+            OptimizerPosted(), _chaos, new Dictionary<string, string>
             {
                 ["asab"] = Path.Combine(s.Dir, "asab-journal.db"),
                 ["cell"] = Path.Combine(s.Dir, "cell-journal.db"),
@@ -148,7 +148,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         foreach (var p in audit["store_audit_problems"]!.AsArray().Concat(audit["request_problems"]!.AsArray())) Console.WriteLine("  problem: " + p);
         var dv = report["density_viscosity"]!["pearson_r"];
         var best = report["best"] is JsonObject b
-            ? string.Join(", ", s.Preset.Objectives.Select(o => $"{o.Quantity} {DemoChemistry.F(b[o.Quantity]!.GetValue<double>())}")) + $" at {b["formulation"]}"
+            ? string.Join(", ", s.Preset.Objectives.Select(o => $"{o.Name} {DemoChemistry.F(b[o.Name]!.GetValue<double>())}")) + $" at {b["formulation"]}"
             : "no complete point";
         Console.WriteLine($"best: {best}");
         Console.WriteLine($"density-viscosity Pearson r: {(dv is null ? "n/a" : DemoChemistry.F(dv.GetValue<double>()))}");
@@ -181,21 +181,65 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         {
             ["Conductivity"] = new JsonObject { ["SimulatedSeconds"] = Math.Round(60 * s.TimeScale, 3) },
         });
+        var perPoint = s.Preset.Requests.Count;
+        var optimizerConfig = TenantConfig("optimizer", Requester, "optimizer-pw", url, new JsonObject
+        {
+            ["Optimizer"] = new JsonObject
+            {
+                ["Objectives"] = s.Preset.OptimizerObjectives(),
+                ["Requests"] = new JsonArray(s.Preset.Requests.Select(r => (JsonNode?)new JsonObject { ["Quantity"] = r.Quantity, ["Method"] = r.Method }).ToArray()),
+                ["BatchSize"] = s.Batch,
+                // One batch in flight at a time: the next suggestions see the previous batch's results.
+                ["QueueCap"] = s.Batch * perPoint,
+                ["MinRating"] = 0,
+                ["PollIntervalSeconds"] = 0.3,
+                ["Seed"] = s.Seed,
+                ["MaxIterations"] = s.Iterations,
+                ["Chemicals"] = new JsonArray(DemoChemistry.All.Select(c => (JsonNode?)c.Name).ToArray()),
+                ["TemperatureMin"] = DemoChemistry.TemperatureMin,
+                ["TemperatureMax"] = DemoChemistry.TemperatureMax,
+                ["Candidates"] = 500,
+            },
+        });
         _lab = Child("asab", $"tenant asab --config \"{asabConfig}\"");
         _cell = Child("cell", $"tenant demo-cell --config \"{cellConfig}\"");
         _conductivity = Child("conductivity", $"tenant conductivity --config \"{condConfig}\"");
+        _optimizer = Child("optimizer", $"tenant optimizer --config \"{optimizerConfig}\"");
         _lab.Start();
         _cell.Start();
         _conductivity.Start();
         Note($"tenants started: asab (simulated lab robot, time scale {s.TimeScale}, pid {_lab.Pid}), cell (two-electrode stand-in, pid {_cell.Pid}), conductivity (pid {_conductivity.Pid})");
-        using var http = new DemoHttp(url, "optimizer", "optimizer-pw");
-        _campaign = new DemoCampaign(http, Requester, s.Preset, s.Iterations, s.Batch, s.Seed, Note);
+        await PostReferenceSeries(url, ct);
+        _optimizer.Start();
+        Note($"optimizer tenant started (pid {_optimizer.Pid}): {s.Preset.Description}; batch {s.Batch}, {s.Iterations} iterations, seed {s.Seed}");
         _status = "running";
         using var liveCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var live = Task.Run(() => LiveView(liveCts.Token), CancellationToken.None);
         try
         {
-            await _campaign.RunAsync(Chaos, ct);
+            var chaosDone = !s.Chaos;
+            while (_optimizer.IsRunning)
+            {
+                if (!chaosDone && OptimizerIteration() >= Math.Max(1, (s.Iterations + 1) / 2))
+                {
+                    await Chaos(ct);
+                    chaosDone = true;
+                }
+                await Task.Delay(200, ct);
+            }
+            if (_optimizer.ExitCode is not 0)
+                throw new CliError($"the optimizer tenant exited with code {_optimizer.ExitCode}; see {Log("optimizer")}");
+            Note($"optimizer tenant finished {OptimizerIteration()} iterations; waiting for the last results");
+            _status = "draining the queue";
+            var deadline = DateTime.UtcNow.AddSeconds(180);
+            while (true)
+            {
+                var counts = new DemoStore(s.Store).StatusCounts();
+                var open = counts.GetValueOrDefault("pending") + counts.GetValueOrDefault("reserved");
+                if (open == 0) break;
+                if (DateTime.UtcNow > deadline) { Note($"{open} requests still open after 180 s; stopping anyway (the audit counts them as pending)"); break; }
+                await Task.Delay(300, ct);
+            }
             _status = "campaign finished";
         }
         finally
@@ -205,6 +249,57 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
             Render(final: true);
         }
     }
+
+    /// <summary>
+    /// The low-fidelity reference series: one conductivity/polynomial_interpolation request per iteration for the
+    /// conductivity tenant, LiPF6 in EC at seeded salt contents and temperatures (Fig. 7 compares it with the lab).
+    /// Its model covers LiPF6 in EC/PC only, which the ASAB stocks cannot reach, so these are not optimizer inputs.
+    /// </summary>
+    private async Task PostReferenceSeries(string url, CancellationToken ct)
+    {
+        using var http = new DemoHttp(url, "reference", "reference-pw");
+        var random = new Random(s.Seed);
+        for (var i = 0; i < s.Iterations; i++)
+        {
+            var li = Math.Round(0.02 + 0.1 * random.NextDouble(), 4);
+            var t = Math.Round(DemoChemistry.TemperatureMin + (DemoChemistry.TemperatureMax - DemoChemistry.TemperatureMin) * random.NextDouble(), 2);
+            var body = new JsonObject
+            {
+                ["quantity"] = "conductivity",
+                ["methods"] = new JsonArray("polynomial_interpolation"),
+                ["parameters"] = new JsonObject
+                {
+                    ["polynomial_interpolation"] = new JsonObject
+                    {
+                        ["formulation"] = DemoChemistry.Formulation(new Dictionary<string, double> { ["LiPF6"] = li, ["EC"] = 1 - li }),
+                        ["temperature"] = t,
+                    },
+                },
+                ["tenant_uuid"] = Reference.ToString("D"),
+            };
+            await http.PostOk("/requests/", body.ToJsonString(), ct);
+        }
+        Note($"posted a low-fidelity reference series of {s.Iterations} salt-in-EC requests for the conductivity tenant");
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex PostedLine =
+        new(@"Iteration (\d+): posted ([0-9a-fA-F-]{36}) (\S+) for", System.Text.RegularExpressions.RegexOptions.Compiled);
+
+    /// <summary>What the optimizer tenant says it posted (its log lines "Iteration N: posted ID quantity/method for ...").</summary>
+    private List<PostedRequest> OptimizerPosted()
+    {
+        var path = Log("optimizer");
+        if (!File.Exists(path)) return [];
+        using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var r = new StreamReader(f);
+        var list = new List<PostedRequest>();
+        while (r.ReadLine() is { } line)
+            if (PostedLine.Match(line) is { Success: true } m)
+                list.Add(new PostedRequest(Guid.Parse(m.Groups[2].Value), int.Parse(m.Groups[1].Value), m.Groups[3].Value));
+        return list;
+    }
+
+    private int OptimizerIteration() { var p = OptimizerPosted(); return p.Count == 0 ? 0 : p.Max(x => x.Iteration); }
 
     private DemoChild Child(string name, string arguments, Dictionary<string, string>? env = null)
     {
@@ -242,7 +337,8 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         var condLimitations = JsonNode.Parse(new ConductivityWorker(new CoreConductivityModel()).LimitationsJson())!;
         var tenants = new (string Name, Guid Id, JsonNode Limitations, string User, string Password)[]
         {
-            ("optimizer-campaign", Requester, new JsonArray(), "optimizer", "optimizer-pw"),
+            ("optimizer", Requester, new JsonArray(), "optimizer", "optimizer-pw"),
+            ("reference-series", Reference, new JsonArray(), "reference", "reference-pw"),
             ("asab-lab", Lab, AsabLimitations(), "asab", "asab-pw"),
             ("conductivity-cell-standin", Cell, DemoCellWorker.Limitations(), "cell", "cell-pw"),
             ("conductivity-model", Conductivity, condLimitations, "conductivity", "conductivity-pw"),
@@ -306,12 +402,11 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     }
 
     /// <summary>
-    /// Chaos, once, after the requests of the middle iteration are posted: kill -9 the ASAB tenant while it holds a request
+    /// Chaos, once, when the optimizer has posted its middle iteration: kill -9 the ASAB tenant while it holds a request
     /// (its journal and the broker's lease bring the work back), restart it, then kill -9 and restart the broker.
     /// </summary>
-    private async Task Chaos(int iteration, CancellationToken ct)
+    private async Task Chaos(CancellationToken ct)
     {
-        if (!s.Chaos || iteration != Math.Max(1, (s.Iterations + 1) / 2)) return;
         var store = new DemoStore(s.Store);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         Guid? held = null;
@@ -370,18 +465,19 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     {
         IReadOnlyList<TenantCounts> counts;
         Dictionary<string, long> statuses;
+        (int Complete, string Best) best;
         try
         {
+            if (!File.Exists(s.Store)) return;
             var store = new DemoStore(s.Store);
             counts = store.Live();
             statuses = store.StatusCounts();
+            best = DemoReport.LiveBest(store, s.Preset);
         }
         catch (Microsoft.Data.Sqlite.SqliteException) { return; }
-        var c = _campaign;
-        var it = c?.Iteration ?? 0;
-        var progress = c?.Progress ?? [];
-        var done = progress.Count;
-        var best = c?.BestPoint ?? "none yet";
+        var it = OptimizerIteration();
+        // An iteration is done when its requests are resolved: with one batch in flight, that is all but the last.
+        var done = statuses.GetValueOrDefault("pending") + statuses.GetValueOrDefault("reserved") == 0 ? it : Math.Max(0, it - 1);
         var elapsed = _clock.Elapsed;
         var status = string.Join(", ", statuses.OrderBy(kv => kv.Key).Select(kv => $"{kv.Value} {kv.Key}"));
         if (s.Plain)
@@ -390,7 +486,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
             _lastPlain = DateTime.UtcNow;
             var tenants = string.Join(" | ", counts.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => $"{t.Name} posted {t.Posted} claimed {t.Claimed} resolved {t.Resolved}"));
             lock (Console.Out)
-                Console.WriteLine($"{DateTime.Now:HH:mm:ss} [{elapsed:mm\\:ss}] iteration {it}/{s.Iterations} ({done} done), best {best} | {tenants} | requests: {status}");
+                Console.WriteLine($"{DateTime.Now:HH:mm:ss} [{elapsed:mm\\:ss}] iteration {it}/{s.Iterations} ({done} done), best {best.Best} ({best.Complete} points) | {tenants} | requests: {status}");
             return;
         }
         const int width = 30;
@@ -398,7 +494,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         var lines = new List<string>
         {
             $"Finales demo: {s.Preset.Name} preset, seed {s.Seed}{(s.Chaos ? ", chaos" : "")}   elapsed {elapsed:mm\\:ss}   {_status}",
-            $"[{new string('#', filled)}{new string('-', width - filled)}] iteration {it}/{s.Iterations} ({done} done)   best {best}",
+            $"[{new string('#', filled)}{new string('-', width - filled)}] iteration {it}/{s.Iterations} ({done} done)   best {best.Best} ({best.Complete} points)",
             $"  {"tenant",-22}{"posted",8}{"claimed",9}{"resolved",10}",
         };
         lines.AddRange(counts.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => $"  {t.Name,-22}{t.Posted,8}{t.Claimed,9}{t.Resolved,10}"));

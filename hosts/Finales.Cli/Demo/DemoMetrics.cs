@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Finales.Optimizer;
 
 namespace Finales.Cli.Demo;
@@ -16,7 +17,7 @@ public static class DemoMetrics
         {
             var values = preset.Objectives.Select(obj =>
             {
-                var xs = g.Where(o => o.Quantity == obj.Quantity && o.Success && !double.IsNaN(o.Value)).Select(o => o.Value).ToArray();
+                var xs = g.Where(o => o.Quantity == obj.Name && o.Success && !double.IsNaN(o.Value)).Select(o => o.Value).ToArray();
                 return xs.Length == 0 ? double.NaN : xs.Average();
             }).ToArray();
             if (values.All(v => !double.IsNaN(v))) points.Add(new CompletePoint(g.Key, values));
@@ -26,6 +27,16 @@ public static class DemoMetrics
 
     public static string Key(IReadOnlyDictionary<string, double> formulation, double temperature) =>
         string.Join(",", formulation.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value:R}")) + $"@{temperature:R}";
+
+    /// <summary>Mean of data.{quantity}.values, meta.success and meta.rating of one result.</summary>
+    public static (double Value, bool Success, double Rating) Value(JsonNode? data, string quantity)
+    {
+        var q = data?[quantity];
+        var values = (q?["values"] as JsonArray)?.Select(v => v!.GetValue<double>()).ToArray() ?? [];
+        var success = q?["meta"]?["success"]?.GetValue<bool>() == true && values.Length > 0;
+        var rating = q?["meta"]?["rating"]?.GetValue<double>() ?? double.NaN;
+        return (values.Length > 0 ? values.Average() : double.NaN, success, rating);
+    }
 
     /// <summary>Chimera merits (lower is better) of the points under the preset's hierarchy.</summary>
     public static double[] Merits(double[][] objectives, DemoPreset preset)

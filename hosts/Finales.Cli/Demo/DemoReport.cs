@@ -8,6 +8,9 @@ using Finales.Broker;
 namespace Finales.Cli.Demo;
 
 /// <summary>What the report needs besides the store: the run's settings and what the demo itself did.</summary>
+/// <summary>One request the optimizer tenant says it posted (from its log): id, its iteration, capability.</summary>
+public sealed record PostedRequest(Guid Id, int Iteration, string Capability);
+
 public sealed record DemoRunInfo(DemoPreset Preset, int Iterations, int Batch, int Seed, bool Chaos, bool Interrupted, double ElapsedSeconds,
     IReadOnlyList<PostedRequest> Posted, IReadOnlyList<string> ChaosLog, IReadOnlyDictionary<string, string> Journals, Guid Requester);
 
@@ -27,7 +30,8 @@ public static class DemoReport
         var results = store.Results();
         var events = store.Events();
         var current = results.Where(r => r.Status == "original").GroupBy(r => r.Request).ToDictionary(g => g.Key, g => g.First());
-        var posted = run.Posted.ToDictionary(p => p.Id);
+        var iterationOf = run.Posted.GroupBy(p => p.Id).ToDictionary(g => g.Key, g => g.Min(p => p.Iteration));
+        var iterationOfKey = new Dictionary<string, int>();
 
         // Fig. 6: requested vs achieved compositions (lab results carry the achieved formulation in run_info).
         var compositions = new JsonArray();
@@ -43,7 +47,7 @@ public static class DemoReport
             var data = res.Body["data"];
             var achieved = data?["run_info"]?["formulation"] is JsonArray ? DemoChemistry.Fractions(data["run_info"]!["formulation"]) : requested;
             var smiles = requested.Where(kv => kv.Value > 0).ToDictionary(kv => DemoChemistry.Find(kv.Key)?.Smiles ?? kv.Key, kv => kv.Value);
-            var source = rq.Method == "polynomial_interpolation" ? DemoCampaign.PolynomialSource : DemoCampaign.LabSource;
+            var source = rq.Method == "polynomial_interpolation" ? "polynomial" : "lab";
             if (rq.Method == "vibrating_tube_densimetry")
             {
                 compositions.Add(new JsonObject
@@ -53,15 +57,20 @@ public static class DemoReport
                     ["achieved"] = Obj(achieved),
                     ["deviation"] = Math.Sqrt(DemoChemistry.All.Sum(c => Math.Pow(requested.GetValueOrDefault(c.Name) - achieved.GetValueOrDefault(c.Name), 2))),
                 });
-                var (d, dOk, _) = DemoCampaign.Value(data, "density");
-                var (v, vOk, _) = DemoCampaign.Value(data, "viscosity");
+                var (d, dOk, _) = DemoMetrics.Value(data, "density");
+                var (v, vOk, _) = DemoMetrics.Value(data, "viscosity");
+                if (iterationOf.TryGetValue(rq.Id, out var rit))
+                {
+                    var key = DemoMetrics.Key(smiles, temperature);
+                    iterationOfKey[key] = Math.Min(rit, iterationOfKey.GetValueOrDefault(key, int.MaxValue));
+                }
                 if (dOk && vOk) dv.Add((d, v));
                 observations.Add(new(smiles, temperature, source, "density", d, double.NaN, dOk, false));
                 observations.Add(new(smiles, temperature, source, "viscosity", v, double.NaN, vOk, false));
             }
             else if (rq.Quantity == "conductivity")
             {
-                var (k, ok, rating) = DemoCampaign.Value(data, "conductivity");
+                var (k, ok, rating) = DemoMetrics.Value(data, "conductivity");
                 observations.Add(new(smiles, temperature, source, "conductivity", k, rating, ok, false));
                 if (ok)
                     conductivity.Add(new JsonObject
@@ -73,11 +82,8 @@ public static class DemoReport
         }
 
         // Optimizer progress: merits of the complete lab points (final hierarchy), best so far per iteration.
-        var points = DemoMetrics.CompletePoints(observations.Where(o => o.Source == DemoCampaign.LabSource), run.Preset);
+        var points = DemoMetrics.CompletePoints(observations.Where(o => o.Source == "lab"), run.Preset);
         var merits = DemoMetrics.Merits(points.Select(x => x.Objectives).ToArray(), run.Preset);
-        var iterationOfKey = run.Posted.Where(x => x.Method == "vibrating_tube_densimetry")
-            .GroupBy(x => DemoMetrics.Key(x.Formulation.Where(kv => Math.Round(kv.Value, 6) > 0).ToDictionary(kv => DemoChemistry.Find(kv.Key)!.Smiles, kv => Math.Round(kv.Value, 6)), x.Temperature))
-            .ToDictionary(g => g.Key, g => g.Min(x => x.Iteration));
         var progress = new JsonArray();
         var lastIteration = run.Posted.Count == 0 ? 0 : run.Posted.Max(x => x.Iteration);
         for (var it = 1; it <= lastIteration; it++)
@@ -95,7 +101,7 @@ public static class DemoReport
         {
             var bi = Array.IndexOf(merits, merits.Min());
             best = new JsonObject { ["point"] = points[bi].Key, ["formulation"] = Readable(points[bi].Key), ["merit"] = merits[bi] };
-            for (var k = 0; k < run.Preset.Objectives.Length; k++) best[run.Preset.Objectives[k].Quantity] = points[bi].Objectives[k];
+            for (var k = 0; k < run.Preset.Objectives.Length; k++) best[run.Preset.Objectives[k].Name] = points[bi].Objectives[k];
         }
 
         // Per-tenant throughput and latency from the status history: created -> reserved -> resolved.
@@ -147,7 +153,7 @@ public static class DemoReport
         {
             ["preset"] = run.Preset.Name,
             ["goal"] = run.Preset.Description,
-            ["objectives"] = JsonSerializer.SerializeToNode(run.Preset.Objectives.Select(o => new { quantity = o.Quantity, goal = o.Goal, tolerance = o.Tolerance, kind = o.Kind })),
+            ["objectives"] = JsonSerializer.SerializeToNode(run.Preset.Objectives.Select(o => new { name = o.Name, quantity = o.Quantity, method = o.Method, path = o.Path, goal = o.Goal, tolerance = o.Tolerance, kind = o.Kind })),
             ["seed"] = run.Seed,
             ["iterations_requested"] = run.Iterations,
             ["iterations_done"] = lastIteration,
@@ -182,6 +188,30 @@ public static class DemoReport
             return $"{name} {DemoChemistry.F(double.Parse(p[(eq + 1)..], CultureInfo.InvariantCulture))}";
         });
         return string.Join(", ", parts) + $" at {key[(at + 1)..]} K";
+    }
+
+    /// <summary>For the live view: complete lab points so far and the objectives of the best one, from the store.</summary>
+    public static (int Complete, string Best) LiveBest(DemoStore store, DemoPreset preset)
+    {
+        var requests = store.Requests().ToDictionary(r => r.Id);
+        var observations = new List<Finales.Optimizer.ObservationSpec>();
+        foreach (var res in store.Results().Where(r => r.Status == "original"))
+        {
+            if (!requests.TryGetValue(res.Request, out var rq) || rq.Method == "polynomial_interpolation") continue;
+            var p = rq.Body["parameters"]?[rq.Method];
+            var smiles = DemoChemistry.Fractions(p?["formulation"]).Where(kv => kv.Value > 0).ToDictionary(kv => DemoChemistry.Find(kv.Key)?.Smiles ?? kv.Key, kv => kv.Value);
+            var t = p?["temperature"]?.GetValue<double>() ?? double.NaN;
+            foreach (var q in rq.Quantity == "density" ? new[] { "density", "viscosity" } : ["conductivity"])
+            {
+                var (v, ok, rating) = DemoMetrics.Value(res.Body["data"], q);
+                observations.Add(new(smiles, t, "lab", q, v, rating, ok, false));
+            }
+        }
+        var points = DemoMetrics.CompletePoints(observations, preset);
+        if (points.Count == 0) return (0, "none yet");
+        var merits = DemoMetrics.Merits(points.Select(x => x.Objectives).ToArray(), preset);
+        var bi = Array.IndexOf(merits, merits.Min());
+        return (points.Count, string.Join(", ", preset.Objectives.Select((o, k) => $"{o.Name} {DemoChemistry.F(points[bi].Objectives[k])}")));
     }
 
     private static JsonNode? Num(double x) => double.IsNaN(x) ? null : x;
@@ -221,10 +251,10 @@ public static class DemoReport
         }
         var stored = requests.Select(r => r.Id).ToHashSet();
         var lost = run.Posted.Where(p => !stored.Contains(p.Id)).Select(p => p.Id.ToString("D")).ToList();
-        foreach (var l in lost) problems.Add($"request {l} was posted by the campaign but is not in the store (lost)");
+        foreach (var l in lost) problems.Add($"request {l} was posted (optimizer tenant log) but is not in the store (lost)");
         var postedIds = run.Posted.Select(p => p.Id).ToHashSet();
         var unexpected = requests.Where(r => r.Requester == run.Requester && !postedIds.Contains(r.Id)).ToList();
-        foreach (var u in unexpected) problems.Add($"request {u.Id:D} is stored in the campaign's name but the campaign never got its id (duplicate post?)");
+        foreach (var u in unexpected) problems.Add($"request {u.Id:D} is stored in the optimizer tenant's name but its log never reported posting it (duplicate post?)");
         var journalEntries = 0;
         var currentByRequest = results.Where(r => r.Status == "original").ToDictionary(r => r.Request, r => r.Id);
         var open = new JsonObject();
