@@ -24,7 +24,7 @@ public static class DemoCommand
 
           --store PATH        SQLite store of the broker (default finales-demo/run-<time>/demo.db; must not exist yet);
                               configs, tenant journals and logs go next to it
-          --iterations N      optimizer iterations (default 10)
+          --iterations N      posting iterations of the optimizer tenant (default 30)
           --batch B           formulations per iteration (default 3)
           --seed S            seed of the optimizer, the lab's noise and the tenants (default 1)
           --preset NAME       electrolyte (default): conductivity >= 0.8 S/m, then viscosity min, then density min
@@ -48,7 +48,7 @@ public static class DemoCommand
         var settings = new DemoSettings
         {
             Store = a.Get("store") ?? Path.Combine("finales-demo", $"run-{DateTime.Now:yyyyMMdd-HHmmss}", "demo.db"),
-            Iterations = a.GetInt("iterations", 10),
+            Iterations = a.GetInt("iterations", 30),
             Batch = a.GetInt("batch", 3),
             Seed = a.GetInt("seed", 1),
             Preset = DemoPreset.Parse(a.Get("preset", "electrolyte")),
