@@ -57,7 +57,7 @@ public sealed class DemoCellWorker : ITenantWorker
         var achieved = mix.Achieved.Where(kv => kv.Value > 1e-9).ToDictionary(kv => kv.Key, kv => kv.Value);
         var sum = achieved.Values.Sum();
         achieved = achieved.ToDictionary(kv => kv.Key, kv => kv.Value / sum);
-        // Noise seeded by the demo seed and the request's content: the same campaign gives the same numbers.
+        // Noise seeded by the demo seed and the request's content: the same request gives the same number.
         var noise = new SeededNoise(NoiseSeed(p["formulation"]?.ToJsonString() ?? "", temperature));
         var m = ScienceApi.MeasureElectrolyte(achieved, temperature, noise.NextStandardNormal);
         var data = new JsonObject

@@ -8,7 +8,7 @@ public sealed record DemoChemical(string Name, string Smiles, string InChIKey);
 
 /// <summary>
 /// The demo's design space (LiPF6 in EC/EMC/DMC, mole fractions, a temperature range) and the FINALES2 JSON
-/// shapes built from it. Shared by the campaign, the stand-in lab tenant and the report.
+/// shapes built from it. Shared by the demo's configuration, the stand-in cell tenant and the report.
 /// </summary>
 public static class DemoChemistry
 {

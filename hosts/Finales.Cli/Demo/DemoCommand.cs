@@ -15,18 +15,19 @@ public static class DemoCommand
 {
     private const string Help = """
         Usage: ./finales demo [--store PATH] [--iterations N] [--batch B] [--seed S] [--preset electrolyte|paper]
-                              [--chaos] [--report DIR] [--plain]
+                              [--chaos] [--report DIR] [--time-scale X] [--plain]
 
         Runs an autonomous electrolyte campaign on the whole platform: a broker (SQLite store), the ASAB lab tenant on
         simulated hardware (density + viscosity), a simulated two-electrode conductivity cell (stand-in), the
-        low-fidelity conductivity tenant, each a child process of this one, and the optimizer loop (GP-UCB + Chimera).
+        low-fidelity conductivity tenant and the optimizer tenant (GP-UCB + Chimera) closing the loop, each a child
+        process of this one. See docs/demo.md.
         At the end the store is audited and a self-contained HTML report (plus report.json) is written.
 
           --store PATH        SQLite store of the broker (default finales-demo/run-<time>/demo.db; must not exist yet);
                               configs, tenant journals and logs go next to it
           --iterations N      posting iterations of the optimizer tenant (default 30)
           --batch B           formulations per iteration (default 3)
-          --seed S            seed of the optimizer, the lab's noise and the tenants (default 1)
+          --seed S            seed of the optimizer, the simulated instruments' noise and the tenants (default 1)
           --preset NAME       electrolyte (default): conductivity >= 0.8 S/m, then viscosity min, then density min
                               paper: viscosity max, then density min (the paper's goal)
           --chaos             kill -9 the ASAB tenant while it holds a request and restart it, then kill -9 and
@@ -83,7 +84,7 @@ public sealed class DemoSettings
     public double TimeScale { get; init; }
 }
 
-/// <summary>One run of the demo: the process tree, the campaign, the live view, the chaos and the report.</summary>
+/// <summary>One run of the demo: the process tree, the live view, the chaos and the report.</summary>
 public sealed class DemoRun(DemoSettings s) : IDisposable
 {
     private readonly CancellationTokenSource _cts = new();
@@ -106,7 +107,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     public int Execute()
     {
         Directory.CreateDirectory(Path.Combine(s.Dir, "logs"));
-        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; Note("Ctrl-C: stopping the campaign, then the tenants and the broker; the report is still written"); _cts.Cancel(); };
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; Note("Ctrl-C: stopping the tenants and the broker; the report is still written"); _cts.Cancel(); };
         EventHandler onExit = (_, _) => KillAll();
         Console.CancelKeyPress += onCancel;
         AppDomain.CurrentDomain.ProcessExit += onExit;
@@ -426,7 +427,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         Note("chaos: kill -9 of the broker");
         await Task.Delay(2000, ct);
         _broker.Start();
-        Note($"chaos: broker restarted on the same store (pid {_broker.Pid}); tenants and campaign reconnect");
+        Note($"chaos: broker restarted on the same store (pid {_broker.Pid}); the tenants reconnect");
         _chaos.Add("kill -9 of the broker; restarted on the same store and port after 2 s");
     }
 
@@ -495,9 +496,9 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         {
             $"Finales demo: {s.Preset.Name} preset, seed {s.Seed}{(s.Chaos ? ", chaos" : "")}   elapsed {elapsed:mm\\:ss}   {_status}",
             $"[{new string('#', filled)}{new string('-', width - filled)}] iteration {it}/{s.Iterations} ({done} done)   best {best.Best} ({best.Complete} points)",
-            $"  {"tenant",-22}{"posted",8}{"claimed",9}{"resolved",10}",
+            $"  {"tenant",-27}{"posted",8}{"claimed",9}{"resolved",10}",
         };
-        lines.AddRange(counts.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => $"  {t.Name,-22}{t.Posted,8}{t.Claimed,9}{t.Resolved,10}"));
+        lines.AddRange(counts.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => $"  {t.Name,-27}{t.Posted,8}{t.Claimed,9}{t.Resolved,10}"));
         lines.Add($"  requests: {status}");
         lock (_notes) lines.AddRange(_notes.TakeLast(4).Select(n => "  " + n));
         var sb = new StringBuilder();

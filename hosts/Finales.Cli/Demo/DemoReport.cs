@@ -229,7 +229,7 @@ public static class DemoReport
     /// <summary>
     /// The audit: the broker's own (event log replayed through the state machine and compared with the stored
     /// projections), then per request: resolved = exactly one current result, pending/reserved = none; at most one
-    /// result per request (no duplicated work); every request the campaign posted is stored and nothing else was
+    /// result per request (no duplicated work); every request the optimizer tenant logged as posted is stored and nothing else was
     /// posted in its name; every result a tenant journal says it posted is that request's current result.
     /// </summary>
     private static JsonObject Audit(string storePath, DemoStore store, List<StoredRequest> requests, List<StoredResult> results, DemoRunInfo run)
