@@ -1,5 +1,5 @@
 // The build pipeline: dotnet fsi build.fsx -t <Target>
-// Targets: Clean ==> Restore ==> Format ==> Build ==> Test, plus Bench and Demo.
+// Targets: Clean ==> Restore ==> Build ==> Test (the CI chain), plus Format (fantomas --check), Bench and Demo.
 #r "nuget: Fake.Core.Target, 5.20.3"
 #r "nuget: Fake.Core.Process, 5.20.3"
 #r "nuget: Fake.IO.FileSystem, 5.20.3"
@@ -40,9 +40,19 @@ Target.create "Format" (fun _ -> run "dotnet" "fantomas --check core tests")
 Target.create "Build" (fun _ -> run "dotnet" "build Finales.sln -c Release -nologo")
 
 Target.create "Test" (fun _ ->
-    for project in testProjects do
-        Trace.log (sprintf "=== %s ===" project)
-        run "dotnet" (sprintf "artifacts/bin/%s/release/%s.dll --summary" project project))
+    // Every project runs even when an earlier one fails, so one red suite does not hide another.
+    let failed =
+        [ for project in testProjects do
+              Trace.log (sprintf "=== %s ===" project)
+              let sw = Diagnostics.Stopwatch.StartNew()
+              let code =
+                  CreateProcess.fromRawCommandLine "dotnet" (sprintf "artifacts/bin/%s/release/%s.dll --summary" project project)
+                  |> CreateProcess.withWorkingDirectory root
+                  |> Proc.run
+                  |> fun r -> r.ExitCode
+              Trace.log (sprintf "=== %s: exit code %d after %.0f s ===" project code sw.Elapsed.TotalSeconds)
+              if code <> 0 then project ]
+    if not failed.IsEmpty then failwithf "test projects failed: %s" (String.Join(", ", failed)))
 
 Target.create "Bench" (fun _ -> run "./finales" "bench broker --self --seconds 10")
 

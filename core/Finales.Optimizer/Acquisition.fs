@@ -28,7 +28,8 @@ module Acquisition =
             sqrt (max 0.0 (scale * beta))
 
     /// The upper confidence bound of -f for a posterior mean and variance.
-    let ucb (sqrtBeta: float) (mean: float) (variance: float) : float = -mean + sqrtBeta * sqrt (max 0.0 variance)
+    let ucb (sqrtBeta: float) (mean: float) (variance: float) : float =
+        -mean + sqrtBeta * sqrt (max 0.0 variance)
 
     /// Scores many points at once.
     let scores (sqrtBeta: float) (means: float[]) (variances: float[]) : float[] =
@@ -47,31 +48,48 @@ module Acquisition =
         (candidates: float[][])
         : (float[] * float) option =
         let s = score candidates
+
         let order =
             Array.init candidates.Length id
             |> Array.filter (fun i -> not (exclude candidates[i]) && not (Double.IsNaN s[i]))
             |> Array.sortWith (fun a b -> compare s[b] s[a] |> fun c -> if c = 0 then compare a b else c)
-        if order.Length = 0 then None
+
+        if order.Length = 0 then
+            None
         else
             let refine (x0: float[]) (v0: float) =
                 let mutable x = x0
                 let mutable v = v0
                 let mutable step = 0.1
                 let mutable it = 0
+
                 while it < iterations && step > 1e-3 do
                     let nb = moves x step |> Array.filter (exclude >> not)
-                    if nb.Length = 0 then step <- step / 2.0
+
+                    if nb.Length = 0 then
+                        step <- step / 2.0
                     else
                         let sv = score nb
                         let mutable bi = -1
+
                         for i in 0 .. nb.Length - 1 do
-                            if sv[i] > v + 1e-12 && (bi < 0 || sv[i] > sv[bi]) then bi <- i
+                            if sv[i] > v + 1e-12 && (bi < 0 || sv[i] > sv[bi]) then
+                                bi <- i
+
                         if bi >= 0 then
                             x <- nb[bi]
                             v <- sv[bi]
-                        else step <- step / 2.0
+                        else
+                            step <- step / 2.0
+
                     it <- it + 1
+
                 x, v
-            let results = order |> Array.truncate (max 1 starts) |> Array.map (fun i -> refine candidates[i] s[i])
+
+            let results =
+                order
+                |> Array.truncate (max 1 starts)
+                |> Array.map (fun i -> refine candidates[i] s[i])
+
             let best = results |> Array.maxBy snd
             Some best

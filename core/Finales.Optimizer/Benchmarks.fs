@@ -59,19 +59,24 @@ module Benchmarks =
     let branin (x: float[]) =
         let a, b, c = 1.0, 5.1 / (4.0 * Math.PI * Math.PI), 5.0 / Math.PI
         let r, s, t = 6.0, 10.0, 1.0 / (8.0 * Math.PI)
-        a * (x[1] - b * x[0] * x[0] + c * x[0] - r) ** 2.0 + s * (1.0 - t) * cos x[0] + s
+
+        a * (x[1] - b * x[0] * x[0] + c * x[0] - r) ** 2.0
+        + s * (1.0 - t) * cos x[0]
+        + s
 
     let private hA =
         [| [| 10.0; 3.0; 17.0; 3.5; 1.7; 8.0 |]
            [| 0.05; 10.0; 17.0; 0.1; 8.0; 14.0 |]
            [| 3.0; 3.5; 1.7; 10.0; 17.0; 8.0 |]
            [| 17.0; 8.0; 0.05; 10.0; 0.1; 14.0 |] |]
+
     let private hP =
         [| [| 1312.0; 1696.0; 5569.0; 124.0; 8283.0; 5886.0 |]
            [| 2329.0; 4135.0; 8307.0; 3736.0; 1004.0; 9991.0 |]
            [| 2348.0; 1451.0; 3522.0; 2883.0; 3047.0; 6650.0 |]
            [| 4047.0; 8828.0; 8732.0; 5743.0; 1091.0; 381.0 |] |]
         |> Array.map (Array.map (fun v -> v * 1e-4))
+
     let private hAlpha = [| 1.0; 1.2; 3.0; 3.2 |]
 
     /// Hartmann-6; global minimum -3.32237.
@@ -84,19 +89,36 @@ module Benchmarks =
     /// DTLZ2 with 2 objectives: f1 = (1+g) cos(x1 pi/2), f2 = (1+g) sin(x1 pi/2).
     let dtlz2 (x: float[]) =
         let g = x[1..] |> Array.sumBy (fun v -> (v - 0.5) ** 2.0)
-        [| (1.0 + g) * cos (x[0] * Math.PI / 2.0); (1.0 + g) * sin (x[0] * Math.PI / 2.0) |]
+
+        [| (1.0 + g) * cos (x[0] * Math.PI / 2.0)
+           (1.0 + g) * sin (x[0] * Math.PI / 2.0) |]
 
     /// The electrolyte chemicals in design order (canonical keys: InChIKeys).
     let electrolyteChemicals: string[] =
-        [| Finales.Core.LiPF6; Finales.Core.EC; Finales.Core.EMC; Finales.Core.DMC; Finales.Core.PC |]
+        [| Finales.Core.LiPF6
+           Finales.Core.EC
+           Finales.Core.EMC
+           Finales.Core.DMC
+           Finales.Core.PC |]
         |> Array.map (fun c -> (Finales.Core.Chemical.data c).InChIKey)
 
-    let private coreChemicals = [| Finales.Core.LiPF6; Finales.Core.EC; Finales.Core.EMC; Finales.Core.DMC; Finales.Core.PC |]
+    let private coreChemicals =
+        [| Finales.Core.LiPF6
+           Finales.Core.EC
+           Finales.Core.EMC
+           Finales.Core.DMC
+           Finales.Core.PC |]
 
     /// The feasible set of E1/E2 (optimizer.md section 4 bounds).
     let electrolyteSets (p: BenchProblem) : FeasibleSet[] =
         let lo, hi = bounds p
-        [| { Components = Array.init 5 (fun i -> { Chemical = electrolyteChemicals[i]; Lower = lo[i]; Upper = hi[i]; ZeroAllowed = lo[i] = 0.0 })
+
+        [| { Components =
+               Array.init 5 (fun i ->
+                   { Chemical = electrolyteChemicals[i]
+                     Lower = lo[i]
+                     Upper = hi[i]
+                     ZeroAllowed = lo[i] = 0.0 })
              TemperatureMin = lo[5]
              TemperatureMax = hi[5] } |]
 
@@ -105,7 +127,9 @@ module Benchmarks =
     let electrolyte (normal: (unit -> float) option) (x: float[]) : float[] =
         let f =
             Finales.Core.Formulation.create Finales.Core.MolePerMole (Array.zip coreChemicals x[0..4] |> Seq.ofArray)
+
         let t = LanguagePrimitives.FloatWithMeasure<Finales.Core.Units.K> x[5]
+
         let props =
             match f with
             | Error _ -> None
@@ -113,6 +137,7 @@ module Benchmarks =
                 match normal with
                 | None -> Finales.Core.VirtualElectrolyte.properties f t |> Result.toOption
                 | Some n -> Finales.Core.VirtualElectrolyte.measureWith n f t |> Result.toOption
+
         match props with
         | Some p -> [| float p.Conductivity; float p.Viscosity; x[5] |]
         | None -> [| nan; nan; x[5] |]
@@ -124,7 +149,8 @@ module Benchmarks =
         | Branin -> [| branin x |]
         | Hartmann6 -> [| hartmann6 x |]
         | Dtlz2 -> dtlz2 x
-        | E1 | E2 -> electrolyte None x
+        | E1
+        | E2 -> electrolyte None x
 
     /// E2's conductivity threshold: 8 mS/cm = 0.8 S/m.
     let e2ConductivityTarget = 0.8
@@ -132,32 +158,60 @@ module Benchmarks =
     /// The E1/E2 objective hierarchies (quantities named as in `electrolyte`).
     let electrolyteObjectives (p: BenchProblem) : CampaignObjective[] =
         match p with
-        | E1 -> [| { Quantity = "conductivity"; Goal = Maximise; Tolerance = 0.0; Kind = Relative } |]
+        | E1 ->
+            [| { Quantity = "conductivity"
+                 Goal = Maximise
+                 Tolerance = 0.0
+                 Kind = Relative } |]
         | _ ->
-            [| { Quantity = "conductivity"; Goal = Maximise; Tolerance = e2ConductivityTarget; Kind = Absolute }
-               { Quantity = "viscosity"; Goal = Minimise; Tolerance = 0.2; Kind = Relative }
-               { Quantity = "temperature"; Goal = Minimise; Tolerance = 0.0; Kind = Relative } |]
+            [| { Quantity = "conductivity"
+                 Goal = Maximise
+                 Tolerance = e2ConductivityTarget
+                 Kind = Absolute }
+               { Quantity = "viscosity"
+                 Goal = Minimise
+                 Tolerance = 0.2
+                 Kind = Relative }
+               { Quantity = "temperature"
+                 Goal = Minimise
+                 Tolerance = 0.0
+                 Kind = Relative } |]
 
     /// Dense seeded sampling (20000 points) plus pattern-search polishing of the best 5 with
     /// shrinking steps: the maximum of `score` over the feasible set.
     let private optimumOf (p: BenchProblem) (score: float[] -> float) : float * float[] =
         let sets = electrolyteSets p
         let rng = Random(20261125)
-        let asX (q: Formulation) = Array.append q.Fractions [| q.Temperature |]
+
+        let asX (q: Formulation) =
+            Array.append q.Fractions [| q.Temperature |]
+
         let pts = FeasibleSet.sample rng electrolyteChemicals sets 20000 |> Array.map asX
         let scored = pts |> Array.map (fun x -> score x, x) |> Array.sortByDescending fst
+
         let polish (s0: float, x0: float[]) =
             let mutable best = s0, x0
             let mutable step = 0.05
+
             while step > 1e-7 do
                 let x = snd best
-                let q = { Fractions = x[0..4]; Temperature = x[5] }
+
+                let q =
+                    { Fractions = x[0..4]
+                      Temperature = x[5] }
+
                 let improved =
                     FeasibleSet.moves electrolyteChemicals sets q step
                     |> Array.map (fun m -> let y = asX m in score y, y)
                     |> Array.filter (fun (s, _) -> s > fst best + 1e-15)
-                if improved.Length = 0 then step <- step / 2.0 else best <- improved |> Array.maxBy fst
+
+                if improved.Length = 0 then
+                    step <- step / 2.0
+                else
+                    best <- improved |> Array.maxBy fst
+
             best
+
         scored |> Array.truncate 5 |> Array.map polish |> Array.maxBy fst
 
     /// E1 optimum: the largest true conductivity (S/m) at 263.15 K and where it is.
@@ -170,33 +224,44 @@ module Benchmarks =
     /// viscosity of a sampled point meeting the conductivity target; then T* = the lowest temperature
     /// with conductivity >= 0.8 S/m and viscosity <= eta_thr. Returns (eta_min, eta_thr, T*).
     let e2Reference: Lazy<float * float * float> =
-        lazy (
-            let score (x: float[]) =
+        lazy
+            (let score (x: float[]) =
                 let v = electrolyte None x
+
                 if not (Double.IsFinite v[0]) then -1e9
                 elif v[0] >= e2ConductivityTarget then -v[1]
                 else -1e3 - (e2ConductivityTarget - v[0])
-            let etaMin = -(fst (optimumOf E2 score))
-            let rng = Random(20261125)
-            let etaMax =
-                FeasibleSet.sample rng electrolyteChemicals (electrolyteSets E2) 20000
-                |> Array.map (fun q -> electrolyte None (Array.append q.Fractions [| q.Temperature |]))
-                |> Array.filter (fun v -> Double.IsFinite v[0] && v[0] >= e2ConductivityTarget)
-                |> Array.fold (fun m v -> max m v[1]) etaMin
-            let thr = etaMin + 0.2 * (etaMax - etaMin)
-            let tStar =
-                optimumOf E2 (fun x ->
-                    let v = electrolyte None x
-                    if not (Double.IsFinite v[0]) then -1e9
-                    elif v[0] >= e2ConductivityTarget && v[1] <= thr then -x[5]
-                    elif v[0] >= e2ConductivityTarget then -1e3 - (v[1] - thr)
-                    else -1e4 - (e2ConductivityTarget - v[0]))
-            etaMin, thr, -(fst tStar))
+
+             let etaMin = -(fst (optimumOf E2 score))
+             let rng = Random(20261125)
+
+             let etaMax =
+                 FeasibleSet.sample rng electrolyteChemicals (electrolyteSets E2) 20000
+                 |> Array.map (fun q -> electrolyte None (Array.append q.Fractions [| q.Temperature |]))
+                 |> Array.filter (fun v -> Double.IsFinite v[0] && v[0] >= e2ConductivityTarget)
+                 |> Array.fold (fun m v -> max m v[1]) etaMin
+
+             let thr = etaMin + 0.2 * (etaMax - etaMin)
+
+             let tStar =
+                 optimumOf E2 (fun x ->
+                     let v = electrolyte None x
+
+                     if not (Double.IsFinite v[0]) then -1e9
+                     elif v[0] >= e2ConductivityTarget && v[1] <= thr then -x[5]
+                     elif v[0] >= e2ConductivityTarget then -1e3 - (v[1] - thr)
+                     else -1e4 - (e2ConductivityTarget - v[0]))
+
+             etaMin, thr, -(fst tStar))
 
     /// The DTLZ2 hierarchy: f1 <= 0.5 (absolute), then minimise f2 (relative 0).
     let dtlz2Hierarchy: ChimeraObjective[] =
-        [| { Goal = Minimise; Tolerance = 0.5; Kind = Absolute }
-           { Goal = Minimise; Tolerance = 0.0; Kind = Relative } |]
+        [| { Goal = Minimise
+             Tolerance = 0.5
+             Kind = Absolute }
+           { Goal = Minimise
+             Tolerance = 0.0
+             Kind = Relative } |]
 
     /// Regret of one evaluated point. DTLZ2 is lexicographic: a point with f1 <= 0.5 has regret
     /// f2 - 0.866025 (>= 0); a point violating f1 <= 0.5 has 2.5 + (f1 - 0.5), worse than any
@@ -205,15 +270,28 @@ module Benchmarks =
         match p with
         | Branin -> f[0] - 0.397887
         | Hartmann6 -> f[0] + 3.32237
-        | Dtlz2 -> if f[0] <= 0.5 + 1e-12 then max 0.0 (f[1] - 0.8660254037844386) else 2.5 + (f[0] - 0.5)
-        | E1 -> if Double.IsFinite f[0] then max 0.0 (fst e1Optimum.Value - f[0]) else 10.0
+        | Dtlz2 ->
+            if f[0] <= 0.5 + 1e-12 then
+                max 0.0 (f[1] - 0.8660254037844386)
+            else
+                2.5 + (f[0] - 0.5)
+        | E1 ->
+            if Double.IsFinite f[0] then
+                max 0.0 (fst e1Optimum.Value - f[0])
+            else
+                10.0
         | E2 ->
             // lexicographic: T - T* (K) when both targets are met, else 100 + viscosity excess, else 1000 + conductivity gap
             let _, thr, tStar = e2Reference.Value
-            if Double.IsFinite f[0] && f[0] >= e2ConductivityTarget && f[1] <= thr then max 0.0 (f[2] - tStar)
-            elif Double.IsFinite f[0] && f[0] >= e2ConductivityTarget then 100.0 + (f[1] - thr)
-            elif Double.IsFinite f[0] then 1000.0 + (e2ConductivityTarget - f[0])
-            else 2000.0
+
+            if Double.IsFinite f[0] && f[0] >= e2ConductivityTarget && f[1] <= thr then
+                max 0.0 (f[2] - tStar)
+            elif Double.IsFinite f[0] && f[0] >= e2ConductivityTarget then
+                100.0 + (f[1] - thr)
+            elif Double.IsFinite f[0] then
+                1000.0 + (e2ConductivityTarget - f[0])
+            else
+                2000.0
 
     let private uniform (rng: Random) (lo: float[]) (hi: float[]) =
         Array.init lo.Length (fun j -> lo[j] + rng.NextDouble() * (hi[j] - lo[j]))
@@ -222,6 +300,7 @@ module Benchmarks =
         [| for j in 0 .. x.Length - 1 do
                for s in [ -1.0; 1.0 ] do
                    let v = min hi[j] (max lo[j] (x[j] + s * step * (hi[j] - lo[j])))
+
                    if v <> x[j] then
                        let y = Array.copy x
                        y[j] <- v
@@ -237,14 +316,19 @@ module Benchmarks =
     let initialDesign (p: BenchProblem) (seed: int) : float[][] =
         let lo, hi = bounds p
         let rng = Random(seed * 7919 + 17)
+
         match p with
-        | E1 | E2 ->
+        | E1
+        | E2 ->
             FeasibleSet.sample rng electrolyteChemicals (electrolyteSets p) (initialSize p)
             |> Array.map (fun q -> Array.append q.Fractions [| q.Temperature |])
         | _ -> Array.init (initialSize p) (fun _ -> uniform rng lo hi)
 
     /// GP options of the benchmark loop: a warm start from the previous fit plus one restart.
-    let benchGpOptions = { GaussianProcess.defaultOptions with Restarts = 0; MaxIterations = 30 }
+    let benchGpOptions =
+        { GaussianProcess.defaultOptions with
+            Restarts = 0
+            MaxIterations = 30 }
 
     /// One GP-UCB proposal in a box: fit (warm-started), score 1000 uniform candidates, refine.
     let proposeBox
@@ -256,6 +340,7 @@ module Benchmarks =
         (fs: float[][])
         : float[] * GpHyper voption =
         let lo, hi = bounds p
+
         let y =
             match p with
             | Dtlz2 ->
@@ -263,16 +348,25 @@ module Benchmarks =
                 | Ok m -> m
                 | Error _ -> fs |> Array.map (fun f -> f[1])
             | _ -> fs |> Array.map (fun f -> f[0])
+
         let rng = Random(seed * 100003 + iteration)
-        let options = if iteration % 10 = 0 then { benchGpOptions with Restarts = 1 } else benchGpOptions
+
+        let options =
+            if iteration % 10 = 0 then
+                { benchGpOptions with Restarts = 1 }
+            else
+                benchGpOptions
+
         match GaussianProcess.fitFrom options (seed + iteration) warm lo hi xs y with
         | Error _ -> uniform rng lo hi, warm
         | Ok model ->
             let cands = Array.init 1000 (fun _ -> uniform rng lo hi)
             let sb = Acquisition.sqrtBeta Acquisition.defaultSchedule cands.Length xs.Length
+
             let score (ps: float[][]) =
                 let mu, var = GaussianProcess.predict model ps
                 Acquisition.scores sb mu var
+
             match Acquisition.maximise score (boxMoves lo hi) 3 15 (fun _ -> false) cands with
             | Some(x, _) -> x, ValueSome model.Hyperparameters
             | None -> uniform rng lo hi, ValueSome model.Hyperparameters
@@ -281,10 +375,12 @@ module Benchmarks =
     /// viscosity 0.5 %, 1 sigma), the noise stream keyed by (seed, evaluation index).
     let private measured (seed: int) (index: int) (x: float[]) : float[] =
         let mutable rng = Finales.Core.Rng.create (uint64 (seed * 1000003 + index + 1))
+
         let normal () =
             let z, next = Finales.Core.Rng.nextNormal rng
             rng <- next
             z
+
         electrolyte (Some normal) x
 
     /// One E1/E2 run: GP-UCB through `Campaign.step` (Chimera on the measured values, batch 1) or
@@ -297,20 +393,28 @@ module Benchmarks =
         let ys = ResizeArray(xs |> Seq.mapi (fun i x -> measured seed i x))
         let mutable best = xs |> Seq.map (fun x -> pointRegret p (evaluate p x)) |> Seq.min
         let rng = Random(seed * 31337 + 5)
-        let settings = { Campaign.defaultSettings with Gp = { benchGpOptions with Restarts = 1 } }
+
+        let settings =
+            { Campaign.defaultSettings with
+                Gp = { benchGpOptions with Restarts = 1 } }
+
         let randomPoint () =
             let q = (FeasibleSet.sample rng electrolyteChemicals sets 1)[0]
             Array.append q.Fractions [| q.Temperature |]
+
         Array.init evals (fun i ->
             let x =
-                if not gpUcb then randomPoint ()
+                if not gpUcb then
+                    randomPoint ()
                 else
                     let obs =
                         [| for k in 0 .. xs.Count - 1 do
                                let f = Array.zip electrolyteChemicals (xs[k][0..4])
+
                                for j in 0 .. objectives.Length - 1 do
                                    let q = objectives[j].Quantity
                                    let v = ys[k][Array.IndexOf(names, q)]
+
                                    yield
                                        { Observation.Formulation = f
                                          Temperature = xs[k][5]
@@ -320,11 +424,13 @@ module Benchmarks =
                                          Rating = None
                                          Success = Double.IsFinite v
                                          Deleted = false } |]
+
                     match Campaign.step { settings with Seed = seed * 1009 + i } sets objectives obs [||] with
                     | Ok r when r.Suggestions.Length > 0 ->
                         let s = r.Suggestions[0]
                         Array.append (s.Formulation |> Array.map snd) [| s.Temperature |]
                     | _ -> randomPoint ()
+
             xs.Add x
             ys.Add(measured seed (xs.Count - 1) x)
             best <- min best (pointRegret p (evaluate p x))
@@ -333,27 +439,31 @@ module Benchmarks =
     /// Best-so-far regret after each of `evals` evaluations following the initial design.
     /// method: "gp-ucb" or "random".
     let runOne (p: BenchProblem) (gpUcb: bool) (seed: int) (evals: int) : float[] =
-      match p with
-      | E1 | E2 -> runElectrolyte p gpUcb seed evals
-      | _ ->
-        let lo, hi = bounds p
-        let xs = ResizeArray(initialDesign p seed)
-        let fs = ResizeArray(xs |> Seq.map (evaluate p))
-        let mutable best = fs |> Seq.map (pointRegret p) |> Seq.min
-        let rng = Random(seed * 31337 + 5)
-        let mutable warm = ValueNone
-        Array.init evals (fun i ->
-            let x =
-                if gpUcb then
-                    let x, h = proposeBox p seed i warm (xs.ToArray()) (fs.ToArray())
-                    warm <- h
-                    x
-                else uniform rng lo hi
-            let f = evaluate p x
-            xs.Add x
-            fs.Add f
-            best <- min best (pointRegret p f)
-            best)
+        match p with
+        | E1
+        | E2 -> runElectrolyte p gpUcb seed evals
+        | _ ->
+            let lo, hi = bounds p
+            let xs = ResizeArray(initialDesign p seed)
+            let fs = ResizeArray(xs |> Seq.map (evaluate p))
+            let mutable best = fs |> Seq.map (pointRegret p) |> Seq.min
+            let rng = Random(seed * 31337 + 5)
+            let mutable warm = ValueNone
+
+            Array.init evals (fun i ->
+                let x =
+                    if gpUcb then
+                        let x, h = proposeBox p seed i warm (xs.ToArray()) (fs.ToArray())
+                        warm <- h
+                        x
+                    else
+                        uniform rng lo hi
+
+                let f = evaluate p x
+                xs.Add x
+                fs.Add f
+                best <- min best (pointRegret p f)
+                best)
 
     let private quantile (sorted: float[]) (q: float) =
         let idx = q * float (sorted.Length - 1)
@@ -367,41 +477,116 @@ module Benchmarks =
         |> Array.filter (fun e -> curves.Length > 0 && e >= 1 && e <= curves[0].Length)
         |> Array.map (fun e ->
             let v = curves |> Array.map (fun c -> c[e - 1]) |> Array.sort
-            { Evaluations = e; Median = quantile v 0.5; Q1 = quantile v 0.25; Q3 = quantile v 0.75 })
+
+            { Evaluations = e
+              Median = quantile v 0.5
+              Q1 = quantile v 0.25
+              Q3 = quantile v 0.75 })
 
     /// An SVG plot of median regret (log scale) with the interquartile band for each method.
     let svg (title: string) (methods: (string * float[][]) list) : string =
         let w, h, ml, mr, mt, mb = 640.0, 400.0, 70.0, 20.0, 40.0, 50.0
-        let all = methods |> List.collect (fun (_, cs) -> cs |> Array.collect id |> List.ofArray) |> List.filter (fun v -> v > 0.0)
+
+        let all =
+            methods
+            |> List.collect (fun (_, cs) -> cs |> Array.collect id |> List.ofArray)
+            |> List.filter (fun v -> v > 0.0)
+
         let ymin = if all.IsEmpty then 1e-6 else max 1e-8 (List.min all)
-        let ymax = if all.IsEmpty then 1.0 else max (ymin * 10.0) (List.max all)
+
+        let ymax =
+            if all.IsEmpty then
+                1.0
+            else
+                max (ymin * 10.0) (List.max all)
+
         let ly v = log10 (max ymin v)
-        let evals = methods |> List.map (fun (_, cs) -> if cs.Length = 0 then 0 else cs[0].Length) |> List.max
-        let px (e: int) = ml + (float (e - 1) / float (max 1 (evals - 1))) * (w - ml - mr)
-        let py (v: float) = mt + (ly ymax - ly v) / (ly ymax - ly ymin) * (h - mt - mb)
+
+        let evals =
+            methods
+            |> List.map (fun (_, cs) -> if cs.Length = 0 then 0 else cs[0].Length)
+            |> List.max
+
+        let px (e: int) =
+            ml + (float (e - 1) / float (max 1 (evals - 1))) * (w - ml - mr)
+
+        let py (v: float) =
+            mt + (ly ymax - ly v) / (ly ymax - ly ymin) * (h - mt - mb)
+
         let sb = StringBuilder()
-        let inv (x: float) = x.ToString("0.##", Globalization.CultureInfo.InvariantCulture)
-        sb.AppendFormat(Globalization.CultureInfo.InvariantCulture, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" font-family=\"sans-serif\" font-size=\"12\">\n", w, h) |> ignore
-        sb.Append($"<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n<text x=\"{inv ml}\" y=\"22\" font-size=\"14\">{title}</text>\n") |> ignore
-        sb.Append($"<line x1=\"{inv ml}\" y1=\"{inv (h - mb)}\" x2=\"{inv (w - mr)}\" y2=\"{inv (h - mb)}\" stroke=\"black\"/>\n<line x1=\"{inv ml}\" y1=\"{inv mt}\" x2=\"{inv ml}\" y2=\"{inv (h - mb)}\" stroke=\"black\"/>\n") |> ignore
+
+        let inv (x: float) =
+            x.ToString("0.##", Globalization.CultureInfo.InvariantCulture)
+
+        sb.AppendFormat(
+            Globalization.CultureInfo.InvariantCulture,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" font-family=\"sans-serif\" font-size=\"12\">\n",
+            w,
+            h
+        )
+        |> ignore
+
+        sb.Append(
+            $"<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n<text x=\"{inv ml}\" y=\"22\" font-size=\"14\">{title}</text>\n"
+        )
+        |> ignore
+
+        sb.Append(
+            $"<line x1=\"{inv ml}\" y1=\"{inv (h - mb)}\" x2=\"{inv (w - mr)}\" y2=\"{inv (h - mb)}\" stroke=\"black\"/>\n<line x1=\"{inv ml}\" y1=\"{inv mt}\" x2=\"{inv ml}\" y2=\"{inv (h - mb)}\" stroke=\"black\"/>\n"
+        )
+        |> ignore
+
         for e in 0 .. int (ceil (ly ymax)) - int (floor (ly ymin)) do
             let v = 10.0 ** (floor (ly ymin) + float e)
+
             if v >= ymin && v <= ymax then
-                sb.Append($"<text x=\"5\" y=\"{inv (py v + 4.0)}\">1e{int (log10 v)}</text>\n") |> ignore
+                sb.Append($"<text x=\"5\" y=\"{inv (py v + 4.0)}\">1e{int (log10 v)}</text>\n")
+                |> ignore
+
         for e in [ 1; 10; 25; 50; 100 ] do
-            if e <= evals then sb.Append($"<text x=\"{inv (px e - 8.0)}\" y=\"{inv (h - mb + 18.0)}\">{e}</text>\n") |> ignore
-        sb.Append($"<text x=\"{inv (w / 2.0 - 60.0)}\" y=\"{inv (h - 8.0)}\">evaluations after initial design</text>\n") |> ignore
+            if e <= evals then
+                sb.Append($"<text x=\"{inv (px e - 8.0)}\" y=\"{inv (h - mb + 18.0)}\">{e}</text>\n")
+                |> ignore
+
+        sb.Append($"<text x=\"{inv (w / 2.0 - 60.0)}\" y=\"{inv (h - 8.0)}\">evaluations after initial design</text>\n")
+        |> ignore
+
         let colours = [| "#1f77b4"; "#d62728"; "#2ca02c" |]
-        methods |> List.iteri (fun k (label, curves) ->
+
+        methods
+        |> List.iteri (fun k (label, curves) ->
             if curves.Length > 0 then
                 let stats = summarise curves [| 1 .. curves[0].Length |]
-                let line f = stats |> Array.map (fun s -> $"{inv (px s.Evaluations)},{inv (py (f s))}") |> String.concat " "
+
+                let line f =
+                    stats
+                    |> Array.map (fun s -> $"{inv (px s.Evaluations)},{inv (py (f s))}")
+                    |> String.concat " "
+
                 let c = colours[k % colours.Length]
-                let band = (stats |> Array.map (fun s -> $"{inv (px s.Evaluations)},{inv (py s.Q3)}")) |> Array.append <| (stats |> Array.rev |> Array.map (fun s -> $"{inv (px s.Evaluations)},{inv (py s.Q1)}"))
+
+                let band =
+                    (stats |> Array.map (fun s -> $"{inv (px s.Evaluations)},{inv (py s.Q3)}"))
+                    |> Array.append
+                    <| (stats
+                        |> Array.rev
+                        |> Array.map (fun s -> $"{inv (px s.Evaluations)},{inv (py s.Q1)}"))
+
                 let bandText = String.concat " " band
-                sb.Append($"<polygon points=\"{bandText}\" fill=\"{c}\" fill-opacity=\"0.15\" stroke=\"none\"/>\n") |> ignore
-                sb.Append($"<polyline points=\"{line (fun s -> s.Median)}\" fill=\"none\" stroke=\"{c}\" stroke-width=\"2\"/>\n") |> ignore
-                sb.Append($"<text x=\"{inv (w - 160.0)}\" y=\"{inv (mt + 16.0 * float k)}\" fill=\"{c}\">{label} (median, IQR)</text>\n") |> ignore)
+
+                sb.Append($"<polygon points=\"{bandText}\" fill=\"{c}\" fill-opacity=\"0.15\" stroke=\"none\"/>\n")
+                |> ignore
+
+                sb.Append(
+                    $"<polyline points=\"{line (fun s -> s.Median)}\" fill=\"none\" stroke=\"{c}\" stroke-width=\"2\"/>\n"
+                )
+                |> ignore
+
+                sb.Append(
+                    $"<text x=\"{inv (w - 160.0)}\" y=\"{inv (mt + 16.0 * float k)}\" fill=\"{c}\">{label} (median, IQR)</text>\n"
+                )
+                |> ignore)
+
         sb.Append("</svg>\n").ToString()
 
     /// The `bench gp` workload: n observations of a smooth 5-input function on [0,1]^5, then one
@@ -409,17 +594,25 @@ module Benchmarks =
     let gpSuggestion (n: int) (seed: int) : float[] =
         let rng = Random(seed)
         let lo, hi = Array.zeroCreate 5, Array.create 5 1.0
-        let f (x: float[]) = sin (3.0 * x[0]) + x[1] * x[1] - 0.5 * x[2] + cos (2.0 * x[3] * x[4]) + 0.01 * rng.NextDouble()
+
+        let f (x: float[]) =
+            sin (3.0 * x[0]) + x[1] * x[1] - 0.5 * x[2]
+            + cos (2.0 * x[3] * x[4])
+            + 0.01 * rng.NextDouble()
+
         let xs = Array.init n (fun _ -> uniform rng lo hi)
         let ys = xs |> Array.map f
+
         match GaussianProcess.fit GaussianProcess.defaultOptions seed lo hi xs ys with
         | Error _ -> [||]
         | Ok model ->
             let cands = Array.init 1000 (fun _ -> uniform rng lo hi)
             let sb = Acquisition.sqrtBeta Acquisition.defaultSchedule cands.Length n
+
             let score (ps: float[][]) =
                 let mu, var = GaussianProcess.predict model ps
                 Acquisition.scores sb mu var
+
             match Acquisition.maximise score (boxMoves lo hi) 3 15 (fun _ -> false) cands with
             | Some(x, _) -> x
             | None -> [||]

@@ -35,18 +35,20 @@ type PendingRequest =
 
 /// Settings of one campaign step.
 type CampaignSettings =
-    { BatchSize: int
-      Seed: int
-      Beta: BetaSchedule
-      /// Results rated below this are excluded.
-      MinRating: float
-      /// The source predictions are made for; other sources enter as fidelity inputs.
-      TargetSource: string
-      Candidates: int
-      RefineStarts: int
-      RefineIterations: int
-      Softness: float
-      Gp: GpOptions }
+    {
+        BatchSize: int
+        Seed: int
+        Beta: BetaSchedule
+        /// Results rated below this are excluded.
+        MinRating: float
+        /// The source predictions are made for; other sources enter as fidelity inputs.
+        TargetSource: string
+        Candidates: int
+        RefineStarts: int
+        RefineIterations: int
+        Softness: float
+        Gp: GpOptions
+    }
 
 /// One proposed experiment with the model's view of it (merits: lower is better).
 type Suggestion =
@@ -59,17 +61,19 @@ type Suggestion =
 
 /// What a campaign step used and produced.
 type CampaignResult =
-    { Suggestions: Suggestion[]
-      Chemicals: string[]
-      /// Observation points (joined) that entered the GP: complete ones and failed ones.
-      UsedPoints: int
-      FailedPoints: int
-      /// Joined points missing some quantity; conditioned on like pending requests.
-      IncompletePoints: int
-      ExcludedResults: int
-      SqrtBeta: float
-      /// "model" when a GP was fitted, "random" when there was no usable data yet.
-      Mode: string }
+    {
+        Suggestions: Suggestion[]
+        Chemicals: string[]
+        /// Observation points (joined) that entered the GP: complete ones and failed ones.
+        UsedPoints: int
+        FailedPoints: int
+        /// Joined points missing some quantity; conditioned on like pending requests.
+        IncompletePoints: int
+        ExcludedResults: int
+        SqrtBeta: float
+        /// "model" when a GP was fitted, "random" when there was no usable data yet.
+        Mode: string
+    }
 
 /// Errors of a campaign step; each names the field and the value.
 type CampaignError =
@@ -104,10 +108,16 @@ module Campaign =
           Gp = GaussianProcess.defaultOptions }
 
     let private fractionsOf (chemicals: string[]) (f: (string * float)[]) : Result<float[], string> =
-        let unknown = f |> Array.tryFind (fun (c, x) -> x > 0.0 && not (Array.contains c chemicals))
+        let unknown =
+            f |> Array.tryFind (fun (c, x) -> x > 0.0 && not (Array.contains c chemicals))
+
         match unknown with
         | Some(c, x) -> Error(sprintf "chemical '%s' (fraction %g) is not in the limitations" c x)
-        | None -> Ok(chemicals |> Array.map (fun c -> f |> Array.filter (fun (k, _) -> k = c) |> Array.sumBy snd))
+        | None ->
+            Ok(
+                chemicals
+                |> Array.map (fun c -> f |> Array.filter (fun (k, _) -> k = c) |> Array.sumBy snd)
+            )
 
     /// Key of a joined point: fractions to 1e-9, temperature to 1e-6 K, source.
     let private key (x: float[]) (t: float) (src: string) =
@@ -115,11 +125,18 @@ module Campaign =
         String.Join(";", r) + "|" + Math.Round(t, 6).ToString("R") + "|" + src
 
     let private validate (s: CampaignSettings) (objectives: CampaignObjective[]) =
-        if s.BatchSize < 1 || s.BatchSize > 1000 then Error(BadSetting("batch_size", string s.BatchSize + "; expected 1..1000"))
-        elif s.Candidates < 10 then Error(BadSetting("candidates", string s.Candidates + "; expected >= 10"))
-        elif objectives.Length = 0 then Error(BadSetting("objectives", "empty; expected at least one objective"))
+        if s.BatchSize < 1 || s.BatchSize > 1000 then
+            Error(BadSetting("batch_size", string s.BatchSize + "; expected 1..1000"))
+        elif s.Candidates < 10 then
+            Error(BadSetting("candidates", string s.Candidates + "; expected >= 10"))
+        elif objectives.Length = 0 then
+            Error(BadSetting("objectives", "empty; expected at least one objective"))
         else
-            match objectives |> Array.countBy (fun o -> o.Quantity) |> Array.tryFind (fun (_, c) -> c > 1) with
+            match
+                objectives
+                |> Array.countBy (fun o -> o.Quantity)
+                |> Array.tryFind (fun (_, c) -> c > 1)
+            with
             | Some(q, _) -> Error(BadSetting("objectives", sprintf "list quantity '%s' twice" q))
             | None -> Ok()
 
@@ -139,145 +156,277 @@ module Campaign =
         match validate settings objectives with
         | Error e -> Error e
         | Ok() ->
-        let chemicals = FeasibleSet.chemicals sets
-        let quantities = objectives |> Array.map (fun o -> o.Quantity)
-        let rng = Random(settings.Seed)
-        // 1. filter and join
-        let kept, excluded =
-            observations
-            |> Array.indexed
-            |> Array.filter (fun (_, o) -> Array.contains o.Quantity quantities)
-            |> Array.partition (fun (_, o) ->
-                not o.Deleted && (match o.Rating with Some r -> r >= settings.MinRating | None -> true))
-        let parsed =
-            kept |> Array.map (fun (i, o) ->
-                if not (Double.IsFinite o.Temperature) then Error(BadObservation(i, sprintf "temperature is %g" o.Temperature))
-                elif o.Success && not (Double.IsFinite o.Value) then Error(BadObservation(i, sprintf "value is %g" o.Value))
-                else
-                    match fractionsOf chemicals o.Formulation with
-                    | Error d -> Ok None // outside the design space: not this campaign's data
-                    | Ok x -> Ok(Some(x, o)))
-        match parsed |> Array.tryPick (function Error e -> Some e | _ -> None) with
-        | Some e -> Error e
-        | None ->
-        let inSpace = parsed |> Array.choose (function Ok(Some v) -> Some v | _ -> None)
-        let outside = kept.Length - inSpace.Length
-        let sources =
-            inSpace |> Array.map (fun (_, o) -> o.Source) |> Array.distinct
-            |> Array.filter (fun s -> s <> settings.TargetSource) |> Array.sort
-        let groups =
-            inSpace
-            |> Array.groupBy (fun (x, o) -> key x o.Temperature o.Source)
-            |> Array.map (fun (_, items) ->
-                let x, o0 = items[0]
-                let failed = items |> Array.exists (fun (_, o) -> not o.Success)
-                let values =
-                    quantities |> Array.map (fun q ->
-                        let vs = items |> Array.filter (fun (_, o) -> o.Quantity = q && o.Success) |> Array.map (fun (_, o) -> o.Value)
-                        if vs.Length = 0 then None else Some(Array.average vs))
-                (x, o0.Temperature, o0.Source), failed, values)
-        let complete = groups |> Array.filter (fun (_, f, v) -> not f && v |> Array.forall Option.isSome)
-        let failedG = groups |> Array.filter (fun (_, f, _) -> f)
-        let incomplete = groups |> Array.filter (fun (_, f, v) -> not f && v |> Array.exists Option.isNone)
-        let hierarchy =
-            objectives |> Array.map (fun o -> { Goal = o.Goal; Tolerance = o.Tolerance; Kind = o.Kind })
-        let meritsR =
-            if complete.Length = 0 then Ok [||]
-            else
-                complete
-                |> Array.map (fun (_, _, v) -> v |> Array.map (Option.defaultValue nan))
-                |> Chimera.scalarise hierarchy settings.Softness
-        match meritsR with
-        | Error e -> Error(ChimeraFailed e)
-        | Ok merits ->
-        let worst = if merits.Length = 0 then 1.0 else max 1.0 (Array.max merits)
-        let srcIndicators (src: string) = sources |> Array.map (fun s -> if s = src then 1.0 else 0.0)
-        let toInput (x: float[]) (t: float) (src: string) = Array.concat [ x; [| t |]; srcIndicators src ]
-        let points =
-            Array.append
-                (Array.map2 (fun ((x, t, s), _, _) m -> toInput x t s, m) complete merits)
-                (failedG |> Array.map (fun ((x, t, s), _, _) -> toInput x t s, worst))
-        let believers =
-            Array.append
-                (incomplete |> Array.map (fun ((x, t, s), _, _) -> toInput x t s))
-                (pending |> Array.choose (fun p ->
-                    match fractionsOf chemicals p.Formulation with
-                    | Ok x -> Some(toInput x p.Temperature (if String.IsNullOrEmpty p.Source then settings.TargetSource else p.Source))
-                    | Error _ -> None))
-        let lower =
-            Array.concat
-                [ chemicals |> Array.map (fun _ -> 0.0)
-                  [| sets |> Array.map (fun s -> s.TemperatureMin) |> Array.min |]
-                  sources |> Array.map (fun _ -> 0.0) ]
-        let upper =
-            Array.concat
-                [ chemicals |> Array.map (fun c ->
-                      sets |> Array.collect (fun s -> s.Components |> Array.filter (fun k -> k.Chemical = c) |> Array.map (fun k -> k.Upper))
-                      |> Array.fold max 0.0)
-                  [| sets |> Array.map (fun s -> s.TemperatureMax) |> Array.max |]
-                  sources |> Array.map (fun _ -> 1.0) ]
-        let candidates = FeasibleSet.sample rng chemicals sets settings.Candidates
-        if candidates.Length = 0 then Error(LimitationsFailed(Infeasible(0, "no feasible zero-set")))
-        else
-        let toSuggestion (p: Formulation) mu sd acq =
-            { Formulation = Array.zip chemicals p.Fractions
-              Temperature = p.Temperature
-              Source = settings.TargetSource
-              PredictedMerit = mu
-              PredictedStd = sd
-              Acquisition = acq }
-        let same (a: Formulation) (b: Formulation) =
-            abs (a.Temperature - b.Temperature) < 1e-6 && Array.forall2 (fun (u: float) v -> abs (u - v) < 1e-9) a.Fractions b.Fractions
-        let sqrtBeta = Acquisition.sqrtBeta settings.Beta candidates.Length (points.Length + believers.Length)
-        if points.Length = 0 then
-            // no data yet: a seeded random design
-            let chosen = candidates |> Array.distinctBy (fun p -> key p.Fractions p.Temperature "") |> Array.truncate settings.BatchSize
-            Ok
-                { Suggestions = chosen |> Array.map (fun p -> toSuggestion p nan nan nan)
-                  Chemicals = chemicals
-                  UsedPoints = 0
-                  FailedPoints = 0
-                  IncompletePoints = incomplete.Length
-                  ExcludedResults = excluded.Length + outside
-                  SqrtBeta = sqrtBeta
-                  Mode = "random" }
-        else
-        match GaussianProcess.fit settings.Gp settings.Seed lower upper (points |> Array.map fst) (points |> Array.map snd) with
-        | Error e -> Error(BadSetting("observations", e.Message))
-        | Ok model0 ->
-        let mutable model = GaussianProcess.addBelievers model0 believers
-        let chosen = ResizeArray<Formulation * float * float * float>()
-        let target (p: Formulation) = toInput p.Fractions p.Temperature settings.TargetSource
-        let score (ps: Formulation[]) =
-            let mu, var = GaussianProcess.predict model (ps |> Array.map target)
-            Acquisition.scores sqrtBeta mu var
-        let pendingForms = Array.append (incomplete |> Array.map (fun ((x, t, _), _, _) -> { Fractions = x; Temperature = t })) (pending |> Array.choose (fun p -> fractionsOf chemicals p.Formulation |> Result.toOption |> Option.map (fun x -> { Fractions = x; Temperature = p.Temperature })))
-        for _ in 1 .. settings.BatchSize do
-            let exclude (p: Formulation) =
-                chosen |> Seq.exists (fun (c, _, _, _) -> same c p) || pendingForms |> Array.exists (same p)
-            let best =
-                Acquisition.maximise
-                    (fun (xs: float[][]) -> score (xs |> Array.map (fun x -> { Fractions = x[0 .. x.Length - 2]; Temperature = x[x.Length - 1] })))
-                    (fun x step ->
-                        FeasibleSet.moves chemicals sets { Fractions = x[0 .. x.Length - 2]; Temperature = x[x.Length - 1] } step
-                        |> Array.map (fun p -> Array.append p.Fractions [| p.Temperature |]))
-                    settings.RefineStarts
-                    settings.RefineIterations
-                    (fun x -> exclude { Fractions = x[0 .. x.Length - 2]; Temperature = x[x.Length - 1] })
-                    (candidates |> Array.map (fun p -> Array.append p.Fractions [| p.Temperature |]))
-            match best with
-            | None -> ()
-            | Some(x, acq) ->
-                let p = { Fractions = x[0 .. x.Length - 2]; Temperature = x[x.Length - 1] }
-                let mu, var = GaussianProcess.predict model [| target p |]
-                chosen.Add(p, mu[0], sqrt var[0], acq)
-                model <- GaussianProcess.addBelievers model [| target p |]
-        Ok
-            { Suggestions = chosen |> Seq.map (fun (p, mu, sd, acq) -> toSuggestion p mu sd acq) |> Array.ofSeq
-              Chemicals = chemicals
-              UsedPoints = points.Length
-              FailedPoints = failedG.Length
-              IncompletePoints = incomplete.Length
-              ExcludedResults = excluded.Length + outside
-              SqrtBeta = sqrtBeta
-              Mode = "model" }
+            let chemicals = FeasibleSet.chemicals sets
+            let quantities = objectives |> Array.map (fun o -> o.Quantity)
+            let rng = Random(settings.Seed)
+            // 1. filter and join
+            let kept, excluded =
+                observations
+                |> Array.indexed
+                |> Array.filter (fun (_, o) -> Array.contains o.Quantity quantities)
+                |> Array.partition (fun (_, o) ->
+                    not o.Deleted
+                    && (match o.Rating with
+                        | Some r -> r >= settings.MinRating
+                        | None -> true))
+
+            let parsed =
+                kept
+                |> Array.map (fun (i, o) ->
+                    if not (Double.IsFinite o.Temperature) then
+                        Error(BadObservation(i, sprintf "temperature is %g" o.Temperature))
+                    elif o.Success && not (Double.IsFinite o.Value) then
+                        Error(BadObservation(i, sprintf "value is %g" o.Value))
+                    else
+                        match fractionsOf chemicals o.Formulation with
+                        | Error d -> Ok None // outside the design space: not this campaign's data
+                        | Ok x -> Ok(Some(x, o)))
+
+            match
+                parsed
+                |> Array.tryPick (function
+                    | Error e -> Some e
+                    | _ -> None)
+            with
+            | Some e -> Error e
+            | None ->
+                let inSpace =
+                    parsed
+                    |> Array.choose (function
+                        | Ok(Some v) -> Some v
+                        | _ -> None)
+
+                let outside = kept.Length - inSpace.Length
+
+                let sources =
+                    inSpace
+                    |> Array.map (fun (_, o) -> o.Source)
+                    |> Array.distinct
+                    |> Array.filter (fun s -> s <> settings.TargetSource)
+                    |> Array.sort
+
+                let groups =
+                    inSpace
+                    |> Array.groupBy (fun (x, o) -> key x o.Temperature o.Source)
+                    |> Array.map (fun (_, items) ->
+                        let x, o0 = items[0]
+                        let failed = items |> Array.exists (fun (_, o) -> not o.Success)
+
+                        let values =
+                            quantities
+                            |> Array.map (fun q ->
+                                let vs =
+                                    items
+                                    |> Array.filter (fun (_, o) -> o.Quantity = q && o.Success)
+                                    |> Array.map (fun (_, o) -> o.Value)
+
+                                if vs.Length = 0 then None else Some(Array.average vs))
+
+                        (x, o0.Temperature, o0.Source), failed, values)
+
+                let complete =
+                    groups
+                    |> Array.filter (fun (_, f, v) -> not f && v |> Array.forall Option.isSome)
+
+                let failedG = groups |> Array.filter (fun (_, f, _) -> f)
+
+                let incomplete =
+                    groups
+                    |> Array.filter (fun (_, f, v) -> not f && v |> Array.exists Option.isNone)
+
+                let hierarchy =
+                    objectives
+                    |> Array.map (fun o ->
+                        { Goal = o.Goal
+                          Tolerance = o.Tolerance
+                          Kind = o.Kind })
+
+                let meritsR =
+                    if complete.Length = 0 then
+                        Ok [||]
+                    else
+                        complete
+                        |> Array.map (fun (_, _, v) -> v |> Array.map (Option.defaultValue nan))
+                        |> Chimera.scalarise hierarchy settings.Softness
+
+                match meritsR with
+                | Error e -> Error(ChimeraFailed e)
+                | Ok merits ->
+                    let worst =
+                        if merits.Length = 0 then
+                            1.0
+                        else
+                            max 1.0 (Array.max merits)
+
+                    let srcIndicators (src: string) =
+                        sources |> Array.map (fun s -> if s = src then 1.0 else 0.0)
+
+                    let toInput (x: float[]) (t: float) (src: string) =
+                        Array.concat [ x; [| t |]; srcIndicators src ]
+
+                    let points =
+                        Array.append
+                            (Array.map2 (fun ((x, t, s), _, _) m -> toInput x t s, m) complete merits)
+                            (failedG |> Array.map (fun ((x, t, s), _, _) -> toInput x t s, worst))
+
+                    let believers =
+                        Array.append
+                            (incomplete |> Array.map (fun ((x, t, s), _, _) -> toInput x t s))
+                            (pending
+                             |> Array.choose (fun p ->
+                                 match fractionsOf chemicals p.Formulation with
+                                 | Ok x ->
+                                     Some(
+                                         toInput
+                                             x
+                                             p.Temperature
+                                             (if String.IsNullOrEmpty p.Source then
+                                                  settings.TargetSource
+                                              else
+                                                  p.Source)
+                                     )
+                                 | Error _ -> None))
+
+                    let lower =
+                        Array.concat
+                            [ chemicals |> Array.map (fun _ -> 0.0)
+                              [| sets |> Array.map (fun s -> s.TemperatureMin) |> Array.min |]
+                              sources |> Array.map (fun _ -> 0.0) ]
+
+                    let upper =
+                        Array.concat
+                            [ chemicals
+                              |> Array.map (fun c ->
+                                  sets
+                                  |> Array.collect (fun s ->
+                                      s.Components
+                                      |> Array.filter (fun k -> k.Chemical = c)
+                                      |> Array.map (fun k -> k.Upper))
+                                  |> Array.fold max 0.0)
+                              [| sets |> Array.map (fun s -> s.TemperatureMax) |> Array.max |]
+                              sources |> Array.map (fun _ -> 1.0) ]
+
+                    let candidates = FeasibleSet.sample rng chemicals sets settings.Candidates
+
+                    if candidates.Length = 0 then
+                        Error(LimitationsFailed(Infeasible(0, "no feasible zero-set")))
+                    else
+                        let toSuggestion (p: Formulation) mu sd acq =
+                            { Formulation = Array.zip chemicals p.Fractions
+                              Temperature = p.Temperature
+                              Source = settings.TargetSource
+                              PredictedMerit = mu
+                              PredictedStd = sd
+                              Acquisition = acq }
+
+                        let same (a: Formulation) (b: Formulation) =
+                            abs (a.Temperature - b.Temperature) < 1e-6
+                            && Array.forall2 (fun (u: float) v -> abs (u - v) < 1e-9) a.Fractions b.Fractions
+
+                        let sqrtBeta =
+                            Acquisition.sqrtBeta settings.Beta candidates.Length (points.Length + believers.Length)
+
+                        if points.Length = 0 then
+                            // no data yet: a seeded random design
+                            let chosen =
+                                candidates
+                                |> Array.distinctBy (fun p -> key p.Fractions p.Temperature "")
+                                |> Array.truncate settings.BatchSize
+
+                            Ok
+                                { Suggestions = chosen |> Array.map (fun p -> toSuggestion p nan nan nan)
+                                  Chemicals = chemicals
+                                  UsedPoints = 0
+                                  FailedPoints = 0
+                                  IncompletePoints = incomplete.Length
+                                  ExcludedResults = excluded.Length + outside
+                                  SqrtBeta = sqrtBeta
+                                  Mode = "random" }
+                        else
+                            match
+                                GaussianProcess.fit
+                                    settings.Gp
+                                    settings.Seed
+                                    lower
+                                    upper
+                                    (points |> Array.map fst)
+                                    (points |> Array.map snd)
+                            with
+                            | Error e -> Error(BadSetting("observations", e.Message))
+                            | Ok model0 ->
+                                let mutable model = GaussianProcess.addBelievers model0 believers
+                                let chosen = ResizeArray<Formulation * float * float * float>()
+
+                                let target (p: Formulation) =
+                                    toInput p.Fractions p.Temperature settings.TargetSource
+
+                                let score (ps: Formulation[]) =
+                                    let mu, var = GaussianProcess.predict model (ps |> Array.map target)
+                                    Acquisition.scores sqrtBeta mu var
+
+                                let pendingForms =
+                                    Array.append
+                                        (incomplete
+                                         |> Array.map (fun ((x, t, _), _, _) -> { Fractions = x; Temperature = t }))
+                                        (pending
+                                         |> Array.choose (fun p ->
+                                             fractionsOf chemicals p.Formulation
+                                             |> Result.toOption
+                                             |> Option.map (fun x ->
+                                                 { Fractions = x
+                                                   Temperature = p.Temperature })))
+
+                                for _ in 1 .. settings.BatchSize do
+                                    let exclude (p: Formulation) =
+                                        chosen |> Seq.exists (fun (c, _, _, _) -> same c p)
+                                        || pendingForms |> Array.exists (same p)
+
+                                    let best =
+                                        Acquisition.maximise
+                                            (fun (xs: float[][]) ->
+                                                score (
+                                                    xs
+                                                    |> Array.map (fun x ->
+                                                        { Fractions = x[0 .. x.Length - 2]
+                                                          Temperature = x[x.Length - 1] })
+                                                ))
+                                            (fun x step ->
+                                                FeasibleSet.moves
+                                                    chemicals
+                                                    sets
+                                                    { Fractions = x[0 .. x.Length - 2]
+                                                      Temperature = x[x.Length - 1] }
+                                                    step
+                                                |> Array.map (fun p -> Array.append p.Fractions [| p.Temperature |]))
+                                            settings.RefineStarts
+                                            settings.RefineIterations
+                                            (fun x ->
+                                                exclude
+                                                    { Fractions = x[0 .. x.Length - 2]
+                                                      Temperature = x[x.Length - 1] })
+                                            (candidates
+                                             |> Array.map (fun p -> Array.append p.Fractions [| p.Temperature |]))
+
+                                    match best with
+                                    | None -> ()
+                                    | Some(x, acq) ->
+                                        let p =
+                                            { Fractions = x[0 .. x.Length - 2]
+                                              Temperature = x[x.Length - 1] }
+
+                                        let mu, var = GaussianProcess.predict model [| target p |]
+                                        chosen.Add(p, mu[0], sqrt var[0], acq)
+                                        model <- GaussianProcess.addBelievers model [| target p |]
+
+                                Ok
+                                    { Suggestions =
+                                        chosen
+                                        |> Seq.map (fun (p, mu, sd, acq) -> toSuggestion p mu sd acq)
+                                        |> Array.ofSeq
+                                      Chemicals = chemicals
+                                      UsedPoints = points.Length
+                                      FailedPoints = failedG.Length
+                                      IncompletePoints = incomplete.Length
+                                      ExcludedResults = excluded.Length + outside
+                                      SqrtBeta = sqrtBeta
+                                      Mode = "model" }

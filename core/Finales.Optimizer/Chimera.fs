@@ -90,30 +90,45 @@ module Chimera =
         (goals: string[])
         : Result<ChimeraObjective[], ChimeraError> =
         let k = tolerances.Length
-        if k = 0 then Error NoObjectives
-        elif absolutes.Length <> k then Error(LengthMismatch("absolutes", absolutes.Length, k))
-        elif percentiles.Length <> k then Error(LengthMismatch("percentiles", percentiles.Length, k))
-        elif goals.Length <> k then Error(LengthMismatch("goals", goals.Length, k))
+
+        if k = 0 then
+            Error NoObjectives
+        elif absolutes.Length <> k then
+            Error(LengthMismatch("absolutes", absolutes.Length, k))
+        elif percentiles.Length <> k then
+            Error(LengthMismatch("percentiles", percentiles.Length, k))
+        elif goals.Length <> k then
+            Error(LengthMismatch("goals", goals.Length, k))
         else
             let rec build i (acc: ChimeraObjective list) =
-                if i = k then Ok(acc |> List.rev |> Array.ofList)
+                if i = k then
+                    Ok(acc |> List.rev |> Array.ofList)
                 else
                     match parseGoal i goals[i] with
                     | Error e -> Error e
                     | Ok goal ->
-                        if absolutes[i] && percentiles[i] then Error(AbsoluteAndPercentile i)
+                        if absolutes[i] && percentiles[i] then
+                            Error(AbsoluteAndPercentile i)
                         else
                             let kind =
                                 if absolutes[i] then Absolute
                                 elif percentiles[i] then Percentile
                                 else Relative
+
                             let t = tolerances[i]
+
                             if Double.IsNaN t || Double.IsInfinity t then
                                 Error(RelativeToleranceOutOfRange(i, t))
                             elif kind <> Absolute && (t < 0.0 || t > 1.0) then
                                 Error(RelativeToleranceOutOfRange(i, t))
                             else
-                                build (i + 1) ({ Goal = goal; Tolerance = t; Kind = kind } :: acc)
+                                build
+                                    (i + 1)
+                                    ({ Goal = goal
+                                       Tolerance = t
+                                       Kind = kind }
+                                     :: acc)
+
             build 0 []
 
     /// numpy's default ("linear") percentile of the values at fraction q in [0,1].
@@ -131,10 +146,13 @@ module Chimera =
 
     /// Chimera's step: hard below softness 1e-5, a stable logistic sigmoid(v/s) otherwise.
     let internal step (softness: float) (v: float) : float =
-        if softness < 1e-5 then (if v >= 0.0 then 1.0 else 0.0)
+        if softness < 1e-5 then
+            (if v >= 0.0 then 1.0 else 0.0)
         else
             let x = v / softness
-            if x >= 0.0 then 1.0 / (1.0 + exp (-x))
+
+            if x >= 0.0 then
+                1.0 / (1.0 + exp (-x))
             else
                 let e = exp x
                 e / (1.0 + e)
@@ -149,11 +167,16 @@ module Chimera =
         : Result<ChimeraTrace, ChimeraError> =
         let k = hierarchy.Length
         let n = observations.Length
-        if k = 0 then Error NoObjectives
-        elif n = 0 then Error NoObservations
-        elif Double.IsNaN softness || Double.IsInfinity softness || softness < 0.0 then Error(InvalidSoftness softness)
+
+        if k = 0 then
+            Error NoObjectives
+        elif n = 0 then
+            Error NoObservations
+        elif Double.IsNaN softness || Double.IsInfinity softness || softness < 0.0 then
+            Error(InvalidSoftness softness)
         else
             let badRow = observations |> Array.tryFindIndex (fun r -> r.Length <> k)
+
             match badRow with
             | Some r -> Error(RaggedRow(r, observations[r].Length, k))
             | None ->
@@ -162,37 +185,65 @@ module Chimera =
                         for i in 0 .. n - 1 do
                             for j in 0 .. k - 1 do
                                 let v = observations[i][j]
-                                if Double.IsNaN v || Double.IsInfinity v then yield (i, j, v)
+
+                                if Double.IsNaN v || Double.IsInfinity v then
+                                    yield (i, j, v)
                     }
                     |> Seq.tryHead
+
                 match nonFinite with
                 | Some(i, j, v) -> Error(NonFiniteObjective(i, j, v))
                 | None ->
-                    match hierarchy |> Array.tryFindIndex (fun o -> o.Kind <> Absolute && (o.Tolerance < 0.0 || o.Tolerance > 1.0)) with
+                    match
+                        hierarchy
+                        |> Array.tryFindIndex (fun o -> o.Kind <> Absolute && (o.Tolerance < 0.0 || o.Tolerance > 1.0))
+                    with
                     | Some i -> Error(RelativeToleranceOutOfRange(i, hierarchy[i].Tolerance))
                     | None ->
-                        let sign j = if hierarchy[j].Goal = Maximise then -1.0 else 1.0
-                        let adjusted = observations |> Array.map (fun row -> Array.init k (fun j -> sign j * row[j]))
+                        let sign j =
+                            if hierarchy[j].Goal = Maximise then -1.0 else 1.0
+
+                        let adjusted =
+                            observations |> Array.map (fun row -> Array.init k (fun j -> sign j * row[j]))
+
                         let adjThr =
                             Array.init k (fun j ->
                                 let o = hierarchy[j]
-                                if o.Goal = Maximise && o.Kind = Absolute then -o.Tolerance else o.Tolerance)
+
+                                if o.Goal = Maximise && o.Kind = Absolute then
+                                    -o.Tolerance
+                                else
+                                    o.Tolerance)
                         // column-wise min-max rescaling
                         let scaledCols = Array.init k (fun _ -> Array.zeroCreate<float> n)
                         let scaledThr = Array.zeroCreate<float> k
+
                         for j in 0 .. k - 1 do
                             let mutable lo = Double.PositiveInfinity
                             let mutable hi = Double.NegativeInfinity
+
                             for i in 0 .. n - 1 do
                                 lo <- min lo (adjusted[i][j])
                                 hi <- max hi (adjusted[i][j])
+
                             let range = hi - lo
+
                             for i in 0 .. n - 1 do
-                                scaledCols[j][i] <- if range = 0.0 then adjusted[i][j] - lo else (adjusted[i][j] - lo) / range
+                                scaledCols[j][i] <-
+                                    if range = 0.0 then
+                                        adjusted[i][j] - lo
+                                    else
+                                        (adjusted[i][j] - lo) / range
+
                             scaledThr[j] <-
                                 if hierarchy[j].Kind = Absolute then
-                                    (if range = 0.0 then adjThr[j] - lo else (adjThr[j] - lo) / range)
-                                else adjThr[j]
+                                    (if range = 0.0 then
+                                         adjThr[j] - lo
+                                     else
+                                         (adjThr[j] - lo) / range)
+                                else
+                                    adjThr[j]
+
                         let scaled = Array.init n (fun i -> Array.init k (fun j -> scaledCols[j][i]))
                         // region-of-interest recursion
                         let shifted = Array.zeroCreate<float[]> (k + 1)
@@ -200,9 +251,11 @@ module Chimera =
                         shifted[0] <- Array.copy scaledCols[0]
                         let mutable region = Array.init n id
                         let mutable c = 0.0
+
                         for j in 0 .. k - 1 do
                             let z = scaledCols[j]
                             let inRegion = region |> Array.map (fun i -> z[i])
+
                             let t =
                                 match hierarchy[j].Kind with
                                 | Absolute -> scaledThr[j]
@@ -211,30 +264,44 @@ module Chimera =
                                     let lo = Array.min inRegion
                                     let hi = Array.max inRegion
                                     lo + scaledThr[j] * (hi - lo)
+
                             shiftedThr[j] <- t - c
                             // the reference compares with the raw tolerance, not with t
                             let next = region |> Array.filter (fun i -> z[i] < scaledThr[j])
-                            if next.Length > 0 then region <- next
+
+                            if next.Length > 0 then
+                                region <- next
+
                             let nxt = (j + 1) % k
                             let zn = scaledCols[nxt]
                             let maxRegion = region |> Array.map (fun i -> zn[i]) |> Array.max
                             let minThr = Array.min (shiftedThr[0..j])
                             c <- maxRegion - minThr
                             shifted[j + 1] <- zn |> Array.map (fun v -> v - c)
+
                         let merits = Array.copy shifted[k]
+
                         for j in k - 1 .. -1 .. 0 do
                             let g = shifted[j]
+
                             for i in 0 .. n - 1 do
                                 let h = step softness (g[i] - shiftedThr[j])
                                 merits[i] <- merits[i] * (1.0 - h) + h * g[i]
+
                         let mMax = Array.max merits
                         let mMin = Array.min merits
+
                         let final =
                             if mMax > 0.0 then
                                 let range = mMax - mMin
-                                if range > 0.0 then merits |> Array.map (fun m -> (m - mMin) / range)
-                                else Array.zeroCreate n // reference: 0/0 = NaN; all points are equal
-                            else merits
+
+                                if range > 0.0 then
+                                    merits |> Array.map (fun m -> (m - mMin) / range)
+                                else
+                                    Array.zeroCreate n // reference: 0/0 = NaN; all points are equal
+                            else
+                                merits
+
                         Ok
                             { AdjustedObjs = adjusted
                               AdjustedThresholds = adjThr

@@ -19,11 +19,13 @@ module internal ResultBuilderInstance =
 
 /// The outcome of a facade call: Ok with a value, or an error message naming field and value.
 type Outcome<'T> =
-    { Ok: bool
-      /// The value when Ok (default otherwise).
-      Value: 'T
-      /// Empty when Ok.
-      Error: string }
+    {
+        Ok: bool
+        /// The value when Ok (default otherwise).
+        Value: 'T
+        /// Empty when Ok.
+        Error: string
+    }
 
 /// One objective for C#: goal "min"|"max", kind "relative"|"absolute"|"percentile".
 [<CLIMutable>]
@@ -105,17 +107,45 @@ type OptimizerFacade =
             goals: string[],
             softness: float
         ) : Outcome<float[]> =
-        let nullArg name = { Ok = false; Value = [||]; Error = sprintf "%s is missing" name }
-        if obj.ReferenceEquals(objectives, null) then nullArg "objectives"
-        elif obj.ReferenceEquals(tolerances, null) then nullArg "tolerances"
+        let nullArg name =
+            { Ok = false
+              Value = [||]
+              Error = sprintf "%s is missing" name }
+
+        if obj.ReferenceEquals(objectives, null) then
+            nullArg "objectives"
+        elif obj.ReferenceEquals(tolerances, null) then
+            nullArg "tolerances"
         else
             let k = tolerances.Length
-            let absolutes = if obj.ReferenceEquals(absolutes, null) then Array.create k false else absolutes
-            let percentiles = if obj.ReferenceEquals(percentiles, null) then Array.create k false else percentiles
-            let goals = if obj.ReferenceEquals(goals, null) then Array.create k "min" else goals
-            match Chimera.objectives tolerances absolutes percentiles goals |> Result.bind (fun h -> Chimera.scalarise h softness objectives) with
+
+            let absolutes =
+                if obj.ReferenceEquals(absolutes, null) then
+                    Array.create k false
+                else
+                    absolutes
+
+            let percentiles =
+                if obj.ReferenceEquals(percentiles, null) then
+                    Array.create k false
+                else
+                    percentiles
+
+            let goals =
+                if obj.ReferenceEquals(goals, null) then
+                    Array.create k "min"
+                else
+                    goals
+
+            match
+                Chimera.objectives tolerances absolutes percentiles goals
+                |> Result.bind (fun h -> Chimera.scalarise h softness objectives)
+            with
             | Ok m -> { Ok = true; Value = m; Error = "" }
-            | Error e -> { Ok = false; Value = [||]; Error = e.Message }
+            | Error e ->
+                { Ok = false
+                  Value = [||]
+                  Error = e.Message }
 
     /// The next batch of a campaign step (see Campaign.step).
     static member Suggest
@@ -126,34 +156,70 @@ type OptimizerFacade =
             pending: IReadOnlyList<PendingSpec>,
             options: SuggestOptions
         ) : Outcome<SuggestionSpec[]> =
-        let fail msg = { Ok = false; Value = [||]; Error = msg }
+        let fail msg =
+            { Ok = false
+              Value = [||]
+              Error = msg }
+
         let toPairs (d: IReadOnlyDictionary<string, float>) =
-            if obj.ReferenceEquals(d, null) then [||] else d |> Seq.map (fun kv -> kv.Key, kv.Value) |> Array.ofSeq
+            if obj.ReferenceEquals(d, null) then
+                [||]
+            else
+                d |> Seq.map (fun kv -> kv.Key, kv.Value) |> Array.ofSeq
+
         let parseObjective i (o: ObjectiveSpec) =
-            let goal = match o.Goal with "min" -> Ok Minimise | "max" -> Ok Maximise | g -> Error(sprintf "objectives[%d].goal is '%s'; expected min or max" i g)
+            let goal =
+                match o.Goal with
+                | "min" -> Ok Minimise
+                | "max" -> Ok Maximise
+                | g -> Error(sprintf "objectives[%d].goal is '%s'; expected min or max" i g)
+
             let kind =
                 match o.Kind with
                 | "relative" -> Ok Relative
                 | "absolute" -> Ok Absolute
                 | "percentile" -> Ok Percentile
                 | k -> Error(sprintf "objectives[%d].kind is '%s'; expected relative, absolute or percentile" i k)
+
             match goal, kind with
-            | Ok g, Ok k -> Ok { CampaignObjective.Quantity = o.Quantity; Goal = g; Tolerance = o.Tolerance; Kind = k }
-            | Error e, _ | _, Error e -> Error e
-        if String.IsNullOrWhiteSpace limitationsJson then fail "limitations is missing"
-        elif obj.ReferenceEquals(objectives, null) then fail "objectives is missing"
+            | Ok g, Ok k ->
+                Ok
+                    { CampaignObjective.Quantity = o.Quantity
+                      Goal = g
+                      Tolerance = o.Tolerance
+                      Kind = k }
+            | Error e, _
+            | _, Error e -> Error e
+
+        if String.IsNullOrWhiteSpace limitationsJson then
+            fail "limitations is missing"
+        elif obj.ReferenceEquals(objectives, null) then
+            fail "objectives is missing"
         else
             let objs = objectives |> Seq.mapi parseObjective |> Array.ofSeq
-            match objs |> Array.tryPick (function Error e -> Some e | _ -> None) with
+
+            match
+                objs
+                |> Array.tryPick (function
+                    | Error e -> Some e
+                    | _ -> None)
+            with
             | Some e -> fail e
             | None ->
                 let objs = objs |> Array.choose Result.toOption
-                let tdef = if Double.IsNaN options.TemperatureMin then None else Some(options.TemperatureMin, options.TemperatureMax)
+
+                let tdef =
+                    if Double.IsNaN options.TemperatureMin then
+                        None
+                    else
+                        Some(options.TemperatureMin, options.TemperatureMax)
+
                 match FeasibleSet.parseText tdef limitationsJson with
                 | Error e -> fail e.Message
                 | Ok sets ->
                     let obs =
-                        if obj.ReferenceEquals(observations, null) then [||]
+                        if obj.ReferenceEquals(observations, null) then
+                            [||]
                         else
                             observations
                             |> Seq.map (fun o ->
@@ -166,8 +232,10 @@ type OptimizerFacade =
                                   Success = o.Success
                                   Deleted = o.Deleted })
                             |> Array.ofSeq
+
                     let pend =
-                        if obj.ReferenceEquals(pending, null) then [||]
+                        if obj.ReferenceEquals(pending, null) then
+                            [||]
                         else
                             pending
                             |> Seq.map (fun p ->
@@ -175,17 +243,25 @@ type OptimizerFacade =
                                   Temperature = p.Temperature
                                   Source = (if obj.ReferenceEquals(p.Source, null) then "" else p.Source) })
                             |> Array.ofSeq
+
                     let settings =
                         { Campaign.defaultSettings with
                             BatchSize = options.BatchSize
                             Seed = options.Seed
                             Beta =
-                                (if Double.IsNaN options.SqrtBeta then Srinivas(options.Delta, options.BetaScale)
-                                 else ConstantSqrtBeta options.SqrtBeta)
+                                (if Double.IsNaN options.SqrtBeta then
+                                     Srinivas(options.Delta, options.BetaScale)
+                                 else
+                                     ConstantSqrtBeta options.SqrtBeta)
                             MinRating = options.MinRating
-                            TargetSource = (if obj.ReferenceEquals(options.TargetSource, null) then "" else options.TargetSource)
+                            TargetSource =
+                                (if obj.ReferenceEquals(options.TargetSource, null) then
+                                     ""
+                                 else
+                                     options.TargetSource)
                             Candidates = options.Candidates
                             Softness = options.Softness }
+
                     match Campaign.step settings sets objs obs pend with
                     | Error e -> fail e.Message
                     | Ok r ->
@@ -194,7 +270,8 @@ type OptimizerFacade =
                           Value =
                             r.Suggestions
                             |> Array.map (fun s ->
-                                { SuggestionSpec.Formulation = Dictionary<string, float>(dict s.Formulation) :> IReadOnlyDictionary<string, float>
+                                { SuggestionSpec.Formulation =
+                                    Dictionary<string, float>(dict s.Formulation) :> IReadOnlyDictionary<string, float>
                                   Temperature = s.Temperature
                                   Source = s.Source
                                   PredictedMerit = s.PredictedMerit
@@ -218,65 +295,122 @@ type OptimizerFacade =
             temperatureMax: float
         ) : Outcome<string> =
         let fail msg = { Ok = false; Value = ""; Error = msg }
-        if obj.ReferenceEquals(limitationsJsons, null) || limitationsJsons.Count = 0 then fail "limitations are missing; expected one document per capability"
+
+        if obj.ReferenceEquals(limitationsJsons, null) || limitationsJsons.Count = 0 then
+            fail "limitations are missing; expected one document per capability"
         else
-            let tdef = if Double.IsNaN temperatureMin || Double.IsNaN temperatureMax then None else Some(temperatureMin, temperatureMax)
+            let tdef =
+                if Double.IsNaN temperatureMin || Double.IsNaN temperatureMax then
+                    None
+                else
+                    Some(temperatureMin, temperatureMax)
+
             let parsed =
                 limitationsJsons
                 |> Seq.mapi (fun i text ->
-                    if String.IsNullOrWhiteSpace text then Error(sprintf "limitations[%d] is empty" i)
-                    else FeasibleSet.parseText tdef text |> Result.mapError (fun e -> sprintf "limitations[%d]: %s" i e.Message))
+                    if String.IsNullOrWhiteSpace text then
+                        Error(sprintf "limitations[%d] is empty" i)
+                    else
+                        FeasibleSet.parseText tdef text
+                        |> Result.mapError (fun e -> sprintf "limitations[%d]: %s" i e.Message))
                 |> Array.ofSeq
-            match parsed |> Array.tryPick (function Error e -> Some e | _ -> None) with
+
+            match
+                parsed
+                |> Array.tryPick (function
+                    | Error e -> Some e
+                    | _ -> None)
+            with
             | Some e -> fail e
             | None ->
-                let subset = if obj.ReferenceEquals(chemicals, null) then [||] else Array.ofSeq chemicals
-                match DesignSpace.intersect (parsed |> Array.choose Result.toOption) subset temperatureMin temperatureMax with
-                | Ok sets -> { Ok = true; Value = DesignSpace.toJson sets; Error = "" }
+                let subset =
+                    if obj.ReferenceEquals(chemicals, null) then
+                        [||]
+                    else
+                        Array.ofSeq chemicals
+
+                match
+                    DesignSpace.intersect (parsed |> Array.choose Result.toOption) subset temperatureMin temperatureMax
+                with
+                | Ok sets ->
+                    { Ok = true
+                      Value = DesignSpace.toJson sets
+                      Error = "" }
                 | Error e -> fail e
 
     /// `finales chimera`: JSON request text to JSON response text (or an error naming the field).
-    static member ChimeraJson(requestJson: string) : Outcome<string> =
-        Json.chimera requestJson
+    static member ChimeraJson(requestJson: string) : Outcome<string> = Json.chimera requestJson
 
     /// `finales suggest`: JSON request text to JSON response text (or an error naming the field).
-    static member SuggestJson(requestJson: string) : Outcome<string> =
-        Json.suggest requestJson
+    static member SuggestJson(requestJson: string) : Outcome<string> = Json.suggest requestJson
 
     /// `finales bench optimizer`: regret curves of GP-UCB and random search; returns the JSON
     /// summary and the SVG plot. Progress lines go to `progress`.
-    static member BenchOptimizer(problem: string, seeds: int, evals: int, progress: Action<string>) : Outcome<string * string> =
-        Json.benchOptimizer problem seeds evals (fun s -> if not (obj.ReferenceEquals(progress, null)) then progress.Invoke s)
+    static member BenchOptimizer
+        (problem: string, seeds: int, evals: int, progress: Action<string>)
+        : Outcome<string * string> =
+        Json.benchOptimizer problem seeds evals (fun s ->
+            if not (obj.ReferenceEquals(progress, null)) then
+                progress.Invoke s)
 
     /// The `bench gp` workload at n observations (fit + acquisition over 1000 candidates).
     static member GpSuggestion(n: int, seed: int) : float[] = Benchmarks.gpSuggestion n seed
 
 /// JSON adapters of the CLI commands (System.Text.Json; errors name the JSON field and value).
 and [<RequireQualifiedAccess>] internal Json =
-    static member private Fail(msg: string) : Outcome<'T> = { Ok = false; Value = Unchecked.defaultof<'T>; Error = msg }
+    static member private Fail(msg: string) : Outcome<'T> =
+        { Ok = false
+          Value = Unchecked.defaultof<'T>
+          Error = msg }
 
     static member private Write(f: Utf8JsonWriter -> unit) : string =
         use ms = new MemoryStream()
-        (use w = new Utf8JsonWriter(ms, JsonWriterOptions(Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping))
+
+        (use w =
+            new Utf8JsonWriter(
+                ms,
+                JsonWriterOptions(
+                    Indented = true,
+                    Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping
+                )
+            )
+
          f w)
+
         Encoding.UTF8.GetString(ms.ToArray())
 
     static member private Num(w: Utf8JsonWriter, name: string, v: float) =
-        if Double.IsFinite v then w.WriteNumber(name, v) else w.WriteNull(name)
+        if Double.IsFinite v then
+            w.WriteNumber(name, v)
+        else
+            w.WriteNull(name)
 
     static member private Parse(text: string) : Result<JsonElement, string> =
-        if String.IsNullOrWhiteSpace text then Error "stdin is empty; expected a JSON object"
+        if String.IsNullOrWhiteSpace text then
+            Error "stdin is empty; expected a JSON object"
         else
             try
                 use doc = JsonDocument.Parse(text)
                 let root = doc.RootElement.Clone()
-                if root.ValueKind <> JsonValueKind.Object then Error(sprintf "request is a %O; expected a JSON object" root.ValueKind)
-                else Ok root
-            with :? JsonException as ex -> Error("request is not valid JSON: " + ex.Message)
+
+                if root.ValueKind <> JsonValueKind.Object then
+                    Error(sprintf "request is a %O; expected a JSON object" root.ValueKind)
+                else
+                    Ok root
+            with :? JsonException as ex ->
+                Error("request is not valid JSON: " + ex.Message)
 
     static member private Prop(e: JsonElement, name: string) : JsonElement voption =
         let mutable v = Unchecked.defaultof<JsonElement>
-        if e.ValueKind = JsonValueKind.Object && e.TryGetProperty(name, &v) && v.ValueKind <> JsonValueKind.Null then ValueSome v else ValueNone
+
+        if
+            e.ValueKind = JsonValueKind.Object
+            && e.TryGetProperty(name, &v)
+            && v.ValueKind <> JsonValueKind.Null
+        then
+            ValueSome v
+        else
+            ValueNone
 
     static member private Number(e: JsonElement, path: string) : Result<float, string> =
         match e.ValueKind with
@@ -289,11 +423,23 @@ and [<RequireQualifiedAccess>] internal Json =
             | s -> Error(sprintf "%s is \"%s\"; expected a number" path s)
         | _ -> Error(sprintf "%s is %s; expected a number" path (e.GetRawText()))
 
-    static member private Array<'T>(e: JsonElement, path: string, item: JsonElement * string -> Result<'T, string>) : Result<'T[], string> =
-        if e.ValueKind <> JsonValueKind.Array then Error(sprintf "%s is %s; expected a list" path (e.GetRawText()))
+    static member private Array<'T>
+        (e: JsonElement, path: string, item: JsonElement * string -> Result<'T, string>)
+        : Result<'T[], string> =
+        if e.ValueKind <> JsonValueKind.Array then
+            Error(sprintf "%s is %s; expected a list" path (e.GetRawText()))
         else
-            let items = e.EnumerateArray() |> Seq.mapi (fun i x -> item (x, sprintf "%s[%d]" path i)) |> Array.ofSeq
-            match items |> Array.tryPick (function Error m -> Some m | _ -> None) with
+            let items =
+                e.EnumerateArray()
+                |> Seq.mapi (fun i x -> item (x, sprintf "%s[%d]" path i))
+                |> Array.ofSeq
+
+            match
+                items
+                |> Array.tryPick (function
+                    | Error m -> Some m
+                    | _ -> None)
+            with
             | Some m -> Error m
             | None -> Ok(items |> Array.choose Result.toOption)
 
@@ -304,11 +450,18 @@ and [<RequireQualifiedAccess>] internal Json =
         | _ -> Error(sprintf "%s is %s; expected true or false" path (e.GetRawText()))
 
     static member private Str(e: JsonElement, path: string) : Result<string, string> =
-        if e.ValueKind = JsonValueKind.String then Ok(string (e.GetString())) else Error(sprintf "%s is %s; expected a string" path (e.GetRawText()))
+        if e.ValueKind = JsonValueKind.String then
+            Ok(string (e.GetString()))
+        else
+            Error(sprintf "%s is %s; expected a string" path (e.GetRawText()))
 
     static member private Int(e: JsonElement, path: string) : Result<int, string> =
         let mutable i = 0
-        if e.ValueKind = JsonValueKind.Number && e.TryGetInt32(&i) then Ok i else Error(sprintf "%s is %s; expected an integer" path (e.GetRawText()))
+
+        if e.ValueKind = JsonValueKind.Number && e.TryGetInt32(&i) then
+            Ok i
+        else
+            Error(sprintf "%s is %s; expected an integer" path (e.GetRawText()))
 
     static member chimera(text: string) : Outcome<string> =
         let r =
@@ -320,27 +473,37 @@ and [<RequireQualifiedAccess>] internal Json =
                 | ValueSome o, ValueSome t ->
                     let rows = Json.Array(o, "objectives", fun (r, p) -> Json.Array(r, p, Json.Number))
                     let tols = Json.Array(t, "tolerances", Json.Number)
+
                     match rows, tols with
-                    | Error m, _ | _, Error m -> Error m
+                    | Error m, _
+                    | _, Error m -> Error m
                     | Ok rows, Ok tols ->
                         let k = tols.Length
+
                         let flags name =
                             match Json.Prop(root, name) with
                             | ValueNone -> Ok(Array.create k false)
                             | ValueSome v -> Json.Array(v, name, Json.Bool)
+
                         let goals =
                             match Json.Prop(root, "goals") with
                             | ValueNone -> Ok(Array.create k "min")
                             | ValueSome v -> Json.Array(v, "goals", Json.Str)
+
                         let soft =
                             match Json.Prop(root, "softness") with
                             | ValueNone -> Ok Chimera.DefaultSoftness
                             | ValueSome v -> Json.Number(v, "softness")
+
                         match flags "absolutes", flags "percentiles", goals, soft with
-                        | Error m, _, _, _ | _, Error m, _, _ | _, _, Error m, _ | _, _, _, Error m -> Error m
+                        | Error m, _, _, _
+                        | _, Error m, _, _
+                        | _, _, Error m, _
+                        | _, _, _, Error m -> Error m
                         | Ok a, Ok p, Ok g, Ok s ->
                             let o = OptimizerFacade.Chimera(rows, tols, a, p, g, s)
                             if o.Ok then Ok o.Value else Error o.Error)
+
         match r with
         | Error m -> Json.Fail m
         | Ok merits ->
@@ -350,23 +513,32 @@ and [<RequireQualifiedAccess>] internal Json =
                 Json.Write(fun w ->
                     w.WriteStartObject()
                     w.WriteStartArray("merits")
+
                     for m in merits do
                         w.WriteNumberValue m
+
                     w.WriteEndArray()
                     w.WriteEndObject()) }
 
-    static member private Formulation(e: JsonElement, path: string) : Result<IReadOnlyDictionary<string, float>, string> =
-        if e.ValueKind <> JsonValueKind.Object then Error(sprintf "%s is %s; expected {chemical: fraction}" path (e.GetRawText()))
+    static member private Formulation
+        (e: JsonElement, path: string)
+        : Result<IReadOnlyDictionary<string, float>, string> =
+        if e.ValueKind <> JsonValueKind.Object then
+            Error(sprintf "%s is %s; expected {chemical: fraction}" path (e.GetRawText()))
         else
             let d = Dictionary<string, float>()
+
             let errs =
                 e.EnumerateObject()
                 |> Seq.choose (fun p ->
                     match Json.Number(p.Value, sprintf "%s.%s" path p.Name) with
-                    | Ok v when v >= 0.0 && v <= 1.0 -> d[p.Name] <- v; None
+                    | Ok v when v >= 0.0 && v <= 1.0 ->
+                        d[p.Name] <- v
+                        None
                     | Ok v -> Some(sprintf "%s.%s is %g; fractions must lie in [0,1]" path p.Name v)
                     | Error m -> Some m)
                 |> Seq.tryHead
+
             match errs with
             | Some m -> Error m
             | None -> Ok(d :> IReadOnlyDictionary<string, float>)
@@ -381,44 +553,147 @@ and [<RequireQualifiedAccess>] internal Json =
             match Json.Prop(root, name) with
             | ValueNone -> Ok dflt
             | ValueSome v -> parse (v, name)
+
         let r =
             result {
                 let! root = Json.Parse text
-                let! lim = match Json.Prop(root, "limitations") with ValueSome v -> Ok v | ValueNone -> Error "limitations is missing; expected FINALES2 limitations"
-                let! objsEl = match Json.Prop(root, "objectives") with ValueSome v -> Ok v | ValueNone -> Error "objectives is missing; expected a list of {quantity, goal, tolerance, kind}"
+
+                let! lim =
+                    match Json.Prop(root, "limitations") with
+                    | ValueSome v -> Ok v
+                    | ValueNone -> Error "limitations is missing; expected FINALES2 limitations"
+
+                let! objsEl =
+                    match Json.Prop(root, "objectives") with
+                    | ValueSome v -> Ok v
+                    | ValueNone -> Error "objectives is missing; expected a list of {quantity, goal, tolerance, kind}"
+
                 let! objectives =
-                    Json.Array(objsEl, "objectives", fun (e, p) -> result {
-                        let! q = Json.Required(e, "quantity", p) |> Result.bind (fun v -> Json.Str(v, p + ".quantity"))
-                        let! g = match Json.Prop(e, "goal") with ValueSome v -> Json.Str(v, p + ".goal") | ValueNone -> Ok "min"
-                        let! t = match Json.Prop(e, "tolerance") with ValueSome v -> Json.Number(v, p + ".tolerance") | ValueNone -> Ok 0.0
-                        let! k = match Json.Prop(e, "kind") with ValueSome v -> Json.Str(v, p + ".kind") | ValueNone -> Ok "relative"
-                        return { ObjectiveSpec.Quantity = q; Goal = g; Tolerance = t; Kind = k }
-                        })
+                    Json.Array(
+                        objsEl,
+                        "objectives",
+                        fun (e, p) ->
+                            result {
+                                let! q =
+                                    Json.Required(e, "quantity", p)
+                                    |> Result.bind (fun v -> Json.Str(v, p + ".quantity"))
+
+                                let! g =
+                                    match Json.Prop(e, "goal") with
+                                    | ValueSome v -> Json.Str(v, p + ".goal")
+                                    | ValueNone -> Ok "min"
+
+                                let! t =
+                                    match Json.Prop(e, "tolerance") with
+                                    | ValueSome v -> Json.Number(v, p + ".tolerance")
+                                    | ValueNone -> Ok 0.0
+
+                                let! k =
+                                    match Json.Prop(e, "kind") with
+                                    | ValueSome v -> Json.Str(v, p + ".kind")
+                                    | ValueNone -> Ok "relative"
+
+                                return
+                                    { ObjectiveSpec.Quantity = q
+                                      Goal = g
+                                      Tolerance = t
+                                      Kind = k }
+                            }
+                    )
+
                 let! observations =
-                    optional root "observations" (fun (v, n) ->
-                        Json.Array(v, n, fun (e, p) -> result {
-                            let! f = Json.Required(e, "formulation", p) |> Result.bind (fun v -> Json.Formulation(v, p + ".formulation"))
-                            let! t = Json.Required(e, "temperature", p) |> Result.bind (fun v -> Json.Number(v, p + ".temperature"))
-                            let! q = Json.Required(e, "quantity", p) |> Result.bind (fun v -> Json.Str(v, p + ".quantity"))
-                            let! success = match Json.Prop(e, "success") with ValueSome v -> Json.Bool(v, p + ".success") | ValueNone -> Ok true
-                            let! value =
-                                match Json.Prop(e, "value") with
-                                | ValueSome v -> Json.Number(v, p + ".value")
-                                | ValueNone when not success -> Ok nan
-                                | ValueNone -> Error(sprintf "%s.value is missing (required when success is true)" p)
-                            let! src = match Json.Prop(e, "source") with ValueSome v -> Json.Str(v, p + ".source") | ValueNone -> Ok ""
-                            let! rating = match Json.Prop(e, "rating") with ValueSome v -> Json.Number(v, p + ".rating") | ValueNone -> Ok nan
-                            let! deleted = match Json.Prop(e, "deleted") with ValueSome v -> Json.Bool(v, p + ".deleted") | ValueNone -> Ok false
-                            return { ObservationSpec.Formulation = f; Temperature = t; Source = src; Quantity = q; Value = value; Rating = rating; Success = success; Deleted = deleted }
-                            })) [||]
+                    optional
+                        root
+                        "observations"
+                        (fun (v, n) ->
+                            Json.Array(
+                                v,
+                                n,
+                                fun (e, p) ->
+                                    result {
+                                        let! f =
+                                            Json.Required(e, "formulation", p)
+                                            |> Result.bind (fun v -> Json.Formulation(v, p + ".formulation"))
+
+                                        let! t =
+                                            Json.Required(e, "temperature", p)
+                                            |> Result.bind (fun v -> Json.Number(v, p + ".temperature"))
+
+                                        let! q =
+                                            Json.Required(e, "quantity", p)
+                                            |> Result.bind (fun v -> Json.Str(v, p + ".quantity"))
+
+                                        let! success =
+                                            match Json.Prop(e, "success") with
+                                            | ValueSome v -> Json.Bool(v, p + ".success")
+                                            | ValueNone -> Ok true
+
+                                        let! value =
+                                            match Json.Prop(e, "value") with
+                                            | ValueSome v -> Json.Number(v, p + ".value")
+                                            | ValueNone when not success -> Ok nan
+                                            | ValueNone ->
+                                                Error(sprintf "%s.value is missing (required when success is true)" p)
+
+                                        let! src =
+                                            match Json.Prop(e, "source") with
+                                            | ValueSome v -> Json.Str(v, p + ".source")
+                                            | ValueNone -> Ok ""
+
+                                        let! rating =
+                                            match Json.Prop(e, "rating") with
+                                            | ValueSome v -> Json.Number(v, p + ".rating")
+                                            | ValueNone -> Ok nan
+
+                                        let! deleted =
+                                            match Json.Prop(e, "deleted") with
+                                            | ValueSome v -> Json.Bool(v, p + ".deleted")
+                                            | ValueNone -> Ok false
+
+                                        return
+                                            { ObservationSpec.Formulation = f
+                                              Temperature = t
+                                              Source = src
+                                              Quantity = q
+                                              Value = value
+                                              Rating = rating
+                                              Success = success
+                                              Deleted = deleted }
+                                    }
+                            ))
+                        [||]
+
                 let! pending =
-                    optional root "pending" (fun (v, n) ->
-                        Json.Array(v, n, fun (e, p) -> result {
-                            let! f = Json.Required(e, "formulation", p) |> Result.bind (fun v -> Json.Formulation(v, p + ".formulation"))
-                            let! t = Json.Required(e, "temperature", p) |> Result.bind (fun v -> Json.Number(v, p + ".temperature"))
-                            let! src = match Json.Prop(e, "source") with ValueSome v -> Json.Str(v, p + ".source") | ValueNone -> Ok ""
-                            return { PendingSpec.Formulation = f; Temperature = t; Source = src }
-                            })) [||]
+                    optional
+                        root
+                        "pending"
+                        (fun (v, n) ->
+                            Json.Array(
+                                v,
+                                n,
+                                fun (e, p) ->
+                                    result {
+                                        let! f =
+                                            Json.Required(e, "formulation", p)
+                                            |> Result.bind (fun v -> Json.Formulation(v, p + ".formulation"))
+
+                                        let! t =
+                                            Json.Required(e, "temperature", p)
+                                            |> Result.bind (fun v -> Json.Number(v, p + ".temperature"))
+
+                                        let! src =
+                                            match Json.Prop(e, "source") with
+                                            | ValueSome v -> Json.Str(v, p + ".source")
+                                            | ValueNone -> Ok ""
+
+                                        return
+                                            { PendingSpec.Formulation = f
+                                              Temperature = t
+                                              Source = src }
+                                    }
+                            ))
+                        [||]
+
                 let d = OptimizerFacade.DefaultOptions
                 let! batch = optional root "batch_size" Json.Int d.BatchSize
                 let! seed = optional root "seed" Json.Int d.Seed
@@ -426,27 +701,70 @@ and [<RequireQualifiedAccess>] internal Json =
                 let! minRating = optional root "min_rating" Json.Number d.MinRating
                 let! target = optional root "target_source" Json.Str d.TargetSource
                 let! softness = optional root "softness" Json.Number d.Softness
+
                 let! tmin, tmax =
-                    optional root "temperature" (fun (v, n) -> result {
-                        let! a = Json.Required(v, "min", n) |> Result.bind (fun x -> Json.Number(x, n + ".min"))
-                        let! b = Json.Required(v, "max", n) |> Result.bind (fun x -> Json.Number(x, n + ".max"))
-                        if a > b || a <= 0.0 then return! Error(sprintf "temperature is {min: %g, max: %g}; expected 0 < min <= max (kelvin)" a b) else return (a, b)
-                        }) (nan, nan)
+                    optional
+                        root
+                        "temperature"
+                        (fun (v, n) ->
+                            result {
+                                let! a =
+                                    Json.Required(v, "min", n) |> Result.bind (fun x -> Json.Number(x, n + ".min"))
+
+                                let! b =
+                                    Json.Required(v, "max", n) |> Result.bind (fun x -> Json.Number(x, n + ".max"))
+
+                                if a > b || a <= 0.0 then
+                                    return!
+                                        Error(
+                                            sprintf
+                                                "temperature is {min: %g, max: %g}; expected 0 < min <= max (kelvin)"
+                                                a
+                                                b
+                                        )
+                                else
+                                    return (a, b)
+                            })
+                        (nan, nan)
+
                 let! sqrtBeta, delta, scale =
-                    optional root "beta" (fun (v, n) -> result {
-                        let! schedule = match Json.Prop(v, "schedule") with ValueSome s -> Json.Str(s, n + ".schedule") | ValueNone -> Ok "srinivas"
-                        match schedule with
-                        | "constant" ->
-                            let! b = Json.Required(v, "sqrt_beta", n) |> Result.bind (fun x -> Json.Number(x, n + ".sqrt_beta"))
-                            if b < 0.0 || not (Double.IsFinite b) then return! Error(sprintf "beta.sqrt_beta is %g; expected a finite number >= 0" b) else return (b, d.Delta, d.BetaScale)
-                        | "srinivas" ->
-                            let! dl = optional v "delta" (fun (x, _) -> Json.Number(x, n + ".delta")) d.Delta
-                            let! sc = optional v "scale" (fun (x, _) -> Json.Number(x, n + ".scale")) d.BetaScale
-                            if dl <= 0.0 || dl >= 1.0 then return! Error(sprintf "beta.delta is %g; expected 0 < delta < 1" dl)
-                            elif sc <= 0.0 then return! Error(sprintf "beta.scale is %g; expected > 0" sc)
-                            else return (nan, dl, sc)
-                        | other -> return! Error(sprintf "beta.schedule is '%s'; expected constant or srinivas" other)
-                        }) (nan, d.Delta, d.BetaScale)
+                    optional
+                        root
+                        "beta"
+                        (fun (v, n) ->
+                            result {
+                                let! schedule =
+                                    match Json.Prop(v, "schedule") with
+                                    | ValueSome s -> Json.Str(s, n + ".schedule")
+                                    | ValueNone -> Ok "srinivas"
+
+                                match schedule with
+                                | "constant" ->
+                                    let! b =
+                                        Json.Required(v, "sqrt_beta", n)
+                                        |> Result.bind (fun x -> Json.Number(x, n + ".sqrt_beta"))
+
+                                    if b < 0.0 || not (Double.IsFinite b) then
+                                        return! Error(sprintf "beta.sqrt_beta is %g; expected a finite number >= 0" b)
+                                    else
+                                        return (b, d.Delta, d.BetaScale)
+                                | "srinivas" ->
+                                    let! dl = optional v "delta" (fun (x, _) -> Json.Number(x, n + ".delta")) d.Delta
+
+                                    let! sc =
+                                        optional v "scale" (fun (x, _) -> Json.Number(x, n + ".scale")) d.BetaScale
+
+                                    if dl <= 0.0 || dl >= 1.0 then
+                                        return! Error(sprintf "beta.delta is %g; expected 0 < delta < 1" dl)
+                                    elif sc <= 0.0 then
+                                        return! Error(sprintf "beta.scale is %g; expected > 0" sc)
+                                    else
+                                        return (nan, dl, sc)
+                                | other ->
+                                    return! Error(sprintf "beta.schedule is '%s'; expected constant or srinivas" other)
+                            })
+                        (nan, d.Delta, d.BetaScale)
+
                 let options =
                     { d with
                         BatchSize = batch
@@ -460,13 +778,24 @@ and [<RequireQualifiedAccess>] internal Json =
                         BetaScale = scale
                         TemperatureMin = tmin
                         TemperatureMax = tmax }
-                let o = OptimizerFacade.Suggest(lim.GetRawText(), objectives, observations, pending, options)
+
+                let o =
+                    OptimizerFacade.Suggest(lim.GetRawText(), objectives, observations, pending, options)
+
                 let! sugg = if o.Ok then Ok o.Value else Error o.Error
+
                 let betaForm =
-                    if Double.IsNaN sqrtBeta then sprintf "srinivas: beta_t = %g * 2 log(|D| t^2 pi^2 / (6 * %g)), |D| = candidates, t = observations + 1; sqrt(beta_t) multiplies sigma" scale delta
-                    else sprintf "constant: sqrt(beta) = %g multiplies sigma" sqrtBeta
+                    if Double.IsNaN sqrtBeta then
+                        sprintf
+                            "srinivas: beta_t = %g * 2 log(|D| t^2 pi^2 / (6 * %g)), |D| = candidates, t = observations + 1; sqrt(beta_t) multiplies sigma"
+                            scale
+                            delta
+                    else
+                        sprintf "constant: sqrt(beta) = %g multiplies sigma" sqrtBeta
+
                 return sugg, betaForm
             }
+
         match r with
         | Error m -> Json.Fail m
         | Ok(sugg, betaForm) ->
@@ -476,11 +805,14 @@ and [<RequireQualifiedAccess>] internal Json =
                 Json.Write(fun w ->
                     w.WriteStartObject()
                     w.WriteStartArray("suggestions")
+
                     for s in sugg do
                         w.WriteStartObject()
                         w.WriteStartObject("formulation")
+
                         for kv in s.Formulation do
                             w.WriteNumber(kv.Key, kv.Value)
+
                         w.WriteEndObject()
                         w.WriteNumber("temperature", s.Temperature)
                         w.WriteString("source", s.Source)
@@ -488,11 +820,17 @@ and [<RequireQualifiedAccess>] internal Json =
                         Json.Num(w, "predicted_std", s.PredictedStd)
                         Json.Num(w, "acquisition", s.Acquisition)
                         w.WriteEndObject()
+
                     w.WriteEndArray()
                     w.WriteString("beta", betaForm)
                     w.WriteEndObject()) }
 
-    static member benchOptimizer (problem: string) (seeds: int) (evals: int) (progress: string -> unit) : Outcome<string * string> =
+    static member benchOptimizer
+        (problem: string)
+        (seeds: int)
+        (evals: int)
+        (progress: string -> unit)
+        : Outcome<string * string> =
         match Benchmarks.parseProblem problem with
         | Error m -> Json.Fail m
         | Ok _ when seeds < 1 -> Json.Fail(sprintf "--seeds is %d; expected >= 1" seeds)
@@ -501,11 +839,23 @@ and [<RequireQualifiedAccess>] internal Json =
             let run gp label =
                 Array.init seeds (fun s ->
                     let c = Benchmarks.runOne p gp s evals
-                    progress (sprintf "%s %s seed %d/%d: final regret %.3g" (Benchmarks.name p) label (s + 1) seeds c[c.Length - 1])
+
+                    progress (
+                        sprintf
+                            "%s %s seed %d/%d: final regret %.3g"
+                            (Benchmarks.name p)
+                            label
+                            (s + 1)
+                            seeds
+                            c[c.Length - 1]
+                    )
+
                     c)
+
             let gp = run true "gp-ucb"
             let rnd = run false "random"
             let at = [| 10; 25; 50; 100 |]
+
             let json =
                 Json.Write(fun w ->
                     w.WriteStartObject()
@@ -513,12 +863,24 @@ and [<RequireQualifiedAccess>] internal Json =
                     w.WriteNumber("seeds", seeds)
                     w.WriteNumber("evaluations", evals)
                     w.WriteNumber("initial_design", Benchmarks.initialSize p)
+
                     match p with
                     | E1 ->
                         let k, x = Benchmarks.e1Optimum.Value
                         w.WriteStartObject("optimum")
                         w.WriteNumber("conductivity_S_per_m", k)
-                        w.WriteString("at", String.Join(", ", Array.map2 (fun (n: string) (v: float) -> sprintf "%s %.4f" n v) [| "LiPF6"; "EC"; "EMC"; "DMC"; "PC"; "T" |] x))
+
+                        w.WriteString(
+                            "at",
+                            String.Join(
+                                ", ",
+                                Array.map2
+                                    (fun (n: string) (v: float) -> sprintf "%s %.4f" n v)
+                                    [| "LiPF6"; "EC"; "EMC"; "DMC"; "PC"; "T" |]
+                                    x
+                            )
+                        )
+
                         w.WriteEndObject()
                     | E2 ->
                         let etaMin, thr, tStar = Benchmarks.e2Reference.Value
@@ -526,13 +888,25 @@ and [<RequireQualifiedAccess>] internal Json =
                         w.WriteNumber("viscosity_min_mPa_s", etaMin)
                         w.WriteNumber("viscosity_threshold_mPa_s", thr)
                         w.WriteNumber("temperature_min_K", tStar)
-                        w.WriteString("regret", "T - T* (K) when conductivity >= 0.8 S/m and viscosity <= threshold; else 100 + viscosity excess; else 1000 + conductivity gap")
+
+                        w.WriteString(
+                            "regret",
+                            "T - T* (K) when conductivity >= 0.8 S/m and viscosity <= threshold; else 100 + viscosity excess; else 1000 + conductivity gap"
+                        )
+
                         w.WriteEndObject()
                     | _ -> ()
-                    w.WriteString("beta", "srinivas: beta_t = 0.2 * 2 log(|D| t^2 pi^2 / (6 * 0.1)), |D| = 1000 candidates")
+
+                    w.WriteString(
+                        "beta",
+                        "srinivas: beta_t = 0.2 * 2 log(|D| t^2 pi^2 / (6 * 0.1)), |D| = 1000 candidates"
+                    )
+
                     w.WriteStartObject("regret")
+
                     for (label, curves) in [ "gp_ucb", gp; "random", rnd ] do
                         w.WriteStartArray(label)
+
                         for s in Benchmarks.summarise curves at do
                             w.WriteStartObject()
                             w.WriteNumber("evaluations", s.Evaluations)
@@ -540,8 +914,17 @@ and [<RequireQualifiedAccess>] internal Json =
                             w.WriteNumber("q1", s.Q1)
                             w.WriteNumber("q3", s.Q3)
                             w.WriteEndObject()
+
                         w.WriteEndArray()
+
                     w.WriteEndObject()
                     w.WriteEndObject())
-            let svg = Benchmarks.svg (sprintf "%s: simple regret, %d seeds" (Benchmarks.name p) seeds) [ "GP-UCB", gp; "random", rnd ]
-            { Ok = true; Error = ""; Value = (json, svg) }
+
+            let svg =
+                Benchmarks.svg
+                    (sprintf "%s: simple regret, %d seeds" (Benchmarks.name p) seeds)
+                    [ "GP-UCB", gp; "random", rnd ]
+
+            { Ok = true
+              Error = ""
+              Value = (json, svg) }

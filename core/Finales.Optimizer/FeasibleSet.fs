@@ -18,7 +18,9 @@ type FeasibleSet =
       TemperatureMax: float }
 
 /// A point of the design space: fractions aligned with a chemical list, and a temperature.
-type Formulation = { Fractions: float[]; Temperature: float }
+type Formulation =
+    { Fractions: float[]
+      Temperature: float }
 
 /// Problems with a limitation document; each names the JSON path and the value.
 type LimitationError =
@@ -54,28 +56,47 @@ module FeasibleSet =
             match x.ValueKind with
             | JsonValueKind.Number ->
                 let v = x.GetDouble()
-                if v < 0.0 || v > 1.0 then Error(BadFraction(p, x.GetRawText())) else Ok(v, v)
+
+                if v < 0.0 || v > 1.0 then
+                    Error(BadFraction(p, x.GetRawText()))
+                else
+                    Ok(v, v)
             | JsonValueKind.Object ->
                 let mutable mn = Unchecked.defaultof<JsonElement>
                 let mutable mx = Unchecked.defaultof<JsonElement>
-                if x.TryGetProperty("min", &mn) && x.TryGetProperty("max", &mx)
-                   && mn.ValueKind = JsonValueKind.Number && mx.ValueKind = JsonValueKind.Number then
+
+                if
+                    x.TryGetProperty("min", &mn)
+                    && x.TryGetProperty("max", &mx)
+                    && mn.ValueKind = JsonValueKind.Number
+                    && mx.ValueKind = JsonValueKind.Number
+                then
                     let a, b = mn.GetDouble(), mx.GetDouble()
-                    if a < 0.0 || b > 1.0 || a > b then Error(BadFraction(p, x.GetRawText())) else Ok(a, b)
-                else Error(BadFraction(p, x.GetRawText()))
+
+                    if a < 0.0 || b > 1.0 || a > b then
+                        Error(BadFraction(p, x.GetRawText()))
+                    else
+                        Ok(a, b)
+                else
+                    Error(BadFraction(p, x.GetRawText()))
             | _ -> Error(BadFraction(p, x.GetRawText()))
+
         match e.ValueKind with
         | JsonValueKind.Array ->
             let items = e.EnumerateArray() |> Seq.toList
-            if items.IsEmpty then Error(BadFraction(path, "[]"))
+
+            if items.IsEmpty then
+                Error(BadFraction(path, "[]"))
             else
                 items
                 |> List.mapi (fun i x -> one (sprintf "%s[%d]" path i) x)
-                |> List.fold (fun acc r ->
-                    match acc, r with
-                    | Ok l, Ok v -> Ok(v :: l)
-                    | Error e, _ -> Error e
-                    | _, Error e -> Error e) (Ok [])
+                |> List.fold
+                    (fun acc r ->
+                        match acc, r with
+                        | Ok l, Ok v -> Ok(v :: l)
+                        | Error e, _ -> Error e
+                        | _, Error e -> Error e)
+                    (Ok [])
                 |> Result.map List.rev
         | _ -> one path e |> Result.map List.singleton
 
@@ -84,8 +105,10 @@ module FeasibleSet =
         let str (x: JsonElement) =
             match x.ValueKind with
             | JsonValueKind.String -> Some(string (x.GetString()))
-            | JsonValueKind.Array when x.GetArrayLength() > 0 && x[0].ValueKind = JsonValueKind.String -> Some(string (x[0].GetString()))
+            | JsonValueKind.Array when x.GetArrayLength() > 0 && x[0].ValueKind = JsonValueKind.String ->
+                Some(string (x[0].GetString()))
             | _ -> None
+
         match e.ValueKind with
         | JsonValueKind.String -> Ok(string (e.GetString()))
         | JsonValueKind.Object ->
@@ -99,24 +122,33 @@ module FeasibleSet =
         | _ -> Error(Malformed(path, sprintf "chemical is a %s; expected an object" (kindName e)))
 
     let private parseComponent (path: string) (e: JsonElement) : Result<ComponentBound, LimitationError> =
-        if e.ValueKind <> JsonValueKind.Object then Error(Malformed(path, sprintf "component is a %s; expected an object" (kindName e)))
+        if e.ValueKind <> JsonValueKind.Object then
+            Error(Malformed(path, sprintf "component is a %s; expected an object" (kindName e)))
         else
             let mutable chem = Unchecked.defaultof<JsonElement>
             let mutable frac = Unchecked.defaultof<JsonElement>
             let mutable ftype = Unchecked.defaultof<JsonElement>
-            if not (e.TryGetProperty("chemical", &chem)) then Error(Malformed(path + ".chemical", "missing"))
-            elif not (e.TryGetProperty("fraction", &frac)) then Error(Malformed(path + ".fraction", "missing"))
+
+            if not (e.TryGetProperty("chemical", &chem)) then
+                Error(Malformed(path + ".chemical", "missing"))
+            elif not (e.TryGetProperty("fraction", &frac)) then
+                Error(Malformed(path + ".fraction", "missing"))
             else
                 let typeError =
                     if e.TryGetProperty("fraction_type", &ftype) then
                         let values =
                             match ftype.ValueKind with
                             | JsonValueKind.String -> [ string (ftype.GetString()) ]
-                            | JsonValueKind.Array -> ftype.EnumerateArray() |> Seq.map (fun x -> x.ToString()) |> Seq.toList
+                            | JsonValueKind.Array ->
+                                ftype.EnumerateArray() |> Seq.map (fun x -> x.ToString()) |> Seq.toList
                             | _ -> [ ftype.GetRawText() ]
-                        values |> List.tryFind (fun v -> v <> "molPerMol")
+
+                        values
+                        |> List.tryFind (fun v -> v <> "molPerMol")
                         |> Option.map (fun v -> UnsupportedFractionType(path + ".fraction_type", v))
-                    else None
+                    else
+                        None
+
                 match typeError with
                 | Some err -> Error err
                 | None ->
@@ -125,20 +157,34 @@ module FeasibleSet =
                     | _, Error err -> Error err
                     | Ok name, Ok intervals ->
                         let zero, nonZero = intervals |> List.partition (fun (_, b) -> b = 0.0)
+
                         match nonZero with
-                        | [] -> Ok { Chemical = name; Lower = 0.0; Upper = 0.0; ZeroAllowed = true }
+                        | [] ->
+                            Ok
+                                { Chemical = name
+                                  Lower = 0.0
+                                  Upper = 0.0
+                                  ZeroAllowed = true }
                         | _ ->
                             // several nonzero ranges are merged into their hull
                             let lo = nonZero |> List.map fst |> List.min
                             let hi = nonZero |> List.map snd |> List.max
-                            Ok { Chemical = name; Lower = lo; Upper = hi; ZeroAllowed = not zero.IsEmpty || lo = 0.0 }
+
+                            Ok
+                                { Chemical = name
+                                  Lower = lo
+                                  Upper = hi
+                                  ZeroAllowed = not zero.IsEmpty || lo = 0.0 }
 
     let private sequence (rs: Result<'a, 'e> list) : Result<'a list, 'e> =
-        List.foldBack (fun r acc ->
-            match r, acc with
-            | Ok v, Ok l -> Ok(v :: l)
-            | Error e, _ -> Error e
-            | _, Error e -> Error e) rs (Ok [])
+        List.foldBack
+            (fun r acc ->
+                match r, acc with
+                | Ok v, Ok l -> Ok(v :: l)
+                | Error e, _ -> Error e
+                | _, Error e -> Error e)
+            rs
+            (Ok [])
 
     let private temperatureRanges (path: string) (e: JsonElement) : Result<(float * float) list, LimitationError> =
         let one p (x: JsonElement) =
@@ -147,64 +193,119 @@ module FeasibleSet =
             | JsonValueKind.Object ->
                 let mutable mn = Unchecked.defaultof<JsonElement>
                 let mutable mx = Unchecked.defaultof<JsonElement>
-                if x.TryGetProperty("min", &mn) && x.TryGetProperty("max", &mx)
-                   && mn.ValueKind = JsonValueKind.Number && mx.ValueKind = JsonValueKind.Number
-                   && mn.GetDouble() <= mx.GetDouble() && mn.GetDouble() > 0.0 then
+
+                if
+                    x.TryGetProperty("min", &mn)
+                    && x.TryGetProperty("max", &mx)
+                    && mn.ValueKind = JsonValueKind.Number
+                    && mx.ValueKind = JsonValueKind.Number
+                    && mn.GetDouble() <= mx.GetDouble()
+                    && mn.GetDouble() > 0.0
+                then
                     Ok(mn.GetDouble(), mx.GetDouble())
-                else Error(Malformed(p, sprintf "temperature is %s; expected {min,max} in kelvin with 0 < min <= max" (x.GetRawText())))
+                else
+                    Error(
+                        Malformed(
+                            p,
+                            sprintf
+                                "temperature is %s; expected {min,max} in kelvin with 0 < min <= max"
+                                (x.GetRawText())
+                        )
+                    )
             | _ -> Error(Malformed(p, sprintf "temperature is %s" (x.GetRawText())))
+
         match e.ValueKind with
-        | JsonValueKind.Array -> e.EnumerateArray() |> Seq.toList |> List.mapi (fun i x -> one (sprintf "%s[%d]" path i) x) |> sequence
+        | JsonValueKind.Array ->
+            e.EnumerateArray()
+            |> Seq.toList
+            |> List.mapi (fun i x -> one (sprintf "%s[%d]" path i) x)
+            |> sequence
         | _ -> one path e |> Result.map List.singleton
 
     /// Checks that an alternative admits at least one point (some zero-set with sum lower <= 1 <= sum upper).
     let private checkFeasible (i: int) (set: FeasibleSet) : Result<FeasibleSet, LimitationError> =
-        let fixedLower = set.Components |> Array.sumBy (fun c -> if c.ZeroAllowed then 0.0 else c.Lower)
+        let fixedLower =
+            set.Components |> Array.sumBy (fun c -> if c.ZeroAllowed then 0.0 else c.Lower)
+
         let maxUpper = set.Components |> Array.sumBy (fun c -> c.Upper)
-        if set.Components.Length = 0 then Error(Infeasible(i, "no chemicals"))
-        elif fixedLower > 1.0 + 1e-9 then Error(Infeasible(i, sprintf "the lower bounds sum to %g > 1" fixedLower))
-        elif maxUpper < 1.0 - 1e-9 then Error(Infeasible(i, sprintf "the upper bounds sum to %g < 1" maxUpper))
-        else Ok set
+
+        if set.Components.Length = 0 then
+            Error(Infeasible(i, "no chemicals"))
+        elif fixedLower > 1.0 + 1e-9 then
+            Error(Infeasible(i, sprintf "the lower bounds sum to %g > 1" fixedLower))
+        elif maxUpper < 1.0 - 1e-9 then
+            Error(Infeasible(i, sprintf "the upper bounds sum to %g < 1" maxUpper))
+        else
+            Ok set
 
     /// Parses limitations: a tenant document, a {quantity, method, limitations} record, a list of
     /// them, an object {formulation, temperature}, a list of such objects, or {"anyOf": [[...]]}.
     /// Each chemical set of each `formulation` list (times each temperature range) is one
     /// alternative. `defaultTemperature` is used where a body has no temperature.
-    let parse (defaultTemperature: (float * float) option) (root: JsonElement) : Result<FeasibleSet[], LimitationError> =
+    let parse
+        (defaultTemperature: (float * float) option)
+        (root: JsonElement)
+        : Result<FeasibleSet[], LimitationError> =
         let rec walk (path: string) (e: JsonElement) : Result<FeasibleSet list, LimitationError> =
             match e.ValueKind with
             | JsonValueKind.Array ->
-                e.EnumerateArray() |> Seq.toList |> List.mapi (fun i x -> walk (sprintf "%s[%d]" path i) x)
-                |> sequence |> Result.map List.concat
+                e.EnumerateArray()
+                |> Seq.toList
+                |> List.mapi (fun i x -> walk (sprintf "%s[%d]" path i) x)
+                |> sequence
+                |> Result.map List.concat
             | JsonValueKind.Object ->
                 let mutable v = Unchecked.defaultof<JsonElement>
-                if e.TryGetProperty("formulation", &v) then body path e
-                elif e.TryGetProperty("anyOf", &v) then walk (path + ".anyOf") v
-                elif e.TryGetProperty("limitations", &v) then walk (path + ".limitations") v
-                else Ok []
+
+                if e.TryGetProperty("formulation", &v) then
+                    body path e
+                elif e.TryGetProperty("anyOf", &v) then
+                    walk (path + ".anyOf") v
+                elif e.TryGetProperty("limitations", &v) then
+                    walk (path + ".limitations") v
+                else
+                    Ok []
             | _ -> Ok []
+
         and body (path: string) (e: JsonElement) =
             let formulation = e.GetProperty("formulation")
+
             let temps =
                 let mutable t = Unchecked.defaultof<JsonElement>
-                if e.TryGetProperty("temperature", &t) then temperatureRanges (path + ".temperature") t
+
+                if e.TryGetProperty("temperature", &t) then
+                    temperatureRanges (path + ".temperature") t
                 else
                     match defaultTemperature with
                     | Some r -> Ok [ r ]
                     | None -> Error NoTemperature
+
             let sets =
                 if formulation.ValueKind <> JsonValueKind.Array then
-                    Error(Malformed(path + ".formulation", sprintf "is a %s; expected a list of chemical sets" (kindName formulation)))
+                    Error(
+                        Malformed(
+                            path + ".formulation",
+                            sprintf "is a %s; expected a list of chemical sets" (kindName formulation)
+                        )
+                    )
                 else
                     let items = formulation.EnumerateArray() |> Seq.toList
                     // a list of lists (alternatives) or one flat list of components
                     let groups =
                         if items |> List.forall (fun x -> x.ValueKind = JsonValueKind.Array) then
-                            items |> List.mapi (fun i g -> sprintf "%s.formulation[%d]" path i, g.EnumerateArray() |> Seq.toList)
-                        else [ path + ".formulation", items ]
+                            items
+                            |> List.mapi (fun i g ->
+                                sprintf "%s.formulation[%d]" path i, g.EnumerateArray() |> Seq.toList)
+                        else
+                            [ path + ".formulation", items ]
+
                     groups
-                    |> List.map (fun (p, comps) -> comps |> List.mapi (fun i c -> parseComponent (sprintf "%s[%d]" p i) c) |> sequence)
+                    |> List.map (fun (p, comps) ->
+                        comps
+                        |> List.mapi (fun i c -> parseComponent (sprintf "%s[%d]" p i) c)
+                        |> sequence)
                     |> sequence
+
             match sets, temps with
             | Error err, _
             | _, Error err -> Error err
@@ -212,7 +313,11 @@ module FeasibleSet =
                 Ok
                     [ for comps in sets do
                           for (lo, hi) in temps do
-                              yield { Components = Array.ofList comps; TemperatureMin = lo; TemperatureMax = hi } ]
+                              yield
+                                  { Components = Array.ofList comps
+                                    TemperatureMin = lo
+                                    TemperatureMax = hi } ]
+
         match walk "$" root with
         | Error e -> Error e
         | Ok [] -> Error NoFormulation
@@ -223,33 +328,55 @@ module FeasibleSet =
         try
             use doc = JsonDocument.Parse(json)
             parse defaultTemperature (doc.RootElement.Clone())
-        with :? JsonException as ex -> Error(Malformed("$", "not valid JSON: " + ex.Message))
+        with :? JsonException as ex ->
+            Error(Malformed("$", "not valid JSON: " + ex.Message))
 
     /// The union of chemicals over all alternatives, in order of first appearance.
     let chemicals (sets: FeasibleSet[]) : string[] =
-        sets |> Array.collect (fun s -> s.Components |> Array.map (fun c -> c.Chemical)) |> Array.distinct
+        sets
+        |> Array.collect (fun s -> s.Components |> Array.map (fun c -> c.Chemical))
+        |> Array.distinct
 
     /// Zero-sets that admit a point: for each either-zero-or-range component, whether it is zero.
     /// Enumerated exactly for up to 14 such components, otherwise sampled.
     let private activeSets (rng: Random) (set: FeasibleSet) : bool[][] =
         let comps = set.Components
-        let optional = comps |> Array.indexed |> Array.filter (fun (_, c) -> c.ZeroAllowed && c.Lower > 0.0) |> Array.map fst
+
+        let optional =
+            comps
+            |> Array.indexed
+            |> Array.filter (fun (_, c) -> c.ZeroAllowed && c.Lower > 0.0)
+            |> Array.map fst
+
         let feasible (active: bool[]) =
-            let lo = Array.fold2 (fun s (c: ComponentBound) a -> if a then s + c.Lower else s) 0.0 comps active
-            let hi = Array.fold2 (fun s (c: ComponentBound) a -> if a then s + c.Upper else s) 0.0 comps active
+            let lo =
+                Array.fold2 (fun s (c: ComponentBound) a -> if a then s + c.Lower else s) 0.0 comps active
+
+            let hi =
+                Array.fold2 (fun s (c: ComponentBound) a -> if a then s + c.Upper else s) 0.0 comps active
+
             lo <= 1.0 + 1e-12 && hi >= 1.0 - 1e-12
+
         let make (mask: int -> bool) =
-            let active = comps |> Array.map (fun c -> not (c.ZeroAllowed && c.Lower > 0.0) && c.Upper > 0.0)
+            let active =
+                comps
+                |> Array.map (fun c -> not (c.ZeroAllowed && c.Lower > 0.0) && c.Upper > 0.0)
+
             optional |> Array.iteri (fun k i -> active[i] <- mask k)
             active
+
         if optional.Length <= 14 then
             [| for m in 0 .. (1 <<< optional.Length) - 1 do
                    let a = make (fun k -> (m >>> k) &&& 1 = 1)
-                   if feasible a then yield a |]
+
+                   if feasible a then
+                       yield a |]
         else
-            [| for _ in 1 .. 2000 do
+            [| for _ in 1..2000 do
                    let a = make (fun _ -> rng.Next(2) = 1)
-                   if feasible a then yield a |]
+
+                   if feasible a then
+                       yield a |]
             |> Array.distinct
 
     /// Samples the fractions of one alternative with the given active components: lowers first,
@@ -266,33 +393,45 @@ module FeasibleSet =
             let t = idx[i]
             idx[i] <- idx[j]
             idx[j] <- t
+
         let caps = idx |> Array.map (fun i -> comps[i].Upper - comps[i].Lower)
         let mutable remaining = max 0.0 (1.0 - Array.sum x)
         let mutable laterCap = Array.sum caps
+
         for k in 0 .. idx.Length - 2 do
             laterCap <- laterCap - caps[k]
             let lo = max 0.0 (remaining - laterCap)
             let hi = min caps[k] remaining
+
             let e =
-                if hi <= lo then lo
-                elif remaining <= 0.0 then 0.0
+                if hi <= lo then
+                    lo
+                elif remaining <= 0.0 then
+                    0.0
                 else
                     let m = float (idx.Length - k) // components still sharing `remaining`
-                    let cdf t = 1.0 - Math.Pow(1.0 - min 1.0 (t / remaining), m - 1.0)
+
+                    let cdf t =
+                        1.0 - Math.Pow(1.0 - min 1.0 (t / remaining), m - 1.0)
+
                     let u = cdf lo + rng.NextDouble() * (cdf hi - cdf lo)
                     let t = remaining * (1.0 - Math.Pow(1.0 - u, 1.0 / (m - 1.0)))
                     min hi (max lo t)
+
             x[idx[k]] <- x[idx[k]] + e
             remaining <- remaining - e
+
         if idx.Length > 0 then
             let last = idx[idx.Length - 1]
             let others = idx |> Array.take (idx.Length - 1) |> Array.sumBy (fun i -> x[i])
             x[last] <- 1.0 - others
+
         x
 
     /// Expands an alternative's fractions onto the global chemical list (absent chemicals are 0).
     let private expand (chemicals: string[]) (set: FeasibleSet) (local: float[]) =
-        chemicals |> Array.map (fun c ->
+        chemicals
+        |> Array.map (fun c ->
             match set.Components |> Array.tryFindIndex (fun k -> k.Chemical = c) with
             | Some i -> local[i]
             | None -> 0.0)
@@ -301,29 +440,45 @@ module FeasibleSet =
     /// feasible zero-set, then fractions by `sampleActive`, and a uniform temperature.
     let sample (rng: Random) (chemicals: string[]) (sets: FeasibleSet[]) (count: int) : Formulation[] =
         let actives = sets |> Array.map (activeSets rng)
-        let usable = Array.init sets.Length id |> Array.filter (fun i -> actives[i].Length > 0)
-        if usable.Length = 0 then [||]
+
+        let usable =
+            Array.init sets.Length id |> Array.filter (fun i -> actives[i].Length > 0)
+
+        if usable.Length = 0 then
+            [||]
         else
             Array.init count (fun _ ->
                 let a = usable[rng.Next usable.Length]
                 let set = sets[a]
                 let active = actives[a][rng.Next actives[a].Length]
                 let local = sampleActive rng set.Components active
-                let t = set.TemperatureMin + rng.NextDouble() * (set.TemperatureMax - set.TemperatureMin)
-                { Fractions = expand chemicals set local; Temperature = t })
+
+                let t =
+                    set.TemperatureMin
+                    + rng.NextDouble() * (set.TemperatureMax - set.TemperatureMin)
+
+                { Fractions = expand chemicals set local
+                  Temperature = t })
 
     /// Whether a point satisfies one alternative within `tol`: chemicals outside it are zero, each
     /// fraction is 0 (if allowed) or within bounds, the sum is 1, the temperature is in range.
     let satisfies (tol: float) (chemicals: string[]) (set: FeasibleSet) (p: Formulation) : bool =
         let sumOk = abs (Array.sum p.Fractions - 1.0) <= tol
-        let tOk = p.Temperature >= set.TemperatureMin - tol && p.Temperature <= set.TemperatureMax + tol
+
+        let tOk =
+            p.Temperature >= set.TemperatureMin - tol
+            && p.Temperature <= set.TemperatureMax + tol
+
         let compsOk =
-            chemicals |> Array.mapi (fun i c ->
+            chemicals
+            |> Array.mapi (fun i c ->
                 let x = p.Fractions[i]
+
                 match set.Components |> Array.tryFind (fun k -> k.Chemical = c) with
                 | None -> abs x <= tol
                 | Some k -> (k.ZeroAllowed && abs x <= tol) || (x >= k.Lower - tol && x <= k.Upper + tol))
             |> Array.forall id
+
         sumOk && tOk && compsOk && p.Fractions.Length = chemicals.Length
 
     /// Whether a point satisfies at least one alternative.
@@ -337,31 +492,48 @@ module FeasibleSet =
         match sets |> Array.tryFind (fun s -> satisfies 1e-9 chemicals s p) with
         | None -> [||]
         | Some set ->
-            let bound c = set.Components |> Array.find (fun k -> k.Chemical = c)
-            let inSet c = set.Components |> Array.exists (fun k -> k.Chemical = c)
+            let bound c =
+                set.Components |> Array.find (fun k -> k.Chemical = c)
+
+            let inSet c =
+                set.Components |> Array.exists (fun k -> k.Chemical = c)
+
             let donors =
-                chemicals |> Array.indexed
+                chemicals
+                |> Array.indexed
                 |> Array.filter (fun (i, c) -> p.Fractions[i] > 1e-12 && inSet c)
                 |> Array.map fst
+
             let receivers =
-                chemicals |> Array.indexed
+                chemicals
+                |> Array.indexed
                 |> Array.filter (fun (i, c) ->
-                    inSet c && (p.Fractions[i] > 1e-12 || ((bound c).Lower = 0.0 && (bound c).Upper > 0.0)))
+                    inSet c
+                    && (p.Fractions[i] > 1e-12 || ((bound c).Lower = 0.0 && (bound c).Upper > 0.0)))
                 |> Array.map fst
+
             let result = ResizeArray<Formulation>()
+
             for i in donors do
                 for j in receivers do
                     if i <> j then
                         let bi, bj = bound chemicals[i], bound chemicals[j]
                         let d = min step (min (p.Fractions[i] - bi.Lower) (bj.Upper - p.Fractions[j]))
+
                         if d > eps then
                             let f = Array.copy p.Fractions
                             f[i] <- f[i] - d
                             f[j] <- f[j] + d
                             result.Add { p with Fractions = f }
+
             let range = set.TemperatureMax - set.TemperatureMin
+
             if range > 0.0 then
                 for s in [ -1.0; 1.0 ] do
-                    let t = min set.TemperatureMax (max set.TemperatureMin (p.Temperature + s * step * range))
-                    if abs (t - p.Temperature) > eps then result.Add { p with Temperature = t }
+                    let t =
+                        min set.TemperatureMax (max set.TemperatureMin (p.Temperature + s * step * range))
+
+                    if abs (t - p.Temperature) > eps then
+                        result.Add { p with Temperature = t }
+
             result.ToArray()

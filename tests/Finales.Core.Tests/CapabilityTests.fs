@@ -10,13 +10,19 @@ let private compiled (q: string) (m: string) (schema: string) =
     | Ok c -> c
     | Error e -> failwithf "%s/%s %s does not compile: %s" q m schema e
 
-let private paths (issues: ValidationIssue list) = issues |> List.map (fun i -> i.Path) |> List.sort
+let private paths (issues: ValidationIssue list) =
+    issues |> List.map (fun i -> i.Path) |> List.sort
 
 /// The first scalar (string, number, boolean) leaf of a document, depth first, with its path.
 let rec private firstLeaf (path: string list) (e: JsonElement) : (string list * JsonElement) option =
     match e.ValueKind with
-    | JsonValueKind.Object -> e.EnumerateObject() |> Seq.tryPick (fun p -> firstLeaf (path @ [ p.Name ]) p.Value)
-    | JsonValueKind.Array -> e.EnumerateArray() |> Seq.mapi (fun i x -> i, x) |> Seq.tryPick (fun (i, x) -> firstLeaf (path @ [ string i ]) x)
+    | JsonValueKind.Object ->
+        e.EnumerateObject()
+        |> Seq.tryPick (fun p -> firstLeaf (path @ [ p.Name ]) p.Value)
+    | JsonValueKind.Array ->
+        e.EnumerateArray()
+        |> Seq.mapi (fun i x -> i, x)
+        |> Seq.tryPick (fun (i, x) -> firstLeaf (path @ [ string i ]) x)
     | JsonValueKind.String
     | JsonValueKind.Number
     | JsonValueKind.True
@@ -56,8 +62,10 @@ let private wrongTypeFor (e: JsonElement) : JsonNode =
 let nonConformingResults: Map<string, string list list> =
     Map.ofList
         [ "examples/results/capacity/cycling.json", [ [ "cell_info" ]; [ "channel_list" ] ]
-          "examples/results/cell_assembly/autobass_assembly.json", [ for i in 0..7 -> [ "batch_output"; string i; "cell" ] ]
-          "examples/results/degradationEOL/degradation_model.json", [ [ "degradationEOL"; "cell_info" ]; [ "degradationEOL"; "meta"; "success" ] ]
+          "examples/results/cell_assembly/autobass_assembly.json",
+          [ for i in 0..7 -> [ "batch_output"; string i; "cell" ] ]
+          "examples/results/degradationEOL/degradation_model.json",
+          [ [ "degradationEOL"; "cell_info" ]; [ "degradationEOL"; "meta"; "success" ] ]
           "examples/results/degradationEOL/degradation_workflow.json", [ [ "degradationEOL"; "1"; "meta"; "success" ] ]
           // actual_new_location is wrapped in {"Location": {...}}, so the location's address is missing.
           "examples/results/transport/service.json", [ [ "actual_new_location"; "address" ] ] ]
@@ -71,7 +79,9 @@ let tests =
 
               for KeyValue((q, m), c) in Corpus.capabilities do
                   for schema in [ "json_schema_specifications"; "json_schema_result_output" ] do
-                      Expect.isOk (CapabilitySchema.compile (c.GetProperty(schema))) (sprintf "%s/%s %s compiles" q m schema)
+                      Expect.isOk
+                          (CapabilitySchema.compile (c.GetProperty(schema)))
+                          (sprintf "%s/%s %s compiles" q m schema)
           }
 
           test "a schema that is not a schema is refused with a message naming the value" {
@@ -84,18 +94,22 @@ let tests =
               "every example request's parameters validate"
               [ for (file, q, m, parameters) in Corpus.requests ->
                     test file {
-                        Expect.isEmpty (CapabilitySchema.validate (compiled q m "json_schema_specifications") parameters) "no issues"
+                        Expect.isEmpty
+                            (CapabilitySchema.validate (compiled q m "json_schema_specifications") parameters)
+                            "no issues"
                     } ]
 
           testList
               "example results"
               [ for (file, q, m, data) in Corpus.results ->
                     test file {
-                        let issues = CapabilitySchema.validate (compiled q m "json_schema_result_output") data
+                        let issues =
+                            CapabilitySchema.validate (compiled q m "json_schema_result_output") data
 
                         match nonConformingResults.TryFind file with
                         | None -> Expect.isEmpty issues "the result data conforms"
-                        | Some expected -> Expect.equal (paths issues) (List.sort expected) "the documented non-conformities, exactly"
+                        | Some expected ->
+                            Expect.equal (paths issues) (List.sort expected) "the documented non-conformities, exactly"
                     } ]
 
           testList
@@ -109,19 +123,34 @@ let tests =
                         match firstLeaf [] document with
                         | None -> failtest "the example has no scalar leaf"
                         | Some(path, leaf) ->
-                            let issues = CapabilitySchema.validate (compiled q m schema) (edit document path (Some(wrongTypeFor leaf)))
+                            let issues =
+                                CapabilitySchema.validate
+                                    (compiled q m schema)
+                                    (edit document path (Some(wrongTypeFor leaf)))
+
                             Expect.equal (paths issues) [ path ] "exactly one issue, at the mutated value"
                             Expect.equal (issues |> List.map (fun i -> i.Kind)) [ "type_error" ] "a type error"
-                            Expect.stringContains issues.Head.Message (ValidationIssue.renderPath path) "the message names the field"
+
+                            Expect.stringContains
+                                issues.Head.Message
+                                (ValidationIssue.renderPath path)
+                                "the message names the field"
                     } ]
 
           testList
               "a missing required field is rejected at the path of the field"
               [ for (file, q, m, parameters) in Corpus.requests ->
                     test file {
-                        let schema = (Corpus.capabilities |> Map.find (q, m)).GetProperty("json_schema_specifications")
+                        let schema =
+                            (Corpus.capabilities |> Map.find (q, m)).GetProperty("json_schema_specifications")
+
                         let field = schema.GetProperty("required").[0].GetString() |> nonNull
-                        let issues = CapabilitySchema.validate (compiled q m "json_schema_specifications") (edit parameters [ field ] None)
+
+                        let issues =
+                            CapabilitySchema.validate
+                                (compiled q m "json_schema_specifications")
+                                (edit parameters [ field ] None)
+
                         Expect.equal issues.Length 1 "one issue"
                         Expect.equal issues.Head.Path [ field ] "the path names the missing field"
                         Expect.equal issues.Head.Kind "missing" "FastAPI kind"
@@ -129,29 +158,62 @@ let tests =
                     } ]
 
           test "a nested missing field and several problems are all reported with exact paths" {
-              let (_, _, _, parameters) = Corpus.requests |> List.find (fun (f, _, _, _) -> f.EndsWith "conductivity/two_electrode.json")
-              let edited = edit (edit parameters [ "formulation"; "1"; "chemical"; "InChIKey" ] None) [ "temperature" ] (Some(JsonValue.Create("hot") |> nonNull :> JsonNode))
-              let issues = CapabilitySchema.validate (compiled "conductivity" "two_electrode" "json_schema_specifications") edited
-              Expect.equal (paths issues) [ [ "formulation"; "1"; "chemical"; "InChIKey" ]; [ "temperature" ] ] "both problems"
+              let (_, _, _, parameters) =
+                  Corpus.requests
+                  |> List.find (fun (f, _, _, _) -> f.EndsWith "conductivity/two_electrode.json")
+
+              let edited =
+                  edit
+                      (edit parameters [ "formulation"; "1"; "chemical"; "InChIKey" ] None)
+                      [ "temperature" ]
+                      (Some(JsonValue.Create("hot") |> nonNull :> JsonNode))
+
+              let issues =
+                  CapabilitySchema.validate
+                      (compiled "conductivity" "two_electrode" "json_schema_specifications")
+                      edited
+
+              Expect.equal
+                  (paths issues)
+                  [ [ "formulation"; "1"; "chemical"; "InChIKey" ]; [ "temperature" ] ]
+                  "both problems"
+
               let temperature = issues |> List.find (fun i -> i.Path = [ "temperature" ])
               Expect.stringContains temperature.Message "\"hot\"" "names the value"
               Expect.stringContains temperature.Message "number or null" "merges the anyOf branches"
           }
 
           test "an object in an optional anyOf [$ref, null] reports the inner problem, not the null branch" {
-              let (_, _, _, parameters) = Corpus.requests |> List.find (fun (f, _, _, _) -> f.EndsWith "transport/transport_service.json")
+              let (_, _, _, parameters) =
+                  Corpus.requests
+                  |> List.find (fun (f, _, _, _) -> f.EndsWith "transport/transport_service.json")
+
               let edited = edit parameters [ "origin"; "address" ] None
-              let issues = CapabilitySchema.validate (compiled "transport" "transport_service" "json_schema_specifications") edited
+
+              let issues =
+                  CapabilitySchema.validate
+                      (compiled "transport" "transport_service" "json_schema_specifications")
+                      edited
+
               Expect.equal (paths issues) [ [ "origin"; "address" ] ] "only the missing address"
           }
 
           test "the compiled schema is safe to use from many threads" {
               let c = compiled "conductivity" "two_electrode" "json_schema_specifications"
-              let (_, _, _, parameters) = Corpus.requests |> List.find (fun (f, _, _, _) -> f.EndsWith "conductivity/two_electrode.json")
-              let bad = edit parameters [ "temperature" ] (Some(JsonValue.Create("hot") |> nonNull :> JsonNode))
+
+              let (_, _, _, parameters) =
+                  Corpus.requests
+                  |> List.find (fun (f, _, _, _) -> f.EndsWith "conductivity/two_electrode.json")
+
+              let bad =
+                  edit parameters [ "temperature" ] (Some(JsonValue.Create("hot") |> nonNull :> JsonNode))
 
               let verdicts =
-                  Array.Parallel.init 400 (fun i -> if i % 2 = 0 then CapabilitySchema.validate c parameters else CapabilitySchema.validate c bad)
+                  Array.Parallel.init 400 (fun i ->
+                      if i % 2 = 0 then
+                          CapabilitySchema.validate c parameters
+                      else
+                          CapabilitySchema.validate c bad)
 
               for i in 0 .. verdicts.Length - 1 do
                   Expect.equal (verdicts.[i].Length) (if i % 2 = 0 then 0 else 1) (sprintf "verdict %d" i)

@@ -28,7 +28,8 @@ let files (folder: string) : string list =
     |> Array.sort
     |> List.ofArray
 
-let str (name: string) (e: JsonElement) = e.GetProperty(name).GetString() |> Option.ofObj |> Option.defaultValue ""
+let str (name: string) (e: JsonElement) =
+    e.GetProperty(name).GetString() |> Option.ofObj |> Option.defaultValue ""
 
 /// (quantity, method) -> the capability registration.
 let capabilities: Map<string * string, JsonElement> =
@@ -41,7 +42,12 @@ let requests: (string * string * string * JsonElement) list =
     files "examples/requests"
     |> List.map (fun f ->
         let r = load f
-        let m = r.GetProperty("methods").[0].GetString() |> Option.ofObj |> Option.defaultValue ""
+
+        let m =
+            r.GetProperty("methods").[0].GetString()
+            |> Option.ofObj
+            |> Option.defaultValue ""
+
         f, str "quantity" r, m, r.GetProperty("parameters").GetProperty(m))
 
 /// (file, quantity, method, data)
@@ -49,7 +55,12 @@ let results: (string * string * string * JsonElement) list =
     files "examples/results"
     |> List.map (fun f ->
         let r = load f
-        let m = r.GetProperty("method").[0].GetString() |> Option.ofObj |> Option.defaultValue ""
+
+        let m =
+            r.GetProperty("method").[0].GetString()
+            |> Option.ofObj
+            |> Option.defaultValue ""
+
         f, str "quantity" r, m, r.GetProperty("data"))
 
 /// Every limitation document of the corpus: (source, quantity, method, limitations), from
@@ -62,4 +73,5 @@ let limitations: (string * string * string * JsonElement) list =
         |> List.map (fun x -> source, str "quantity" x, str "method" x, x.GetProperty("limitations"))
 
     (files "examples/limitations" |> List.collect (fun f -> entries f (load f)))
-    @ (files "examples/tenants" |> List.collect (fun f -> entries f ((load f).GetProperty("limitations"))))
+    @ (files "examples/tenants"
+       |> List.collect (fun f -> entries f ((load f).GetProperty("limitations"))))

@@ -13,7 +13,8 @@ let private parseOk (e: JsonElement) =
     | Ok p -> p
     | Error message -> failwithf "does not parse: %s" message
 
-let private num (x: float) = x.ToString("R", CultureInfo.InvariantCulture)
+let private num (x: float) =
+    x.ToString("R", CultureInfo.InvariantCulture)
 
 let private paths (r: Result<unit, ValidationIssue list>) =
     match r with
@@ -21,7 +22,9 @@ let private paths (r: Result<unit, ValidationIssue list>) =
     | Error issues -> issues |> List.map (fun i -> i.Path) |> List.distinct |> List.sort
 
 let private requestFor (q: string) (m: string) =
-    Corpus.requests |> List.find (fun (_, rq, rm, _) -> rq = q && rm = m) |> fun (_, _, _, p) -> p
+    Corpus.requests
+    |> List.find (fun (_, rq, rm, _) -> rq = q && rm = m)
+    |> fun (_, _, _, p) -> p
 
 /// The verdict for every (limitation document, example request) pair of the corpus: the exact paths of the
 /// violated limits ([] = admitted). Why each rejection is legitimate:
@@ -39,18 +42,26 @@ let private requestFor (q: string) (m: string) =
 /// (limits under cell_info.batteryChemistry, the request uses cell.battery_chemistry) and electrolyte/flow (limits a
 /// top-level formulation, the request has electrolyte.formulation).
 let expectedVerdicts: Map<string * string * string, string list list> =
-    let twoElectrode = [ [ "formulation"; "1" ]; [ "formulation"; "2"; "fraction" ]; [ "temperature" ] ]
+    let twoElectrode =
+        [ [ "formulation"; "1" ]
+          [ "formulation"; "2"; "fraction" ]
+          [ "temperature" ] ]
 
     Map.ofList
         [ ("examples/limitations/capacity/cycling.json", "capacity", "cycling"),
-          [ [ "CV_I_cutoff" ]; [ "CV_I_cutoff_formation" ]; [ "c_rate_charge_formation" ]; [ "c_rate_discharge_formation" ] ]
+          [ [ "CV_I_cutoff" ]
+            [ "CV_I_cutoff_formation" ]
+            [ "c_rate_charge_formation" ]
+            [ "c_rate_discharge_formation" ] ]
           ("examples/limitations/cell_assembly/autobass_assembly.json", "cell_assembly", "autobass_assembly"), []
-          ("examples/limitations/conductivity/polynomial_interpolation.json", "conductivity", "polynomial_interpolation"), []
+          ("examples/limitations/conductivity/polynomial_interpolation.json", "conductivity", "polynomial_interpolation"),
+          []
           ("examples/limitations/conductivity/two_electrode.json", "conductivity", "two_electrode"), twoElectrode
           ("examples/limitations/degradationEOL/degradation_model.json", "degradationEOL", "degradation_model"),
           [ [ "maximum_charging_rate" ]; [ "minimum_charging_rate" ] ]
           ("examples/limitations/degradationEOL/degradation_workflow.json", "degradationEOL", "degradation_workflow"),
-          [ [ "battery_chemistry"; "cathode"; "material" ]; [ "battery_chemistry"; "cathode"; "material"; "0" ] ]
+          [ [ "battery_chemistry"; "cathode"; "material" ]
+            [ "battery_chemistry"; "cathode"; "material"; "0" ] ]
           ("examples/limitations/electrolyte/flow.json", "electrolyte", "flow"), []
           ("examples/tenants/cell_assembly/autobass_assembly.json", "cell_assembly", "autobass_assembly"), []
           ("examples/tenants/conductivity/ASAB.json", "conductivity", "two_electrode"), twoElectrode
@@ -60,11 +71,14 @@ let expectedVerdicts: Map<string * string * string, string list list> =
           ("examples/tenants/degradationEOL/degradation_model.json", "degradationEOL", "degradation_model"),
           [ [ "maximum_charging_rate" ]; [ "minimum_charging_rate" ] ]
           ("examples/tenants/degradationEOL/degradation_workflow.json", "degradationEOL", "degradation_workflow"),
-          [ [ "battery_chemistry"; "cathode"; "material" ]; [ "battery_chemistry"; "cathode"; "material"; "0" ] ]
+          [ [ "battery_chemistry"; "cathode"; "material" ]
+            [ "battery_chemistry"; "cathode"; "material"; "0" ] ]
           ("examples/tenants/transport/Transportation_tenant_tenant.json", "transport", "transport_service"), [] ]
 
 let private limitationOf source q m =
-    Corpus.limitations |> List.find (fun (s, lq, lm, _) -> s = source && lq = q && lm = m) |> fun (_, _, _, l) -> parseOk l
+    Corpus.limitations
+    |> List.find (fun (s, lq, lm, _) -> s = source && lq = q && lm = m)
+    |> fun (_, _, _, l) -> parseOk l
 
 /// Limitations with one temperature range per alternative.
 let private temperatureAlternatives (ranges: (float * float) list) =
@@ -75,7 +89,8 @@ let private temperatureAlternatives (ranges: (float * float) list) =
     |> Corpus.json
     |> parseOk
 
-let private withTemperature (t: float) = Corpus.json (sprintf """{"temperature": %s}""" (num t))
+let private withTemperature (t: float) =
+    Corpus.json (sprintf """{"temperature": %s}""" (num t))
 
 let private rangeGen =
     gen {
@@ -98,10 +113,19 @@ let private formulationLimit (a: float) (b: float) =
 let private formulationRequest (ecFraction: float option) (fractionType: string) =
     let ec =
         match ecFraction with
-        | Some f -> sprintf """{"chemical": {"SMILES": "C1COC(=O)O1", "InChIKey": "KMTRUDSVKNLOMY-UHFFFAOYSA-N"}, "fraction": %s, "fraction_type": "%s"},""" (num f) fractionType
+        | Some f ->
+            sprintf
+                """{"chemical": {"SMILES": "C1COC(=O)O1", "InChIKey": "KMTRUDSVKNLOMY-UHFFFAOYSA-N"}, "fraction": %s, "fraction_type": "%s"},"""
+                (num f)
+                fractionType
         | None -> ""
 
-    Corpus.json (sprintf """{"formulation": [%s {"chemical": {"SMILES": "CCOC(=O)OC", "InChIKey": "JBTWLSYIZRCDFO-UHFFFAOYSA-N"}, "fraction": 0.5, "fraction_type": "%s"}]}""" ec fractionType)
+    Corpus.json (
+        sprintf
+            """{"formulation": [%s {"chemical": {"SMILES": "CCOC(=O)OC", "InChIKey": "JBTWLSYIZRCDFO-UHFFFAOYSA-N"}, "fraction": 0.5, "fraction_type": "%s"}]}"""
+            ec
+            fractionType
+    )
 
 [<Tests>]
 let tests =
@@ -129,7 +153,14 @@ let tests =
           }
 
           test "messages name the field, the value and the allowed range" {
-              match Limitations.check [ limitationOf "examples/limitations/conductivity/two_electrode.json" "conductivity" "two_electrode" ] (requestFor "conductivity" "two_electrode") with
+              match
+                  Limitations.check
+                      [ limitationOf
+                            "examples/limitations/conductivity/two_electrode.json"
+                            "conductivity"
+                            "two_electrode" ]
+                      (requestFor "conductivity" "two_electrode")
+              with
               | Ok() -> failtest "not admitted"
               | Error issues ->
                   let t = issues |> List.find (fun i -> i.Path = [ "temperature" ])
@@ -144,58 +175,121 @@ let tests =
           }
 
           test "the polynomial interpolation request at 250 K is admitted and at 400 K rejected at temperature" {
-              let l = limitationOf "examples/limitations/conductivity/polynomial_interpolation.json" "conductivity" "polynomial_interpolation"
+              let l =
+                  limitationOf
+                      "examples/limitations/conductivity/polynomial_interpolation.json"
+                      "conductivity"
+                      "polynomial_interpolation"
+
               let request = requestFor "conductivity" "polynomial_interpolation"
               Expect.isOk (Limitations.check [ l ] request) "250 K in 243..333"
-              let hot = Corpus.json (request.GetRawText().Replace("\"temperature\":250", "\"temperature\":400").Replace("\"temperature\": 250", "\"temperature\": 400"))
+
+              let hot =
+                  Corpus.json (
+                      request
+                          .GetRawText()
+                          .Replace("\"temperature\":250", "\"temperature\":400")
+                          .Replace("\"temperature\": 250", "\"temperature\": 400")
+                  )
+
               Expect.equal (paths (Limitations.check [ l ] hot)) [ [ "temperature" ] ] "400 K out of range"
           }
 
           test "a transport to a place the tenant does not serve is rejected at destination" {
-              let l = limitationOf "examples/tenants/transport/Transportation_tenant_tenant.json" "transport" "transport_service"
-              let request = Corpus.json ((requestFor "transport" "transport_service").GetRawText().Replace("Tray: 7", "Tray: 99"))
+              let l =
+                  limitationOf
+                      "examples/tenants/transport/Transportation_tenant_tenant.json"
+                      "transport"
+                      "transport_service"
+
+              let request =
+                  Corpus.json ((requestFor "transport" "transport_service").GetRawText().Replace("Tray: 7", "Tray: 99"))
+
               match Limitations.check [ l ] request with
               | Ok() -> failtest "Tray: 99 is not served"
               | Error issues ->
-                  Expect.equal (issues |> List.map (fun i -> i.Path)) [ [ "destination" ] ] "the whole location is not among the admitted ones"
+                  Expect.equal
+                      (issues |> List.map (fun i -> i.Path))
+                      [ [ "destination" ] ]
+                      "the whole location is not among the admitted ones"
+
                   Expect.stringContains issues.Head.Message "Tray: 99" "names the value"
                   Expect.stringContains issues.Head.Message "88 in all" "says how many are admitted"
           }
 
           test "a listed component missing from the request must admit fraction 0" {
-              let l = parseOk (Corpus.json """{"formulation": [[{"chemical": {"SMILES": "A", "InChIKey": "KA"}, "fraction": [{"min": 0.1, "max": 0.2}]}, {"chemical": {"SMILES": "B", "InChIKey": "KB"}, "fraction": [{"min": 0, "max": 1}]}]]}""")
-              let request = Corpus.json """{"formulation": [{"chemical": {"SMILES": "B", "InChIKey": "KB"}, "fraction": 1, "fraction_type": "molPerMol"}]}"""
-              Expect.equal (paths (Limitations.check [ l ] request)) [ [ "formulation" ] ] "A is absent but needs 0.1..0.2"
+              let l =
+                  parseOk (
+                      Corpus.json
+                          """{"formulation": [[{"chemical": {"SMILES": "A", "InChIKey": "KA"}, "fraction": [{"min": 0.1, "max": 0.2}]}, {"chemical": {"SMILES": "B", "InChIKey": "KB"}, "fraction": [{"min": 0, "max": 1}]}]]}"""
+                  )
+
+              let request =
+                  Corpus.json
+                      """{"formulation": [{"chemical": {"SMILES": "B", "InChIKey": "KB"}, "fraction": 1, "fraction_type": "molPerMol"}]}"""
+
+              Expect.equal
+                  (paths (Limitations.check [ l ] request))
+                  [ [ "formulation" ] ]
+                  "A is absent but needs 0.1..0.2"
           }
 
           test "components match by InChIKey when the SMILES are written differently" {
-              let l = parseOk (Corpus.json """{"formulation": [[{"chemical": {"SMILES": "O=C1OCCO1", "InChIKey": "KMTRUDSVKNLOMY-UHFFFAOYSA-N"}, "fraction": [{"min": 0, "max": 1}]}]]}""")
-              let request = Corpus.json """{"formulation": [{"chemical": {"SMILES": "C1COC(=O)O1", "InChIKey": "KMTRUDSVKNLOMY-UHFFFAOYSA-N"}, "fraction": 1, "fraction_type": "molPerMol"}]}"""
+              let l =
+                  parseOk (
+                      Corpus.json
+                          """{"formulation": [[{"chemical": {"SMILES": "O=C1OCCO1", "InChIKey": "KMTRUDSVKNLOMY-UHFFFAOYSA-N"}, "fraction": [{"min": 0, "max": 1}]}]]}"""
+                  )
+
+              let request =
+                  Corpus.json
+                      """{"formulation": [{"chemical": {"SMILES": "C1COC(=O)O1", "InChIKey": "KMTRUDSVKNLOMY-UHFFFAOYSA-N"}, "fraction": 1, "fraction_type": "molPerMol"}]}"""
+
               Expect.isOk (Limitations.check [ l ] request) "same InChIKey"
           }
 
           test "fraction types: molar fraction, mole fraction and mol/mol equal molPerMol; mass fraction does not" {
               let l = formulationLimit 0.1 0.3
 
-              for spelling in [ "molPerMol"; "molar fraction"; "mole fraction"; "mol/mol"; " Molar Fraction " ] do
+              for spelling in
+                  [ "molPerMol"
+                    "molar fraction"
+                    "mole fraction"
+                    "mol/mol"
+                    " Molar Fraction " ] do
                   Expect.isOk (Limitations.check [ l ] (formulationRequest (Some 0.2) spelling)) spelling
 
               Expect.equal
                   (paths (Limitations.check [ l ] (formulationRequest (Some 0.2) "mass fraction")))
-                  [ [ "formulation"; "0"; "fraction_type" ]; [ "formulation"; "1"; "fraction_type" ] ]
+                  [ [ "formulation"; "0"; "fraction_type" ]
+                    [ "formulation"; "1"; "fraction_type" ] ]
                   "mass fraction is another quantity"
           }
 
           test "an empty list is unconstrained, null in the request is an omitted field, extra request keys are free" {
-              let l = parseOk (Corpus.json """{"cell_info": [], "rate": [{"min": 0, "max": 1}]}""")
-              Expect.isOk (Limitations.check [ l ] (Corpus.json """{"cell_info": {"x": 1}, "rate": null, "other": 5}""")) "admitted"
+              let l =
+                  parseOk (Corpus.json """{"cell_info": [], "rate": [{"min": 0, "max": 1}]}""")
+
+              Expect.isOk
+                  (Limitations.check [ l ] (Corpus.json """{"cell_info": {"x": 1}, "rate": null, "other": 5}"""))
+                  "admitted"
           }
 
           test "minimum/maximum are read as min/max and a step restricts the grid" {
-              let l = parseOk (Corpus.json """{"volume": [{"minimum": 10, "maximum": 80, "step": 5}]}""")
+              let l =
+                  parseOk (Corpus.json """{"volume": [{"minimum": 10, "maximum": 80, "step": 5}]}""")
+
               Expect.isOk (Limitations.check [ l ] (Corpus.json """{"volume": 35}""")) "on the grid"
-              Expect.equal (paths (Limitations.check [ l ] (Corpus.json """{"volume": 36}"""))) [ [ "volume" ] ] "off the grid"
-              Expect.equal (paths (Limitations.check [ l ] (Corpus.json """{"volume": 85}"""))) [ [ "volume" ] ] "above maximum"
+
+              Expect.equal
+                  (paths (Limitations.check [ l ] (Corpus.json """{"volume": 36}""")))
+                  [ [ "volume" ] ]
+                  "off the grid"
+
+              Expect.equal
+                  (paths (Limitations.check [ l ] (Corpus.json """{"volume": 85}""")))
+                  [ [ "volume" ] ]
+                  "above maximum"
           }
 
           test "no tenant offering the capability admits the request (it waits in the queue)" {
@@ -203,8 +297,13 @@ let tests =
           }
 
           test "the closest alternative's issues are reported" {
-              let l = parseOk (Corpus.json """[{"a": [1], "b": [1], "c": [1]}, {"a": [2], "b": [2], "c": [3]}]""")
-              Expect.equal (paths (Limitations.check [ l ] (Corpus.json """{"a": 2, "b": 2, "c": 2}"""))) [ [ "c" ] ] "second alternative is one off"
+              let l =
+                  parseOk (Corpus.json """[{"a": [1], "b": [1], "c": [1]}, {"a": [2], "b": [2], "c": [3]}]""")
+
+              Expect.equal
+                  (paths (Limitations.check [ l ] (Corpus.json """{"a": 2, "b": 2, "c": 2}""")))
+                  [ [ "c" ] ]
+                  "second alternative is one off"
           }
 
           test "bad documents are refused naming the path and the value" {
@@ -250,8 +349,15 @@ let tests =
               let t = float ti / 100.0
               let inRange (lo, hi) = t >= lo && t <= hi
               let expected = inRange r1 || inRange r2
-              let separate = Limitations.check [ temperatureAlternatives [ r1 ]; temperatureAlternatives [ r2 ] ] (withTemperature t)
-              let together = Limitations.check [ temperatureAlternatives [ r1; r2 ] ] (withTemperature t)
+
+              let separate =
+                  Limitations.check
+                      [ temperatureAlternatives [ r1 ]; temperatureAlternatives [ r2 ] ]
+                      (withTemperature t)
+
+              let together =
+                  Limitations.check [ temperatureAlternatives [ r1; r2 ] ] (withTemperature t)
+
               Result.isOk separate = expected && Result.isOk together = expected)
 
           testProperty "the order of alternatives does not change the verdict"
@@ -259,7 +365,16 @@ let tests =
               (Arb.fromGen (Gen.zip (Gen.listOfLength 4 rangeGen) (Gen.choose (-150000, 300000))))
               (fun (ranges, ti) ->
                   let t = float ti / 100.0
-                  let verdict rs = Limitations.check [ temperatureAlternatives rs ] (withTemperature t) |> Result.isOk
+
+                  let verdict rs =
+                      Limitations.check [ temperatureAlternatives rs ] (withTemperature t)
+                      |> Result.isOk
+
                   let v = verdict ranges
-                  verdict (List.rev ranges) = v && verdict (List.permute (fun i -> (i + 1) % 4) ranges) = v
-                  && Limitations.check (ranges |> List.map (fun r -> temperatureAlternatives [ r ])) (withTemperature t) |> Result.isOk = v) ]
+
+                  verdict (List.rev ranges) = v
+                  && verdict (List.permute (fun i -> (i + 1) % 4) ranges) = v
+                  && Limitations.check
+                      (ranges |> List.map (fun r -> temperatureAlternatives [ r ]))
+                      (withTemperature t)
+                     |> Result.isOk = v) ]

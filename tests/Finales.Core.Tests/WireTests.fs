@@ -5,7 +5,8 @@ open System.Text.Json
 open Expecto
 open Finales.Core
 
-let private parse (s: string) = JsonDocument.Parse(s).RootElement.Clone()
+let private parse (s: string) =
+    JsonDocument.Parse(s).RootElement.Clone()
 
 let private decodeRequest s = Wire.request [ "body" ] (parse s)
 
@@ -25,12 +26,25 @@ let tests =
               match decodeRequest valid with
               | Ok r ->
                   Expect.equal r.Methods [ "m" ] "methods"
-                  Expect.stringContains (Wire.encodeRequest r) "\"tenant_uuid\":\"dabb0c83-c70a-4c45-a025-d4cf79cf3ef8\"" "canonical uuid"
+
+                  Expect.stringContains
+                      (Wire.encodeRequest r)
+                      "\"tenant_uuid\":\"dabb0c83-c70a-4c45-a025-d4cf79cf3ef8\""
+                      "canonical uuid"
               | Error e -> failtestf "%A" e
           }
           test "every problem is reported with its JSON path" {
-              let r = decodeRequest """{"quantity":5,"methods":"m","parameters":{"m":1},"tenant_uuid":"x"}"""
-              Expect.equal (paths r |> List.sort) ([ [ "body"; "methods" ]; [ "body"; "parameters"; "m" ]; [ "body"; "quantity" ]; [ "body"; "tenant_uuid" ] ] |> List.sort) "all four paths"
+              let r =
+                  decodeRequest """{"quantity":5,"methods":"m","parameters":{"m":1},"tenant_uuid":"x"}"""
+
+              Expect.equal
+                  (paths r |> List.sort)
+                  ([ [ "body"; "methods" ]
+                     [ "body"; "parameters"; "m" ]
+                     [ "body"; "quantity" ]
+                     [ "body"; "tenant_uuid" ] ]
+                   |> List.sort)
+                  "all four paths"
           }
           test "missing fields are named" {
               let r = decodeRequest "{}"
@@ -39,13 +53,28 @@ let tests =
           }
           test "empty methods, duplicate methods and parameters without a method are refused" {
               Expect.contains (paths (decodeRequest (valid.Replace("[\"m\"]", "[]")))) [ "body"; "methods" ] "empty"
-              Expect.contains (paths (decodeRequest (valid.Replace("[\"m\"]", "[\"m\",\"m\"]")))) [ "body"; "methods"; "1" ] "duplicate"
-              Expect.contains (paths (decodeRequest (valid.Replace("[\"m\"]", "[\"n\"]")))) [ "body"; "parameters"; "m" ] "parameters for an unlisted method"
+
+              Expect.contains
+                  (paths (decodeRequest (valid.Replace("[\"m\"]", "[\"m\",\"m\"]"))))
+                  [ "body"; "methods"; "1" ]
+                  "duplicate"
+
+              Expect.contains
+                  (paths (decodeRequest (valid.Replace("[\"m\"]", "[\"n\"]"))))
+                  [ "body"; "parameters"; "m" ]
+                  "parameters for an unlisted method"
           }
           test "UUIDs parse in every Python spelling and nothing else" {
               let g = Guid.NewGuid()
-              for s in [ g.ToString "D"; g.ToString "N"; g.ToString "B"; "urn:uuid:" + g.ToString "D"; (g.ToString "D").ToUpperInvariant() ] do
+
+              for s in
+                  [ g.ToString "D"
+                    g.ToString "N"
+                    g.ToString "B"
+                    "urn:uuid:" + g.ToString "D"
+                    (g.ToString "D").ToUpperInvariant() ] do
                   Expect.equal (WireFormat.tryParseUuid s) (Some g) s
+
               for s in [ ""; "xyz"; (g.ToString "N") + "0"; "{" + g.ToString "N" ] do
                   Expect.isNone (WireFormat.tryParseUuid s) s
           }
@@ -54,9 +83,15 @@ let tests =
               Expect.equal (WireFormat.ctime t) "2026-11-25T11:29:20.000208" "format"
           }
           test "a result must name exactly one method; unsolicited results may carry an empty request id" {
-              let body = """{"data":{},"quantity":"q","method":["a","b"],"parameters":{},"tenant_uuid":"dabb0c83-c70a-4c45-a025-d4cf79cf3ef8","request_uuid":""}"""
+              let body =
+                  """{"data":{},"quantity":"q","method":["a","b"],"parameters":{},"tenant_uuid":"dabb0c83-c70a-4c45-a025-d4cf79cf3ef8","request_uuid":""}"""
+
               Expect.contains (paths (Wire.result false [ "body" ] (parse body))) [ "body"; "method" ] "two methods"
               let one = body.Replace("[\"a\",\"b\"]", "[\"a\"]")
               Expect.isOk (Wire.result false [ "body" ] (parse one)) "unsolicited with empty id"
-              Expect.contains (paths (Wire.result true [ "body" ] (parse one))) [ "body"; "request_uuid" ] "solicited needs a UUID"
+
+              Expect.contains
+                  (paths (Wire.result true [ "body" ] (parse one)))
+                  [ "body"; "request_uuid" ]
+                  "solicited needs a UUID"
           } ]

@@ -23,18 +23,28 @@ let rec private mutate (rnd: Random) (node: JsonNode) : JsonNode =
         | 6 -> JsonValue.Create(String('x', 5000)) :> JsonNode
         | 7 -> JsonValue.Create "\u0000\uffff" :> JsonNode
         | _ -> null
+
     match node with
     | :? JsonObject as o when o.Count > 0 && rnd.Next 3 > 0 ->
         let keys = [ for kv in o -> kv.Key ]
         let k = keys[rnd.Next keys.Length]
+
         match rnd.Next 4 with
         | 0 -> o.Remove k |> ignore
         | 1 -> o[k] <- junk ()
-        | _ -> if not (isNull o[k]) then o[k] <- mutate rnd (o[k].DeepClone())
+        | _ ->
+            if not (isNull o[k]) then
+                o[k] <- mutate rnd (o[k].DeepClone())
+
         o :> JsonNode
     | :? JsonArray as a when a.Count > 0 && rnd.Next 3 > 0 ->
         let i = rnd.Next a.Count
-        if rnd.Next 2 = 0 then a[i] <- junk () elif not (isNull a[i]) then a[i] <- mutate rnd (a[i].DeepClone())
+
+        if rnd.Next 2 = 0 then
+            a[i] <- junk ()
+        elif not (isNull a[i]) then
+            a[i] <- mutate rnd (a[i].DeepClone())
+
         a :> JsonNode
     | _ -> junk ()
 
@@ -51,6 +61,7 @@ let suite (f: StoreFactory) (w: Lazy<World>) =
               let results = w.ResultCount()
               let id = w.NewRequest()
               let requests = requests + 1
+
               let bodies =
                   [ for i in 1..400 ->
                         let target, valid =
@@ -59,6 +70,7 @@ let suite (f: StoreFactory) (w: Lazy<World>) =
                             | 1 -> "/results/", w.PolyResult(w.TenantA, id)
                             | 2 -> "/results/post_unsolicited_result", w.PolyResult(w.TenantA, "")
                             | _ -> "/requests/", w.PolyRequest w.TenantA
+
                         let body, ct =
                             match rnd.Next 10 with
                             | 0 -> valid.Substring(0, rnd.Next(valid.Length)), "application/json"
@@ -71,19 +83,49 @@ let suite (f: StoreFactory) (w: Lazy<World>) =
                             | _ ->
                                 let n = jsonNode valid
                                 let mutable m = mutate rnd n
+
                                 for _ in 1 .. rnd.Next 3 do
-                                    if not (isNull m) then m <- mutate rnd m
+                                    if not (isNull m) then
+                                        m <- mutate rnd m
+
                                 (if isNull m then "null" else m.ToJsonString()), "application/json"
+
                         target, body, ct ]
+
               let accepted = Collections.Generic.Dictionary<string, int>()
+
               for target, body, ct in bodies do
                   let r = w.A.Post(target, body, ct)
-                  if r.Status >= 500 || r.Status < 200 then failtestf "%s answered %d to %s: %s" target r.Status (body.Substring(0, min 200 body.Length)) r.Body
+
+                  if r.Status >= 500 || r.Status < 200 then
+                      failtestf
+                          "%s answered %d to %s: %s"
+                          target
+                          r.Status
+                          (body.Substring(0, min 200 body.Length))
+                          r.Body
                   // A mutation can leave a body valid (e.g. an optional field removed): then 200 is right, and it is counted.
-                  if r.Status = 200 then accepted[target] <- (match accepted.TryGetValue target with | true, n -> n + 1 | _ -> 1)
-              let count k = match accepted.TryGetValue k with | true, n -> n | _ -> 0
-              Expect.equal (w.RequestCount() - requests) (count "/requests/" + count "/results/post_unsolicited_result") "exactly the accepted requests were stored"
-              Expect.equal (w.ResultCount() - results) (count "/results/" + count "/results/post_unsolicited_result") "exactly the accepted results were stored"
+                  if r.Status = 200 then
+                      accepted[target] <-
+                          (match accepted.TryGetValue target with
+                           | true, n -> n + 1
+                           | _ -> 1)
+
+              let count k =
+                  match accepted.TryGetValue k with
+                  | true, n -> n
+                  | _ -> 0
+
+              Expect.equal
+                  (w.RequestCount() - requests)
+                  (count "/requests/" + count "/results/post_unsolicited_result")
+                  "exactly the accepted requests were stored"
+
+              Expect.equal
+                  (w.ResultCount() - results)
+                  (count "/results/" + count "/results/post_unsolicited_result")
+                  "exactly the accepted results were stored"
+
               Expect.isLessThan (count "/requests/") 100 "most mutants are rejected"
               expectStatus (Api(w.Url).Get "/healthz") 200 "alive"
               let audit = w.Admin.Get "/admin/audit"
@@ -93,18 +135,40 @@ let suite (f: StoreFactory) (w: Lazy<World>) =
               let w = w.Value
               let before = w.RequestCount()
               let big = "{\"quantity\":\"" + String('q', 9_000_000) + "\"}"
-              use msg = new Net.Http.HttpRequestMessage(Net.Http.HttpMethod.Post, w.Url + "/requests/")
+
+              use msg =
+                  new Net.Http.HttpRequestMessage(Net.Http.HttpMethod.Post, w.Url + "/requests/")
+
               msg.Headers.Authorization <- Net.Http.Headers.AuthenticationHeaderValue("Bearer", w.A.Token.Value)
               msg.Headers.ExpectContinue <- true
               msg.Content <- new Net.Http.StringContent(big, Text.Encoding.UTF8, "application/json")
               use r = http.Send msg
               Expect.equal (int r.StatusCode) 413 "too large (rejected before the body is read)"
-              for path in [ "/requests/%zz/update_status/?new_status=reserved"; "/requests/claim?lease_seconds=abc"; "/pending_requests/?wait_seconds=-1"
-                            "/results_requested/?min_rating=NaN"; "/requests/{}/update_status/?request_id=1&new_status=reserved" ] do
-                  let r = if path.StartsWith "/pending" || path.StartsWith "/results_requested" then w.A.Get path else w.A.Post path
+
+              for path in
+                  [ "/requests/%zz/update_status/?new_status=reserved"
+                    "/requests/claim?lease_seconds=abc"
+                    "/pending_requests/?wait_seconds=-1"
+                    "/results_requested/?min_rating=NaN"
+                    "/requests/{}/update_status/?request_id=1&new_status=reserved" ] do
+                  let r =
+                      if path.StartsWith "/pending" || path.StartsWith "/results_requested" then
+                          w.A.Get path
+                      else
+                          w.A.Post path
+
                   Expect.isTrue (r.Status >= 400 && r.Status < 500) (sprintf "%s -> %d %s" path r.Status r.Body)
-              for token in [ "a.b.c"; "....."; String('x', 10000); "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiJ9." ] do
-                  Expect.equal (Api(w.Url, token).Get("/test").Status) 401 ("token " + token.Substring(0, min 20 token.Length))
+
+              for token in
+                  [ "a.b.c"
+                    "....."
+                    String('x', 10000)
+                    "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiJ9." ] do
+                  Expect.equal
+                      (Api(w.Url, token).Get("/test").Status)
+                      401
+                      ("token " + token.Substring(0, min 20 token.Length))
+
               Expect.equal (w.RequestCount()) before "nothing stored"
               expectStatus (Api(w.Url).Get "/healthz") 200 "alive"
           } ]

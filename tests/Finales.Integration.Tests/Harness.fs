@@ -15,14 +15,20 @@ open System.Threading
 /// The repository root (the directory holding Finales.sln), found from the test assembly's location.
 let repoRoot =
     let rec up (d: DirectoryInfo) =
-        if isNull d then failwith "Finales.sln not found above the test assembly"
-        elif File.Exists(Path.Combine(d.FullName, "Finales.sln")) then d.FullName
-        else up d.Parent
+        if isNull d then
+            failwith "Finales.sln not found above the test assembly"
+        elif File.Exists(Path.Combine(d.FullName, "Finales.sln")) then
+            d.FullName
+        else
+            up d.Parent
+
     up (DirectoryInfo AppContext.BaseDirectory)
 
-let shared (relative: string) = Path.GetFullPath(Path.Combine(repoRoot, "..", "shared", relative))
+let shared (relative: string) =
+    Path.GetFullPath(Path.Combine(repoRoot, "..", "shared", relative))
 
-let cliDll = Path.Combine(repoRoot, "artifacts", "bin", "Finales.Cli", "release", "finales.dll")
+let cliDll =
+    Path.Combine(repoRoot, "artifacts", "bin", "Finales.Cli", "release", "finales.dll")
 
 let freePort () =
     let l = new TcpListener(IPAddress.Loopback, 0)
@@ -32,7 +38,9 @@ let freePort () =
     p
 
 let tempDir (name: string) =
-    let d = Path.Combine(Path.GetTempPath(), sprintf "finales-%s-%s" name (Guid.NewGuid().ToString("N").Substring(0, 8)))
+    let d =
+        Path.Combine(Path.GetTempPath(), sprintf "finales-%s-%s" name (Guid.NewGuid().ToString("N").Substring(0, 8)))
+
     Directory.CreateDirectory d |> ignore
     d
 
@@ -42,9 +50,18 @@ let http = new HttpClient(Timeout = TimeSpan.FromSeconds 60.0)
 
 /// Runs a program to completion; returns exit code and combined output.
 let run (file: string) (args: string) (env: (string * string) list) =
-    let psi = ProcessStartInfo(file, args, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
+    let psi =
+        ProcessStartInfo(
+            file,
+            args,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false
+        )
+
     for k, v in env do
         psi.Environment[k] <- v
+
     use p = Process.Start psi
     let out = p.StandardOutput.ReadToEndAsync()
     let err = p.StandardError.ReadToEndAsync()
@@ -75,24 +92,44 @@ type BrokerProcess(store: StoreKind, extraArgs: string, ?port: int) =
 
     member this.Start() =
         let psi =
-            ProcessStartInfo("dotnet", sprintf "\"%s\" serve %s --urls %s %s" cliDll store.Args url extraArgs,
-                             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
+            ProcessStartInfo(
+                "dotnet",
+                sprintf "\"%s\" serve %s --urls %s %s" cliDll store.Args url extraArgs,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false
+            )
+
         psi.Environment["FINALES_ADMIN_PASSWORD"] <- adminPassword
         let p = Process.Start psi
-        p.OutputDataReceived.Add(fun e -> if not (isNull e.Data) then lock log (fun () -> log.AppendLine e.Data |> ignore))
-        p.ErrorDataReceived.Add(fun e -> if not (isNull e.Data) then lock log (fun () -> log.AppendLine e.Data |> ignore))
+
+        p.OutputDataReceived.Add(fun e ->
+            if not (isNull e.Data) then
+                lock log (fun () -> log.AppendLine e.Data |> ignore))
+
+        p.ErrorDataReceived.Add(fun e ->
+            if not (isNull e.Data) then
+                lock log (fun () -> log.AppendLine e.Data |> ignore))
+
         p.BeginOutputReadLine()
         p.BeginErrorReadLine()
         proc <- Some p
         let deadline = DateTime.UtcNow.AddSeconds 60.0
         let mutable up = false
+
         while not up do
-            if p.HasExited then failwithf "broker exited with %d:\n%s" p.ExitCode this.Log
-            if DateTime.UtcNow > deadline then failwithf "broker did not come up on %s:\n%s" url this.Log
+            if p.HasExited then
+                failwithf "broker exited with %d:\n%s" p.ExitCode this.Log
+
+            if DateTime.UtcNow > deadline then
+                failwithf "broker did not come up on %s:\n%s" url this.Log
+
             try
                 use r = http.GetAsync(url + "/healthz").Result
                 up <- r.IsSuccessStatusCode
-            with _ -> Thread.Sleep 100
+            with _ ->
+                Thread.Sleep 100
+
         this
 
     /// SIGKILL: no shutdown code runs.
@@ -102,9 +139,13 @@ type BrokerProcess(store: StoreKind, extraArgs: string, ?port: int) =
             p.Kill true
             p.WaitForExit()
         | _ -> ()
+
         proc <- None
 
-    member _.IsAlive = match proc with Some p -> not p.HasExited | None -> false
+    member _.IsAlive =
+        match proc with
+        | Some p -> not p.HasExited
+        | None -> false
 
     interface IDisposable with
         member this.Dispose() = this.Kill()
@@ -116,13 +157,19 @@ type PostgresCluster() =
             [ if Directory.Exists "/usr/lib/postgresql" then
                   for d in Directory.GetDirectories "/usr/lib/postgresql" |> Array.sortDescending do
                       yield Path.Combine(d, "bin") ]
+
         candidates |> List.tryFind (fun d -> File.Exists(Path.Combine(d, "initdb")))
+
     let port = freePort ()
     let dir = tempDir "pg"
     let isRoot = Environment.UserName = "root"
+
     let asPostgres (exe: string) (args: string) =
-        if isRoot then run "runuser" (sprintf "-u postgres -- %s %s" exe args) []
-        else run exe args []
+        if isRoot then
+            run "runuser" (sprintf "-u postgres -- %s %s" exe args) []
+        else
+            run exe args []
+
     let mutable started = false
 
     member _.Available = binDir.IsSome
@@ -132,19 +179,41 @@ type PostgresCluster() =
         match binDir with
         | None -> failwith "PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql)"
         | Some bin ->
-            if isRoot then run "chown" (sprintf "-R postgres \"%s\"" dir) [] |> ignore
+            if isRoot then
+                run "chown" (sprintf "-R postgres \"%s\"" dir) [] |> ignore
+
             let data = Path.Combine(dir, "data")
-            let code, out = asPostgres (Path.Combine(bin, "initdb")) (sprintf "-D \"%s\" -U postgres --auth=trust -E UTF8 --no-locale" data)
-            if code <> 0 then failwithf "initdb failed: %s" out
-            let opts = sprintf "-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 -c synchronous_commit=on" port dir
-            let code, out = asPostgres (Path.Combine(bin, "pg_ctl")) (sprintf "-D \"%s\" -o \"%s\" -l \"%s/log\" -w start" data opts dir)
-            if code <> 0 then failwithf "pg_ctl start failed: %s" out
+
+            let code, out =
+                asPostgres
+                    (Path.Combine(bin, "initdb"))
+                    (sprintf "-D \"%s\" -U postgres --auth=trust -E UTF8 --no-locale" data)
+
+            if code <> 0 then
+                failwithf "initdb failed: %s" out
+
+            let opts =
+                sprintf
+                    "-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 -c synchronous_commit=on"
+                    port
+                    dir
+
+            let code, out =
+                asPostgres
+                    (Path.Combine(bin, "pg_ctl"))
+                    (sprintf "-D \"%s\" -o \"%s\" -l \"%s/log\" -w start" data opts dir)
+
+            if code <> 0 then
+                failwithf "pg_ctl start failed: %s" out
+
             started <- true
             this
 
     /// A fresh database; returns its connection string.
     member _.NewDatabase(name: string) =
-        let admin = sprintf "Host=127.0.0.1;Port=%d;Username=postgres;Database=postgres;Pooling=false" port
+        let admin =
+            sprintf "Host=127.0.0.1;Port=%d;Username=postgres;Database=postgres;Pooling=false" port
+
         use c = new Npgsql.NpgsqlConnection(admin)
         c.Open()
         use cmd = c.CreateCommand()
@@ -156,7 +225,8 @@ type PostgresCluster() =
         member _.Dispose() =
             match binDir with
             | Some bin when started ->
-                asPostgres (Path.Combine(bin, "pg_ctl")) (sprintf "-D \"%s/data\" -m immediate stop" dir) |> ignore
+                asPostgres (Path.Combine(bin, "pg_ctl")) (sprintf "-D \"%s/data\" -m immediate stop" dir)
+                |> ignore
             | _ -> ()
 
 /// What an HTTP call answered.
@@ -166,7 +236,9 @@ type Reply =
       Headers: Headers.HttpResponseHeaders }
 
     member this.Json =
-        use d = JsonDocument.Parse(if String.IsNullOrEmpty this.Body then "null" else this.Body)
+        use d =
+            JsonDocument.Parse(if String.IsNullOrEmpty this.Body then "null" else this.Body)
+
         d.RootElement.Clone()
 
     /// The JSON string a route returned (e.g. a new id).
@@ -181,27 +253,43 @@ type Api(baseUrl: string, ?token: string) =
 
     member _.Send(method: HttpMethod, path: string, ?body: string, ?contentType: string) : Reply =
         use msg = new HttpRequestMessage(method, baseUrl + path)
+
         match token with
         | Some t -> msg.Headers.Authorization <- Headers.AuthenticationHeaderValue("Bearer", t)
         | None -> ()
+
         match body with
         | Some b ->
             msg.Content <- new StringContent(b, Encoding.UTF8)
-            msg.Content.Headers.ContentType <- Headers.MediaTypeHeaderValue.Parse(defaultArg contentType "application/json")
+
+            msg.Content.Headers.ContentType <-
+                Headers.MediaTypeHeaderValue.Parse(defaultArg contentType "application/json")
         | None -> ()
+
         use r = http.Send(msg)
-        { Status = int r.StatusCode; Body = r.Content.ReadAsStringAsync().Result; Headers = r.Headers }
+
+        { Status = int r.StatusCode
+          Body = r.Content.ReadAsStringAsync().Result
+          Headers = r.Headers }
 
     member this.Get(path: string) = this.Send(HttpMethod.Get, path)
-    member this.Post(path: string, ?body: string, ?contentType: string) = this.Send(HttpMethod.Post, path, ?body = body, ?contentType = contentType)
+
+    member this.Post(path: string, ?body: string, ?contentType: string) =
+        this.Send(HttpMethod.Post, path, ?body = body, ?contentType = contentType)
+
     member this.Put(path: string, body: string) = this.Send(HttpMethod.Put, path, body)
 
     /// Logs in with the stock form route; returns a session carrying the token.
     static member Login(baseUrl: string, user: string, password: string) : Api =
-        use form = new FormUrlEncodedContent(dict [ "username", user; "password", password ])
+        use form =
+            new FormUrlEncodedContent(dict [ "username", user; "password", password ])
+
         use r = http.PostAsync(baseUrl + "/user_management/authenticate", form).Result
         let body = r.Content.ReadAsStringAsync().Result
-        if not r.IsSuccessStatusCode then failwithf "login of %s failed: %d %s" user (int r.StatusCode) body
+
+        if not r.IsSuccessStatusCode then
+            failwithf "login of %s failed: %d %s" user (int r.StatusCode) body
+
         use d = JsonDocument.Parse body
         Api(baseUrl, d.RootElement.GetProperty("access_token").GetString())
 
@@ -209,6 +297,7 @@ let readShared (relative: string) = File.ReadAllText(shared relative)
 
 /// Every capability file of the corpus.
 let capabilityFiles () =
-    Directory.GetFiles(shared "corpus/finales2-schemas/serialized_quantities", "*.json", SearchOption.AllDirectories) |> Array.sort
+    Directory.GetFiles(shared "corpus/finales2-schemas/serialized_quantities", "*.json", SearchOption.AllDirectories)
+    |> Array.sort
 
 let jsonNode (text: string) = Nodes.JsonNode.Parse(text)

@@ -6,13 +6,17 @@ open Expecto
 open Finales.Integration.Tests.Harness
 open Finales.Integration.Tests.World
 
-let sqlite = { Name = "sqlite"; Make = fun name -> Sqlite(Path.Combine(tempDir name, "broker.db")) }
+let sqlite =
+    { Name = "sqlite"
+      Make = fun name -> Sqlite(Path.Combine(tempDir name, "broker.db")) }
 
 let cluster = lazy ((new PostgresCluster()).Start())
 
 let postgres =
     { Name = "postgres"
-      Make = fun name -> Postgres(cluster.Value.NewDatabase(sprintf "%s_%s" name (Guid.NewGuid().ToString("N").Substring(0, 8)))) }
+      Make =
+        fun name ->
+            Postgres(cluster.Value.NewDatabase(sprintf "%s_%s" name (Guid.NewGuid().ToString("N").Substring(0, 8)))) }
 
 let worlds = Collections.Concurrent.ConcurrentBag<Lazy<World>>()
 
@@ -28,10 +32,7 @@ let storeSuite (f: StoreFactory) (twoProcesses: bool) =
           CorpusTests.suite f (world f "corpus" "") (world f "corpuswarn" "--result-validation warn")
           FuzzTests.suite f (world f "fuzz" "")
           testSequenced (
-              testList
-                  "concurrency"
-                  [ ConcurrencyTests.exactlyOnce f twoProcesses
-                    ConcurrencyTests.crashSafety f ]
+              testList "concurrency" [ ConcurrencyTests.exactlyOnce f twoProcesses; ConcurrencyTests.crashSafety f ]
           ) ]
 
 [<EntryPoint>]
@@ -44,5 +45,8 @@ let main argv =
             runTestsWithCLIArgs [] argv (testList "integration" [ storeSuite sqlite false; storeSuite postgres true ])
         finally
             for w in worlds do
-                if w.IsValueCreated then (w.Value :> IDisposable).Dispose()
-            if cluster.IsValueCreated then (cluster.Value :> IDisposable).Dispose()
+                if w.IsValueCreated then
+                    (w.Value :> IDisposable).Dispose()
+
+            if cluster.IsValueCreated then
+                (cluster.Value :> IDisposable).Dispose()

@@ -9,22 +9,30 @@ open Expecto
 open Finales.Integration.Tests.Harness
 
 let expectStatus (r: Reply) (code: int) (what: string) =
-    if r.Status <> code then failtestf "%s: expected HTTP %d, got %d: %s" what code r.Status r.Body
+    if r.Status <> code then
+        failtestf "%s: expected HTTP %d, got %d: %s" what code r.Status r.Body
 
-let polyRequestTemplate = readShared "corpus/finales2-schemas/examples/requests/conductivity/polynomial_interpolation.json"
-let polyResultTemplate = readShared "corpus/finales2-schemas/examples/results/conductivity/polynomial_interpolation.json"
-let polyLimitations = readShared "corpus/finales2-schemas/examples/limitations/conductivity/polynomial_interpolation.json"
+let polyRequestTemplate =
+    readShared "corpus/finales2-schemas/examples/requests/conductivity/polynomial_interpolation.json"
+
+let polyResultTemplate =
+    readShared "corpus/finales2-schemas/examples/results/conductivity/polynomial_interpolation.json"
+
+let polyLimitations =
+    readShared "corpus/finales2-schemas/examples/limitations/conductivity/polynomial_interpolation.json"
 
 type World =
-    { Broker: BrokerProcess
-      Admin: Api
-      /// user "alice", acting for tenant A (offers conductivity/polynomial_interpolation)
-      A: Api
-      /// user "bob", acting for tenant B (offers nothing)
-      B: Api
-      Observer: Api
-      TenantA: Guid
-      TenantB: Guid }
+    {
+        Broker: BrokerProcess
+        Admin: Api
+        /// user "alice", acting for tenant A (offers conductivity/polynomial_interpolation)
+        A: Api
+        /// user "bob", acting for tenant B (offers nothing)
+        B: Api
+        Observer: Api
+        TenantA: Guid
+        TenantB: Guid
+    }
 
     member w.Url = w.Broker.Url
 
@@ -32,9 +40,11 @@ type World =
     member w.PolyRequest(tenant: Guid, ?temperature: float) =
         let n = jsonNode polyRequestTemplate
         n["tenant_uuid"] <- JsonValue.Create(tenant.ToString "D")
+
         match temperature with
         | Some t -> n["parameters"].["polynomial_interpolation"].["temperature"] <- JsonValue.Create t
         | None -> ()
+
         n.ToJsonString()
 
     member w.PolyResult(tenant: Guid, requestId: string) =
@@ -49,9 +59,11 @@ type World =
         expectStatus r 200 "post request"
         r.String
 
-    member w.RequestCount() = w.Admin.Get("/all_requests/").Json.GetArrayLength()
+    member w.RequestCount() =
+        w.Admin.Get("/all_requests/").Json.GetArrayLength()
 
-    member w.ResultCount() = w.Admin.Get("/results_requested/").Json.GetArrayLength()
+    member w.ResultCount() =
+        w.Admin.Get("/results_requested/").Json.GetArrayLength()
 
     interface IDisposable with
         member w.Dispose() = w.Broker.Kill()
@@ -59,12 +71,19 @@ type World =
 let addUser (admin: Api) (name: string) (roles: string list) (tenants: Guid list) =
     let body =
         JsonSerializer.Serialize(
-            dict [ "username", box name; "password", box (name + "-pw"); "roles", box roles; "tenants", box (tenants |> List.map (fun t -> t.ToString "D")) ]
+            dict
+                [ "username", box name
+                  "password", box (name + "-pw")
+                  "roles", box roles
+                  "tenants", box (tenants |> List.map (fun t -> t.ToString "D")) ]
         )
+
     expectStatus (admin.Post("/admin/users", body)) 201 ("create user " + name)
 
 let addTenant (admin: Api) (name: string) (limitations: string) =
-    let body = sprintf """{"name":%s,"limitations":%s,"contact_person":"test"}""" (JsonSerializer.Serialize name) limitations
+    let body =
+        sprintf """{"name":%s,"limitations":%s,"contact_person":"test"}""" (JsonSerializer.Serialize name) limitations
+
     let r = admin.Post("/admin/tenants", body)
     expectStatus r 201 ("create tenant " + name)
     Guid.Parse r.String
@@ -73,13 +92,16 @@ let addTenant (admin: Api) (name: string) (limitations: string) =
 let create (store: StoreKind) (extraArgs: string) : World =
     let broker = (new BrokerProcess(store, extraArgs + " --quiet")).Start()
     let admin = Api.Login(broker.Url, "admin", adminPassword)
+
     for f in capabilityFiles () do
         expectStatus (admin.Post("/admin/capabilities", File.ReadAllText f)) 201 ("register " + f)
+
     let a = addTenant admin "tenant-a" polyLimitations
     let b = addTenant admin "tenant-b" "[]"
     addUser admin "alice" [ "tenant" ] [ a ]
     addUser admin "bob" [ "tenant" ] [ b ]
     addUser admin "olga" [ "observer" ] []
+
     { Broker = broker
       Admin = admin
       A = Api.Login(broker.Url, "alice", "alice-pw")
@@ -89,4 +111,6 @@ let create (store: StoreKind) (extraArgs: string) : World =
       TenantB = b }
 
 /// How a suite gets a fresh store of its kind.
-type StoreFactory = { Name: string; Make: string -> StoreKind }
+type StoreFactory =
+    { Name: string
+      Make: string -> StoreKind }

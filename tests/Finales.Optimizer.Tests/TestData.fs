@@ -10,7 +10,9 @@ let repoRoot =
         | null -> failwith "Finales.sln not found above the test assembly"
         | d when File.Exists(Path.Combine(d.FullName, "Finales.sln")) -> d.FullName
         | d -> up d.Parent
+
     up (DirectoryInfo(System.AppContext.BaseDirectory))
 
 /// A path under ../shared relative to the repository root.
-let shared (relative: string) = Path.GetFullPath(Path.Combine(repoRoot, "..", "shared", relative))
+let shared (relative: string) =
+    Path.GetFullPath(Path.Combine(repoRoot, "..", "shared", relative))

@@ -19,7 +19,10 @@ let expectOneResultEach (fx: Fixture) (ids: Guid list) (tenants: Guid list) =
     for id in ids do
         let results = fx.ResultsFor id
         Expect.equal results.Length 1 (sprintf "exactly one result for %O" id)
-        let t = Guid.Parse(results.Head.GetProperty("result").GetProperty("tenant_uuid").GetString())
+
+        let t =
+            Guid.Parse(results.Head.GetProperty("result").GetProperty("tenant_uuid").GetString())
+
         Expect.contains tenants t "posted by one of the tenants"
 
 let tests =
@@ -32,16 +35,26 @@ let tests =
               let db = [ for _ in 1..8 -> b.Next().TotalSeconds ]
               Expect.equal da db "same seed, same delays"
               let ceilings = [ 0.5; 1.0; 2.0; 4.0; 4.0; 4.0; 4.0; 4.0 ]
+
               for d, c in List.zip da ceilings do
                   Expect.isTrue (d >= c / 2.0 && d <= c) (sprintf "delay %g within [%g, %g]" d (c / 2.0) c)
+
               a.Reset()
               Expect.isLessThanOrEqual (a.Next().TotalSeconds) 0.5 "reset starts over"
           }
 
           test "option problems name the field and the value" {
-              let o = TenantOptions(BrokerUrl = "ftp://x", LeaseSeconds = 0.5, Protocol = "carrier-pigeon")
+              let o =
+                  TenantOptions(BrokerUrl = "ftp://x", LeaseSeconds = 0.5, Protocol = "carrier-pigeon")
+
               let text = String.Join("\n", o.Problems())
-              for fragment in [ "Tenant:BrokerUrl is 'ftp://x'"; "Tenant:LeaseSeconds is 0.5"; "Tenant:Protocol is 'carrier-pigeon'"; "Tenant:TenantUuid"; "Tenant:Password" ] do
+
+              for fragment in
+                  [ "Tenant:BrokerUrl is 'ftp://x'"
+                    "Tenant:LeaseSeconds is 0.5"
+                    "Tenant:Protocol is 'carrier-pigeon'"
+                    "Tenant:TenantUuid"
+                    "Tenant:Password" ] do
                   Expect.stringContains text fragment "named"
           }
 
@@ -50,13 +63,21 @@ let tests =
               let account = fx.AddTenant "conductivity"
               let o = options fx { account with Password = "wrong" } (journalIn fx "j")
               use tenant = new RunningTenant(ConductivityWorker(LinearModel()), o)
-              let finished = tenant.Task.ContinueWith(fun (_: Threading.Tasks.Task) -> ()).Wait(TimeSpan.FromSeconds 20.0)
+
+              let finished =
+                  tenant.Task.ContinueWith(fun (_: Threading.Tasks.Task) -> ()).Wait(TimeSpan.FromSeconds 20.0)
+
               Expect.isTrue finished "the loop ended"
               Expect.isTrue tenant.Task.IsFaulted "with an error"
-              Expect.stringContains (string tenant.Task.Exception.InnerException) "401" "the broker's status is in the error"
+
+              Expect.stringContains
+                  (string tenant.Task.Exception.InnerException)
+                  "401"
+                  "the broker's status is in the error"
           }
 
-          test "claims with the extensions, heartbeats while working, posts one result per request and journals them posted" {
+          test
+              "claims with the extensions, heartbeats while working, posts one result per request and journals them posted" {
               use fx = create "kit-basic"
               let account = fx.AddTenant "conductivity"
               let worker = CountingWorker(ConductivityWorker(LinearModel()), 1.5)
@@ -66,13 +87,23 @@ let tests =
               tenant.WaitReady()
               Expect.isTrue tenant.Runner.UsesExtensions "our broker offers claim + heartbeat"
               let ids = fx.PostRandomRequests(3, 1)
-              for id in ids do waitUntil 30.0 (sprintf "%O resolved" id) (fun () -> fx.Status id = "resolved")
+
+              for id in ids do
+                  waitUntil 30.0 (sprintf "%O resolved" id) (fun () -> fx.Status id = "resolved")
+
               expectOneResultEach fx ids [ account.Uuid ]
-              let history = fx.History ids.Head |> List.map (fun e -> e.GetProperty("message").GetString())
+
+              let history =
+                  fx.History ids.Head |> List.map (fun e -> e.GetProperty("message").GetString())
+
               Expect.contains history "claimed" "claimed in one round trip"
               Expect.contains history "heartbeat" "the lease was extended while working"
               let journal = tenant.Runner.Journal.All()
-              Expect.equal (journal |> Seq.filter (fun e -> e.State = JournalState.Posted) |> Seq.length) 3 (sprintf "three posted entries: %A" journal)
+
+              Expect.equal
+                  (journal |> Seq.filter (fun e -> e.State = JournalState.Posted) |> Seq.length)
+                  3
+                  (sprintf "three posted entries: %A" journal)
           }
 
           test "speaks only the stock FINALES2 routes when told to (pending_requests + update_status reserved)" {
@@ -84,10 +115,18 @@ let tests =
               tenant.WaitReady()
               Expect.isFalse tenant.Runner.UsesExtensions "no claim, no heartbeat"
               let ids = fx.PostRandomRequests(2, 2)
-              for id in ids do waitUntil 20.0 (sprintf "%O resolved" id) (fun () -> fx.Status id = "resolved")
+
+              for id in ids do
+                  waitUntil 20.0 (sprintf "%O resolved" id) (fun () -> fx.Status id = "resolved")
+
               expectOneResultEach fx ids [ account.Uuid ]
-              let messages = fx.History ids.Head |> List.map (fun e -> e.GetProperty("message").GetString())
-              Expect.isFalse (List.contains "claimed" messages) (sprintf "reserved with update_status, not claimed: %A" messages)
+
+              let messages =
+                  fx.History ids.Head |> List.map (fun e -> e.GetProperty("message").GetString())
+
+              Expect.isFalse
+                  (List.contains "claimed" messages)
+                  (sprintf "reserved with update_status, not claimed: %A" messages)
           }
 
           test "two tenants on one queue process every request exactly once" {
@@ -99,7 +138,10 @@ let tests =
               let ids = fx.PostRandomRequests(24, 3)
               use ta = new RunningTenant(wa, options fx a (journalIn fx "a"))
               use tb = new RunningTenant(wb, options fx b (journalIn fx "b"))
-              for id in ids do waitUntil 40.0 (sprintf "%O resolved" id) (fun () -> fx.Status id = "resolved")
+
+              for id in ids do
+                  waitUntil 40.0 (sprintf "%O resolved" id) (fun () -> fx.Status id = "resolved")
+
               expectOneResultEach fx ids [ a.Uuid; b.Uuid ]
               let seen = wa.Seen @ wb.Seen
               Expect.equal (List.sort seen) (List.sort ids) "every request processed once, by one of them"
@@ -108,7 +150,10 @@ let tests =
           test "survives a broker outage: logs it once, backs off, recovers by itself and keeps working" {
               use fx = create "kit-outage"
               let account = fx.AddTenant "conductivity"
-              use tenant = new RunningTenant(ConductivityWorker(LinearModel()), options fx account (journalIn fx "j"))
+
+              use tenant =
+                  new RunningTenant(ConductivityWorker(LinearModel()), options fx account (journalIn fx "j"))
+
               tenant.WaitReady()
               let first = fx.PostRandomRequests(1, 4).Head
               waitUntil 20.0 "first request resolved" (fun () -> fx.Status first = "resolved")
@@ -116,18 +161,34 @@ let tests =
               // The requirement is 30 s of outage; the suite uses 10 s to stay fast (30 s verified by hand, docs/tenants.md).
               Thread.Sleep(TimeSpan.FromSeconds 10.0)
               Expect.isFalse tenant.Task.IsCompleted (sprintf "the tenant is still running:\n%s" tenant.Log.Text)
-              let restarted = (new BrokerProcess(fx.Broker.Store, "--quiet", fx.Broker.Port)).Start()
+
+              let restarted =
+                  (new BrokerProcess(fx.Broker.Store, "--quiet", fx.Broker.Port)).Start()
+
               try
                   let api = Api.Login(restarted.Url, fx.Requester.User, fx.Requester.Password)
+
                   let body =
-                      sprintf """{"quantity":"conductivity","methods":["polynomial_interpolation"],"parameters":{"polynomial_interpolation":%s},"tenant_uuid":"%O"}"""
-                          ((ConductivityRequests.RandomParameters(Random 5)).GetRawText()) fx.Requester.Uuid
+                      sprintf
+                          """{"quantity":"conductivity","methods":["polynomial_interpolation"],"parameters":{"polynomial_interpolation":%s},"tenant_uuid":"%O"}"""
+                          ((ConductivityRequests.RandomParameters(Random 5)).GetRawText())
+                          fx.Requester.Uuid
+
                   let second = Guid.Parse((api.Post("/requests/", body)).String)
+
                   waitUntil 20.0 "second request resolved after the outage" (fun () ->
                       api.Get(sprintf "/requests/%O" second).Json.GetProperty("status").GetString() = "resolved")
-                  Expect.equal (tenant.Log.Count "unreachable") 1 (sprintf "the outage is logged once:\n%s" tenant.Log.Text)
+
+                  Expect.equal
+                      (tenant.Log.Count "unreachable")
+                      1
+                      (sprintf "the outage is logged once:\n%s" tenant.Log.Text)
+
                   Expect.equal (tenant.Log.Count "reachable again") 1 "the recovery is logged once"
-                  let attempts = tenant.Log.Lines |> List.filter (fun l -> l.Contains "Retrying") |> List.length
+
+                  let attempts =
+                      tenant.Log.Lines |> List.filter (fun l -> l.Contains "Retrying") |> List.length
+
                   Expect.isLessThan attempts 40 (sprintf "no busy loop: %d retries in 10 s" attempts)
               finally
                   restarted.Kill()
@@ -138,16 +199,30 @@ let tests =
               let account = fx.AddTenant "conductivity"
               let id = fx.PostRandomRequests(1, 6).Head
               let api = Api.Login(fx.Url, account.User, account.Password)
-              expectStatus (api.Post(sprintf "/requests/%O/update_status/?request_id=%O&new_status=reserved" id id)) 200 "reserve as the tenant"
+
+              expectStatus
+                  (api.Post(sprintf "/requests/%O/update_status/?request_id=%O&new_status=reserved" id id))
+                  200
+                  "reserve as the tenant"
+
               let worker = ConductivityWorker(LinearModel())
               let journalPath = journalIn fx "j"
-              let info = (new Finales.Client.BrokerClient(fx.Url, account.User, account.Password)).RequestAsync(id).Result.Value
+
+              let info =
+                  (new Finales.Client.BrokerClient(fx.Url, account.User, account.Password))
+                      .RequestAsync(id)
+                      .Result.Value
+
               let item = WorkItem.For(info, ConductivityWorker.Capability)
-              let body = TenantRunner.ResultBody(item, worker.Evaluate(id, item.Parameters), account.Uuid)
+
+              let body =
+                  TenantRunner.ResultBody(item, worker.Evaluate(id, item.Parameters), account.Uuid)
+
               do
                   use j = new TenantJournal(journalPath)
                   j.Claimed(id, account.Uuid, ConductivityWorker.Capability, "{}")
                   j.ResultReady(id, body, "computed before the crash")
+
               let counting = CountingWorker(worker)
               use tenant = new RunningTenant(counting, options fx account journalPath)
               tenant.WaitReady()
@@ -156,27 +231,49 @@ let tests =
               Expect.isEmpty counting.Seen "not processed again"
               let e = tenant.Runner.Journal.Get(id)
               Expect.equal e.State JournalState.Posted "journal marked posted"
-              Expect.equal (Nullable e.ResultId.Value) (Nullable(Guid.Parse((fx.ResultsFor id).Head.GetProperty("uuid").GetString()))) "journal has the result id"
+
+              Expect.equal
+                  (Nullable e.ResultId.Value)
+                  (Nullable(Guid.Parse((fx.ResultsFor id).Head.GetProperty("uuid").GetString())))
+                  "journal has the result id"
           }
 
-          test "recovery of a result-ready entry already posted before the crash: 409, recognised as ours, marked posted, no duplicate" {
+          test
+              "recovery of a result-ready entry already posted before the crash: 409, recognised as ours, marked posted, no duplicate" {
               use fx = create "kit-resume-posted"
               let account = fx.AddTenant "conductivity"
               let id = fx.PostRandomRequests(1, 7).Head
               let api = Api.Login(fx.Url, account.User, account.Password)
-              expectStatus (api.Post(sprintf "/requests/%O/update_status/?request_id=%O&new_status=reserved" id id)) 200 "reserve as the tenant"
+
+              expectStatus
+                  (api.Post(sprintf "/requests/%O/update_status/?request_id=%O&new_status=reserved" id id))
+                  200
+                  "reserve as the tenant"
+
               let worker = ConductivityWorker(LinearModel())
-              let info = (new Finales.Client.BrokerClient(fx.Url, account.User, account.Password)).RequestAsync(id).Result.Value
+
+              let info =
+                  (new Finales.Client.BrokerClient(fx.Url, account.User, account.Password))
+                      .RequestAsync(id)
+                      .Result.Value
+
               let item = WorkItem.For(info, ConductivityWorker.Capability)
-              let body = TenantRunner.ResultBody(item, worker.Evaluate(id, item.Parameters), account.Uuid)
+
+              let body =
+                  TenantRunner.ResultBody(item, worker.Evaluate(id, item.Parameters), account.Uuid)
+
               let posted = api.Post("/results/", body)
               expectStatus posted 200 "the result posted just before the crash"
               let journalPath = journalIn fx "j"
+
               do
                   use j = new TenantJournal(journalPath)
                   j.Claimed(id, account.Uuid, ConductivityWorker.Capability, "{}")
                   j.ResultReady(id, body, "posted, but the crash came before the journal said so")
-              use tenant = new RunningTenant(ConductivityWorker(LinearModel()), options fx account journalPath)
+
+              use tenant =
+                  new RunningTenant(ConductivityWorker(LinearModel()), options fx account journalPath)
+
               tenant.WaitReady()
               expectOneResultEach fx [ id ] [ account.Uuid ]
               let e = tenant.Runner.Journal.Get(id)
@@ -191,17 +288,29 @@ let tests =
               let ids = fx.PostRandomRequests(2, 8)
               let mine, lost = ids[0], ids[1]
               let api = Api.Login(fx.Url, account.User, account.Password)
-              expectStatus (api.Post(sprintf "/requests/%O/update_status/?request_id=%O&new_status=reserved" mine mine)) 200 "reserve as the tenant"
+
+              expectStatus
+                  (api.Post(sprintf "/requests/%O/update_status/?request_id=%O&new_status=reserved" mine mine))
+                  200
+                  "reserve as the tenant"
+
               let journalPath = journalIn fx "j"
+
               do
                   use j = new TenantJournal(journalPath)
                   j.Claimed(mine, account.Uuid, ConductivityWorker.Capability, "{}")
                   j.Working mine
                   j.Claimed(lost, account.Uuid, ConductivityWorker.Capability, "{}")
                   j.Working lost
+
               let other = fx.AddTenant "conductivity-other"
               let otherApi = Api.Login(fx.Url, other.User, other.Password)
-              expectStatus (otherApi.Post(sprintf "/requests/%O/update_status/?request_id=%O&new_status=reserved" lost lost)) 200 "someone else holds the second"
+
+              expectStatus
+                  (otherApi.Post(sprintf "/requests/%O/update_status/?request_id=%O&new_status=reserved" lost lost))
+                  200
+                  "someone else holds the second"
+
               let counting = CountingWorker(ConductivityWorker(LinearModel()))
               use tenant = new RunningTenant(counting, options fx account journalPath)
               tenant.WaitReady()
@@ -214,7 +323,13 @@ let tests =
           test "graceful shutdown releases work it cannot finish within the grace period" {
               use fx = create "kit-shutdown"
               let account = fx.AddTenant "conductivity"
-              let tenant = new RunningTenant(CountingWorker(ConductivityWorker(LinearModel()), 30.0), options fx account (journalIn fx "j"))
+
+              let tenant =
+                  new RunningTenant(
+                      CountingWorker(ConductivityWorker(LinearModel()), 30.0),
+                      options fx account (journalIn fx "j")
+                  )
+
               tenant.WaitReady()
               let id = fx.PostRandomRequests(1, 9).Head
               waitUntil 10.0 "claimed" (fun () -> fx.Status id = "reserved")
@@ -223,7 +338,10 @@ let tests =
               tenant.Stop()
               Expect.isLessThan sw.Elapsed.TotalSeconds 10.0 "stopped within the host's stop timeout"
               Expect.equal (fx.Status id) "pending" "released"
-              let messages = fx.History id |> List.map (fun e -> e.GetProperty("message").GetString())
+
+              let messages =
+                  fx.History id |> List.map (fun e -> e.GetProperty("message").GetString())
+
               Expect.exists messages (fun m -> m.Contains "shutting down") (sprintf "release says why: %A" messages)
               Expect.equal (tenant.Runner.Journal.Get(id).State) JournalState.Released "journal: released"
               (tenant :> IDisposable).Dispose()

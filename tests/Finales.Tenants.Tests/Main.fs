@@ -13,4 +13,11 @@ let main argv =
         runTestsWithCLIArgs
             [ CLIArguments.Parallel_Workers 3 ]
             argv
-            (testList "tenants" [ ConductivityTests.tests; ConductivityTests.endToEnd; KitTests.tests; ProcessTests.tests; OptimizerTenantTests.unit; OptimizerTenantTests.endToEnd ])
+            (testList
+                "tenants"
+                [ ConductivityTests.tests
+                  ConductivityTests.endToEnd
+                  KitTests.tests
+                  ProcessTests.tests
+                  OptimizerTenantTests.unit
+                  OptimizerTenantTests.endToEnd ])

@@ -26,18 +26,31 @@ module CapabilitySchema =
         EvaluationOptions(OutputFormat = OutputFormat.Flag, Culture = Globalization.CultureInfo.InvariantCulture)
 
     let private detailOptions =
-        EvaluationOptions(OutputFormat = OutputFormat.Hierarchical, Culture = Globalization.CultureInfo.InvariantCulture)
+        EvaluationOptions(
+            OutputFormat = OutputFormat.Hierarchical,
+            Culture = Globalization.CultureInfo.InvariantCulture
+        )
 
     /// Compiles a schema; Error names what is wrong with it. Every compile gets its own schema registry, so two
     /// capabilities with the same `$id` or `$defs` names never see each other.
     let compile (schema: JsonElement) : Result<Compiled, string> =
-        if schema.ValueKind <> JsonValueKind.Object && schema.ValueKind <> JsonValueKind.True && schema.ValueKind <> JsonValueKind.False then
-            Error(sprintf "the schema is %s (%s); a JSON Schema must be an object or a boolean" (ValidationIssue.renderValue schema) (ValidationIssue.jsonTypeName schema))
+        if
+            schema.ValueKind <> JsonValueKind.Object
+            && schema.ValueKind <> JsonValueKind.True
+            && schema.ValueKind <> JsonValueKind.False
+        then
+            Error(
+                sprintf
+                    "the schema is %s (%s); a JSON Schema must be an object or a boolean"
+                    (ValidationIssue.renderValue schema)
+                    (ValidationIssue.jsonTypeName schema)
+            )
         else
             let raw = schema.Clone()
 
             try
-                let built = JsonSchema.Build(raw, BuildOptions(SchemaRegistry = SchemaRegistry(), Dialect = dialect))
+                let built =
+                    JsonSchema.Build(raw, BuildOptions(SchemaRegistry = SchemaRegistry(), Dialect = dialect))
                 // Evaluating once surfaces unresolvable $refs now rather than on the first request.
                 use probe = JsonDocument.Parse("null")
                 built.Evaluate(probe.RootElement, flagOptions) |> ignore
@@ -70,7 +83,11 @@ module CapabilitySchema =
         | JsonValueKind.String -> [ element.GetString() |> Option.ofObj |> Option.defaultValue "" ]
         | JsonValueKind.Array ->
             element.EnumerateArray()
-            |> Seq.choose (fun e -> if e.ValueKind = JsonValueKind.String then e.GetString() |> Option.ofObj else None)
+            |> Seq.choose (fun e ->
+                if e.ValueKind = JsonValueKind.String then
+                    e.GetString() |> Option.ofObj
+                else
+                    None)
             |> List.ofSeq
         | _ -> []
 
@@ -114,7 +131,9 @@ module CapabilitySchema =
 
                             match declared |> List.filter (present >> not) with
                             | [] -> issues.Add(Other(path, keyword, message))
-                            | missing -> for field in missing do issues.Add(Missing(path @ [ field ], field))
+                            | missing ->
+                                for field in missing do
+                                    issues.Add(Missing(path @ [ field ], field))
                         | "type" ->
                             let expected =
                                 schemaNode compiled node.SchemaLocation
@@ -141,7 +160,24 @@ module CapabilitySchema =
         | _ -> false
 
     let private aggregators =
-        set [ "anyOf"; "allOf"; "oneOf"; "$ref"; "$dynamicRef"; "properties"; "items"; "prefixItems"; "additionalProperties"; "patternProperties"; "unevaluatedItems"; "unevaluatedProperties"; "then"; "else"; "dependentSchemas"; "contains"; "propertyNames" ]
+        set
+            [ "anyOf"
+              "allOf"
+              "oneOf"
+              "$ref"
+              "$dynamicRef"
+              "properties"
+              "items"
+              "prefixItems"
+              "additionalProperties"
+              "patternProperties"
+              "unevaluatedItems"
+              "unevaluatedProperties"
+              "then"
+              "else"
+              "dependentSchemas"
+              "contains"
+              "propertyNames" ]
 
     let private toIssues (instance: JsonElement) (raw: RawIssue list) : ValidationIssue list =
         let pathOf =
@@ -151,7 +187,8 @@ module CapabilitySchema =
             | Other(p, _, _) -> p
 
         let deeperExists (path: string list) =
-            raw |> List.exists (fun r -> let q = pathOf r in q.Length > path.Length && isPrefix path q)
+            raw
+            |> List.exists (fun r -> let q = pathOf r in q.Length > path.Length && isPrefix path q)
 
         let valueText (path: string list) =
             match ValidationIssue.tryResolve instance path with
@@ -175,7 +212,11 @@ module CapabilitySchema =
                         { Path = path
                           Kind = "type_error"
                           Message =
-                            sprintf "'%s' is %s; expected %s" (ValidationIssue.renderPath path) (valueText path) (String.concat " or " expected) })
+                            sprintf
+                                "'%s' is %s; expected %s"
+                                (ValidationIssue.renderPath path)
+                                (valueText path)
+                                (String.concat " or " expected) })
 
         let otherIssues =
             raw
@@ -184,8 +225,10 @@ module CapabilitySchema =
                     Some
                         { Path = path
                           Kind = "missing"
-                          Message = sprintf "field '%s' is required but missing at '%s'" field (ValidationIssue.renderPath path) }
-                | Other(path, keyword, _) when aggregators.Contains keyword && (deeperExists path || raw.Length > 1) -> None
+                          Message =
+                            sprintf "field '%s' is required but missing at '%s'" field (ValidationIssue.renderPath path) }
+                | Other(path, keyword, _) when aggregators.Contains keyword && (deeperExists path || raw.Length > 1) ->
+                    None
                 | Other(path, keyword, message) ->
                     let kind =
                         match keyword with
@@ -211,7 +254,13 @@ module CapabilitySchema =
                     Some
                         { Path = path
                           Kind = kind
-                          Message = sprintf "'%s' is %s: %s (%s)" (ValidationIssue.renderPath path) (valueText path) message keyword }
+                          Message =
+                            sprintf
+                                "'%s' is %s: %s (%s)"
+                                (ValidationIssue.renderPath path)
+                                (valueText path)
+                                message
+                                keyword }
                 | TypeMismatch _ -> None)
 
         (otherIssues @ typeIssues) |> List.distinct

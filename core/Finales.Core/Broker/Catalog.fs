@@ -45,24 +45,42 @@ module Catalog =
     let empty: Catalog = { Capabilities = []; Tenants = [] }
 
     /// Compiles a capability's two schemas; the error names which schema is broken.
-    let compileCapability (id: int64) (quantity: string) (methodName: string) (spec: JsonElement) (output: JsonElement) (isActive: bool) : Result<Capability, string> =
+    let compileCapability
+        (id: int64)
+        (quantity: string)
+        (methodName: string)
+        (spec: JsonElement)
+        (output: JsonElement)
+        (isActive: bool)
+        : Result<Capability, string> =
         match CapabilitySchema.compile spec, CapabilitySchema.compile output with
         | Ok s, Ok o ->
             Ok
-                { Id = id; Quantity = quantity; Method = methodName; Specification = spec.Clone(); ResultOutput = output.Clone()
-                  CompiledSpecification = s; CompiledResultOutput = o; IsActive = isActive }
-        | Error e, _ -> Error(sprintf "json_schema_specifications of %s/%s is not a usable JSON schema: %s" quantity methodName e)
-        | _, Error e -> Error(sprintf "json_schema_result_output of %s/%s is not a usable JSON schema: %s" quantity methodName e)
+                { Id = id
+                  Quantity = quantity
+                  Method = methodName
+                  Specification = spec.Clone()
+                  ResultOutput = output.Clone()
+                  CompiledSpecification = s
+                  CompiledResultOutput = o
+                  IsActive = isActive }
+        | Error e, _ ->
+            Error(sprintf "json_schema_specifications of %s/%s is not a usable JSON schema: %s" quantity methodName e)
+        | _, Error e ->
+            Error(sprintf "json_schema_result_output of %s/%s is not a usable JSON schema: %s" quantity methodName e)
 
     /// The active capability version for (quantity, method), if any.
     let activeCapability (catalog: Catalog) (quantity: string) (methodName: string) : Capability option =
-        catalog.Capabilities |> List.tryFind (fun c -> c.IsActive && c.Quantity = quantity && c.Method = methodName)
+        catalog.Capabilities
+        |> List.tryFind (fun c -> c.IsActive && c.Quantity = quantity && c.Method = methodName)
 
     /// Limitation documents of the active tenants offering (quantity, method).
     let offeredBy (catalog: Catalog) (quantity: string) (methodName: string) : TenantLimitation list =
         catalog.Tenants
         |> List.filter (fun t -> t.IsActive)
-        |> List.collect (fun t -> t.Limitations |> List.filter (fun l -> l.Quantity = quantity && l.Method = methodName))
+        |> List.collect (fun t ->
+            t.Limitations
+            |> List.filter (fun l -> l.Quantity = quantity && l.Method = methodName))
 
     let private prefix (path: string list) (issues: ValidationIssue list) =
         issues |> List.map (fun i -> { i with Path = path @ i.Path })
@@ -70,7 +88,11 @@ module Catalog =
     /// Validates a decoded request: every method has an active capability, its parameters satisfy the
     /// active schema, and (policy `Reject`) some active tenant's limitations admit at least one method.
     /// Returns warnings (policy `Warn`) on success. Paths are relative to the request body.
-    let validateRequest (catalog: Catalog) (policy: LimitationPolicy) (request: RequestBody) : Result<string list, ValidationIssue list> =
+    let validateRequest
+        (catalog: Catalog)
+        (policy: LimitationPolicy)
+        (request: RequestBody)
+        : Result<string list, ValidationIssue list> =
         let perMethod =
             request.Methods
             |> List.mapi (fun i m ->
@@ -82,56 +104,91 @@ module Catalog =
                             Kind = "value_error" } ]
                 | Some cap ->
                     let parameters = request.Parameters |> List.find (fun (k, _) -> k = m) |> snd
+
                     match CapabilitySchema.validate cap.CompiledSpecification parameters with
                     | [] -> Ok(m, parameters)
                     | issues -> Error(prefix [ "parameters"; m ] issues))
-        let schemaIssues = perMethod |> List.collect (function Error es -> es | Ok _ -> [])
+
+        let schemaIssues =
+            perMethod
+            |> List.collect (function
+                | Error es -> es
+                | Ok _ -> [])
+
         if not schemaIssues.IsEmpty then
             Error schemaIssues
         else
             let verdicts =
                 perMethod
-                |> List.choose (function Ok v -> Some v | Error _ -> None)
+                |> List.choose (function
+                    | Ok v -> Some v
+                    | Error _ -> None)
                 |> List.map (fun (m, parameters) ->
                     match offeredBy catalog request.Quantity m with
                     | [] -> Ok()
                     | offers ->
                         Limitations.check (offers |> List.map (fun o -> o.Parsed)) parameters
                         |> Result.mapError (prefix [ "parameters"; m ]))
+
             if policy = Off || verdicts |> List.exists Result.isOk then
                 Ok []
             else
-                let issues = verdicts |> List.collect (function Error es -> es | Ok _ -> [])
+                let issues =
+                    verdicts
+                    |> List.collect (function
+                        | Error es -> es
+                        | Ok _ -> [])
+
                 match policy with
-                | Warn -> Ok(issues |> List.map (fun i -> sprintf "%s: %s" (String.Join(".", i.Path)) i.Message))
+                | Warn ->
+                    Ok(
+                        issues
+                        |> List.map (fun i -> sprintf "%s: %s" (String.Join(".", i.Path)) i.Message)
+                    )
                 | _ -> Error issues
 
     /// Validates a result against its request (quantity and method must be the request's, always) and the
     /// active capability's result schema (under `schemaPolicy`: `Warn` accepts and returns the problems as
     /// warnings, for community examples whose data break their own schema). Paths are relative to the result body.
-    let validateResult (catalog: Catalog) (schemaPolicy: LimitationPolicy) (request: RequestBody option) (result: ResultBody) : Result<string list, ValidationIssue list> =
+    let validateResult
+        (catalog: Catalog)
+        (schemaPolicy: LimitationPolicy)
+        (request: RequestBody option)
+        (result: ResultBody)
+        : Result<string list, ValidationIssue list> =
         let m = List.head result.Method
+
         let matchIssues =
             match request with
             | None -> []
             | Some r ->
                 [ if r.Quantity <> result.Quantity then
                       { Path = [ "quantity" ]
-                        Message = sprintf "quantity %s does not match the request's quantity %s" result.Quantity r.Quantity
+                        Message =
+                          sprintf "quantity %s does not match the request's quantity %s" result.Quantity r.Quantity
                         Kind = "value_error" }
                   if not (List.contains m r.Methods) then
                       { Path = [ "method"; "0" ]
-                        Message = sprintf "method %s is not among the request's methods %s" m (String.Join(", ", r.Methods))
+                        Message =
+                          sprintf "method %s is not among the request's methods %s" m (String.Join(", ", r.Methods))
                         Kind = "value_error" } ]
+
         if not matchIssues.IsEmpty then
             Error matchIssues
         else
             match activeCapability catalog result.Quantity m with
             | None ->
-                Error [ { Path = [ "method"; "0" ]; Message = sprintf "no active capability for quantity %s and method %s" result.Quantity m; Kind = "value_error" } ]
+                Error
+                    [ { Path = [ "method"; "0" ]
+                        Message = sprintf "no active capability for quantity %s and method %s" result.Quantity m
+                        Kind = "value_error" } ]
             | Some cap ->
                 match schemaPolicy, CapabilitySchema.validate cap.CompiledResultOutput result.Data with
                 | _, []
                 | Off, _ -> Ok []
-                | Warn, issues -> Ok(prefix [ "data" ] issues |> List.map (fun i -> sprintf "%s: %s" (String.Join(".", i.Path)) i.Message))
+                | Warn, issues ->
+                    Ok(
+                        prefix [ "data" ] issues
+                        |> List.map (fun i -> sprintf "%s: %s" (String.Join(".", i.Path)) i.Message)
+                    )
                 | Reject, issues -> Error(prefix [ "data" ] issues)

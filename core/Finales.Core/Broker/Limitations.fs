@@ -71,7 +71,8 @@ module Limitations =
         && names |> List.forall rangeKeys.Contains
         && names |> List.exists (fun n -> n <> "step")
 
-    let private where (path: string list) = ValidationIssue.renderPath ("limitations" :: path)
+    let private where (path: string list) =
+        ValidationIssue.renderPath ("limitations" :: path)
 
     let private sequenceResults (results: Result<'a, string> seq) : Result<'a list, string> =
         let folder (state: Result<'a list, string>) (next: Result<'a, string>) =
@@ -92,9 +93,15 @@ module Limitations =
             |> function
                 | None -> Ok None
                 | Some(_, value) when value.ValueKind = JsonValueKind.Null -> Ok None
-                | Some(_, value) when value.ValueKind = JsonValueKind.Number && Double.IsFinite(value.GetDouble()) -> Ok(Some(value.GetDouble()))
+                | Some(_, value) when value.ValueKind = JsonValueKind.Number && Double.IsFinite(value.GetDouble()) ->
+                    Ok(Some(value.GetDouble()))
                 | Some(name, value) ->
-                    Error(sprintf "%s is %s; a range bound must be a finite number" (where (path @ [ name ])) (ValidationIssue.renderValue value))
+                    Error(
+                        sprintf
+                            "%s is %s; a range bound must be a finite number"
+                            (where (path @ [ name ]))
+                            (ValidationIssue.renderValue value)
+                    )
 
         match bound [ "min"; "minimum" ], bound [ "max"; "maximum" ], bound [ "step" ] with
         | Error e, _, _
@@ -103,7 +110,14 @@ module Limitations =
         | Ok lo, Ok hi, _ when lo.IsNone && hi.IsNone ->
             Error(sprintf "%s is %s; a range needs min or max" (where path) (ValidationIssue.renderValue element))
         | Ok(Some lo), Ok(Some hi), _ when lo > hi ->
-            Error(sprintf "%s is %s; min %g is greater than max %g" (where path) (ValidationIssue.renderValue element) lo hi)
+            Error(
+                sprintf
+                    "%s is %s; min %g is greater than max %g"
+                    (where path)
+                    (ValidationIssue.renderValue element)
+                    lo
+                    hi
+            )
         | _, _, Ok(Some step) when step <= 0.0 ->
             Error(sprintf "%s is %s; step %g must be positive" (where path) (ValidationIssue.renderValue element) step)
         | Ok lo, Ok hi, Ok step -> Ok(Within { Min = lo; Max = hi; Step = step })
@@ -113,7 +127,9 @@ module Limitations =
         | JsonValueKind.Object when isRange element -> parseRange path element
         | JsonValueKind.Object ->
             element.EnumerateObject()
-            |> Seq.map (fun p -> parseLimit (path @ [ p.Name ]) p.Value |> Result.map (fun limit -> p.Name, limit))
+            |> Seq.map (fun p ->
+                parseLimit (path @ [ p.Name ]) p.Value
+                |> Result.map (fun limit -> p.Name, limit))
             |> sequenceResults
             |> Result.map Fields
         | JsonValueKind.Array ->
@@ -136,8 +152,10 @@ module Limitations =
             |> Seq.mapi (fun i item -> parseAlternative (path @ [ string i ]) item)
             |> sequenceResults
             |> Result.map AnyOf
-        | JsonValueKind.Object when (element.EnumerateObject() |> Seq.map (fun p -> p.Name) |> List.ofSeq) = [ "anyOf" ]
-                                    && element.GetProperty("anyOf").ValueKind = JsonValueKind.Array ->
+        | JsonValueKind.Object when
+            (element.EnumerateObject() |> Seq.map (fun p -> p.Name) |> List.ofSeq) = [ "anyOf" ]
+            && element.GetProperty("anyOf").ValueKind = JsonValueKind.Array
+            ->
             // {"anyOf": [l1, l2, ...]}: the union of the alternatives of each limit.
             element.GetProperty("anyOf").EnumerateArray()
             |> Seq.mapi (fun i item -> parseLimit (path @ [ "anyOf"; string i ]) item)
@@ -146,17 +164,22 @@ module Limitations =
                 if limits |> List.contains Unconstrained then
                     Unconstrained
                 else
-                    limits |> List.collect (function
+                    limits
+                    |> List.collect (function
                         | AnyOf alternatives -> alternatives
                         | Unconstrained -> [])
                     |> AnyOf)
-        | _ -> parseAlternative path element |> Result.map (fun alternative -> AnyOf [ alternative ])
+        | _ ->
+            parseAlternative path element
+            |> Result.map (fun alternative -> AnyOf [ alternative ])
 
     /// The top-level alternatives: an object, a list of objects, {"anyOf": [...]}, nested lists thereof.
     let rec private topLevel (path: string list) (element: JsonElement) : Result<Alternative list, string> =
         match element.ValueKind with
-        | JsonValueKind.Object when (element.EnumerateObject() |> Seq.map (fun p -> p.Name) |> List.ofSeq) = [ "anyOf" ]
-                                    && element.GetProperty("anyOf").ValueKind = JsonValueKind.Array ->
+        | JsonValueKind.Object when
+            (element.EnumerateObject() |> Seq.map (fun p -> p.Name) |> List.ofSeq) = [ "anyOf" ]
+            && element.GetProperty("anyOf").ValueKind = JsonValueKind.Array
+            ->
             element.GetProperty("anyOf").EnumerateArray()
             |> Seq.mapi (fun i item -> topLevel (path @ [ "anyOf"; string i ]) item)
             |> sequenceResults
@@ -189,8 +212,25 @@ module Limitations =
         a = b || abs (a - b) <= 1e-9 * max (abs a) (abs b) + 1e-12
 
     let private fractionTypes =
-        [ "molPerMol", [ "molpermol"; "mol/mol"; "molar fraction"; "mole fraction"; "mol fraction"; "molar_fraction"; "mole_fraction"; "molfraction"; "x" ]
-          "gPerG", [ "gperg"; "g/g"; "mass fraction"; "weight fraction"; "mass_fraction"; "weight_fraction"; "wt/wt"; "w/w" ]
+        [ "molPerMol",
+          [ "molpermol"
+            "mol/mol"
+            "molar fraction"
+            "mole fraction"
+            "mol fraction"
+            "molar_fraction"
+            "mole_fraction"
+            "molfraction"
+            "x" ]
+          "gPerG",
+          [ "gperg"
+            "g/g"
+            "mass fraction"
+            "weight fraction"
+            "mass_fraction"
+            "weight_fraction"
+            "wt/wt"
+            "w/w" ]
           "lPerL", [ "lperl"; "l/l"; "ml/ml"; "volume fraction"; "volume_fraction"; "v/v" ] ]
         |> List.collect (fun (canonical, spellings) -> spellings |> List.map (fun s -> s, canonical))
         |> dict
@@ -207,8 +247,14 @@ module Limitations =
         | JsonValueKind.String, JsonValueKind.String ->
             let a = allowed.GetString() |> Option.ofObj |> Option.defaultValue ""
             let v = value.GetString() |> Option.ofObj |> Option.defaultValue ""
-            if field = "fraction_type" then canonicalFractionType a = canonicalFractionType v else a = v
-        | a, v -> a = v && (a = JsonValueKind.True || a = JsonValueKind.False || a = JsonValueKind.Null)
+
+            if field = "fraction_type" then
+                canonicalFractionType a = canonicalFractionType v
+            else
+                a = v
+        | a, v ->
+            a = v
+            && (a = JsonValueKind.True || a = JsonValueKind.False || a = JsonValueKind.Null)
 
     let private inRange (range: Range) (x: float) =
         let tol (bound: float) = 1e-9 * max (abs bound) (abs x) + 1e-12
@@ -216,7 +262,12 @@ module Limitations =
         let belowMax = range.Max |> Option.forall (fun hi -> x <= hi + tol hi)
 
         let onStep =
-            match range.Step, (match range.Min with Some lo -> Some lo | None -> range.Max) with
+            match
+                range.Step,
+                (match range.Min with
+                 | Some lo -> Some lo
+                 | None -> range.Max)
+            with
             | Some step, Some anchor ->
                 let k = Math.Round((x - anchor) / step)
                 close x (anchor + k * step) || abs (x - (anchor + k * step)) <= 1e-9 * step
@@ -246,13 +297,16 @@ module Limitations =
             |> List.map (fun (name, limit) ->
                 match limit with
                 | Unconstrained -> sprintf "%s: any" name
-                | AnyOf alternatives -> sprintf "%s: %s" name (alternatives |> List.map describe |> String.concat " | "))
+                | AnyOf alternatives ->
+                    sprintf "%s: %s" name (alternatives |> List.map describe |> String.concat " | "))
             |> String.concat ", "
             |> sprintf "{%s}"
         | Elements elements -> elements |> List.map describe |> String.concat ", " |> sprintf "[%s]"
 
     let private issue (path: string list) (message: string) =
-        { Path = path; Message = message; Kind = "limitations" }
+        { Path = path
+          Message = message
+          Kind = "limitations" }
 
     let private zero = (JsonDocument.Parse "0").RootElement.Clone()
 
@@ -284,7 +338,9 @@ module Limitations =
 
     let private chemicalLimit (alternative: Alternative) =
         match alternative with
-        | Fields fields -> fields |> List.tryPick (fun (name, limit) -> if name = "chemical" then Some limit else None)
+        | Fields fields ->
+            fields
+            |> List.tryPick (fun (name, limit) -> if name = "chemical" then Some limit else None)
         | _ -> None
 
     let private isComponentList (elements: Alternative list) =
@@ -299,7 +355,8 @@ module Limitations =
                     fields
                     |> List.tryPick (fun (name, limit) ->
                         match name = key, limit with
-                        | true, AnyOf(Exactly v :: _) when v.ValueKind = JsonValueKind.String -> v.GetString() |> Option.ofObj
+                        | true, AnyOf(Exactly v :: _) when v.ValueKind = JsonValueKind.String ->
+                            v.GetString() |> Option.ofObj
                         | _ -> None))
             | _ -> None
 
@@ -316,28 +373,61 @@ module Limitations =
                 | _ -> false)
         | _ -> false
 
-    let rec private checkLimit (field: string) (path: string list) (limit: Limit) (value: JsonElement) : ValidationIssue list =
+    let rec private checkLimit
+        (field: string)
+        (path: string list)
+        (limit: Limit)
+        (value: JsonElement)
+        : ValidationIssue list =
         match limit with
         | Unconstrained -> []
         | _ when value.ValueKind = JsonValueKind.Null -> []
         | AnyOf alternatives ->
             // Stop at the first admitting alternative; build every alternative's issues only on failure.
-            if alternatives |> List.exists (fun a -> (checkAlternative field path a value).IsEmpty) then
+            if
+                alternatives
+                |> List.exists (fun a -> (checkAlternative field path a value).IsEmpty)
+            then
                 []
-            elif value.ValueKind = JsonValueKind.Array && not (alternatives |> List.exists (function Elements _ -> true | _ -> false)) then
+            elif
+                value.ValueKind = JsonValueKind.Array
+                && not (
+                    alternatives
+                    |> List.exists (function
+                        | Elements _ -> true
+                        | _ -> false)
+                )
+            then
                 // A limit on the element values of an array-valued field.
                 value.EnumerateArray()
                 |> Seq.mapi (fun i element -> checkLimit field (path @ [ string i ]) limit element)
                 |> List.concat
             elif alternatives |> List.forall isEnumeratedObject && alternatives.Length > 1 then
                 // A list of admitted objects (locations, ...): the object as a whole is not among them.
-                let shown = alternatives |> List.truncate 3 |> List.map describe |> String.concat ", "
-                let more = if alternatives.Length > 3 then sprintf ", ... (%d in all)" alternatives.Length else ""
+                let shown =
+                    alternatives |> List.truncate 3 |> List.map describe |> String.concat ", "
+
+                let more =
+                    if alternatives.Length > 3 then
+                        sprintf ", ... (%d in all)" alternatives.Length
+                    else
+                        ""
 
                 [ issue
                       path
-                      (sprintf "'%s' is %s; allowed: one of %s%s" (ValidationIssue.renderPath path) (ValidationIssue.renderValue value) shown more) ]
-            elif alternatives |> List.forall (function Exactly _ | Within _ -> true | _ -> false) then
+                      (sprintf
+                          "'%s' is %s; allowed: one of %s%s"
+                          (ValidationIssue.renderPath path)
+                          (ValidationIssue.renderValue value)
+                          shown
+                          more) ]
+            elif
+                alternatives
+                |> List.forall (function
+                    | Exactly _
+                    | Within _ -> true
+                    | _ -> false)
+            then
                 [ issue
                       path
                       (sprintf
@@ -346,20 +436,39 @@ module Limitations =
                           (ValidationIssue.renderValue value)
                           (alternatives |> List.map describe |> String.concat " or ")) ]
             else
-                alternatives |> List.map (fun a -> checkAlternative field path a value) |> List.minBy List.length
+                alternatives
+                |> List.map (fun a -> checkAlternative field path a value)
+                |> List.minBy List.length
 
-    and private checkAlternative (field: string) (path: string list) (alternative: Alternative) (value: JsonElement) : ValidationIssue list =
+    and private checkAlternative
+        (field: string)
+        (path: string list)
+        (alternative: Alternative)
+        (value: JsonElement)
+        : ValidationIssue list =
         match alternative with
         | Exactly allowed ->
             if sameValue field allowed value then
                 []
             else
-                [ issue path (sprintf "'%s' is %s; allowed: %s" (ValidationIssue.renderPath path) (ValidationIssue.renderValue value) (ValidationIssue.renderValue allowed)) ]
+                [ issue
+                      path
+                      (sprintf
+                          "'%s' is %s; allowed: %s"
+                          (ValidationIssue.renderPath path)
+                          (ValidationIssue.renderValue value)
+                          (ValidationIssue.renderValue allowed)) ]
         | Within range ->
             if value.ValueKind = JsonValueKind.Number && inRange range (value.GetDouble()) then
                 []
             else
-                [ issue path (sprintf "'%s' is %s; allowed: %s" (ValidationIssue.renderPath path) (ValidationIssue.renderValue value) (describeRange range)) ]
+                [ issue
+                      path
+                      (sprintf
+                          "'%s' is %s; allowed: %s"
+                          (ValidationIssue.renderPath path)
+                          (ValidationIssue.renderValue value)
+                          (describeRange range)) ]
         | Fields fields ->
             if value.ValueKind = JsonValueKind.Object then
                 fields
@@ -368,7 +477,13 @@ module Limitations =
                     | true, child -> checkLimit name (path @ [ name ]) limit child
                     | _ -> [])
             else
-                [ issue path (sprintf "'%s' is %s; allowed: %s" (ValidationIssue.renderPath path) (ValidationIssue.renderValue value) (describe alternative)) ]
+                [ issue
+                      path
+                      (sprintf
+                          "'%s' is %s; allowed: %s"
+                          (ValidationIssue.renderPath path)
+                          (ValidationIssue.renderValue value)
+                          (describe alternative)) ]
         | Elements elements when value.ValueKind = JsonValueKind.Array ->
             if isComponentList elements then
                 checkComponents path elements value
@@ -379,10 +494,20 @@ module Limitations =
                 |> Seq.mapi (fun i element -> checkLimit field (path @ [ string i ]) (AnyOf elements) element)
                 |> List.concat
         | Elements _ ->
-            [ issue path (sprintf "'%s' is %s; allowed: %s" (ValidationIssue.renderPath path) (ValidationIssue.renderValue value) (describe alternative)) ]
+            [ issue
+                  path
+                  (sprintf
+                      "'%s' is %s; allowed: %s"
+                      (ValidationIssue.renderPath path)
+                      (ValidationIssue.renderValue value)
+                      (describe alternative)) ]
 
     /// Formulation semantics: request components matched by chemical, absent listed components must admit 0.
-    and private checkComponents (path: string list) (listed: Alternative list) (formulation: JsonElement) : ValidationIssue list =
+    and private checkComponents
+        (path: string list)
+        (listed: Alternative list)
+        (formulation: JsonElement)
+        : ValidationIssue list =
         let identityMatches (entry: JsonElement) (alternative: Alternative) =
             match chemicalLimit alternative, chemicalOf entry with
             | Some(AnyOf chemicalAlternatives), Some chemical ->
@@ -397,9 +522,18 @@ module Limitations =
                                     // Identity is usually a list of exact strings: compare directly (this runs for every
                                     // request component against every listed one, so building refusal messages here is costly).
                                     match limit with
-                                    | AnyOf alternatives when alternatives |> List.forall (function Exactly e -> e.ValueKind = JsonValueKind.String | _ -> false) ->
+                                    | AnyOf alternatives when
+                                        alternatives
+                                        |> List.forall (function
+                                            | Exactly e -> e.ValueKind = JsonValueKind.String
+                                            | _ -> false)
+                                        ->
                                         let text = v.GetString()
-                                        alternatives |> List.exists (function Exactly e -> e.GetString() = text | _ -> false)
+
+                                        alternatives
+                                        |> List.exists (function
+                                            | Exactly e -> e.GetString() = text
+                                            | _ -> false)
                                     | _ -> checkLimit key [] limit v |> List.isEmpty
                                 | _ -> false))
                     | other -> checkAlternative "chemical" [] other chemical |> List.isEmpty)
@@ -418,7 +552,9 @@ module Limitations =
             components
             |> List.mapi (fun i entry ->
                 let componentPath = path @ [ string i ]
-                let candidates = listedIndexed |> List.filter (fun (_, a) -> identityMatches entry a)
+
+                let candidates =
+                    listedIndexed |> List.filter (fun (_, a) -> identityMatches entry a)
 
                 match candidates with
                 | [] ->
@@ -432,7 +568,8 @@ module Limitations =
                     []
                 | _ ->
                     let outcomes =
-                        candidates |> List.map (fun (j, a) -> j, checkAlternative "entry" componentPath (withoutChemical a) entry)
+                        candidates
+                        |> List.map (fun (j, a) -> j, checkAlternative "entry" componentPath (withoutChemical a) entry)
 
                     match outcomes |> List.tryFind (snd >> List.isEmpty) with
                     | Some(j, _) -> [], [ j ]
@@ -474,8 +611,11 @@ module Limitations =
 
         if all.IsEmpty then
             Ok()
+        else if all |> List.exists (fun a -> (checkAlternative "" [] a parameters).IsEmpty) then
+            Ok()
         else
-            if all |> List.exists (fun a -> (checkAlternative "" [] a parameters).IsEmpty) then
-                Ok()
-            else
-                Error(all |> List.map (fun a -> checkAlternative "" [] a parameters) |> List.minBy List.length)
+            Error(
+                all
+                |> List.map (fun a -> checkAlternative "" [] a parameters)
+                |> List.minBy List.length
+            )

@@ -14,7 +14,8 @@ open System.Text.Json.Nodes
 [<RequireQualifiedAccess>]
 module Templates =
 
-    let private leaf (text: string) : JsonNode = nonNull (JsonValue.Create(text)) :> JsonNode
+    let private leaf (text: string) : JsonNode =
+        nonNull (JsonValue.Create(text)) :> JsonNode
 
     let private typeName (jsonType: string) : string option =
         match jsonType with
@@ -39,7 +40,12 @@ module Templates =
 
     /// Python's repr of a str: single quotes unless the text holds a single quote and no double quote.
     let private pythonStr (text: string) : string =
-        let quote = if text.Contains('\'') && not (text.Contains('"')) then '"' else '\''
+        let quote =
+            if text.Contains('\'') && not (text.Contains('"')) then
+                '"'
+            else
+                '\''
+
         let sb = System.Text.StringBuilder()
         sb.Append(quote) |> ignore
 
@@ -88,7 +94,11 @@ module Templates =
             match tryProp "required" schema with
             | Some r when r.ValueKind = JsonValueKind.Array ->
                 r.EnumerateArray()
-                |> Seq.choose (fun e -> if e.ValueKind = JsonValueKind.String then e.GetString() |> Option.ofObj else None)
+                |> Seq.choose (fun e ->
+                    if e.ValueKind = JsonValueKind.String then
+                        e.GetString() |> Option.ofObj
+                    else
+                        None)
                 |> Set.ofSeq
             | _ -> Set.empty
 
@@ -100,7 +110,11 @@ module Templates =
         match tryProp "properties" schema with
         | Some properties when isObject && properties.ValueKind = JsonValueKind.Object && depth < 32 ->
             for property in properties.EnumerateObject() do
-                let requirement = if required.Contains property.Name then "required" else "optional"
+                let requirement =
+                    if required.Contains property.Name then
+                        "required"
+                    else
+                        "optional"
 
                 match propertyTemplate root depth requirement property.Value with
                 | Some node -> template.[property.Name] <- node
@@ -115,7 +129,12 @@ module Templates =
         | Some target -> objectTemplate root (depth + 1) target
         | None -> JsonObject()
 
-    and private itemTemplate (root: JsonElement) (depth: int) (requirement: string) (item: JsonElement) : JsonNode option =
+    and private itemTemplate
+        (root: JsonElement)
+        (depth: int)
+        (requirement: string)
+        (item: JsonElement)
+        : JsonNode option =
         match tryString "$ref" item, tryProp "type" item with
         | Some reference, _ -> Some(refTemplate root depth reference :> JsonNode)
         | None, Some t when t.ValueKind = JsonValueKind.String ->
@@ -126,8 +145,15 @@ module Templates =
         | _ -> None
 
     /// The text one `anyOf` alternative contributes, and whether it is the null alternative.
-    and private alternativeText (root: JsonElement) (depth: int) (requirement: string) (alternative: JsonElement) : string option * bool =
-        match tryString "$ref" alternative, tryProp "additionalProperties" alternative, tryString "type" alternative with
+    and private alternativeText
+        (root: JsonElement)
+        (depth: int)
+        (requirement: string)
+        (alternative: JsonElement)
+        : string option * bool =
+        match
+            tryString "$ref" alternative, tryProp "additionalProperties" alternative, tryString "type" alternative
+        with
         | Some reference, _, _ -> Some(pythonRepr (refTemplate root depth reference)), false
         | None, Some additional, _ when additional.ValueKind = JsonValueKind.Object ->
             let inner =
@@ -158,7 +184,14 @@ module Templates =
 
                 if fixedLength then
                     let body = String.concat ", " names
-                    Some(if names.Length = 1 then sprintf "(%s,)" body else sprintf "(%s)" body), false
+
+                    Some(
+                        if names.Length = 1 then
+                            sprintf "(%s,)" body
+                        else
+                            sprintf "(%s)" body
+                    ),
+                    false
                 else
                     Some(sprintf "[%s]" (String.concat ", " names)), false
             | _ ->
@@ -177,7 +210,12 @@ module Templates =
         | None, _, Some other -> typeName other, false
         | None, _, None -> None, false
 
-    and private propertyTemplate (root: JsonElement) (depth: int) (requirement: string) (property: JsonElement) : JsonNode option =
+    and private propertyTemplate
+        (root: JsonElement)
+        (depth: int)
+        (requirement: string)
+        (property: JsonElement)
+        : JsonNode option =
         match tryProp "type" property with
         | Some t when t.ValueKind = JsonValueKind.String ->
             let jsonType = t.GetString() |> Option.ofObj |> Option.defaultValue ""
@@ -193,7 +231,8 @@ module Templates =
                     | Some items when items.ValueKind = JsonValueKind.Object -> [ items ]
                     | _ ->
                         match tryProp "prefixItems" property with
-                        | Some prefix when prefix.ValueKind = JsonValueKind.Array -> prefix.EnumerateArray() |> List.ofSeq
+                        | Some prefix when prefix.ValueKind = JsonValueKind.Array ->
+                            prefix.EnumerateArray() |> List.ofSeq
                         | _ -> []
 
                 for item in items do
@@ -206,7 +245,11 @@ module Templates =
             | None -> None
         | Some t when t.ValueKind = JsonValueKind.Array ->
             // A type list (["number", "null"]) is the anyOf of its members.
-            let names = t.EnumerateArray() |> Seq.choose (fun e -> e.GetString() |> Option.ofObj) |> List.ofSeq
+            let names =
+                t.EnumerateArray()
+                |> Seq.choose (fun e -> e.GetString() |> Option.ofObj)
+                |> List.ofSeq
+
             let optional = names |> List.contains "null"
             let texts = names |> List.choose typeName
             let req = if optional then "optional" else requirement
@@ -220,7 +263,11 @@ module Templates =
                 |> Seq.tryLast
                 |> Option.map (fun reference -> refTemplate root depth reference :> JsonNode)
             | _, Some anyOf, _ when anyOf.ValueKind = JsonValueKind.Array ->
-                let parts = anyOf.EnumerateArray() |> Seq.map (alternativeText root depth requirement) |> List.ofSeq
+                let parts =
+                    anyOf.EnumerateArray()
+                    |> Seq.map (alternativeText root depth requirement)
+                    |> List.ofSeq
+
                 let optional = parts |> List.exists snd
                 let texts = parts |> List.choose fst
                 let req = if optional then "optional" else requirement
@@ -229,4 +276,5 @@ module Templates =
             | _ -> None
 
     /// The template of a capability schema (parameters or result output): an object keyed like the schema's properties.
-    let ofSchema (schema: JsonElement) : JsonNode = objectTemplate schema 0 schema :> JsonNode
+    let ofSchema (schema: JsonElement) : JsonNode =
+        objectTemplate schema 0 schema :> JsonNode

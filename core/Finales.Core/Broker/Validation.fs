@@ -31,7 +31,10 @@ module ValidationIssue =
 
     // Messages are not HTML: keep '+' (SMILES) and quotes readable.
     let private compact =
-        JsonSerializerOptions(WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping)
+        JsonSerializerOptions(
+            WriteIndented = false,
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping
+        )
 
     /// The compact JSON text of a value, shortened to `maxLength` characters so messages stay readable.
     let renderValue (value: JsonElement) : string =

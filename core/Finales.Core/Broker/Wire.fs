@@ -27,10 +27,17 @@ module Decode =
     /// Shortens a raw JSON value for inclusion in an error message.
     let preview (e: JsonElement) : string =
         let raw = e.GetRawText()
-        if raw.Length > 60 then raw.Substring(0, 57) + "..." else raw
+
+        if raw.Length > 60 then
+            raw.Substring(0, 57) + "..."
+        else
+            raw
 
     let fail (path: string list) (kind: string) (message: string) : Result<'T, ValidationIssue list> =
-        Error [ { Path = path; Message = message; Kind = kind } ]
+        Error
+            [ { Path = path
+                Message = message
+                Kind = kind } ]
 
     let private typeError path (expected: string) (e: JsonElement) =
         let field = if List.isEmpty path then "body" else List.last path
@@ -38,13 +45,17 @@ module Decode =
 
     let string: Decoder<string> =
         fun path e ->
-            if e.ValueKind = JsonValueKind.String then Ok(e.GetString() |> Option.ofObj |> Option.defaultValue "")
-            else typeError path "a string" e
+            if e.ValueKind = JsonValueKind.String then
+                Ok(e.GetString() |> Option.ofObj |> Option.defaultValue "")
+            else
+                typeError path "a string" e
 
     let float: Decoder<float> =
         fun path e ->
-            if e.ValueKind = JsonValueKind.Number then Ok(e.GetDouble())
-            else typeError path "a number" e
+            if e.ValueKind = JsonValueKind.Number then
+                Ok(e.GetDouble())
+            else
+                typeError path "a number" e
 
     let bool: Decoder<bool> =
         fun path e ->
@@ -56,7 +67,10 @@ module Decode =
     /// Any JSON object, kept as an element (cloned, so it outlives its document).
     let object: Decoder<JsonElement> =
         fun path e ->
-            if e.ValueKind = JsonValueKind.Object then Ok(e.Clone()) else typeError path "an object" e
+            if e.ValueKind = JsonValueKind.Object then
+                Ok(e.Clone())
+            else
+                typeError path "an object" e
 
     let list (item: Decoder<'T>) : Decoder<'T list> =
         fun path e ->
@@ -64,10 +78,25 @@ module Decode =
                 typeError path "a list" e
             else
                 let results =
-                    e.EnumerateArray() |> Seq.mapi (fun i x -> item (path @ [ i.ToString() ]) x) |> List.ofSeq
-                let errors = results |> List.collect (function Error es -> es | Ok _ -> [])
-                if errors.IsEmpty then Ok(results |> List.choose (function Ok v -> Some v | Error _ -> None))
-                else Error errors
+                    e.EnumerateArray()
+                    |> Seq.mapi (fun i x -> item (path @ [ i.ToString() ]) x)
+                    |> List.ofSeq
+
+                let errors =
+                    results
+                    |> List.collect (function
+                        | Error es -> es
+                        | Ok _ -> [])
+
+                if errors.IsEmpty then
+                    Ok(
+                        results
+                        |> List.choose (function
+                            | Ok v -> Some v
+                            | Error _ -> None)
+                    )
+                else
+                    Error errors
 
     /// The members of an object, in document order, each decoded.
     let keyValuePairs (value: Decoder<'T>) : Decoder<(string * 'T) list> =
@@ -79,9 +108,22 @@ module Decode =
                     e.EnumerateObject()
                     |> Seq.map (fun p -> p.Name, value (path @ [ p.Name ]) p.Value)
                     |> List.ofSeq
-                let errors = results |> List.collect (function _, Error es -> es | _ -> [])
-                if errors.IsEmpty then Ok(results |> List.choose (function k, Ok v -> Some(k, v) | _ -> None))
-                else Error errors
+
+                let errors =
+                    results
+                    |> List.collect (function
+                        | _, Error es -> es
+                        | _ -> [])
+
+                if errors.IsEmpty then
+                    Ok(
+                        results
+                        |> List.choose (function
+                            | k, Ok v -> Some(k, v)
+                            | _ -> None)
+                    )
+                else
+                    Error errors
 
     /// A required member of an object.
     let field (name: string) (value: Decoder<'T>) : Decoder<'T> =
@@ -127,8 +169,15 @@ module WireFormat =
             None
         else
             let t = text.Trim()
-            let t = if t.StartsWith("urn:uuid:", StringComparison.OrdinalIgnoreCase) then t.Substring 9 else t
+
+            let t =
+                if t.StartsWith("urn:uuid:", StringComparison.OrdinalIgnoreCase) then
+                    t.Substring 9
+                else
+                    t
+
             let formats = [| "D"; "N"; "B" |]
+
             formats
             |> Array.tryPick (fun f ->
                 match Guid.TryParseExact(t, f) with
@@ -149,16 +198,22 @@ module WireFormat =
             | Ok s ->
                 match tryParseUuid s with
                 | Some g -> Ok g
-                | None -> Decode.fail path "value_error.uuid" (sprintf "%s is not a valid UUID: %s" (List.last path) (Decode.preview e))
+                | None ->
+                    Decode.fail
+                        path
+                        "value_error.uuid"
+                        (sprintf "%s is not a valid UUID: %s" (List.last path) (Decode.preview e))
 
 /// The request a tenant posts (FINALES2 `Request`), plus our optional `parent_request` link.
 type RequestBody =
-    { Quantity: string
-      Methods: string list
-      /// Method name -> its parameters object, in document order.
-      Parameters: (string * JsonElement) list
-      TenantUuid: Guid
-      ParentRequest: Guid option }
+    {
+        Quantity: string
+        Methods: string list
+        /// Method name -> its parameters object, in document order.
+        Parameters: (string * JsonElement) list
+        TenantUuid: Guid
+        ParentRequest: Guid option
+    }
 
 /// A result a tenant posts (FINALES2 `Result`). `RequestUuid` is None for an unsolicited result's empty id.
 type ResultBody =
@@ -177,33 +232,58 @@ module Wire =
         |> Decode.andThen (fun path s ->
             if String.IsNullOrWhiteSpace s then
                 Decode.fail path "value_error" (sprintf "%s must not be empty" (List.last path))
-            else Ok s)
+            else
+                Ok s)
 
     /// Decodes a request body; `path` is where the body sits (FastAPI uses ["body"]).
     let request: Decoder<RequestBody> =
         fun path e ->
             let quantity = Decode.field "quantity" nonEmptyString path e
             let methods = Decode.field "methods" (Decode.list nonEmptyString) path e
-            let parameters = Decode.field "parameters" (Decode.keyValuePairs Decode.object) path e
+
+            let parameters =
+                Decode.field "parameters" (Decode.keyValuePairs Decode.object) path e
+
             let tenant = Decode.field "tenant_uuid" WireFormat.uuidDecoder path e
             let parent = Decode.optionalField "parent_request" WireFormat.uuidDecoder path e
-            match Validation.combine2 (Validation.combine2 quantity methods) (Validation.combine2 (Validation.combine2 parameters tenant) parent) with
+
+            match
+                Validation.combine2
+                    (Validation.combine2 quantity methods)
+                    (Validation.combine2 (Validation.combine2 parameters tenant) parent)
+            with
             | Error es -> Error es
             | Ok((q, ms), ((ps, t), parent)) ->
                 let methodIssues =
                     [ if ms.IsEmpty then
-                          { Path = path @ [ "methods" ]; Message = "methods must name at least one method"; Kind = "value_error" }
+                          { Path = path @ [ "methods" ]
+                            Message = "methods must name at least one method"
+                            Kind = "value_error" }
                       for i, m in List.indexed ms do
                           if (ms |> List.take i |> List.contains m) then
-                              { Path = path @ [ "methods"; i.ToString() ]; Message = sprintf "method %s is listed twice" m; Kind = "value_error" }
+                              { Path = path @ [ "methods"; i.ToString() ]
+                                Message = sprintf "method %s is listed twice" m
+                                Kind = "value_error" }
+
                           if not (ps |> List.exists (fun (k, _) -> k = m)) then
-                              { Path = path @ [ "parameters"; m ]; Message = sprintf "parameters for method %s are missing" m; Kind = "missing" }
+                              { Path = path @ [ "parameters"; m ]
+                                Message = sprintf "parameters for method %s are missing" m
+                                Kind = "missing" }
                       for k, _ in ps do
                           if not (List.contains k ms) then
-                              { Path = path @ [ "parameters"; k ]; Message = sprintf "parameters given for method %s, which is not in methods %A" k ms; Kind = "value_error" } ]
+                              { Path = path @ [ "parameters"; k ]
+                                Message = sprintf "parameters given for method %s, which is not in methods %A" k ms
+                                Kind = "value_error" } ]
+
                 if methodIssues.IsEmpty then
-                    Ok { Quantity = q; Methods = ms; Parameters = ps; TenantUuid = t; ParentRequest = parent }
-                else Error methodIssues
+                    Ok
+                        { Quantity = q
+                          Methods = ms
+                          Parameters = ps
+                          TenantUuid = t
+                          ParentRequest = parent }
+                else
+                    Error methodIssues
 
     /// Decodes a result body. `requireRequestId` is false for unsolicited results (where "" is allowed and ignored).
     let result (requireRequestId: bool) : Decoder<ResultBody> =
@@ -211,37 +291,65 @@ module Wire =
             let data = Decode.field "data" Decode.object path e
             let quantity = Decode.field "quantity" nonEmptyString path e
             let methods = Decode.field "method" (Decode.list nonEmptyString) path e
-            let parameters = Decode.field "parameters" (Decode.keyValuePairs Decode.object) path e
+
+            let parameters =
+                Decode.field "parameters" (Decode.keyValuePairs Decode.object) path e
+
             let tenant = Decode.field "tenant_uuid" WireFormat.uuidDecoder path e
+
             let requestId: Result<Guid option, ValidationIssue list> =
                 if requireRequestId then
                     Decode.field "request_uuid" WireFormat.uuidDecoder path e |> Result.map Some
                 else
                     Decode.field "request_uuid" Decode.string path e |> Result.map (fun _ -> None)
-            match Validation.combine2 (Validation.combine2 data quantity) (Validation.combine2 (Validation.combine2 methods parameters) (Validation.combine2 tenant requestId)) with
+
+            match
+                Validation.combine2
+                    (Validation.combine2 data quantity)
+                    (Validation.combine2 (Validation.combine2 methods parameters) (Validation.combine2 tenant requestId))
+            with
             | Error es -> Error es
             | Ok((d, q), ((ms, ps), (t, r))) ->
                 let issues =
                     [ if List.length ms <> 1 then
-                          { Path = path @ [ "method" ]; Message = sprintf "method must name exactly one method, got %d" (List.length ms); Kind = "value_error" }
+                          { Path = path @ [ "method" ]
+                            Message = sprintf "method must name exactly one method, got %d" (List.length ms)
+                            Kind = "value_error" }
                       for k, _ in ps do
                           if not (List.contains k ms) then
-                              { Path = path @ [ "parameters"; k ]; Message = sprintf "parameters given for method %s, which is not the result's method" k; Kind = "value_error" } ]
+                              { Path = path @ [ "parameters"; k ]
+                                Message = sprintf "parameters given for method %s, which is not the result's method" k
+                                Kind = "value_error" } ]
+
                 if issues.IsEmpty then
-                    Ok { Data = d; Quantity = q; Method = ms; Parameters = ps; TenantUuid = t; RequestUuid = r }
-                else Error issues
+                    Ok
+                        { Data = d
+                          Quantity = q
+                          Method = ms
+                          Parameters = ps
+                          TenantUuid = t
+                          RequestUuid = r }
+                else
+                    Error issues
 
     let private writeParameters (w: Utf8JsonWriter) (ps: (string * JsonElement) list) =
         w.WriteStartObject "parameters"
+
         for k, v in ps do
             w.WritePropertyName k
             v.WriteTo w
+
         w.WriteEndObject()
 
     let private render (write: Utf8JsonWriter -> unit) : string =
         use stream = new MemoryStream()
         // Relaxed escaping keeps SMILES such as [Li+] readable (the default escapes + as \u002B).
-        use w = new Utf8JsonWriter(stream, JsonWriterOptions(Encoder = Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping))
+        use w =
+            new Utf8JsonWriter(
+                stream,
+                JsonWriterOptions(Encoder = Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping)
+            )
+
         write w
         w.Flush()
         Encoding.UTF8.GetString(stream.ToArray())
@@ -252,14 +360,18 @@ module Wire =
             w.WriteStartObject()
             w.WriteString("quantity", r.Quantity)
             w.WriteStartArray "methods"
+
             for m in r.Methods do
                 w.WriteStringValue m
+
             w.WriteEndArray()
             writeParameters w r.Parameters
             w.WriteString("tenant_uuid", WireFormat.uuid r.TenantUuid)
+
             match r.ParentRequest with
             | Some p -> w.WriteString("parent_request", WireFormat.uuid p)
             | None -> ()
+
             w.WriteEndObject())
 
     /// The canonical JSON of a result, with the request id it answers.
@@ -270,8 +382,10 @@ module Wire =
             r.Data.WriteTo w
             w.WriteString("quantity", r.Quantity)
             w.WriteStartArray "method"
+
             for m in r.Method do
                 w.WriteStringValue m
+
             w.WriteEndArray()
             writeParameters w r.Parameters
             w.WriteString("tenant_uuid", WireFormat.uuid r.TenantUuid)
