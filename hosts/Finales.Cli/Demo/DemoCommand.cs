@@ -452,6 +452,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
 
     private int _drawnLines;
     private DateTime _lastPlain = DateTime.MinValue;
+    private string _lastPlainLine = "";
 
     private async Task LiveView(CancellationToken ct)
     {
@@ -486,8 +487,10 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
             if (!final && DateTime.UtcNow - _lastPlain < TimeSpan.FromSeconds(5)) return;
             _lastPlain = DateTime.UtcNow;
             var tenants = string.Join(" | ", counts.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => $"{t.Name} posted {t.Posted} claimed {t.Claimed} resolved {t.Resolved}"));
-            lock (Console.Out)
-                Console.WriteLine($"{DateTime.Now:HH:mm:ss} [{elapsed:mm\\:ss}] iteration {it}/{s.Iterations} ({done} done), best {best.Best} ({best.Complete} points) | {tenants} | requests: {status}");
+            var line = $"iteration {it}/{s.Iterations} ({done} done), best {best.Best} ({best.Complete} points) | {tenants} | requests: {status}";
+            if (final && line == _lastPlainLine) return;
+            _lastPlainLine = line;
+            lock (Console.Out) Console.WriteLine($"{DateTime.Now:HH:mm:ss} [{elapsed:mm\\:ss}] {line}");
             return;
         }
         const int width = 30;
