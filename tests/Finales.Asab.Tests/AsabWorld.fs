@@ -141,17 +141,6 @@ let create (name: string) : Fixture =
         Requester = requester
         RequesterApi = Api.Login(broker.Url, requester.User, requester.Password) }
 
-let waitUntil (seconds: float) (what: string) (condition: unit -> bool) =
-    let deadline = DateTime.UtcNow.AddSeconds seconds
-    let mutable ok = condition ()
-
-    while not ok do
-        if DateTime.UtcNow > deadline then
-            failtestf "timed out after %.0f s waiting for %s" seconds what
-
-        Thread.Sleep 100
-        ok <- condition ()
-
 type ListLogger() =
     let lines = ConcurrentQueue<string>()
     member _.Text = String.Join("\n", lines)
@@ -204,3 +193,6 @@ type RunningTenant(worker: ITenantWorker, options: TenantOptions) =
 
             runner.Dispose()
             cts.Dispose()
+
+/// The shared polling helper (see Harness.waitUntil).
+let waitUntil = Finales.Integration.Tests.Harness.waitUntil

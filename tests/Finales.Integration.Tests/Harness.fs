@@ -293,6 +293,21 @@ type Api(baseUrl: string, ?token: string) =
         use d = JsonDocument.Parse body
         Api(baseUrl, d.RootElement.GetProperty("access_token").GetString())
 
+/// Polls until `condition` holds; fails naming `what` after `seconds` (times FINALES_TEST_SLACK, default 3, so a
+/// loaded CI machine does not turn a deadline into a failure; the deadline only matters when something is wrong).
+let waitUntil (seconds: float) (what: string) (condition: unit -> bool) =
+    let slack =
+        match Double.TryParse(Environment.GetEnvironmentVariable "FINALES_TEST_SLACK", Globalization.CultureInfo.InvariantCulture) with
+        | true, s when s > 0.0 -> s
+        | _ -> 3.0
+    let deadline = DateTime.UtcNow.AddSeconds(seconds * slack)
+    let mutable ok = condition ()
+    while not ok do
+        if DateTime.UtcNow > deadline then
+            failwithf "timed out after %.0f s waiting for %s" (seconds * slack) what
+        Thread.Sleep 100
+        ok <- condition ()
+
 let readShared (relative: string) = File.ReadAllText(shared relative)
 
 /// Every capability file of the corpus.

@@ -127,18 +127,6 @@ let create (name: string) : Fixture =
         Requester = requester
         RequesterApi = Api.Login(broker.Url, requester.User, requester.Password) }
 
-/// Polls until `condition` holds; fails naming `what` after `seconds`.
-let waitUntil (seconds: float) (what: string) (condition: unit -> bool) =
-    let deadline = DateTime.UtcNow.AddSeconds seconds
-    let mutable ok = condition ()
-
-    while not ok do
-        if DateTime.UtcNow > deadline then
-            failtestf "timed out after %.0f s waiting for %s" seconds what
-
-        Thread.Sleep 100
-        ok <- condition ()
-
 /// An ILogger that keeps every line (level + rendered message) for assertions and prints nothing.
 type ListLogger() =
     let lines = ConcurrentQueue<string>()
@@ -287,3 +275,6 @@ let writeConfig (fx: Fixture) (account: Account) (journal: string) (simulatedSec
 
     File.WriteAllText(path, json)
     path
+
+/// The shared polling helper (see Harness.waitUntil).
+let waitUntil = Finales.Integration.Tests.Harness.waitUntil
