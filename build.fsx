@@ -1,5 +1,5 @@
 // The build pipeline: dotnet fsi build.fsx -t <Target>
-// Targets: Clean ==> Restore ==> Build ==> Test (the CI chain), plus Format (fantomas --check), Bench and Demo.
+// Targets: Clean ==> Restore ==> Format (fantomas --check) ==> Build ==> Test, plus Bench and Demo.
 #r "nuget: Fake.Core.Target, 5.20.3"
 #r "nuget: Fake.Core.Process, 5.20.3"
 #r "nuget: Fake.IO.FileSystem, 5.20.3"
@@ -58,7 +58,7 @@ Target.create "Bench" (fun _ -> run "./finales" "bench broker --self --seconds 1
 
 Target.create "Demo" (fun _ -> run "./finales" "demo")
 
-"Clean" ==> "Restore" ==> "Build" ==> "Test" |> ignore
+"Clean" ==> "Restore" ==> "Format" ==> "Build" ==> "Test" |> ignore
 "Build" ==> "Bench" |> ignore
 "Build" ==> "Demo" |> ignore
 

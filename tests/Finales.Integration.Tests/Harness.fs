@@ -297,14 +297,22 @@ type Api(baseUrl: string, ?token: string) =
 /// loaded CI machine does not turn a deadline into a failure; the deadline only matters when something is wrong).
 let waitUntil (seconds: float) (what: string) (condition: unit -> bool) =
     let slack =
-        match Double.TryParse(Environment.GetEnvironmentVariable "FINALES_TEST_SLACK", Globalization.CultureInfo.InvariantCulture) with
+        match
+            Double.TryParse(
+                Environment.GetEnvironmentVariable "FINALES_TEST_SLACK",
+                Globalization.CultureInfo.InvariantCulture
+            )
+        with
         | true, s when s > 0.0 -> s
         | _ -> 3.0
+
     let deadline = DateTime.UtcNow.AddSeconds(seconds * slack)
     let mutable ok = condition ()
+
     while not ok do
         if DateTime.UtcNow > deadline then
             failwithf "timed out after %.0f s waiting for %s" (seconds * slack) what
+
         Thread.Sleep 100
         ok <- condition ()
 
