@@ -11,6 +11,7 @@ open Microsoft.Extensions.Logging
 open Finales.Hosting
 open Finales.Tenants.Asab
 open Finales.Integration.Tests.Harness
+open Finales.Integration.Tests.TenantFixture
 
 let graphDir = Path.Combine(repoRoot, "tests", "fixtures", "asab-graph")
 
@@ -46,113 +47,13 @@ let run (w: AsabWorker) (p: JsonElement) =
 
 let dispose (w: AsabWorker) = w.DisposeAsync().AsTask().Wait()
 
-let expectStatus (r: Reply) (code: int) (what: string) =
-    if r.Status <> code then
-        failtestf "%s: expected HTTP %d, got %d: %s" what code r.Status r.Body
-
-type Account =
-    { Name: string
-      Uuid: Guid
-      User: string
-      Password: string }
-
-/// A broker on a fresh SQLite file with density/vibrating_tube_densimetry and a requesting tenant.
-type Fixture =
-    { Broker: BrokerProcess
-      Dir: string
-      Admin: Api
-      Requester: Account
-      RequesterApi: Api }
-
-    member fx.Url = fx.Broker.Url
-
-    member fx.AddTenant(name: string) : Account =
-        let r =
-            fx.Admin.Post(
-                "/admin/tenants",
-                sprintf """{"name":%s,"limitations":[],"contact_person":"tests"}""" (JsonSerializer.Serialize name)
-            )
-
-        expectStatus r 201 ("create tenant " + name)
-        let uuid = Guid.Parse r.String
-        let user = name + "-user"
-
-        let body =
-            JsonSerializer.Serialize(
-                dict
-                    [ "username", box user
-                      "password", box (user + "-pw")
-                      "roles", box [ "tenant" ]
-                      "tenants", box [ uuid.ToString "D" ] ]
-            )
-
-        expectStatus (fx.Admin.Post("/admin/users", body)) 201 ("create user " + user)
-
-        { Name = name
-          Uuid = uuid
-          User = user
-          Password = user + "-pw" }
-
-    member fx.PostRequest(parameters: JsonElement) : Guid =
-        let body =
-            sprintf
-                """{"quantity":"density","methods":["vibrating_tube_densimetry"],"parameters":{"vibrating_tube_densimetry":%s},"tenant_uuid":"%O"}"""
-                (parameters.GetRawText())
-                fx.Requester.Uuid
-
-        let r = fx.RequesterApi.Post("/requests/", body)
-        expectStatus r 200 "post request"
-        Guid.Parse r.String
-
-    member fx.Status(id: Guid) =
-        fx.Admin.Get(sprintf "/requests/%O" id).Json.GetProperty("status").GetString()
-
-    member fx.ResultsFor(id: Guid) : JsonElement list =
-        [ for r in fx.Admin.Get("/results_requested/").Json.EnumerateArray() do
-              if r.GetProperty("result").GetProperty("request_uuid").GetString() = id.ToString "D" then
-                  r ]
-
-    interface IDisposable with
-        member fx.Dispose() = fx.Broker.Kill()
+type Fixture = Finales.Integration.Tests.TenantFixture.Fixture
+type Account = Finales.Integration.Tests.TenantFixture.Account
+type ListLogger = Finales.Integration.Tests.TenantFixture.ListLogger
 
 let create (name: string) : Fixture =
-    let dir = tempDir ("asab-" + name)
+    Finales.Integration.Tests.TenantFixture.create ("asab-" + name) "density" "vibrating_tube_densimetry" capabilityFile
 
-    let broker =
-        (new BrokerProcess(Sqlite(Path.Combine(dir, "b.db")), "--quiet")).Start()
-
-    let admin = Api.Login(broker.Url, "admin", adminPassword)
-
-    expectStatus
-        (admin.Post("/admin/capabilities", readShared capabilityFile))
-        201
-        "register density/vibrating_tube_densimetry"
-
-    let fx =
-        { Broker = broker
-          Dir = dir
-          Admin = admin
-          Requester = Unchecked.defaultof<_>
-          RequesterApi = Unchecked.defaultof<_> }
-
-    let requester = fx.AddTenant "lab-planner"
-
-    { fx with
-        Requester = requester
-        RequesterApi = Api.Login(broker.Url, requester.User, requester.Password) }
-
-type ListLogger() =
-    let lines = ConcurrentQueue<string>()
-    member _.Text = String.Join("\n", lines)
-
-    interface ILogger with
-        member _.BeginScope<'TState>(_state: 'TState) : IDisposable = null
-        member _.IsEnabled(_level) = true
-
-        member _.Log<'TState>
-            (level: LogLevel, _id: EventId, state: 'TState, ex: exn, formatter: Func<'TState, exn, string>)
-            =
-            lines.Enqueue(sprintf "%O %s" level (formatter.Invoke(state, ex)))
 
 let options (fx: Fixture) (account: Account) (journal: string) =
     TenantOptions(

@@ -316,6 +316,11 @@ let waitUntil (seconds: float) (what: string) (condition: unit -> bool) =
         Thread.Sleep 100
         ok <- condition ()
 
+/// Fails with the status and body when a reply is not the expected one.
+let expectStatus (r: Reply) (code: int) (what: string) =
+    if r.Status <> code then
+        failwithf "%s: expected HTTP %d, got %d: %s" what code r.Status r.Body
+
 let readShared (relative: string) = File.ReadAllText(shared relative)
 
 /// Every capability file of the corpus.

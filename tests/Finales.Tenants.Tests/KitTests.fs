@@ -86,7 +86,7 @@ let tests =
               use tenant = new RunningTenant(worker, o)
               tenant.WaitReady()
               Expect.isTrue tenant.Runner.UsesExtensions "our broker offers claim + heartbeat"
-              let ids = fx.PostRandomRequests(3, 1)
+              let ids = postRandomRequests fx 3 1
 
               for id in ids do
                   waitUntil 30.0 (sprintf "%O resolved" id) (fun () -> fx.Status id = "resolved")
@@ -114,7 +114,7 @@ let tests =
               use tenant = new RunningTenant(ConductivityWorker(LinearModel()), o)
               tenant.WaitReady()
               Expect.isFalse tenant.Runner.UsesExtensions "no claim, no heartbeat"
-              let ids = fx.PostRandomRequests(2, 2)
+              let ids = postRandomRequests fx 2 2
 
               for id in ids do
                   waitUntil 20.0 (sprintf "%O resolved" id) (fun () -> fx.Status id = "resolved")
@@ -135,7 +135,7 @@ let tests =
               let b = fx.AddTenant "conductivity-b"
               let wa = CountingWorker(ConductivityWorker(LinearModel()), 0.05)
               let wb = CountingWorker(ConductivityWorker(LinearModel()), 0.05)
-              let ids = fx.PostRandomRequests(24, 3)
+              let ids = postRandomRequests fx 24 3
               use ta = new RunningTenant(wa, options fx a (journalIn fx "a"))
               use tb = new RunningTenant(wb, options fx b (journalIn fx "b"))
 
@@ -155,7 +155,7 @@ let tests =
                   new RunningTenant(ConductivityWorker(LinearModel()), options fx account (journalIn fx "j"))
 
               tenant.WaitReady()
-              let first = fx.PostRandomRequests(1, 4).Head
+              let first = (postRandomRequests fx 1 4).Head
               waitUntil 20.0 "first request resolved" (fun () -> fx.Status first = "resolved")
               fx.Broker.Kill()
               // The requirement is 30 s of outage; the suite uses 10 s to stay fast (30 s verified by hand, docs/tenants.md).
@@ -197,7 +197,7 @@ let tests =
           test "recovery posts a journaled result-ready entry for a request we still hold" {
               use fx = create "kit-resume-ready"
               let account = fx.AddTenant "conductivity"
-              let id = fx.PostRandomRequests(1, 6).Head
+              let id = (postRandomRequests fx 1 6).Head
               let api = Api.Login(fx.Url, account.User, account.Password)
 
               expectStatus
@@ -242,7 +242,7 @@ let tests =
               "recovery of a result-ready entry already posted before the crash: 409, recognised as ours, marked posted, no duplicate" {
               use fx = create "kit-resume-posted"
               let account = fx.AddTenant "conductivity"
-              let id = fx.PostRandomRequests(1, 7).Head
+              let id = (postRandomRequests fx 1 7).Head
               let api = Api.Login(fx.Url, account.User, account.Password)
 
               expectStatus
@@ -285,7 +285,7 @@ let tests =
           test "recovery redoes a journaled working entry still reserved by us, and drops one that is not ours any more" {
               use fx = create "kit-resume-working"
               let account = fx.AddTenant "conductivity"
-              let ids = fx.PostRandomRequests(2, 8)
+              let ids = postRandomRequests fx 2 8
               let mine, lost = ids[0], ids[1]
               let api = Api.Login(fx.Url, account.User, account.Password)
 
@@ -331,7 +331,7 @@ let tests =
                   )
 
               tenant.WaitReady()
-              let id = fx.PostRandomRequests(1, 9).Head
+              let id = (postRandomRequests fx 1 9).Head
               waitUntil 10.0 "claimed" (fun () -> fx.Status id = "reserved")
               Thread.Sleep 300
               let sw = Diagnostics.Stopwatch.StartNew()

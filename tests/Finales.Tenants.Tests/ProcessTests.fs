@@ -22,7 +22,7 @@ let tests =
               let id =
                   try
                       first.WaitFor("Registered limitations", 30.0)
-                      let id = fx.PostRandomRequests(1, 21).Head
+                      let id = (postRandomRequests fx 1 21).Head
                       first.WaitFor(sprintf "Claimed %O" id, 15.0)
                       Threading.Thread.Sleep 500
                       first.Kill()

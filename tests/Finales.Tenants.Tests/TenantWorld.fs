@@ -15,136 +15,26 @@ open Microsoft.Extensions.Logging
 open Finales.Hosting
 open Finales.Tenants.Conductivity
 open Finales.Integration.Tests.Harness
+open Finales.Integration.Tests.TenantFixture
 
 let capabilityFile =
     "corpus/finales2-schemas/serialized_quantities/conductivity/polynomial_interpolation.json"
 
-let expectStatus (r: Reply) (code: int) (what: string) =
-    if r.Status <> code then
-        failtestf "%s: expected HTTP %d, got %d: %s" what code r.Status r.Body
-
-/// A broker tenant with its own user.
-type Account =
-    { Name: string
-      Uuid: Guid
-      User: string
-      Password: string }
-
-/// One broker process on a fresh SQLite file with conductivity/polynomial_interpolation registered and a
-/// requesting tenant ("lab-planner") whose user posts the requests.
-type Fixture =
-    { Broker: BrokerProcess
-      Dir: string
-      Admin: Api
-      Requester: Account
-      RequesterApi: Api }
-
-    member fx.Url = fx.Broker.Url
-
-    /// Registers a tenant (no limitations yet: the tenant registers its own) and a user acting for it.
-    member fx.AddTenant(name: string) : Account =
-        let r =
-            fx.Admin.Post(
-                "/admin/tenants",
-                sprintf """{"name":%s,"limitations":[],"contact_person":"tests"}""" (JsonSerializer.Serialize name)
-            )
-
-        expectStatus r 201 ("create tenant " + name)
-        let uuid = Guid.Parse r.String
-        let user = name + "-user"
-
-        let body =
-            JsonSerializer.Serialize(
-                dict
-                    [ "username", box user
-                      "password", box (user + "-pw")
-                      "roles", box [ "tenant" ]
-                      "tenants", box [ uuid.ToString "D" ] ]
-            )
-
-        expectStatus (fx.Admin.Post("/admin/users", body)) 201 ("create user " + user)
-
-        { Name = name
-          Uuid = uuid
-          User = user
-          Password = user + "-pw" }
-
-    /// Posts a conductivity/polynomial_interpolation request with these parameters as the requester; its id.
-    member fx.PostRequest(parameters: JsonElement) : Guid =
-        let body =
-            sprintf
-                """{"quantity":"conductivity","methods":["polynomial_interpolation"],"parameters":{"polynomial_interpolation":%s},"tenant_uuid":"%O"}"""
-                (parameters.GetRawText())
-                fx.Requester.Uuid
-
-        let r = fx.RequesterApi.Post("/requests/", body)
-        expectStatus r 200 "post request"
-        Guid.Parse r.String
-
-    /// N seeded random requests inside the conductivity tenant's limitations.
-    member fx.PostRandomRequests(n: int, seed: int) : Guid list =
-        let rng = Random seed
-        [ for _ in 1..n -> fx.PostRequest(ConductivityRequests.RandomParameters rng) ]
-
-    member fx.Status(id: Guid) =
-        fx.Admin.Get(sprintf "/requests/%O" id).Json.GetProperty("status").GetString()
-
-    /// Every result (any status) posted for a request.
-    member fx.ResultsFor(id: Guid) : JsonElement list =
-        [ for r in fx.Admin.Get("/results_requested/").Json.EnumerateArray() do
-              if r.GetProperty("result").GetProperty("request_uuid").GetString() = id.ToString "D" then
-                  r ]
-
-    member fx.History(id: Guid) : JsonElement list =
-        [ for e in fx.Admin.Get(sprintf "/requests/%O/history" id).Json.EnumerateArray() -> e ]
-
-    interface IDisposable with
-        member fx.Dispose() = fx.Broker.Kill()
+type Fixture = Finales.Integration.Tests.TenantFixture.Fixture
+type Account = Finales.Integration.Tests.TenantFixture.Account
+type ListLogger = Finales.Integration.Tests.TenantFixture.ListLogger
 
 let create (name: string) : Fixture =
-    let dir = tempDir ("tenants-" + name)
+    Finales.Integration.Tests.TenantFixture.create
+        ("tenants-" + name)
+        "conductivity"
+        "polynomial_interpolation"
+        capabilityFile
 
-    let broker =
-        (new BrokerProcess(Sqlite(Path.Combine(dir, "b.db")), "--quiet")).Start()
-
-    let admin = Api.Login(broker.Url, "admin", adminPassword)
-
-    expectStatus
-        (admin.Post("/admin/capabilities", readShared capabilityFile))
-        201
-        "register conductivity/polynomial_interpolation"
-
-    let fx =
-        { Broker = broker
-          Dir = dir
-          Admin = admin
-          Requester = Unchecked.defaultof<_>
-          RequesterApi = Unchecked.defaultof<_> }
-
-    let requester = fx.AddTenant "lab-planner"
-
-    { fx with
-        Requester = requester
-        RequesterApi = Api.Login(broker.Url, requester.User, requester.Password) }
-
-/// An ILogger that keeps every line (level + rendered message) for assertions and prints nothing.
-type ListLogger() =
-    let lines = ConcurrentQueue<string>()
-    member _.Lines = List.ofSeq lines
-
-    member this.Count(fragment: string) =
-        this.Lines |> List.filter (fun l -> l.Contains(fragment: string)) |> List.length
-
-    member this.Text = String.Join("\n", this.Lines)
-
-    interface ILogger with
-        member _.BeginScope<'TState>(_state: 'TState) : IDisposable = null
-        member _.IsEnabled(_level) = true
-
-        member _.Log<'TState>
-            (level: LogLevel, _id: EventId, state: 'TState, ex: exn, formatter: Func<'TState, exn, string>)
-            =
-            lines.Enqueue(sprintf "%O %s" level (formatter.Invoke(state, ex)))
+/// N seeded random requests inside the conductivity tenant's limitations.
+let postRandomRequests (fx: Fixture) (n: int) (seed: int) : Guid list =
+    let rng = Random seed
+    [ for _ in 1..n -> fx.PostRequest(ConductivityRequests.RandomParameters rng) ]
 
 /// Tenant options for the fixture's broker with short intervals for tests.
 let options (fx: Fixture) (account: Account) (journal: string) =
