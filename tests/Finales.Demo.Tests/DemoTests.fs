@@ -10,19 +10,8 @@ open System.Text.Json.Nodes
 open Expecto
 open Microsoft.Data.Sqlite
 
-let repoRoot =
-    let rec up (d: DirectoryInfo) =
-        if isNull d then
-            failwith "Finales.sln not found above the test assembly"
-        elif File.Exists(Path.Combine(d.FullName, "Finales.sln")) then
-            d.FullName
-        else
-            up d.Parent
-
-    up (DirectoryInfo AppContext.BaseDirectory)
-
-let cliDll =
-    Path.Combine(repoRoot, "artifacts", "bin", "Finales.Cli", "release", "finales.dll")
+let repoRoot = Finales.Integration.Tests.Harness.repoRoot
+let cliDll = Finales.Integration.Tests.Harness.cliDll
 
 /// One finished demo run: exit code, output, store and report.
 type Run =
