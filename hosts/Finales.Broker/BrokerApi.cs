@@ -128,6 +128,14 @@ public static class BrokerApi
         }
     }
 
+    /// <summary>A lookup by the id in the path: its JSON, or `null` (FINALES2 clients poll on that) when unknown.</summary>
+    private static Task Lookup<T>(HttpContext ctx, string parameter, Func<SqlBrokerStore, Guid, T?> fetch, Func<T, string> render) where T : class
+    {
+        Caller(ctx);
+        var row = fetch(Svc(ctx).Store, PathUuid(ctx, parameter));
+        return WriteJson(ctx, row is null ? "null" : render(row));
+    }
+
     /// <summary>Reads and decodes a result body (422 naming the path) and checks the caller may act for its tenant.</summary>
     private static async Task<(UserRecord User, BrokerService Svc, ResultBody Result)> ResultBodyOf(HttpContext ctx, bool solicited)
     {
@@ -217,19 +225,11 @@ public static class BrokerApi
             return WriteJson(ctx, new Dictionary<string, object> { ["username"] = u.Username, ["uuid"] = uuid.ToString("D"), ["usergroups"] = u.Roles });
         });
 
-        Map(app, "GET", "/requests/{object_id}", "One request (RequestInfo) or null.", true, "requests", ctx =>
-        {
-            Caller(ctx);
-            var r = Svc(ctx).Store.Request(PathUuid(ctx, "object_id"));
-            return WriteJson(ctx, r is null ? "null" : RequestInfo(r));
-        });
+        Map(app, "GET", "/requests/{object_id}", "One request (RequestInfo) or null.", true, "requests",
+            ctx => Lookup(ctx, "object_id", (store, id) => store.Request(id), RequestInfo));
 
-        Map(app, "GET", "/results/{object_id}", "One result (ResultInfo) or null.", true, "results", ctx =>
-        {
-            Caller(ctx);
-            var r = Svc(ctx).Store.Result(PathUuid(ctx, "object_id"));
-            return WriteJson(ctx, r is null ? "null" : ResultInfo(r));
-        });
+        Map(app, "GET", "/results/{object_id}", "One result (ResultInfo) or null.", true, "results",
+            ctx => Lookup(ctx, "object_id", (store, id) => store.Result(id), ResultInfo));
 
         Map(app, "POST", "/requests/", "Post a request (validated against the active capability and the tenants' limitations); returns its id.", true, "requests", async ctx =>
         {
@@ -298,12 +298,8 @@ public static class BrokerApi
             return WriteJson(ctx, JsonArray(Svc(ctx).Store.AllRequests().Select(RequestInfo)));
         });
 
-        Map(app, "GET", "/results_requested/{request_id}", "The current result of a request (not a deleted one), or null.", true, "results", ctx =>
-        {
-            Caller(ctx);
-            var r = Svc(ctx).Store.CurrentResult(PathUuid(ctx, "request_id"));
-            return WriteJson(ctx, r is null ? "null" : ResultInfo(r));
-        });
+        Map(app, "GET", "/results_requested/{request_id}", "The current result of a request (not a deleted one), or null.", true, "results",
+            ctx => Lookup(ctx, "request_id", (store, id) => store.CurrentResult(id), ResultInfo));
 
         Map(app, "GET", "/results_requested/", "All results (all statuses), optionally for one quantity and method, min_rating filters by data.*.meta.rating.", true, "results", ctx =>
         {

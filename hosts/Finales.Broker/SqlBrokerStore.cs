@@ -806,8 +806,11 @@ public sealed class SqlBrokerStore : IDisposable
     public IReadOnlyList<string> Audit()
     {
         using var c = OpenRead();
+        // One snapshot for every query: writes committed meanwhile (the lease sweeper, tenants) must not make the
+        // log and the projections look inconsistent.
+        using var tx = _pg ? c.BeginTransaction(IsolationLevel.RepeatableRead) : ((SqliteConnection)c).BeginTransaction(deferred: true);
         var problems = new List<string>();
-        var events = Query(c, null,
+        var events = Query(c, tx,
             "SELECT request_uuid, result_uuid, kind, time, actor, tenant_uuid, message, lease_until, holder_tenant, holder_user, requester FROM events ORDER BY seq",
             r => (Req: r.GetString(0), Res: r.IsDBNull(1) ? null : r.GetString(1), Kind: r.GetString(2), Time: r.GetString(3), Actor: r.GetString(4),
                   Tenant: r.IsDBNull(5) ? null : r.GetString(5), Msg: r.GetString(6), Lease: r.IsDBNull(7) ? (long?)null : Convert.ToInt64(r.GetValue(7)),
@@ -838,7 +841,7 @@ public sealed class SqlBrokerStore : IDisposable
             states.TryGetValue(e.Req, out var s);
             states[e.Req] = FSharpOption<RequestAggregate>.Some(Lifecycle.evolve(s ?? FSharpOption<RequestAggregate>.None, ev));
         }
-        var projection = Query(c, null, "SELECT uuid, status, version FROM request_state",
+        var projection = Query(c, tx, "SELECT uuid, status, version FROM request_state",
             r => (Id: r.GetString(0), Status: r.GetString(1), Version: Convert.ToInt32(r.GetValue(2))));
         foreach (var p in projection)
         {
@@ -850,7 +853,7 @@ public sealed class SqlBrokerStore : IDisposable
             if (current > 1) problems.Add($"request {p.Id} has {current} current results");
         }
         if (projection.Count != states.Count) problems.Add($"{states.Count} requests in the log, {projection.Count} in the projection");
-        var results = Query(c, null, "SELECT uuid, request_uuid, status FROM result_state", r => (Id: r.GetString(0), Req: r.GetString(1), Status: r.GetString(2)));
+        var results = Query(c, tx, "SELECT uuid, request_uuid, status FROM result_state", r => (Id: r.GetString(0), Req: r.GetString(1), Status: r.GetString(2)));
         foreach (var r in results)
         {
             if (!states.TryGetValue(r.Req, out var s) || s is null) { problems.Add($"result {r.Id} belongs to unknown request {r.Req}"); continue; }
@@ -858,9 +861,9 @@ public sealed class SqlBrokerStore : IDisposable
             if (entry is null) problems.Add($"result {r.Id} is not in the log");
             else if (ResultStatusModule.name(entry.Status) != r.Status) problems.Add($"result {r.Id}: stored status {r.Status}, replayed {ResultStatusModule.name(entry.Status)}");
         }
-        var orphanResults = Convert.ToInt64(Scalar(c, null, "SELECT COUNT(*) FROM results r WHERE NOT EXISTS (SELECT 1 FROM result_state s WHERE s.uuid = r.uuid)"));
+        var orphanResults = Convert.ToInt64(Scalar(c, tx, "SELECT COUNT(*) FROM results r WHERE NOT EXISTS (SELECT 1 FROM result_state s WHERE s.uuid = r.uuid)"));
         if (orphanResults > 0) problems.Add($"{orphanResults} results without state (half-written)");
-        var orphanRequests = Convert.ToInt64(Scalar(c, null, "SELECT COUNT(*) FROM requests r WHERE NOT EXISTS (SELECT 1 FROM request_state s WHERE s.uuid = r.uuid)"));
+        var orphanRequests = Convert.ToInt64(Scalar(c, tx, "SELECT COUNT(*) FROM requests r WHERE NOT EXISTS (SELECT 1 FROM request_state s WHERE s.uuid = r.uuid)"));
         if (orphanRequests > 0) problems.Add($"{orphanRequests} requests without state (half-written)");
         return problems;
     }

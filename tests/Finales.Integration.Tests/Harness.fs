@@ -68,6 +68,20 @@ let run (file: string) (args: string) (env: (string * string) list) =
     p.WaitForExit()
     p.ExitCode, out.Result + err.Result
 
+/// Starts a process whose stdout and stderr lines are appended to `log` (under its lock).
+let startLogged (psi: ProcessStartInfo) (log: StringBuilder) : Process =
+    let p = Process.Start psi
+
+    let append (e: DataReceivedEventArgs) =
+        if not (isNull e.Data) then
+            lock log (fun () -> log.AppendLine e.Data |> ignore)
+
+    p.OutputDataReceived.Add append
+    p.ErrorDataReceived.Add append
+    p.BeginOutputReadLine()
+    p.BeginErrorReadLine()
+    p
+
 /// Where a broker keeps its data.
 type StoreKind =
     | Sqlite of path: string
@@ -101,18 +115,7 @@ type BrokerProcess(store: StoreKind, extraArgs: string, ?port: int) =
             )
 
         psi.Environment["FINALES_ADMIN_PASSWORD"] <- adminPassword
-        let p = Process.Start psi
-
-        p.OutputDataReceived.Add(fun e ->
-            if not (isNull e.Data) then
-                lock log (fun () -> log.AppendLine e.Data |> ignore))
-
-        p.ErrorDataReceived.Add(fun e ->
-            if not (isNull e.Data) then
-                lock log (fun () -> log.AppendLine e.Data |> ignore))
-
-        p.BeginOutputReadLine()
-        p.BeginErrorReadLine()
+        let p = startLogged psi log
         proc <- Some p
         let deadline = DateTime.UtcNow.AddSeconds 60.0
         let mutable up = false

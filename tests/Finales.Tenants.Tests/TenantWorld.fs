@@ -116,19 +116,7 @@ type TenantProcess(config: string) =
             UseShellExecute = false
         )
 
-    let p = Process.Start psi
-
-    do
-        p.OutputDataReceived.Add(fun e ->
-            if not (isNull e.Data) then
-                lock log (fun () -> log.AppendLine e.Data |> ignore))
-
-        p.ErrorDataReceived.Add(fun e ->
-            if not (isNull e.Data) then
-                lock log (fun () -> log.AppendLine e.Data |> ignore))
-
-        p.BeginOutputReadLine()
-        p.BeginErrorReadLine()
+    let p = startLogged psi log
 
     member _.Log = lock log (fun () -> log.ToString())
 
