@@ -103,24 +103,14 @@ public static class TenantCommands
             return 0;
         }
         a.Only("config");
-        var config = a.Get("config") ?? throw new CliError("--config FILE is required (see --help)");
-        if (!File.Exists(config)) throw new CliError($"config file '{config}' does not exist");
-        var builder = TenantKit.CreateBuilder(config);
-        // Validate before the host starts, so a bad file gives one line naming every problem (no host stack trace).
-        var problems = (builder.Configuration.GetSection(TenantOptions.Section).Get<TenantOptions>() ?? new TenantOptions()).Problems()
-            .Concat((builder.Configuration.GetSection(OptimizerOptions.Section).Get<OptimizerOptions>() ?? new OptimizerOptions()).Problems()).ToList();
-        if (problems.Count > 0) throw new CliError($"invalid configuration in {config}: {string.Join("; ", problems)}");
-        builder.Services.AddOptimizerTenant();
-        try
+        return RunConfiguredHost(a, (builder, config) =>
         {
-            using var host = builder.Build();
-            host.Run();
-        }
-        catch (Microsoft.Extensions.Options.OptionsValidationException e)
-        {
-            throw new CliError($"invalid configuration in {config}: {string.Join("; ", e.Failures)}");
-        }
-        return Environment.ExitCode;
+            // Validate before the host starts, so a bad file gives one line naming every problem (no host stack trace).
+            var problems = (builder.Configuration.GetSection(TenantOptions.Section).Get<TenantOptions>() ?? new TenantOptions()).Problems()
+                .Concat((builder.Configuration.GetSection(OptimizerOptions.Section).Get<OptimizerOptions>() ?? new OptimizerOptions()).Problems()).ToList();
+            if (problems.Count > 0) throw new CliError($"invalid configuration in {config}: {string.Join("; ", problems)}");
+            builder.Services.AddOptimizerTenant();
+        });
     }
 
     private static int Asab(string[] args)
@@ -217,12 +207,16 @@ public static class TenantCommands
     }
 
     /// <summary>Builds and runs the generic host for a worker; exit code 0 on a clean stop.</summary>
-    public static int RunHost(CliArgs a, Func<IServiceProvider, ITenantWorker> worker)
+    public static int RunHost(CliArgs a, Func<IServiceProvider, ITenantWorker> worker) =>
+        RunConfiguredHost(a, (builder, _) => builder.Services.AddTenantWorker(worker));
+
+    /// <summary>Builds the tenant host from --config, lets <paramref name="configure"/> add services, runs it; configuration errors become one line.</summary>
+    private static int RunConfiguredHost(CliArgs a, Action<HostApplicationBuilder, string> configure)
     {
         var config = a.Get("config") ?? throw new CliError("--config FILE is required (see --help)");
         if (!File.Exists(config)) throw new CliError($"config file '{config}' does not exist");
         var builder = TenantKit.CreateBuilder(config);
-        builder.Services.AddTenantWorker(worker);
+        configure(builder, config);
         try
         {
             using var host = builder.Build();
