@@ -548,6 +548,21 @@ and [<RequireQualifiedAccess>] internal Json =
         | ValueSome v -> Ok v
         | ValueNone -> Error(sprintf "%s.%s is missing" path name)
 
+    /// A required member read with `read`; errors name `path.name`.
+    static member private Field
+        (e: JsonElement, name: string, path: string, read: JsonElement * string -> Result<'a, string>)
+        =
+        Json.Required(e, name, path)
+        |> Result.bind (fun v -> read (v, path + "." + name))
+
+    /// An optional member read with `read`, or `fallback` when it is absent.
+    static member private FieldOr
+        (e: JsonElement, name: string, path: string, read: JsonElement * string -> Result<'a, string>, fallback: 'a)
+        =
+        match Json.Prop(e, name) with
+        | ValueSome v -> read (v, path + "." + name)
+        | ValueNone -> Ok fallback
+
     static member suggest(text: string) : Outcome<string> =
         let optional (root: JsonElement) name (parse: JsonElement * string -> Result<'a, string>) (dflt: 'a) =
             match Json.Prop(root, name) with
@@ -574,24 +589,13 @@ and [<RequireQualifiedAccess>] internal Json =
                         "objectives",
                         fun (e, p) ->
                             result {
-                                let! q =
-                                    Json.Required(e, "quantity", p)
-                                    |> Result.bind (fun v -> Json.Str(v, p + ".quantity"))
+                                let! q = Json.Field(e, "quantity", p, Json.Str)
 
-                                let! g =
-                                    match Json.Prop(e, "goal") with
-                                    | ValueSome v -> Json.Str(v, p + ".goal")
-                                    | ValueNone -> Ok "min"
+                                let! g = Json.FieldOr(e, "goal", p, Json.Str, "min")
 
-                                let! t =
-                                    match Json.Prop(e, "tolerance") with
-                                    | ValueSome v -> Json.Number(v, p + ".tolerance")
-                                    | ValueNone -> Ok 0.0
+                                let! t = Json.FieldOr(e, "tolerance", p, Json.Number, 0.0)
 
-                                let! k =
-                                    match Json.Prop(e, "kind") with
-                                    | ValueSome v -> Json.Str(v, p + ".kind")
-                                    | ValueNone -> Ok "relative"
+                                let! k = Json.FieldOr(e, "kind", p, Json.Str, "relative")
 
                                 return
                                     { ObjectiveSpec.Quantity = q
@@ -611,22 +615,13 @@ and [<RequireQualifiedAccess>] internal Json =
                                 n,
                                 fun (e, p) ->
                                     result {
-                                        let! f =
-                                            Json.Required(e, "formulation", p)
-                                            |> Result.bind (fun v -> Json.Formulation(v, p + ".formulation"))
+                                        let! f = Json.Field(e, "formulation", p, Json.Formulation)
 
-                                        let! t =
-                                            Json.Required(e, "temperature", p)
-                                            |> Result.bind (fun v -> Json.Number(v, p + ".temperature"))
+                                        let! t = Json.Field(e, "temperature", p, Json.Number)
 
-                                        let! q =
-                                            Json.Required(e, "quantity", p)
-                                            |> Result.bind (fun v -> Json.Str(v, p + ".quantity"))
+                                        let! q = Json.Field(e, "quantity", p, Json.Str)
 
-                                        let! success =
-                                            match Json.Prop(e, "success") with
-                                            | ValueSome v -> Json.Bool(v, p + ".success")
-                                            | ValueNone -> Ok true
+                                        let! success = Json.FieldOr(e, "success", p, Json.Bool, true)
 
                                         let! value =
                                             match Json.Prop(e, "value") with
@@ -635,20 +630,11 @@ and [<RequireQualifiedAccess>] internal Json =
                                             | ValueNone ->
                                                 Error(sprintf "%s.value is missing (required when success is true)" p)
 
-                                        let! src =
-                                            match Json.Prop(e, "source") with
-                                            | ValueSome v -> Json.Str(v, p + ".source")
-                                            | ValueNone -> Ok ""
+                                        let! src = Json.FieldOr(e, "source", p, Json.Str, "")
 
-                                        let! rating =
-                                            match Json.Prop(e, "rating") with
-                                            | ValueSome v -> Json.Number(v, p + ".rating")
-                                            | ValueNone -> Ok nan
+                                        let! rating = Json.FieldOr(e, "rating", p, Json.Number, nan)
 
-                                        let! deleted =
-                                            match Json.Prop(e, "deleted") with
-                                            | ValueSome v -> Json.Bool(v, p + ".deleted")
-                                            | ValueNone -> Ok false
+                                        let! deleted = Json.FieldOr(e, "deleted", p, Json.Bool, false)
 
                                         return
                                             { ObservationSpec.Formulation = f
@@ -673,18 +659,11 @@ and [<RequireQualifiedAccess>] internal Json =
                                 n,
                                 fun (e, p) ->
                                     result {
-                                        let! f =
-                                            Json.Required(e, "formulation", p)
-                                            |> Result.bind (fun v -> Json.Formulation(v, p + ".formulation"))
+                                        let! f = Json.Field(e, "formulation", p, Json.Formulation)
 
-                                        let! t =
-                                            Json.Required(e, "temperature", p)
-                                            |> Result.bind (fun v -> Json.Number(v, p + ".temperature"))
+                                        let! t = Json.Field(e, "temperature", p, Json.Number)
 
-                                        let! src =
-                                            match Json.Prop(e, "source") with
-                                            | ValueSome v -> Json.Str(v, p + ".source")
-                                            | ValueNone -> Ok ""
+                                        let! src = Json.FieldOr(e, "source", p, Json.Str, "")
 
                                         return
                                             { PendingSpec.Formulation = f
@@ -708,11 +687,9 @@ and [<RequireQualifiedAccess>] internal Json =
                         "temperature"
                         (fun (v, n) ->
                             result {
-                                let! a =
-                                    Json.Required(v, "min", n) |> Result.bind (fun x -> Json.Number(x, n + ".min"))
+                                let! a = Json.Field(v, "min", n, Json.Number)
 
-                                let! b =
-                                    Json.Required(v, "max", n) |> Result.bind (fun x -> Json.Number(x, n + ".max"))
+                                let! b = Json.Field(v, "max", n, Json.Number)
 
                                 if a > b || a <= 0.0 then
                                     return!
@@ -733,16 +710,11 @@ and [<RequireQualifiedAccess>] internal Json =
                         "beta"
                         (fun (v, n) ->
                             result {
-                                let! schedule =
-                                    match Json.Prop(v, "schedule") with
-                                    | ValueSome s -> Json.Str(s, n + ".schedule")
-                                    | ValueNone -> Ok "srinivas"
+                                let! schedule = Json.FieldOr(v, "schedule", n, Json.Str, "srinivas")
 
                                 match schedule with
                                 | "constant" ->
-                                    let! b =
-                                        Json.Required(v, "sqrt_beta", n)
-                                        |> Result.bind (fun x -> Json.Number(x, n + ".sqrt_beta"))
+                                    let! b = Json.Field(v, "sqrt_beta", n, Json.Number)
 
                                     if b < 0.0 || not (Double.IsFinite b) then
                                         return! Error(sprintf "beta.sqrt_beta is %g; expected a finite number >= 0" b)
