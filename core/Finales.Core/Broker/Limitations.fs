@@ -122,6 +122,12 @@ module Limitations =
             Error(sprintf "%s is %s; step %g must be positive" (where path) (ValidationIssue.renderValue element) step)
         | Ok lo, Ok hi, Ok step -> Ok(Within { Min = lo; Max = hi; Step = step })
 
+    /// `{"anyOf": [...]}` and nothing else: the wrapper FINALES2 tenants use for alternative limits.
+    let private isAnyOfWrapper (element: JsonElement) =
+        element.ValueKind = JsonValueKind.Object
+        && (element.EnumerateObject() |> Seq.map (fun p -> p.Name) |> List.ofSeq) = [ "anyOf" ]
+        && element.GetProperty("anyOf").ValueKind = JsonValueKind.Array
+
     let rec private parseAlternative (path: string list) (element: JsonElement) : Result<Alternative, string> =
         match element.ValueKind with
         | JsonValueKind.Object when isRange element -> parseRange path element
@@ -152,10 +158,7 @@ module Limitations =
             |> Seq.mapi (fun i item -> parseAlternative (path @ [ string i ]) item)
             |> sequenceResults
             |> Result.map AnyOf
-        | JsonValueKind.Object when
-            (element.EnumerateObject() |> Seq.map (fun p -> p.Name) |> List.ofSeq) = [ "anyOf" ]
-            && element.GetProperty("anyOf").ValueKind = JsonValueKind.Array
-            ->
+        | _ when isAnyOfWrapper element ->
             // {"anyOf": [l1, l2, ...]}: the union of the alternatives of each limit.
             element.GetProperty("anyOf").EnumerateArray()
             |> Seq.mapi (fun i item -> parseLimit (path @ [ "anyOf"; string i ]) item)
@@ -176,10 +179,7 @@ module Limitations =
     /// The top-level alternatives: an object, a list of objects, {"anyOf": [...]}, nested lists thereof.
     let rec private topLevel (path: string list) (element: JsonElement) : Result<Alternative list, string> =
         match element.ValueKind with
-        | JsonValueKind.Object when
-            (element.EnumerateObject() |> Seq.map (fun p -> p.Name) |> List.ofSeq) = [ "anyOf" ]
-            && element.GetProperty("anyOf").ValueKind = JsonValueKind.Array
-            ->
+        | _ when isAnyOfWrapper element ->
             element.GetProperty("anyOf").EnumerateArray()
             |> Seq.mapi (fun i item -> topLevel (path @ [ "anyOf"; string i ]) item)
             |> sequenceResults
