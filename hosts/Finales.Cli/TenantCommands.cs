@@ -72,8 +72,7 @@ public static class TenantCommands
         if (a.Has("populate"))
         {
             a.Only("populate", "url", "user", "password", "tenant", "seed");
-            var n = a.GetInt("populate", 0);
-            if (n < 1) throw new CliError($"--populate must be a positive number of requests, got '{a.Get("populate")}'");
+            var n = PopulateCount(a);
             return Populate(a, n, ConductivityWorker.Capability, ConductivityRequests.RandomParameters);
         }
         a.Only("config");
@@ -136,8 +135,7 @@ public static class TenantCommands
         if (a.Has("populate"))
         {
             a.Only("populate", "url", "user", "password", "tenant", "seed", "stocks", "config");
-            var n = a.GetInt("populate", 0);
-            if (n < 1) throw new CliError($"--populate must be a positive number of requests, got '{a.Get("populate")}'");
+            var n = PopulateCount(a);
             var stocksFile = a.Get("stocks");
             if (stocksFile is null && a.Get("config") is { } cfg)
                 stocksFile = LoadAsabSettings(cfg).Resolve(LoadAsabSettings(cfg).StocksFile);
@@ -227,6 +225,13 @@ public static class TenantCommands
             throw new CliError($"invalid configuration in {config}: {string.Join("; ", e.Failures)}");
         }
         return Environment.ExitCode;
+    }
+
+    /// <summary>The N of --populate N: a positive number of requests.</summary>
+    private static int PopulateCount(CliArgs a)
+    {
+        var n = a.GetInt("populate", 0);
+        return n >= 1 ? n : throw new CliError($"--populate must be a positive number of requests, got '{a.Get("populate")}'");
     }
 
     /// <summary>Posts N example requests made by <paramref name="parameters"/> from a seeded generator.</summary>
