@@ -58,9 +58,12 @@ public sealed class SqlBrokerStore : IDisposable
 
     public void Dispose()
     {
-        _jobs.CompleteAdding();
+        lock (_queue) { _closed = true; Monitor.Pulse(_queue); }
         _writerThread?.Join(TimeSpan.FromSeconds(10));
+        _stopCheckpoints.Set();
+        _checkpointThread?.Join(TimeSpan.FromSeconds(10));
         _writer?.Dispose();
+        while (_readers.TryTake(out var r)) r.Dispose();
         _dataSource?.Dispose();
     }
 
@@ -69,10 +72,46 @@ public sealed class SqlBrokerStore : IDisposable
     private DbConnection OpenRead()
     {
         if (_pg) return _dataSource!.OpenConnection();
-        // Pooled; DefaultTimeout in the connection string is also the busy timeout.
-        var c = new SqliteConnection(_sqliteConnectionString);
+        if (_readers.TryTake(out var pooled)) return pooled;
+        var c = new PooledReader(this, _sqliteConnectionString);
         c.Open();
+        Pragmas(c, "PRAGMA busy_timeout=30000; " + MmapPragma);
         return c;
+    }
+
+    // Pages are read through a memory map instead of one pread call each (SQLite drops a connection's page cache
+    // whenever another connection commits, so without it every read after a write copies its pages again).
+    private const string MmapPragma = "PRAGMA mmap_size=1073741824;";
+
+    private static void Pragmas(SqliteConnection c, string sql)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentBag<PooledReader> _readers = new();
+    private const int MaxPooledReaders = 64;
+
+    /// <summary>
+    /// A SQLite read connection that stays open and keeps its prepared statements (SQLite re-parses every new
+    /// command otherwise); disposing it hands it back to the store's pool.
+    /// </summary>
+    private sealed class PooledReader(SqlBrokerStore owner, string connectionString) : SqliteConnection(connectionString)
+    {
+        public readonly Dictionary<string, SqliteCommand> Statements = new();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && !owner._closed && State == ConnectionState.Open && owner._readers.Count < MaxPooledReaders)
+            {
+                owner._readers.Add(this);
+                return;
+            }
+            foreach (var cmd in Statements.Values) cmd.Dispose();
+            Statements.Clear();
+            base.Dispose(disposing);
+        }
     }
 
     // Prepared statements of the SQLite writer connection, reused across transactions (SQLite re-prepares
@@ -82,14 +121,17 @@ public sealed class SqlBrokerStore : IDisposable
     private DbCommand Cmd(DbConnection c, DbTransaction? tx, string sql, object?[] args, out bool cached)
     {
         cached = false;
-        if (!_pg && ReferenceEquals(c, _writer))
+        // The writer's statements are only used by the writer thread, a pooled reader's only by its current borrower.
+        var cache = _pg ? null : ReferenceEquals(c, _writer) ? _writerStatements : (c as PooledReader)?.Statements;
+        if (cache is not null)
         {
-            if (!_writerStatements.TryGetValue(sql, out var prepared))
+            var sc = (SqliteConnection)c;
+            if (!cache.TryGetValue(sql, out var prepared))
             {
-                prepared = _writer!.CreateCommand();
+                prepared = sc.CreateCommand();
                 prepared.CommandText = sql;
                 for (var i = 0; i < args.Length; i++) prepared.Parameters.Add(new SqliteParameter("@p" + i, null));
-                _writerStatements[sql] = prepared;
+                cache[sql] = prepared;
             }
             prepared.Transaction = (SqliteTransaction?)tx;
             for (var i = 0; i < args.Length; i++) prepared.Parameters[i].Value = args[i] ?? DBNull.Value;
@@ -159,9 +201,14 @@ public sealed class SqlBrokerStore : IDisposable
             tx.Commit();
             return Task.FromResult(result);
         }
-        var job = new WriteJob((c, tx) => work(c, tx));
         EnsureWriterThread();
-        _jobs.Add(job);
+        var job = new WriteJob((c, tx) => work(c, tx));
+        lock (_queue)
+        {
+            if (_closed) throw new ObjectDisposedException(nameof(SqlBrokerStore));
+            _queue.Enqueue(job);
+            if (_writerWaiting) Monitor.Pulse(_queue);
+        }
         return Completion<T>(job.Done.Task);
     }
 
@@ -173,7 +220,11 @@ public sealed class SqlBrokerStore : IDisposable
         public TaskCompletionSource<object?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    private readonly System.Collections.Concurrent.BlockingCollection<WriteJob> _jobs = new();
+    // The writer's queue. A plain monitor rather than a BlockingCollection: its semaphore spins (sched_yield) before
+    // it sleeps, which on a 2-core machine takes the CPU from the request threads the writer is waiting for.
+    private readonly Queue<WriteJob> _queue = new();
+    private bool _writerWaiting;
+    private volatile bool _closed;
     private Thread? _writerThread;
     private readonly object _threadGate = new();
 
@@ -187,22 +238,60 @@ public sealed class SqlBrokerStore : IDisposable
             _writer.Open();
             using (var pragma = _writer.CreateCommand())
             {
-                pragma.CommandText = "PRAGMA busy_timeout=30000; PRAGMA synchronous=NORMAL;";
+                // Checkpoints run on their own thread (CheckpointLoop), so a commit never waits for pages being copied
+                // back and fsynced; the writer's own automatic checkpoint stays only as a backstop for a huge WAL.
+                pragma.CommandText = "PRAGMA busy_timeout=30000; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=20000; " + MmapPragma;
                 pragma.ExecuteNonQuery();
             }
             _writerThread = new Thread(WriterLoop) { IsBackground = true, Name = "finales-sqlite-writer" };
             _writerThread.Start();
+            _checkpointThread = new Thread(CheckpointLoop) { IsBackground = true, Name = "finales-sqlite-checkpoint" };
+            _checkpointThread.Start();
+        }
+    }
+
+    private Thread? _checkpointThread;
+    private readonly ManualResetEventSlim _stopCheckpoints = new(false);
+    private long _commits;
+
+    /// <summary>
+    /// Copies committed WAL pages back into the database file five times a second when anything was committed, with a
+    /// PASSIVE checkpoint: it never blocks the writer or readers, and the writer restarts the WAL from its beginning
+    /// once everything in it has been copied.
+    /// </summary>
+    private void CheckpointLoop()
+    {
+        using var c = new SqliteConnection(_sqliteConnectionString);
+        c.Open();
+        Pragmas(c, "PRAGMA busy_timeout=30000;");
+        long seen = 0;
+        while (!_stopCheckpoints.Wait(200))
+        {
+            var now = Interlocked.Read(ref _commits);
+            if (now == seen) continue;
+            seen = now;
+            try { Pragmas(c, "PRAGMA wal_checkpoint(PASSIVE);"); }
+            catch (SqliteException) { /* busy or closing: the next round (or the writer's backstop) catches up */ }
         }
     }
 
     private void WriterLoop()
     {
         var batch = new List<WriteJob>(64);
-        foreach (var first in _jobs.GetConsumingEnumerable())
+        while (true)
         {
             batch.Clear();
-            batch.Add(first);
-            while (batch.Count < 64 && _jobs.TryTake(out var more)) batch.Add(more);
+            lock (_queue)
+            {
+                while (_queue.Count == 0)
+                {
+                    if (_closed) return;
+                    _writerWaiting = true;
+                    Monitor.Wait(_queue);
+                    _writerWaiting = false;
+                }
+                while (batch.Count < 64 && _queue.TryDequeue(out var job)) batch.Add(job);
+            }
             var results = new object?[batch.Count];
             var errors = new Exception?[batch.Count];
             try
@@ -224,6 +313,7 @@ public sealed class SqlBrokerStore : IDisposable
                     }
                 }
                 tx.Commit();
+                Interlocked.Increment(ref _commits);
             }
             catch (Exception e)
             {
@@ -417,6 +507,12 @@ public sealed class SqlBrokerStore : IDisposable
     // ---------------------------------------------------------------- the lifecycle
 
     private static readonly DateTime Epoch = DateTime.UnixEpoch;
+    /// <summary>
+    /// Ids of new requests and results: time-ordered UUIDs (version 7), so every index keyed by them grows at its right
+    /// edge instead of touching a random page per insert (fewer pages written per commit, warm caches at any store size).
+    /// </summary>
+    private static Guid NewId() => Guid.CreateVersion7();
+
     private static long Ticks(DateTime t) => t.ToUniversalTime().Ticks;
     private static DateTime FromTicks(long t) => new(t, DateTimeKind.Utc);
 
@@ -517,7 +613,7 @@ public sealed class SqlBrokerStore : IDisposable
 
     public async Task<Guid> PostRequestAsync(RequestBody body, UserRecord user)
     {
-        var id = Guid.NewGuid();
+        var id = NewId();
         var json = Wire.encodeRequest(body);
         await WriteAsync((c, tx) => { InsertRequest(c, tx, id, body, json, user, false, DateTime.UtcNow); return 0; });
         return id;
@@ -550,12 +646,16 @@ public sealed class SqlBrokerStore : IDisposable
 
     public async Task<Guid> PostResultAsync(Guid requestId, ResultBody body, UserRecord user, Action<string?> check)
     {
-        var resultId = Guid.NewGuid();
+        var resultId = NewId();
         var json = Wire.encodeResult(body, requestId);
+        // A request's body never changes once stored, so the (costly) check of the result against it runs before the
+        // write, off the single writer; the write then decides the lifecycle on the locked state.
+        string? requestBody;
+        using (var rc = OpenRead())
+            requestBody = Scalar(rc, null, "SELECT body FROM requests WHERE uuid = @p0", requestId.ToString("D")) as string;
+        check(requestBody);
         await WriteAsync((c, tx) =>
         {
-            var requestBody = Scalar(c, tx, "SELECT body FROM requests WHERE uuid = @p0", requestId.ToString("D")) as string;
-            check(requestBody);
             var now = DateTime.UtcNow;
             Apply(c, tx, requestId, AsActor(user), body.TenantUuid, Command.NewPostResult(resultId, body.TenantUuid), "", now);
             InsertResult(c, tx, resultId, requestId, body, json, now);
@@ -569,8 +669,8 @@ public sealed class SqlBrokerStore : IDisposable
 
     public async Task<Guid> PostUnsolicitedAsync(ResultBody body, UserRecord user)
     {
-        var requestId = Guid.NewGuid();
-        var resultId = Guid.NewGuid();
+        var requestId = NewId();
+        var resultId = NewId();
         var request = new RequestBody(body.Quantity, body.Method, body.Parameters, body.TenantUuid, FSharpOption<Guid>.None);
         var requestJson = Wire.encodeRequest(request);
         var json = Wire.encodeResult(body, requestId);
@@ -681,8 +781,8 @@ public sealed class SqlBrokerStore : IDisposable
                 var ctime = WireFormat.ctime(DateTime.UtcNow);
                 for (var i = 0; i < n; i++)
                 {
-                    var id = Guid.NewGuid();
-                    var rid = Guid.NewGuid();
+                    var id = NewId();
+                    var rid = NewId();
                     var seq = Convert.ToInt64(Scalar(c, tx, "INSERT INTO requests (uuid, ctime, quantity, methods, body, tenant_uuid) VALUES (@p0, @p1, @p2, @p3, @p4, @p5) RETURNING seq",
                         id.ToString("D"), ctime, quantity, methods, requestJson, tenant.ToString("D")));
                     Exec(c, tx, "INSERT INTO request_state (uuid, seq, quantity, methods, requester, status, version) VALUES (@p0, @p1, @p2, @p3, @p4, 'resolved', 2)",
