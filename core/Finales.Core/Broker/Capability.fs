@@ -16,8 +16,12 @@ module CapabilitySchema =
     /// A compiled schema; immutable, so one instance serves many concurrent requests.
     type Compiled =
         private
-            { Schema: JsonSchema
-              Raw: JsonElement }
+            {
+                Schema: JsonSchema
+                Raw: JsonElement
+                /// The fast "certainly valid" check, when the schema stays inside its subset.
+                Fast: SchemaFastPath.Check option
+            }
 
     let private dialect =
         DialectExtensions.With(Dialect.Draft202012, Seq.empty, null, Nullable(), Nullable(true))
@@ -54,7 +58,11 @@ module CapabilitySchema =
                 // Evaluating once surfaces unresolvable $refs now rather than on the first request.
                 use probe = JsonDocument.Parse("null")
                 built.Evaluate(probe.RootElement, flagOptions) |> ignore
-                Ok { Schema = built; Raw = raw }
+
+                Ok
+                    { Schema = built
+                      Raw = raw
+                      Fast = SchemaFastPath.tryCompile raw }
             with e ->
                 // The schema comes from an administrator: whatever the library rejects is a registration error.
                 Error(sprintf "the schema is not usable JSON Schema: %s" e.Message)
@@ -265,11 +273,21 @@ module CapabilitySchema =
 
         (otherIssues @ typeIssues) |> List.distinct
 
+    /// The fast "certainly valid" check of the schema, if it stays inside SchemaFastPath's subset.
+    let fastPath (compiled: Compiled) : SchemaFastPath.Check option = compiled.Fast
+
+    /// JsonSchema.Net's verdict alone (the authority the fast path must never contradict when it says valid).
+    let isValidByLibrary (compiled: Compiled) (instance: JsonElement) : bool =
+        compiled.Schema.Evaluate(instance, flagOptions).IsValid
+
     /// All problems (empty list = valid). Must handle pydantic-2 output: $defs/$ref, allOf wrappers, anyOf [.., {"type":"null"}], prefixItems, and the non-standard "unit" keyword (tolerated, ignored).
     let validate (compiled: Compiled) (instance: JsonElement) : ValidationIssue list =
-        let verdict = compiled.Schema.Evaluate(instance, flagOptions)
+        let certainlyValid =
+            match compiled.Fast with
+            | Some check -> check instance
+            | None -> false
 
-        if verdict.IsValid then
+        if certainlyValid || compiled.Schema.Evaluate(instance, flagOptions).IsValid then
             []
         else
             let detailed = compiled.Schema.Evaluate(instance, detailOptions)
