@@ -846,7 +846,9 @@ public sealed class SqlBrokerStore : IDisposable
     public ResultRow? CurrentResult(Guid requestId)
     {
         using var c = OpenRead();
-        return Query(c, null, ResultSelect + " WHERE r.request_uuid = @p0 AND s.status = 'original' ORDER BY r.seq", MapResult, requestId.ToString("D")).FirstOrDefault();
+        // Both conditions on result_state, so the lookup is one probe of its unique index of current results (a
+        // condition on results.request_uuid let PostgreSQL's generic plan walk every current result instead).
+        return Query(c, null, ResultSelect + " WHERE s.request_uuid = @p0 AND s.status = 'original'", MapResult, requestId.ToString("D")).FirstOrDefault();
     }
 
     public IReadOnlyList<ResultRow> ResultsOf(Guid requestId)
