@@ -33,7 +33,8 @@ public static class BenchBroker
                 (default: the first tenant GET /tenants/ lists).
 
                 --self       start a broker process on a fresh SQLite file (or --postgres CONN), register the corpus
-                             capability, a tenant and a user, and measure it; reports the broker's peak memory too
+                             capability, a tenant and a user, and measure it; also reports the broker's CPU and peak
+                             memory and the CPU of this load generator per cycle
                 --preload N  with --self: store N resolved requests (with results and events) before measuring
                 --keep DIR   with --self: keep the store in DIR (default: a temp dir, deleted afterwards)
                 """);
