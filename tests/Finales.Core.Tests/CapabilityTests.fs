@@ -6,9 +6,7 @@ open Expecto
 open Finales.Core
 
 let private compiled (q: string) (m: string) (schema: string) =
-    match CapabilitySchema.compile ((Corpus.capabilities |> Map.find (q, m)).GetProperty(schema)) with
-    | Ok c -> c
-    | Error e -> failwithf "%s/%s %s does not compile: %s" q m schema e
+    Corpus.compileSchema (sprintf "%s/%s %s" q m schema) ((Corpus.capabilities |> Map.find (q, m)).GetProperty(schema))
 
 let private paths (issues: ValidationIssue list) =
     issues |> List.map (fun i -> i.Path) |> List.sort

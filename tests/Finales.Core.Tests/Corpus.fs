@@ -19,6 +19,12 @@ let root: string =
 
 let json (text: string) : JsonElement = JsonDocument.Parse(text).RootElement
 
+/// A compiled capability schema; the test fails naming `what` when it does not compile.
+let compileSchema (what: string) (schema: JsonElement) : Finales.Core.CapabilitySchema.Compiled =
+    match Finales.Core.CapabilitySchema.compile schema with
+    | Ok c -> c
+    | Error e -> failwithf "%s does not compile: %s" what e
+
 let load (relative: string) : JsonElement =
     json (File.ReadAllText(Path.Combine(root, relative)))
 

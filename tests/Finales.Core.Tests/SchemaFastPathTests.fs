@@ -8,9 +8,7 @@ open FsCheck.FSharp
 open Finales.Core
 
 let private compile (schema: JsonElement) =
-    match CapabilitySchema.compile schema with
-    | Ok c -> c
-    | Error e -> failwithf "schema does not compile: %s" e
+    Corpus.compileSchema "the schema" schema
 
 let private fast (c: CapabilitySchema.Compiled) =
     CapabilitySchema.fastPath c

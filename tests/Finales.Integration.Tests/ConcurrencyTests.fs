@@ -22,6 +22,10 @@ let private fill (w: World) (n: int) =
 /// path, each against one of `urls`; every worker posts a result for what it got. Returns the processed ids.
 let private drain (w: World) (urls: string list) =
     let processed = ConcurrentBag<string * int>()
+    // The claim path is much cheaper than listing 2,000 pending requests, so it could drain the queue before the
+    // stock path got anything: claimers start once the stock path has processed a few, then both race to the end.
+    use stockPathGoing = new ManualResetEventSlim(false)
+    let stockProcessed = [| 0 |]
 
     let worker (i: int) =
         task {
@@ -34,6 +38,9 @@ let private drain (w: World) (urls: string list) =
                     Api.Login(url, "bob", "bob-pw"), w.TenantB
 
             let mutable finished = false
+
+            if i % 4 < 2 then
+                stockPathGoing.Wait(TimeSpan.FromSeconds 60.0) |> ignore
 
             while not finished do
                 if i % 4 < 2 then
@@ -67,11 +74,18 @@ let private drain (w: World) (urls: string list) =
                         | 200 ->
                             expectStatus (api.Post("/results/", w.PolyResult(tenant, id))) 200 "result after reserve"
                             processed.Add((id, i))
+
+                            if Interlocked.Increment(&stockProcessed.[0]) >= 16 then
+                                stockPathGoing.Set()
                         | 409 -> ()
                         | s -> failtestf "reserve answered %d: %s" s r.Body
         }
 
-    Task.WaitAll([| for i in 0 .. workers - 1 -> Task.Run(fun () -> worker i :> Task) |])
+    try
+        Task.WaitAll([| for i in 0 .. workers - 1 -> Task.Run(fun () -> worker i :> Task) |])
+    finally
+        stockPathGoing.Set()
+
     processed |> Seq.toList
 
 let private checkExactlyOnce (w: World) (processed: (string * int) list) =
