@@ -82,6 +82,24 @@ let tests =
                           (sprintf "%s/%s %s compiles" q m schema)
           }
 
+          test "a schema whose $refs loop without stepping into the document is refused, naming the loop" {
+              for (schema, chain) in
+                  [ """{"$defs":{"A":{"anyOf":[{"$ref":"#/$defs/A"},{"type":"string"}]}},"$ref":"#/$defs/A"}""",
+                    "#/$defs/A -> #/$defs/A"
+                    """{"$defs":{"A":{"allOf":[{"$ref":"#/$defs/B"}]},"B":{"not":{"$ref":"#/$defs/A"}}},"properties":{"x":{"$ref":"#/$defs/A"}}}""",
+                    "#/$defs/B -> #/$defs/A -> #/$defs/B"
+                    """{"type":"object","$ref":"#"}""", "# -> #" ] do
+                  match CapabilitySchema.compile (Corpus.json schema) with
+                  | Ok _ -> failtestf "%s compiled" schema
+                  | Error e -> Expect.stringContains e chain "the message names the loop"
+
+              // Recursion through a property steps into the document each time: allowed.
+              let recursive =
+                  """{"$defs":{"Node":{"type":"object","properties":{"next":{"anyOf":[{"$ref":"#/$defs/Node"},{"type":"null"}]}}}},"$ref":"#/$defs/Node"}"""
+
+              Expect.isOk (CapabilitySchema.compile (Corpus.json recursive)) "a linked list schema compiles"
+          }
+
           test "a schema that is not a schema is refused with a message naming the value" {
               match CapabilitySchema.compile (Corpus.json "42") with
               | Ok _ -> failtest "42 is not a schema"

@@ -515,6 +515,37 @@ let suite (f: StoreFactory) (w: Lazy<World>) (leaseWorld: Lazy<World>) =
 
                     expectStatus (w.A.Post("/requests/", w.PolyRequest w.TenantA)) 200 "original shape valid again"
                 }
+                test "a capability whose schema loops on itself is refused (422 naming the loop), the broker stays up" {
+                    let w = w.Value
+
+                    let cap =
+                        jsonNode (
+                            readShared
+                                "corpus/finales2-schemas/serialized_quantities/conductivity/polynomial_interpolation.json"
+                        )
+
+                    cap["method"] <- JsonValue.Create "self_referential"
+
+                    cap["json_schema_specifications"] <-
+                        JsonNode.Parse
+                            """{"$defs":{"A":{"anyOf":[{"$ref":"#/$defs/A"},{"type":"string"}]}},"$ref":"#/$defs/A"}"""
+
+                    let before = w.Admin.Get("/admin/capabilities").Json.GetArrayLength()
+                    let r = w.Admin.Post("/admin/capabilities", cap.ToJsonString())
+                    expectStatus r 422 "refused"
+
+                    Expect.stringContains
+                        ((r.Json.GetProperty("detail")[0]).GetProperty("msg").GetString())
+                        "#/$defs/A -> #/$defs/A"
+                        "the loop is named"
+
+                    expectStatus (w.Admin.Get "/") 200 "the broker is alive"
+
+                    Expect.equal
+                        (w.Admin.Get("/admin/capabilities").Json.GetArrayLength())
+                        before
+                        "nothing was registered"
+                }
                 test "fix 6: an expired lease returns the request to pending with a history entry" {
                     let w = leaseWorld.Value
                     let id = w.NewRequest()

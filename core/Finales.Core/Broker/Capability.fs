@@ -35,6 +35,89 @@ module CapabilitySchema =
             Culture = Globalization.CultureInfo.InvariantCulture
         )
 
+    let private parsePointer (pointer: string) : string list =
+        if String.IsNullOrEmpty pointer then
+            []
+        else
+            pointer.TrimStart('#').Split('/')
+            |> Array.skip 1
+            |> Array.map (fun s -> Uri.UnescapeDataString(s).Replace("~1", "/").Replace("~0", "~"))
+            |> List.ofArray
+
+
+
+    /// Subschemas that apply at the same place of the document as their parent (they do not step into it).
+    let private inPlaceKeywords =
+        [ "allOf"; "anyOf"; "oneOf"; "not"; "if"; "then"; "else"; "dependentSchemas" ]
+
+    /// The local `$ref` targets a schema reaches without stepping into the document.
+    let rec private inPlaceRefs (schema: JsonElement) : string list =
+        if schema.ValueKind <> JsonValueKind.Object then
+            []
+        else
+            [ match schema.TryGetProperty "$ref" with
+              | true, r when r.ValueKind = JsonValueKind.String && (r.GetString() |> nonNull).StartsWith "#" ->
+                  yield (r.GetString() |> nonNull).Substring 1
+              | _ -> ()
+              for keyword in inPlaceKeywords do
+                  match schema.TryGetProperty keyword with
+                  | true, v when v.ValueKind = JsonValueKind.Array ->
+                      for x in v.EnumerateArray() do
+                          yield! inPlaceRefs x
+                  | true, v when v.ValueKind = JsonValueKind.Object && keyword = "dependentSchemas" ->
+                      for p in v.EnumerateObject() do
+                          yield! inPlaceRefs p.Value
+                  | true, v -> yield! inPlaceRefs v
+                  | _ -> () ]
+
+    /// A chain of `$ref`s that comes back to where it started without stepping into the document (evaluating it
+    /// would never end: JsonSchema.Net overflows the stack), as "#/$defs/A -> #/$defs/A"; None when there is none.
+    let private refCycle (root: JsonElement) : string option =
+        let resolve (pointer: string) =
+            if pointer = "" then
+                Some root
+            elif pointer.StartsWith "/" then
+                ValidationIssue.tryResolve root (parsePointer ("#" + pointer))
+            else
+                None // an anchor or an id-relative reference: not followed here
+
+        let finished = Collections.Generic.HashSet<string>()
+
+        let rec visit (path: string list) (pointer: string) : string list option =
+            if List.contains pointer path then
+                Some(pointer :: path |> List.rev |> List.skipWhile ((<>) pointer))
+            elif finished.Contains pointer then
+                None
+            else
+                let found =
+                    match resolve pointer with
+                    | Some target -> inPlaceRefs target |> List.tryPick (visit (pointer :: path))
+                    | None -> None
+
+                finished.Add pointer |> ignore
+                found
+
+        let rec allRefs (e: JsonElement) : string list =
+            match e.ValueKind with
+            | JsonValueKind.Object ->
+                [ for p in e.EnumerateObject() do
+                      if p.Name = "$ref" && p.Value.ValueKind = JsonValueKind.String then
+                          let r = p.Value.GetString() |> nonNull
+
+                          if r.StartsWith "#" then
+                              yield r.Substring 1
+                      else
+                          yield! allRefs p.Value ]
+            | JsonValueKind.Array ->
+                [ for x in e.EnumerateArray() do
+                      yield! allRefs x ]
+            | _ -> []
+
+        "" :: allRefs root
+        |> List.distinct
+        |> List.tryPick (visit [])
+        |> Option.map (fun chain -> chain |> List.map (fun p -> "#" + p) |> String.concat " -> ")
+
     /// Compiles a schema; Error names what is wrong with it. Every compile gets its own schema registry, so two
     /// capabilities with the same `$id` or `$defs` names never see each other.
     let compile (schema: JsonElement) : Result<Compiled, string> =
@@ -52,30 +135,29 @@ module CapabilitySchema =
         else
             let raw = schema.Clone()
 
-            try
-                let built =
-                    JsonSchema.Build(raw, BuildOptions(SchemaRegistry = SchemaRegistry(), Dialect = dialect))
-                // Evaluating once surfaces unresolvable $refs now rather than on the first request.
-                use probe = JsonDocument.Parse("null")
-                built.Evaluate(probe.RootElement, flagOptions) |> ignore
+            match refCycle raw with
+            | Some chain ->
+                Error(
+                    sprintf
+                        "the schema refers to itself without stepping into the document (%s): evaluating it would never end"
+                        chain
+                )
+            | None ->
 
-                Ok
-                    { Schema = built
-                      Raw = raw
-                      Fast = SchemaFastPath.tryCompile raw }
-            with e ->
-                // The schema comes from an administrator: whatever the library rejects is a registration error.
-                Error(sprintf "the schema is not usable JSON Schema: %s" e.Message)
+                try
+                    let built =
+                        JsonSchema.Build(raw, BuildOptions(SchemaRegistry = SchemaRegistry(), Dialect = dialect))
+                    // Evaluating once surfaces unresolvable $refs now rather than on the first request.
+                    use probe = JsonDocument.Parse("null")
+                    built.Evaluate(probe.RootElement, flagOptions) |> ignore
 
-    let private parsePointer (pointer: string) : string list =
-        if String.IsNullOrEmpty pointer then
-            []
-        else
-            pointer.TrimStart('#').Split('/')
-            |> Array.skip 1
-            |> Array.map (fun s -> Uri.UnescapeDataString(s).Replace("~1", "/").Replace("~0", "~"))
-            |> List.ofArray
-
+                    Ok
+                        { Schema = built
+                          Raw = raw
+                          Fast = SchemaFastPath.tryCompile raw }
+                with e ->
+                    // The schema comes from an administrator: whatever the library rejects is a registration error.
+                    Error(sprintf "the schema is not usable JSON Schema: %s" e.Message)
 
     /// The schema object a result node evaluated (from the fragment of its absolute schema location).
     let private schemaNode (compiled: Compiled) (location: Uri) : JsonElement option =
