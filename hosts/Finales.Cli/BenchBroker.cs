@@ -15,7 +15,7 @@ namespace Finales.Cli;
 /// </summary>
 public static class BenchBroker
 {
-    private static readonly string[] CallNames = ["post_request", "pending", "reserve", "post_result", "get_result"];
+    private static readonly string[] CallNames = ["post_request", "pending", "reserve", "post_result", "get_result", "claim"];
 
     public static int Run(string[] args)
     {
@@ -37,19 +37,22 @@ public static class BenchBroker
                              memory and the CPU of this load generator per cycle
                 --preload N  with --self: store N resolved requests (with results and events) before measuring
                 --keep DIR   with --self: keep the store in DIR (default: a temp dir, deleted afterwards)
+                --claim      use Finales' one-round-trip POST /requests/claim instead of listing pending requests and
+                             reserving one (not a FINALES2 route): post request, claim, post result, get result
                 """);
             return 0;
         }
-        a.Only("url", "user", "password", "tenant", "workers", "seconds", "self", "postgres", "preload", "keep", "warmup");
+        a.Only("url", "user", "password", "tenant", "workers", "seconds", "self", "postgres", "preload", "keep", "warmup", "claim");
+        var claim = a.Has("claim");
         var workers = a.GetInt("workers", 8);
         var seconds = a.GetDouble("seconds", 10);
         if (workers < 1 || workers > 256) throw new CliError($"--workers must be 1..256, got {workers}");
         if (seconds <= 0) throw new CliError($"--seconds must be positive, got {seconds}");
-        if (a.Has("self")) return RunSelf(a, workers, seconds);
+        if (a.Has("self")) return RunSelf(a, workers, seconds, claim);
         var url = a.Get("url") ?? throw new CliError("--url is required (or --self)");
         var user = a.Get("user") ?? throw new CliError("--user is required");
         var password = a.Get("password") ?? throw new CliError("--password is required");
-        var report = Measure(url.TrimEnd('/'), user, password, a.Get("tenant"), workers, seconds, a.GetDouble("warmup", 1));
+        var report = Measure(url.TrimEnd('/'), user, password, a.Get("tenant"), workers, seconds, a.GetDouble("warmup", 1), claim);
         Console.WriteLine(report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return 0;
     }
@@ -64,7 +67,7 @@ public static class BenchBroker
         return File.ReadAllText(path);
     }
 
-    private static int RunSelf(CliArgs a, int workers, double seconds)
+    private static int RunSelf(CliArgs a, int workers, double seconds, bool claim)
     {
         var keep = a.Get("keep");
         var dir = keep ?? Path.Combine(Path.GetTempPath(), "finales-bench-" + Guid.NewGuid().ToString("N")[..8]);
@@ -121,10 +124,10 @@ public static class BenchBroker
             Post("/admin/tenants", $"{{\"name\":\"bench-tenant\",\"uuid\":\"{tenant:D}\",\"limitations\":{limitations},\"contact_person\":\"bench\"}}");
             Post("/admin/users", $"{{\"username\":\"bench\",\"password\":\"bench-pw\",\"roles\":[\"tenant\"],\"tenants\":[\"{tenant:D}\"]}}");
             // Warm up (JIT, tiered compilation, connection pools) outside the measured window.
-            Measure(url, "bench", "bench-pw", tenant.ToString("D"), workers, a.GetDouble("warmup", 3), 0);
+            Measure(url, "bench", "bench-pw", tenant.ToString("D"), workers, a.GetDouble("warmup", 3), 0, claim);
             var cpuBefore = CpuSeconds(server.Id);
             var clientBefore = Process.GetCurrentProcess().TotalProcessorTime;
-            var report = Measure(url, "bench", "bench-pw", tenant.ToString("D"), workers, seconds, 0);
+            var report = Measure(url, "bench", "bench-pw", tenant.ToString("D"), workers, seconds, 0, claim);
             var cpu = CpuSeconds(server.Id) - cpuBefore;
             var clientCpu = (Process.GetCurrentProcess().TotalProcessorTime - clientBefore).TotalSeconds;
             // CPU the broker spent per cycle in the measured window: independent of what else the machine runs.
@@ -203,7 +206,7 @@ public static class BenchBroker
     }
 
     /// <summary>Runs the cycle; returns the JSON report.</summary>
-    public static JsonObject Measure(string url, string user, string password, string? tenant, int workers, double seconds, double warmup)
+    public static JsonObject Measure(string url, string user, string password, string? tenant, int workers, double seconds, double warmup, bool claim = false)
     {
         var handler = new SocketsHttpHandler { MaxConnectionsPerServer = workers * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
         using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
@@ -257,10 +260,20 @@ public static class BenchBroker
                     var (s1, b1) = await Call(w, 0, HttpMethod.Post, "/requests/", requestJson);
                     if (s1 != 200) throw new InvalidOperationException($"post request: {s1} {b1}");
                     var id = JsonSerializer.Deserialize<string>(b1)!;
-                    var (s2, b2) = await Call(w, 1, HttpMethod.Get, "/pending_requests/?quantity=conductivity&method=polynomial_interpolation", null);
-                    if (s2 != 200 || !b2.Contains(id)) throw new InvalidOperationException($"pending list: {s2}, own request {(b2.Contains(id) ? "listed" : "missing")}");
-                    var (s3, b3) = await Call(w, 2, HttpMethod.Post, $"/requests/{id}/update_status/?request_id={id}&new_status=reserved", null);
-                    if (s3 != 200) throw new InvalidOperationException($"reserve: {s3} {b3}");
+                    if (claim)
+                    {
+                        // The oldest pending request, which another worker may have posted.
+                        var (sc, bc) = await Call(w, 5, HttpMethod.Post, "/requests/claim?quantity=conductivity&method=polynomial_interpolation&lease_seconds=60", null);
+                        if (sc != 200) throw new InvalidOperationException($"claim: {sc} {bc}");
+                        id = JsonDocument.Parse(bc).RootElement.GetProperty("uuid").GetString()!;
+                    }
+                    else
+                    {
+                        var (s2, b2) = await Call(w, 1, HttpMethod.Get, "/pending_requests/?quantity=conductivity&method=polynomial_interpolation", null);
+                        if (s2 != 200 || !b2.Contains(id)) throw new InvalidOperationException($"pending list: {s2}, own request {(b2.Contains(id) ? "listed" : "missing")}");
+                        var (s3, b3) = await Call(w, 2, HttpMethod.Post, $"/requests/{id}/update_status/?request_id={id}&new_status=reserved", null);
+                        if (s3 != 200) throw new InvalidOperationException($"reserve: {s3} {b3}");
+                    }
                     var (s4, b4) = await Call(w, 3, HttpMethod.Post, "/results/", resultTemplate.Replace(placeholder, id));
                     if (s4 != 200) throw new InvalidOperationException($"post result: {s4} {b4}");
                     var (s5, b5) = await Call(w, 4, HttpMethod.Get, $"/results_requested/{id}", null);
@@ -294,6 +307,7 @@ public static class BenchBroker
         for (var c = 0; c < CallNames.Length; c++)
         {
             var xs = latencies[c].SelectMany(x => x).ToArray();
+            if (xs.Length == 0) continue; // the calls of the other cycle (claim or pending + reserve)
             calls[CallNames[c]] = new JsonObject { ["count"] = xs.Length, ["p50_ms"] = Percentile(xs, 50), ["p99_ms"] = Percentile(xs, 99), ["max_ms"] = xs.Length == 0 ? 0 : Math.Round(xs.Max(), 2) };
         }
         report["calls"] = calls;
