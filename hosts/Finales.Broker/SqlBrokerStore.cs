@@ -238,8 +238,9 @@ public sealed class SqlBrokerStore : IDisposable
             using (var pragma = _writer.CreateCommand())
             {
                 // Checkpoints run on their own thread (CheckpointLoop), so a commit never waits for pages being copied
-                // back and fsynced; the writer's own automatic checkpoint stays only as a backstop for a huge WAL.
-                pragma.CommandText = "PRAGMA busy_timeout=30000; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=20000;";
+                // back and fsynced; the writer's own automatic checkpoint stays only as a backstop for a huge WAL, and
+                // a WAL file that grew past 64 MB is cut back when it starts over.
+                pragma.CommandText = "PRAGMA busy_timeout=30000; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=20000; PRAGMA journal_size_limit=67108864;";
                 pragma.ExecuteNonQuery();
             }
             _writerThread = new Thread(WriterLoop) { IsBackground = true, Name = "finales-sqlite-writer" };
@@ -269,10 +270,18 @@ public sealed class SqlBrokerStore : IDisposable
             var now = Interlocked.Read(ref _commits);
             if (now == seen) continue;
             seen = now;
-            try { Pragmas(c, "PRAGMA wal_checkpoint(PASSIVE);"); }
+            try
+            {
+                Pragmas(c, "PRAGMA wal_checkpoint(PASSIVE);");
+                // The writer copies the few pages committed meanwhile between two batches, so the whole WAL is in
+                // the database and the next write transaction starts the WAL over instead of growing it.
+                Volatile.Write(ref _checkpointTail, true);
+            }
             catch (SqliteException) { /* busy or closing: the next round (or the writer's backstop) catches up */ }
         }
     }
+
+    private bool _checkpointTail;
 
     private void WriterLoop()
     {
@@ -327,6 +336,12 @@ public sealed class SqlBrokerStore : IDisposable
             {
                 if (errors[i] is { } err) batch[i].Done.TrySetException(err);
                 else batch[i].Done.TrySetResult(results[i]);
+            }
+            if (Volatile.Read(ref _checkpointTail))
+            {
+                Volatile.Write(ref _checkpointTail, false);
+                try { Pragmas(_writer!, "PRAGMA wal_checkpoint(PASSIVE);"); }
+                catch (SqliteException) { /* a reader's lock: the next round catches up */ }
             }
         }
     }

@@ -208,3 +208,19 @@ let crashSafety (f: StoreFactory) =
         Expect.isGreaterThan reserved.Count 0 "some requests were claimed before the kills"
         Expect.equal stillReserved 0 "every expired lease went back to pending"
     }
+
+/// SQLite: the writer never checkpoints in line (its automatic checkpoint only backs up a WAL of 20,000 pages), so
+/// this fails unless the background checkpointer copies committed pages into the database file.
+let checkpoints (f: StoreFactory) =
+    test (sprintf "%s: committed writes reach the database file in the background, not only the WAL" f.Name) {
+        use w = World.create (f.Make "checkpoint") ""
+
+        match w.Broker.Store with
+        | Sqlite path ->
+            let size () = IO.FileInfo(path).Length
+            let before = size ()
+            fill w 1000
+
+            waitUntil 5.0 "the database file grows by the requests' pages" (fun () -> size () > before + 1_000_000L)
+        | Postgres _ -> skiptest "PostgreSQL checkpoints itself"
+    }

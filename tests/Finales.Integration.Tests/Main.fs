@@ -32,7 +32,11 @@ let storeSuite (f: StoreFactory) (twoProcesses: bool) =
           CorpusTests.suite f (world f "corpus" "") (world f "corpuswarn" "--result-validation warn")
           FuzzTests.suite f (world f "fuzz" "")
           testSequenced (
-              testList "concurrency" [ ConcurrencyTests.exactlyOnce f twoProcesses; ConcurrencyTests.crashSafety f ]
+              testList
+                  "concurrency"
+                  [ ConcurrencyTests.exactlyOnce f twoProcesses
+                    ConcurrencyTests.crashSafety f
+                    ConcurrencyTests.checkpoints f ]
           ) ]
 
 [<EntryPoint>]
