@@ -308,6 +308,16 @@ module Limitations =
           Message = message
           Kind = "limitations" }
 
+    /// The refusal of a value: "'<path>' is <value>; allowed: <what is>".
+    let private notAllowed (path: string list) (value: JsonElement) (allowed: string) =
+        [ issue
+              path
+              (sprintf
+                  "'%s' is %s; allowed: %s"
+                  (ValidationIssue.renderPath path)
+                  (ValidationIssue.renderValue value)
+                  allowed) ]
+
     let private zero = (JsonDocument.Parse "0").RootElement.Clone()
 
     let private stringField (name: string) (element: JsonElement) =
@@ -413,14 +423,7 @@ module Limitations =
                     else
                         ""
 
-                [ issue
-                      path
-                      (sprintf
-                          "'%s' is %s; allowed: one of %s%s"
-                          (ValidationIssue.renderPath path)
-                          (ValidationIssue.renderValue value)
-                          shown
-                          more) ]
+                notAllowed path value ("one of " + shown + more)
             elif
                 alternatives
                 |> List.forall (function
@@ -428,13 +431,7 @@ module Limitations =
                     | Within _ -> true
                     | _ -> false)
             then
-                [ issue
-                      path
-                      (sprintf
-                          "'%s' is %s; allowed: %s"
-                          (ValidationIssue.renderPath path)
-                          (ValidationIssue.renderValue value)
-                          (alternatives |> List.map describe |> String.concat " or ")) ]
+                notAllowed path value (alternatives |> List.map describe |> String.concat " or ")
             else
                 alternatives
                 |> List.map (fun a -> checkAlternative field path a value)
@@ -451,24 +448,12 @@ module Limitations =
             if sameValue field allowed value then
                 []
             else
-                [ issue
-                      path
-                      (sprintf
-                          "'%s' is %s; allowed: %s"
-                          (ValidationIssue.renderPath path)
-                          (ValidationIssue.renderValue value)
-                          (ValidationIssue.renderValue allowed)) ]
+                notAllowed path value (ValidationIssue.renderValue allowed)
         | Within range ->
             if value.ValueKind = JsonValueKind.Number && inRange range (value.GetDouble()) then
                 []
             else
-                [ issue
-                      path
-                      (sprintf
-                          "'%s' is %s; allowed: %s"
-                          (ValidationIssue.renderPath path)
-                          (ValidationIssue.renderValue value)
-                          (describeRange range)) ]
+                notAllowed path value (describeRange range)
         | Fields fields ->
             if value.ValueKind = JsonValueKind.Object then
                 fields
@@ -477,13 +462,7 @@ module Limitations =
                     | true, child -> checkLimit name (path @ [ name ]) limit child
                     | _ -> [])
             else
-                [ issue
-                      path
-                      (sprintf
-                          "'%s' is %s; allowed: %s"
-                          (ValidationIssue.renderPath path)
-                          (ValidationIssue.renderValue value)
-                          (describe alternative)) ]
+                notAllowed path value (describe alternative)
         | Elements elements when value.ValueKind = JsonValueKind.Array ->
             if isComponentList elements then
                 checkComponents path elements value
@@ -493,14 +472,7 @@ module Limitations =
                 value.EnumerateArray()
                 |> Seq.mapi (fun i element -> checkLimit field (path @ [ string i ]) (AnyOf elements) element)
                 |> List.concat
-        | Elements _ ->
-            [ issue
-                  path
-                  (sprintf
-                      "'%s' is %s; allowed: %s"
-                      (ValidationIssue.renderPath path)
-                      (ValidationIssue.renderValue value)
-                      (describe alternative)) ]
+        | Elements _ -> notAllowed path value (describe alternative)
 
     /// Formulation semantics: request components matched by chemical, absent listed components must admit 0.
     and private checkComponents
