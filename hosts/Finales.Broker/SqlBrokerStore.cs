@@ -780,6 +780,29 @@ public sealed class SqlBrokerStore : IDisposable
     }
 
     /// <summary>
+    /// SQLite: a consistent copy of the whole store into a new file <paramref name="path"/>, taken with SQLite's online
+    /// backup while the broker keeps serving (readers and the writer are not stopped). Returns the copy's size in bytes.
+    /// </summary>
+    public long BackupTo(string path)
+    {
+        if (_pg) throw new InvalidOperationException("backup copies a SQLite store; for PostgreSQL use pg_dump");
+        var full = Path.GetFullPath(path);
+        if (File.Exists(full)) throw new IOException($"{full} exists; a backup never overwrites a file");
+        var dir = Path.GetDirectoryName(full);
+        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+        using (var source = new SqliteConnection(_sqliteConnectionString))
+        using (var target = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Pooling = false }.ToString()))
+        {
+            source.Open();
+            target.Open();
+            source.BackupDatabase(target);
+            // The copy is one self-contained file: fold its WAL in and close it.
+            Pragmas(target, "PRAGMA wal_checkpoint(TRUNCATE);");
+        }
+        return new FileInfo(full).Length;
+    }
+
+    /// <summary>
     /// Benchmark support: appends <paramref name="count"/> resolved requests with one result each, exactly as the
     /// lifecycle would (rows, events and projections), in large transactions. <paramref name="progress"/> sees the count done.
     /// </summary>

@@ -88,7 +88,8 @@ public static class BrokerCommands
                 "  capability list | activate ID | deactivate ID\n" +
                 "  tenant add FILE [--uuid UUID] [--users U1,U2]\n" +
                 "  tenant list | activate UUID | deactivate UUID\n" +
-                "  audit                           replay the event log and compare with the stored state\n\n" +
+                "  audit                           replay the event log and compare with the stored state\n" +
+                "  backup --to FILE                SQLite: a consistent copy of the store, taken while the broker runs\n\n" +
                 "Example: ./finales admin capability add ../shared/corpus/finales2-schemas/serialized_quantities");
             return a.Help ? 0 : 1;
         }
@@ -166,6 +167,17 @@ public static class BrokerCommands
                     var id = WireFormat.tryParseUuid(Need(0, "tenant UUID")) ?? throw new CliError("tenant id must be a UUID");
                     svc.SetTenantActive(id.Value, verb == "activate");
                     Console.WriteLine($"tenant {id.Value:D} {verb}d");
+                    break;
+                }
+                case ("backup", _):
+                {
+                    var to = a.Get("to") ?? throw new CliError("backup needs --to FILE");
+                    if (svc.Store.IsPostgres) throw new CliError("backup copies a SQLite store; for PostgreSQL use pg_dump");
+                    var sw = System.Diagnostics.Stopwatch.StartNew();
+                    long bytes;
+                    try { bytes = svc.Store.BackupTo(to); }
+                    catch (IOException e) { throw new CliError(e.Message); }
+                    Console.WriteLine($"backup of {svc.Store.Description} written to {Path.GetFullPath(to)} ({bytes / 1048576.0:F1} MB, {sw.Elapsed.TotalSeconds:F1} s)");
                     break;
                 }
                 case ("audit", _):

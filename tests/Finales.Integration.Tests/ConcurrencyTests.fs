@@ -224,3 +224,54 @@ let checkpoints (f: StoreFactory) =
             waitUntil 5.0 "the database file grows by the requests' pages" (fun () -> size () > before + 1_000_000L)
         | Postgres _ -> skiptest "PostgreSQL checkpoints itself"
     }
+
+/// SQLite: `finales admin backup` copies the store of a running broker under write load, consistently.
+let backup (f: StoreFactory) =
+    test (
+        sprintf
+            "%s: admin backup of a running broker under load: the copy audits clean and holds every acknowledged request"
+            f.Name
+    ) {
+        use w = World.create (f.Make "backup") ""
+
+        match w.Broker.Store with
+        | Sqlite path ->
+            let acknowledged = [ for _ in 1..200 -> w.NewRequest() ]
+            use stop = new CancellationTokenSource()
+
+            let load =
+                Task.Run(fun () ->
+                    while not stop.IsCancellationRequested do
+                        w.NewRequest() |> ignore)
+
+            let copy = IO.Path.Combine(tempDir "backup", "copy.db")
+
+            let code, out =
+                run
+                    "dotnet"
+                    (sprintf "\"%s\" admin --db \"%s\" backup --to \"%s\"" cliDll path copy)
+                    [ "FINALES_ADMIN_PASSWORD", adminPassword ]
+
+            stop.Cancel()
+            load.Wait()
+            Expect.equal code 0 (sprintf "finales admin backup: %s" out)
+            Expect.stringContains out "backup of SQLite" "the command says what it copied"
+
+            let again, refusal =
+                run "dotnet" (sprintf "\"%s\" admin --db \"%s\" backup --to \"%s\"" cliDll path copy) []
+
+            Expect.notEqual again 0 "a second backup to the same file is refused"
+            Expect.stringContains refusal "never overwrites" "and says why"
+
+            use store = Finales.Broker.SqlBrokerStore.OpenSqlite copy
+            Expect.isEmpty (store.Audit()) "the copy replays to its stored state"
+
+            let inCopy =
+                store.AllRequests() |> Seq.map (fun r -> r.Uuid.ToString("D")) |> Set.ofSeq
+
+            for id in acknowledged do
+                Expect.isTrue
+                    (inCopy.Contains id)
+                    (sprintf "request %s acknowledged before the backup is in the copy" id)
+        | Postgres _ -> skiptest "PostgreSQL is backed up with pg_dump"
+    }

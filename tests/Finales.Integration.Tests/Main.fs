@@ -36,7 +36,8 @@ let storeSuite (f: StoreFactory) (twoProcesses: bool) =
                   "concurrency"
                   [ ConcurrencyTests.exactlyOnce f twoProcesses
                     ConcurrencyTests.crashSafety f
-                    ConcurrencyTests.checkpoints f ]
+                    ConcurrencyTests.checkpoints f
+                    ConcurrencyTests.backup f ]
           ) ]
 
 [<EntryPoint>]
