@@ -507,6 +507,19 @@ public static class BrokerApi
             foreach (var (status, n) in svc.Store.StatusCounts()) sb.AppendLine($"finales_requests{{status=\"{status}\"}} {n}");
             sb.AppendLine("# TYPE finales_http_responses_total counter");
             foreach (var (key, n) in Metrics.Snapshot()) sb.AppendLine($"finales_http_responses_total{{route=\"{key.Route}\",code=\"{key.Code}\"}} {n}");
+            if (!svc.Store.IsPostgres)
+            {
+                var (commits, jobs, checkpoints) = svc.Store.WriteStats;
+                sb.AppendLine("# HELP finales_sqlite_commits_total Write transactions committed (group commits).");
+                sb.AppendLine("# TYPE finales_sqlite_commits_total counter");
+                sb.AppendLine($"finales_sqlite_commits_total {commits}");
+                sb.AppendLine("# HELP finales_sqlite_write_jobs_total Writes carried by those commits (jobs / commits = batch size).");
+                sb.AppendLine("# TYPE finales_sqlite_write_jobs_total counter");
+                sb.AppendLine($"finales_sqlite_write_jobs_total {jobs}");
+                sb.AppendLine("# HELP finales_sqlite_checkpoints_total Background WAL checkpoints.");
+                sb.AppendLine("# TYPE finales_sqlite_checkpoints_total counter");
+                sb.AppendLine($"finales_sqlite_checkpoints_total {checkpoints}");
+            }
             var p = Process.GetCurrentProcess();
             sb.AppendLine("# TYPE process_resident_memory_bytes gauge");
             sb.AppendLine($"process_resident_memory_bytes {p.WorkingSet64}");

@@ -253,6 +253,13 @@ public sealed class SqlBrokerStore : IDisposable
     private Thread? _checkpointThread;
     private readonly ManualResetEventSlim _stopCheckpoints = new(false);
     private long _commits;
+    private long _jobs;
+    private long _checkpoints;
+
+    /// <summary>SQLite write activity since the store was opened: group commits, the write jobs they carried,
+    /// background checkpoints (all zero on PostgreSQL, which commits per call and checkpoints itself).</summary>
+    public (long Commits, long Jobs, long Checkpoints) WriteStats =>
+        (Interlocked.Read(ref _commits), Interlocked.Read(ref _jobs), Interlocked.Read(ref _checkpoints));
 
     /// <summary>
     /// Copies committed WAL pages back into the database file five times a second when anything was committed, with a
@@ -273,6 +280,7 @@ public sealed class SqlBrokerStore : IDisposable
             try
             {
                 Pragmas(c, "PRAGMA wal_checkpoint(PASSIVE);");
+                Interlocked.Increment(ref _checkpoints);
                 // The writer copies the few pages committed meanwhile between two batches, so the whole WAL is in
                 // the database and the next write transaction starts the WAL over instead of growing it.
                 Volatile.Write(ref _checkpointTail, true);
@@ -322,6 +330,7 @@ public sealed class SqlBrokerStore : IDisposable
                 }
                 tx.Commit();
                 Interlocked.Increment(ref _commits);
+                Interlocked.Add(ref _jobs, batch.Count);
             }
             catch (Exception e)
             {

@@ -222,6 +222,20 @@ let checkpoints (f: StoreFactory) =
             fill w 1000
 
             waitUntil 5.0 "the database file grows by the requests' pages" (fun () -> size () > before + 1_000_000L)
+
+            // The same activity, as an operator sees it on /metrics.
+            let metric (name: string) =
+                w.Admin.Get("/metrics").Body.Split('\n')
+                |> Array.pick (fun line ->
+                    if line.StartsWith(name + " ") then
+                        Some(int64 (line.Substring(name.Length + 1)))
+                    else
+                        None)
+
+            let commits = metric "finales_sqlite_commits_total"
+            Expect.isGreaterThan commits 0L "commits counted"
+            Expect.isGreaterThanOrEqual (metric "finales_sqlite_write_jobs_total") 1000L "every write counted"
+            Expect.isGreaterThan (metric "finales_sqlite_checkpoints_total") 0L "background checkpoints counted"
         | Postgres _ -> skiptest "PostgreSQL checkpoints itself"
     }
 
