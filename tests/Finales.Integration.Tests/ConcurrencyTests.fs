@@ -236,7 +236,7 @@ let checkpoints (f: StoreFactory) =
             Expect.isGreaterThan commits 0L "commits counted"
             Expect.isGreaterThanOrEqual (metric "finales_sqlite_write_jobs_total") 1000L "every write counted"
             Expect.isGreaterThan (metric "finales_sqlite_checkpoints_total") 0L "background checkpoints counted"
-        | Postgres _ -> skiptest "PostgreSQL checkpoints itself"
+        | Postgres _ -> failtest "a SQLite-only test was given a PostgreSQL store"
     }
 
 /// SQLite: `finales admin backup` copies the store of a running broker under write load, consistently.
@@ -287,5 +287,5 @@ let backup (f: StoreFactory) =
                 Expect.isTrue
                     (inCopy.Contains id)
                     (sprintf "request %s acknowledged before the backup is in the copy" id)
-        | Postgres _ -> skiptest "PostgreSQL is backed up with pg_dump"
+        | Postgres _ -> failtest "a SQLite-only test was given a PostgreSQL store"
     }

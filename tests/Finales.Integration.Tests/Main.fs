@@ -34,10 +34,12 @@ let storeSuite (f: StoreFactory) (twoProcesses: bool) =
           testSequenced (
               testList
                   "concurrency"
-                  [ ConcurrencyTests.exactlyOnce f twoProcesses
-                    ConcurrencyTests.crashSafety f
-                    ConcurrencyTests.checkpoints f
-                    ConcurrencyTests.backup f ]
+                  ([ ConcurrencyTests.exactlyOnce f twoProcesses; ConcurrencyTests.crashSafety f ]
+                   // The WAL checkpointer and the online backup exist only for SQLite.
+                   @ (if f.Name = sqlite.Name then
+                          [ ConcurrencyTests.checkpoints f; ConcurrencyTests.backup f ]
+                      else
+                          []))
           ) ]
 
 [<EntryPoint>]
