@@ -182,19 +182,10 @@ module Campaign =
                         | Error d -> Ok None // outside the design space: not this campaign's data
                         | Ok x -> Ok(Some(x, o)))
 
-            match
-                parsed
-                |> Array.tryPick (function
-                    | Error e -> Some e
-                    | _ -> None)
-            with
-            | Some e -> Error e
-            | None ->
-                let inSpace =
-                    parsed
-                    |> Array.choose (function
-                        | Ok(Some v) -> Some v
-                        | _ -> None)
+            match Finales.Core.Results.all parsed with
+            | Error e -> Error e
+            | Ok values ->
+                let inSpace = values |> List.choose id |> Array.ofList
 
                 let outside = kept.Length - inSpace.Length
 

@@ -198,15 +198,10 @@ type OptimizerFacade =
         else
             let objs = objectives |> Seq.mapi parseObjective |> Array.ofSeq
 
-            match
-                objs
-                |> Array.tryPick (function
-                    | Error e -> Some e
-                    | _ -> None)
-            with
-            | Some e -> fail e
-            | None ->
-                let objs = objs |> Array.choose Result.toOption
+            match Finales.Core.Results.all objs with
+            | Error e -> fail e
+            | Ok objs ->
+                let objs = Array.ofList objs
 
                 let tdef =
                     if Double.IsNaN options.TemperatureMin then
@@ -315,23 +310,16 @@ type OptimizerFacade =
                         |> Result.mapError (fun e -> sprintf "limitations[%d]: %s" i e.Message))
                 |> Array.ofSeq
 
-            match
-                parsed
-                |> Array.tryPick (function
-                    | Error e -> Some e
-                    | _ -> None)
-            with
-            | Some e -> fail e
-            | None ->
+            match Finales.Core.Results.all parsed with
+            | Error e -> fail e
+            | Ok perDocument ->
                 let subset =
                     if obj.ReferenceEquals(chemicals, null) then
                         [||]
                     else
                         Array.ofSeq chemicals
 
-                match
-                    DesignSpace.intersect (parsed |> Array.choose Result.toOption) subset temperatureMin temperatureMax
-                with
+                match DesignSpace.intersect (Array.ofList perDocument) subset temperatureMin temperatureMax with
                 | Ok sets ->
                     { Ok = true
                       Value = DesignSpace.toJson sets
@@ -434,14 +422,7 @@ and [<RequireQualifiedAccess>] internal Json =
                 |> Seq.mapi (fun i x -> item (x, sprintf "%s[%d]" path i))
                 |> Array.ofSeq
 
-            match
-                items
-                |> Array.tryPick (function
-                    | Error m -> Some m
-                    | _ -> None)
-            with
-            | Some m -> Error m
-            | None -> Ok(items |> Array.choose Result.toOption)
+            Finales.Core.Results.all items |> Result.map Array.ofList
 
     static member private Bool(e: JsonElement, path: string) : Result<bool, string> =
         match e.ValueKind with

@@ -176,16 +176,6 @@ module FeasibleSet =
                                   Upper = hi
                                   ZeroAllowed = not zero.IsEmpty || lo = 0.0 }
 
-    let private sequence (rs: Result<'a, 'e> list) : Result<'a list, 'e> =
-        List.foldBack
-            (fun r acc ->
-                match r, acc with
-                | Ok v, Ok l -> Ok(v :: l)
-                | Error e, _ -> Error e
-                | _, Error e -> Error e)
-            rs
-            (Ok [])
-
     let private temperatureRanges (path: string) (e: JsonElement) : Result<(float * float) list, LimitationError> =
         let one p (x: JsonElement) =
             match x.ValueKind with
@@ -219,7 +209,7 @@ module FeasibleSet =
             e.EnumerateArray()
             |> Seq.toList
             |> List.mapi (fun i x -> one (sprintf "%s[%d]" path i) x)
-            |> sequence
+            |> Finales.Core.Results.all
         | _ -> one path e |> Result.map List.singleton
 
     /// Checks that an alternative admits at least one point (some zero-set with sum lower <= 1 <= sum upper).
@@ -252,7 +242,7 @@ module FeasibleSet =
                 e.EnumerateArray()
                 |> Seq.toList
                 |> List.mapi (fun i x -> walk (sprintf "%s[%d]" path i) x)
-                |> sequence
+                |> Finales.Core.Results.all
                 |> Result.map List.concat
             | JsonValueKind.Object ->
                 let mutable v = Unchecked.defaultof<JsonElement>
@@ -303,8 +293,8 @@ module FeasibleSet =
                     |> List.map (fun (p, comps) ->
                         comps
                         |> List.mapi (fun i c -> parseComponent (sprintf "%s[%d]" p i) c)
-                        |> sequence)
-                    |> sequence
+                        |> Finales.Core.Results.all)
+                    |> Finales.Core.Results.all
 
             match sets, temps with
             | Error err, _
@@ -321,7 +311,11 @@ module FeasibleSet =
         match walk "$" root with
         | Error e -> Error e
         | Ok [] -> Error NoFormulation
-        | Ok sets -> sets |> List.mapi checkFeasible |> sequence |> Result.map Array.ofList
+        | Ok sets ->
+            sets
+            |> List.mapi checkFeasible
+            |> Finales.Core.Results.all
+            |> Result.map Array.ofList
 
     /// Parses limitations from JSON text (see `parse`).
     let parseText (defaultTemperature: (float * float) option) (json: string) : Result<FeasibleSet[], LimitationError> =

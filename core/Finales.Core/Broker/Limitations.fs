@@ -74,15 +74,6 @@ module Limitations =
     let private where (path: string list) =
         ValidationIssue.renderPath ("limitations" :: path)
 
-    let private sequenceResults (results: Result<'a, string> seq) : Result<'a list, string> =
-        let folder (state: Result<'a list, string>) (next: Result<'a, string>) =
-            match state, next with
-            | Ok items, Ok item -> Ok(item :: items)
-            | Error e, _ -> Error e
-            | _, Error e -> Error e
-
-        results |> Seq.fold folder (Ok []) |> Result.map List.rev
-
     let private parseRange (path: string list) (element: JsonElement) : Result<Alternative, string> =
         let bound (names: string list) =
             names
@@ -136,12 +127,12 @@ module Limitations =
             |> Seq.map (fun p ->
                 parseLimit (path @ [ p.Name ]) p.Value
                 |> Result.map (fun limit -> p.Name, limit))
-            |> sequenceResults
+            |> Results.all
             |> Result.map Fields
         | JsonValueKind.Array ->
             element.EnumerateArray()
             |> Seq.mapi (fun i item -> parseAlternative (path @ [ string i ]) item)
-            |> sequenceResults
+            |> Results.all
             |> Result.map Elements
         | JsonValueKind.String
         | JsonValueKind.Number
@@ -156,13 +147,13 @@ module Limitations =
         | JsonValueKind.Array ->
             element.EnumerateArray()
             |> Seq.mapi (fun i item -> parseAlternative (path @ [ string i ]) item)
-            |> sequenceResults
+            |> Results.all
             |> Result.map AnyOf
         | _ when isAnyOfWrapper element ->
             // {"anyOf": [l1, l2, ...]}: the union of the alternatives of each limit.
             element.GetProperty("anyOf").EnumerateArray()
             |> Seq.mapi (fun i item -> parseLimit (path @ [ "anyOf"; string i ]) item)
-            |> sequenceResults
+            |> Results.all
             |> Result.map (fun limits ->
                 if limits |> List.contains Unconstrained then
                     Unconstrained
@@ -182,13 +173,13 @@ module Limitations =
         | _ when isAnyOfWrapper element ->
             element.GetProperty("anyOf").EnumerateArray()
             |> Seq.mapi (fun i item -> topLevel (path @ [ "anyOf"; string i ]) item)
-            |> sequenceResults
+            |> Results.all
             |> Result.map List.concat
         | JsonValueKind.Object -> parseAlternative path element |> Result.map List.singleton
         | JsonValueKind.Array ->
             element.EnumerateArray()
             |> Seq.mapi (fun i item -> topLevel (path @ [ string i ]) item)
-            |> sequenceResults
+            |> Results.all
             |> Result.map List.concat
         | _ ->
             Error(
