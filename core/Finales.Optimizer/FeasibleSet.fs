@@ -50,6 +50,22 @@ module FeasibleSet =
 
     let private kindName (e: JsonElement) = e.ValueKind.ToString()
 
+    /// The bounds of a `{"min": number, "max": number}` object; None for anything else.
+    let private minMax (x: JsonElement) : (float * float) option =
+        let mutable mn = Unchecked.defaultof<JsonElement>
+        let mutable mx = Unchecked.defaultof<JsonElement>
+
+        if
+            x.ValueKind = JsonValueKind.Object
+            && x.TryGetProperty("min", &mn)
+            && x.TryGetProperty("max", &mx)
+            && mn.ValueKind = JsonValueKind.Number
+            && mx.ValueKind = JsonValueKind.Number
+        then
+            Some(mn.GetDouble(), mx.GetDouble())
+        else
+            None
+
     /// Intervals of one `fraction` entry: {min,max} objects or bare numbers, a list of them or one.
     let private parseFraction (path: string) (e: JsonElement) : Result<(float * float) list, LimitationError> =
         let one (p: string) (x: JsonElement) =
@@ -61,25 +77,10 @@ module FeasibleSet =
                     Error(BadFraction(p, x.GetRawText()))
                 else
                     Ok(v, v)
-            | JsonValueKind.Object ->
-                let mutable mn = Unchecked.defaultof<JsonElement>
-                let mutable mx = Unchecked.defaultof<JsonElement>
-
-                if
-                    x.TryGetProperty("min", &mn)
-                    && x.TryGetProperty("max", &mx)
-                    && mn.ValueKind = JsonValueKind.Number
-                    && mx.ValueKind = JsonValueKind.Number
-                then
-                    let a, b = mn.GetDouble(), mx.GetDouble()
-
-                    if a < 0.0 || b > 1.0 || a > b then
-                        Error(BadFraction(p, x.GetRawText()))
-                    else
-                        Ok(a, b)
-                else
-                    Error(BadFraction(p, x.GetRawText()))
-            | _ -> Error(BadFraction(p, x.GetRawText()))
+            | _ ->
+                match minMax x with
+                | Some(a, b) when a >= 0.0 && b <= 1.0 && a <= b -> Ok(a, b)
+                | _ -> Error(BadFraction(p, x.GetRawText()))
 
         match e.ValueKind with
         | JsonValueKind.Array ->
@@ -90,14 +91,7 @@ module FeasibleSet =
             else
                 items
                 |> List.mapi (fun i x -> one (sprintf "%s[%d]" path i) x)
-                |> List.fold
-                    (fun acc r ->
-                        match acc, r with
-                        | Ok l, Ok v -> Ok(v :: l)
-                        | Error e, _ -> Error e
-                        | _, Error e -> Error e)
-                    (Ok [])
-                |> Result.map List.rev
+                |> Finales.Core.Results.all
         | _ -> one path e |> Result.map List.singleton
 
     /// The chemical's key: its SMILES, else its InChIKey, else its name (strings or one-element lists).
@@ -181,19 +175,9 @@ module FeasibleSet =
             match x.ValueKind with
             | JsonValueKind.Number -> Ok(x.GetDouble(), x.GetDouble())
             | JsonValueKind.Object ->
-                let mutable mn = Unchecked.defaultof<JsonElement>
-                let mutable mx = Unchecked.defaultof<JsonElement>
-
-                if
-                    x.TryGetProperty("min", &mn)
-                    && x.TryGetProperty("max", &mx)
-                    && mn.ValueKind = JsonValueKind.Number
-                    && mx.ValueKind = JsonValueKind.Number
-                    && mn.GetDouble() <= mx.GetDouble()
-                    && mn.GetDouble() > 0.0
-                then
-                    Ok(mn.GetDouble(), mx.GetDouble())
-                else
+                match minMax x with
+                | Some(a, b) when a <= b && a > 0.0 -> Ok(a, b)
+                | _ ->
                     Error(
                         Malformed(
                             p,
