@@ -370,22 +370,7 @@ module Routing =
                         | [] -> Error(NotConnected(a, b))
                         | es -> Ok(es |> List.minBy (weightOf weight)))
 
-                match
-                    steps
-                    |> List.tryPick (function
-                        | Error e -> Some e
-                        | Ok _ -> None)
-                with
-                | Some e -> Error e
-                | None ->
-                    Ok(
-                        makeRoute
-                            path
-                            (steps
-                             |> List.choose (function
-                                 | Ok e -> Some e
-                                 | Error _ -> None))
-                    )
+                Results.all steps |> Result.map (makeRoute path)
 
     /// Total dead volume along a node sequence (lightest edge between consecutive nodes).
     let deadVolume (path: string list) (graph: TubingGraph) : Result<float<mL>, RouteError> =
