@@ -132,3 +132,11 @@ module Chemical =
 
             let known = table |> Array.map (fun d -> d.Name) |> String.concat ", "
             Error $"unknown chemical {shown}; known chemicals (by name, SMILES or InChIKey): {known}"
+
+    /// The keys of (key, value) pairs that name no known chemical, each with the reason from `find`, in order.
+    let unknownKeys (items: (string * 'a) list) : (string * string) list =
+        items
+        |> List.choose (fun (k, _) ->
+            match find k with
+            | Ok _ -> None
+            | Error reason -> Some(k, reason))

@@ -83,11 +83,8 @@ module Formulation =
         let items = List.ofSeq fractions
 
         let unknown =
-            items
-            |> List.choose (fun (k, _) ->
-                match Chemical.find k with
-                | Ok _ -> None
-                | Error reason -> Some(UnknownChemical(k, reason)))
+            Chemical.unknownKeys items
+            |> List.map (fun (k, reason) -> UnknownChemical(k, reason))
 
         if not (List.isEmpty unknown) then
             Error unknown

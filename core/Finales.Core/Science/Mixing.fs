@@ -118,11 +118,8 @@ module Stock =
         let label = if String.IsNullOrWhiteSpace name then "?" else name
 
         let unknown =
-            items
-            |> List.choose (fun (k, _) ->
-                match Chemical.find k with
-                | Ok _ -> None
-                | Error reason -> Some(StockUnknownChemical(label, k, reason)))
+            Chemical.unknownKeys items
+            |> List.map (fun (k, reason) -> StockUnknownChemical(label, k, reason))
 
         if not (List.isEmpty unknown) then
             Error unknown
@@ -196,11 +193,8 @@ module MixingTarget =
         let items = List.ofSeq fractions
 
         let unknown =
-            items
-            |> List.choose (fun (k, _) ->
-                match Chemical.find k with
-                | Ok _ -> None
-                | Error reason -> Some(TargetUnknownChemical(k, reason)))
+            Chemical.unknownKeys items
+            |> List.map (fun (k, reason) -> TargetUnknownChemical(k, reason))
 
         if List.isEmpty unknown then
             items
