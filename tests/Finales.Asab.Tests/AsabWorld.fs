@@ -50,6 +50,7 @@ let dispose (w: AsabWorker) = w.DisposeAsync().AsTask().Wait()
 type Fixture = Finales.Integration.Tests.TenantFixture.Fixture
 type Account = Finales.Integration.Tests.TenantFixture.Account
 type ListLogger = Finales.Integration.Tests.TenantFixture.ListLogger
+type RunningTenant = Finales.Integration.Tests.TenantFixture.RunningTenant
 
 let create (name: string) : Fixture =
     Finales.Integration.Tests.TenantFixture.create ("asab-" + name) "density" "vibrating_tube_densimetry" capabilityFile
@@ -70,30 +71,6 @@ let options (fx: Fixture) (account: Account) (journal: string) =
         ShutdownGraceSeconds = 1.0,
         Seed = 7
     )
-
-/// A TenantRunner running in this process until disposed.
-type RunningTenant(worker: ITenantWorker, options: TenantOptions) =
-    let log = ListLogger()
-    let cts = new CancellationTokenSource()
-    let runner = new TenantRunner(worker, options, log)
-    let task = runner.RunAsync(cts.Token)
-    member _.Log = log
-
-    member _.WaitReady() =
-        if not (runner.Ready.Wait(TimeSpan.FromSeconds 30.0)) then
-            failtestf "tenant not ready after 30 s:\n%s" log.Text
-
-    interface IDisposable with
-        member _.Dispose() =
-            cts.Cancel()
-
-            (try
-                task.Wait(TimeSpan.FromSeconds 30.0) |> ignore
-             with _ ->
-                 ())
-
-            runner.Dispose()
-            cts.Dispose()
 
 /// The shared polling helper (see Harness.waitUntil).
 let waitUntil = Finales.Integration.Tests.Harness.waitUntil

@@ -6,8 +6,10 @@ open System
 open System.Collections.Concurrent
 open System.IO
 open System.Text.Json
+open System.Threading
 open Expecto
 open Microsoft.Extensions.Logging
+open Finales.Hosting
 open Finales.Integration.Tests.Harness
 
 /// A broker tenant with its own user.
@@ -134,3 +136,33 @@ type ListLogger() =
             (level: LogLevel, _id: EventId, state: 'TState, ex: exn, formatter: Func<'TState, exn, string>)
             =
             lines.Enqueue(sprintf "%O %s" level (formatter.Invoke(state, ex)))
+
+/// A TenantRunner running in this process until stopped or disposed.
+type RunningTenant(worker: ITenantWorker, options: TenantOptions) =
+    let log = ListLogger()
+    let cts = new CancellationTokenSource()
+    let runner = new TenantRunner(worker, options, log)
+    let run = runner.RunAsync(cts.Token)
+    member _.Runner = runner
+    member _.Log = log
+    member _.Task = run
+
+    member _.WaitReady() =
+        if not (runner.Ready.Wait(TimeSpan.FromSeconds 30.0)) then
+            failtestf "tenant not ready after 30 s:\n%s" log.Text
+
+    member _.Stop() =
+        cts.Cancel()
+
+        if not (run.Wait(TimeSpan.FromSeconds 30.0)) then
+            failtest "tenant did not stop within 30 s"
+
+    interface IDisposable with
+        member this.Dispose() =
+            (try
+                this.Stop()
+             with _ ->
+                 ())
+
+            runner.Dispose()
+            cts.Dispose()

@@ -23,6 +23,7 @@ let capabilityFile =
 type Fixture = Finales.Integration.Tests.TenantFixture.Fixture
 type Account = Finales.Integration.Tests.TenantFixture.Account
 type ListLogger = Finales.Integration.Tests.TenantFixture.ListLogger
+type RunningTenant = Finales.Integration.Tests.TenantFixture.RunningTenant
 
 let create (name: string) : Fixture =
     Finales.Integration.Tests.TenantFixture.create
@@ -72,36 +73,6 @@ type CountingWorker(inner: ITenantWorker, ?delaySeconds: float) =
                 seen.Enqueue item.RequestId
                 return outcome
             }
-
-/// A TenantRunner running in this process until disposed.
-type RunningTenant(worker: ITenantWorker, options: TenantOptions) =
-    let log = ListLogger()
-    let cts = new CancellationTokenSource()
-    let runner = new TenantRunner(worker, options, log)
-    let run = runner.RunAsync(cts.Token)
-    member _.Runner = runner
-    member _.Log = log
-    member _.Task = run
-
-    member _.WaitReady() =
-        if not (runner.Ready.Wait(TimeSpan.FromSeconds 30.0)) then
-            failtestf "tenant not ready after 30 s:\n%s" log.Text
-
-    member _.Stop() =
-        cts.Cancel()
-
-        if not (run.Wait(TimeSpan.FromSeconds 30.0)) then
-            failtest "tenant did not stop within 30 s"
-
-    interface IDisposable with
-        member this.Dispose() =
-            (try
-                this.Stop()
-             with _ ->
-                 ())
-
-            runner.Dispose()
-            cts.Dispose()
 
 /// A `finales tenant conductivity --config FILE` process; its output is collected.
 type TenantProcess(config: string) =
