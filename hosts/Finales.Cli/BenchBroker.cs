@@ -93,7 +93,7 @@ public static class BenchBroker
                     Console.Error.WriteLine($"preload: {done:N0}/{preload:N0} requests ({sw.Elapsed.TotalSeconds:F0} s)");
             });
         }
-        var port = FreePort();
+        var port = Loopback.FreePort();
         var url = $"http://127.0.0.1:{port}";
         var dll = typeof(BenchBroker).Assembly.Location;
         var psi = new ProcessStartInfo("dotnet", $"\"{dll}\" serve {storeArgs} --urls {url} --quiet")
@@ -172,15 +172,6 @@ public static class BenchBroker
             return line is null ? double.NaN : Math.Round(double.Parse(line[key.Length..].Trim().Split(' ')[0]) / 1024.0, 1);
         }
         catch (IOException) { return double.NaN; }
-    }
-
-    private static int FreePort()
-    {
-        var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var p = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return p;
     }
 
     private static void WaitUp(string url, Process server)

@@ -163,7 +163,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
 
     private async Task RunAsync(CancellationToken ct)
     {
-        var port = DemoHttp.FreePort();
+        var port = Loopback.FreePort();
         var url = $"http://127.0.0.1:{port}";
         _status = "starting the broker";
         _broker = Child("broker", $"serve --db \"{s.Store}\" --urls {url} --quiet --lease-seconds 30",

@@ -97,15 +97,6 @@ public sealed class DemoHttp(string url, string user, string password) : IDispos
 
     public string Url { get; } = url;
 
-    public static int FreePort()
-    {
-        var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var p = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return p;
-    }
-
     /// <summary>Waits until GET /healthz answers; fails early when the process has exited.</summary>
     public static async Task WaitUp(string url, DemoChild broker, TimeSpan timeout, CancellationToken ct)
     {
