@@ -256,7 +256,8 @@ public static class BenchBroker
                         // The oldest pending request, which another worker may have posted.
                         var (sc, bc) = await Call(w, 5, HttpMethod.Post, "/requests/claim?quantity=conductivity&method=polynomial_interpolation&lease_seconds=60", null);
                         if (sc != 200) throw new InvalidOperationException($"claim: {sc} {bc}");
-                        id = JsonDocument.Parse(bc).RootElement.GetProperty("uuid").GetString()!;
+                        using var claimed = JsonDocument.Parse(bc);
+                        id = claimed.RootElement.GetProperty("uuid").GetString()!;
                     }
                     else
                     {
