@@ -53,8 +53,9 @@ public static class BrokerApi
         if (string.IsNullOrEmpty(header) || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             throw new ApiError(401, "Not authenticated");
         var svc = Svc(ctx);
-        var name = svc.Tokens.Validate(header[7..].Trim(), DateTime.UtcNow);
-        if (name is null || !svc.Current.Users.TryGetValue(name, out var user) || !user.IsActive)
+        var token = svc.Tokens.Validate(header[7..].Trim(), DateTime.UtcNow);
+        // A token issued before the user's password changed (or before a deactivation) carries an older version.
+        if (token is not { } t || !svc.Current.Users.TryGetValue(t.Username, out var user) || !user.IsActive || user.TokenVersion != t.Version)
             throw new ApiError(401, "Authentication failed. Wrong username or password.");
         ctx.Items["user"] = user;
         return user;
@@ -213,7 +214,7 @@ public static class BrokerApi
                 ctx.Response.Headers.WWWAuthenticate = "Bearer";
                 throw new ApiError(401, "Authentication failed. Wrong username or password.");
             }
-            await WriteJson(ctx, new Dictionary<string, string> { ["access_token"] = svc.Tokens.Issue(username, DateTime.UtcNow), ["token_type"] = "bearer" });
+            await WriteJson(ctx, new Dictionary<string, string> { ["access_token"] = svc.Tokens.Issue(username, user!.TokenVersion, DateTime.UtcNow), ["token_type"] = "bearer" });
         });
 
         Map(app, "GET", "/", "Liveness greeting.", false, "misc", ctx => WriteJson(ctx, JsonString("Hello! This is FINALES2.")));

@@ -2,8 +2,12 @@ using Finales.Core;
 
 namespace Finales.Broker;
 
-/// <summary>A broker user. Roles: admin, tenant, observer.</summary>
-public sealed record UserRecord(string Username, string PasswordHash, IReadOnlyList<string> Roles, IReadOnlyList<Guid> Tenants, bool IsActive)
+/// <summary>
+/// A broker user. Roles: admin, tenant, observer. <c>TokenVersion</c> is put into every token issued to the user and
+/// checked on every call; the store raises it when the password changes or the user is deactivated, which revokes
+/// every token issued before.
+/// </summary>
+public sealed record UserRecord(string Username, string PasswordHash, IReadOnlyList<string> Roles, IReadOnlyList<Guid> Tenants, bool IsActive, long TokenVersion = 0)
 {
     public bool IsAdmin => Roles.Contains("admin");
     public bool CanWrite => Roles.Contains("admin") || Roles.Contains("tenant");

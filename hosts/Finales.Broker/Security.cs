@@ -51,16 +51,20 @@ public sealed class TokenService(byte[] key, TimeSpan lifetime)
         try { return Convert.FromBase64String(t); } catch (FormatException) { return null; }
     }
 
-    public string Issue(string username, DateTime now)
+    /// <summary>A token for <paramref name="username"/> at the user's current token version (claim <c>ver</c>).</summary>
+    public string Issue(string username, long version, DateTime now)
     {
         var exp = new DateTimeOffset(now.Add(lifetime)).ToUnixTimeSeconds();
-        var payload = B64(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object> { ["sub"] = username, ["exp"] = exp }));
+        var payload = B64(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object> { ["sub"] = username, ["exp"] = exp, ["ver"] = version }));
         var signingInput = Header + "." + payload;
         return signingInput + "." + B64(HMACSHA256.HashData(key, Encoding.ASCII.GetBytes(signingInput)));
     }
 
-    /// <summary>The username of a valid, unexpired token signed with our key; null otherwise.</summary>
-    public string? Validate(string token, DateTime now)
+    /// <summary>
+    /// The username and token version of a valid, unexpired token signed with our key; null otherwise. Tokens
+    /// issued before versions existed carry no <c>ver</c> and count as version 0.
+    /// </summary>
+    public (string Username, long Version)? Validate(string token, DateTime now)
     {
         var parts = token.Split('.');
         if (parts.Length != 3) return null;
@@ -78,8 +82,10 @@ public sealed class TokenService(byte[] key, TimeSpan lifetime)
             using var p = JsonDocument.Parse(payload);
             if (!p.RootElement.TryGetProperty("sub", out var sub) || sub.ValueKind != JsonValueKind.String) return null;
             if (!p.RootElement.TryGetProperty("exp", out var exp) || !exp.TryGetInt64(out var e)) return null;
-            if (DateTimeOffset.FromUnixTimeSeconds(e).UtcDateTime <= now) return null;
-            return sub.GetString();
+            if (e > DateTimeOffset.MaxValue.ToUnixTimeSeconds() || e < 0 || DateTimeOffset.FromUnixTimeSeconds(e).UtcDateTime <= now) return null;
+            long version = 0;
+            if (p.RootElement.TryGetProperty("ver", out var ver) && !ver.TryGetInt64(out version)) return null;
+            return (sub.GetString()!, version);
         }
         catch (JsonException) { return null; }
     }

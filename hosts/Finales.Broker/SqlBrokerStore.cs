@@ -390,6 +390,10 @@ public sealed class SqlBrokerStore : IDisposable
                 "CREATE INDEX IF NOT EXISTS requests_parent ON requests (parent) WHERE parent IS NOT NULL",
             };
             foreach (var s in ddl) Exec(c, tx, s);
+            // Migration: the per-user token version (tokens carry it; raising it revokes older tokens).
+            if (_pg) Exec(c, tx, "ALTER TABLE users ADD COLUMN IF NOT EXISTS token_version BIGINT NOT NULL DEFAULT 0");
+            else if (Convert.ToInt64(Scalar(c, tx, "SELECT COUNT(*) FROM pragma_table_info('users') WHERE name = 'token_version'")) == 0)
+                Exec(c, tx, "ALTER TABLE users ADD COLUMN token_version BIGINT NOT NULL DEFAULT 0");
             return 0;
         });
     }
@@ -430,18 +434,19 @@ public sealed class SqlBrokerStore : IDisposable
         r.GetString(0), r.GetString(1),
         JsonSerializer.Deserialize<string[]>(r.GetString(2)) ?? [],
         (JsonSerializer.Deserialize<string[]>(r.GetString(3)) ?? []).Select(Guid.Parse).ToArray(),
-        Convert.ToInt64(r.GetValue(4)) != 0);
+        Convert.ToInt64(r.GetValue(4)) != 0,
+        Convert.ToInt64(r.GetValue(5)));
 
     public IReadOnlyList<UserRecord> Users()
     {
         using var c = OpenRead();
-        return Query(c, null, "SELECT username, password_hash, roles, tenants, is_active FROM users ORDER BY username", ReadUser);
+        return Query(c, null, "SELECT username, password_hash, roles, tenants, is_active, token_version FROM users ORDER BY username", ReadUser);
     }
 
     public UserRecord? User(string username)
     {
         using var c = OpenRead();
-        return Query(c, null, "SELECT username, password_hash, roles, tenants, is_active FROM users WHERE username = @p0", ReadUser, username).FirstOrDefault();
+        return Query(c, null, "SELECT username, password_hash, roles, tenants, is_active, token_version FROM users WHERE username = @p0", ReadUser, username).FirstOrDefault();
     }
 
     /// <summary>Inserts a user; false when the name is taken.</summary>
@@ -454,10 +459,14 @@ public sealed class SqlBrokerStore : IDisposable
         return true;
     });
 
-    /// <summary>Replaces a user's password hash, roles, tenants and activity; false when unknown.</summary>
+    /// <summary>
+    /// Replaces a user's password hash, roles, tenants and activity; false when unknown. A new password hash or a
+    /// deactivation raises the token version, which revokes every token issued before.
+    /// </summary>
     public bool UpdateUser(UserRecord u) => Write((c, tx) =>
     {
-        var n = Exec(c, tx, "UPDATE users SET password_hash = @p1, roles = @p2, tenants = @p3, is_active = @p4 WHERE username = @p0",
+        var n = Exec(c, tx, "UPDATE users SET token_version = CASE WHEN password_hash <> @p1 OR (is_active <> 0 AND @p4 = 0) THEN token_version + 1 ELSE token_version END, "
+                            + "password_hash = @p1, roles = @p2, tenants = @p3, is_active = @p4 WHERE username = @p0",
             u.Username, u.PasswordHash, JsonSerializer.Serialize(u.Roles), JsonSerializer.Serialize(u.Tenants.Select(t => t.ToString("D"))), u.IsActive ? 1 : 0);
         BumpCatalogVersion(c, tx);
         return n > 0;
