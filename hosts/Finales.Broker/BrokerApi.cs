@@ -206,7 +206,7 @@ public static class BrokerApi
             if (string.IsNullOrEmpty(password)) throw ApiError.ValidationOne(["body", "password"], "field required", "value_error.missing");
             var grant = form["grant_type"].ToString();
             if (grant.Length > 0 && grant != "password")
-                throw ApiError.ValidationOne(["body", "grant_type"], $"grant_type must be 'password', got '{grant}'", "value_error.str.regex");
+                throw ApiError.ValidationOne(["body", "grant_type"], $"grant_type must be 'password', got '{ApiError.Echo(grant)}'", "value_error.str.regex");
             var svc = Svc(ctx);
             // Unknown user and wrong password give the same answer (no user enumeration).
             if (!svc.Current.Users.TryGetValue(username, out var user) || !user.IsActive || !Passwords.Verify(user.PasswordHash, password))

@@ -88,7 +88,8 @@ public sealed class ErrorMapping(RequestDelegate next, ILogger<ErrorMapping> log
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json";
         if (status == 401) ctx.Response.Headers.WWWAuthenticate = "Bearer";
-        await ctx.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, object> { ["detail"] = detail }));
+        // Messages may quote client input: never echo more than a bounded prefix of it.
+        await ctx.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, object> { ["detail"] = detail is string s ? ApiError.Echo(s, 1000) : detail }));
     }
 }
 

@@ -150,7 +150,7 @@ public sealed class BrokerService : IDisposable
     {
         if (!body.TryGetProperty(field, out var v)) throw ApiError.ValidationOne(["body", field], $"field required: {field}", "missing");
         if (v.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(v.GetString()))
-            throw Bad(field, $"{field} must be a non-empty string, got {v.GetRawText()}");
+            throw Bad(field, $"{field} must be a non-empty string, got {ApiError.Echo(v.GetRawText())}");
         return v.GetString()!;
     }
 
@@ -159,22 +159,22 @@ public sealed class BrokerService : IDisposable
     private static string[] Roles(JsonElement body, string[] fallback)
     {
         if (!body.TryGetProperty("roles", out var r)) return fallback;
-        if (r.ValueKind != JsonValueKind.Array) throw Bad("roles", $"roles must be a list of admin, tenant, observer; got {r.GetRawText()}");
+        if (r.ValueKind != JsonValueKind.Array) throw Bad("roles", $"roles must be a list of admin, tenant, observer; got {ApiError.Echo(r.GetRawText())}");
         var roles = r.EnumerateArray().Select(x => x.ValueKind == JsonValueKind.String ? x.GetString()! : "").ToArray();
         foreach (var role in roles)
-            if (!KnownRoles.Contains(role)) throw Bad("roles", $"unknown role '{role}'; roles are admin, tenant, observer");
+            if (!KnownRoles.Contains(role)) throw Bad("roles", $"unknown role '{ApiError.Echo(role)}'; roles are admin, tenant, observer");
         return roles.Distinct().ToArray();
     }
 
     private Guid[] TenantList(JsonElement body, Guid[] fallback)
     {
         if (!body.TryGetProperty("tenants", out var t)) return fallback;
-        if (t.ValueKind != JsonValueKind.Array) throw Bad("tenants", $"tenants must be a list of tenant UUIDs, got {t.GetRawText()}");
+        if (t.ValueKind != JsonValueKind.Array) throw Bad("tenants", $"tenants must be a list of tenant UUIDs, got {ApiError.Echo(t.GetRawText())}");
         var result = new List<Guid>();
         foreach (var x in t.EnumerateArray())
         {
             var g = x.ValueKind == JsonValueKind.String ? WireFormat.tryParseUuid(x.GetString()!) : null;
-            if (g is null) throw Bad("tenants", $"tenants holds {x.GetRawText()}, which is not a UUID");
+            if (g is null) throw Bad("tenants", $"tenants holds {ApiError.Echo(x.GetRawText())}, which is not a UUID");
             result.Add(g.Value);
         }
         return result.Distinct().ToArray();
@@ -186,7 +186,7 @@ public sealed class BrokerService : IDisposable
         var name = ReqString(body, "username");
         var password = ReqString(body, "password");
         var user = new UserRecord(name, Passwords.Hash(password), Roles(body, ["tenant"]), TenantList(body, []), true);
-        if (!Store.AddUser(user)) throw new ApiError(409, $"user {name} already exists");
+        if (!Store.AddUser(user)) throw new ApiError(409, $"user {ApiError.Echo(name)} already exists");
         Invalidate();
         return user;
     }
@@ -194,12 +194,12 @@ public sealed class BrokerService : IDisposable
     /// <summary>POST /admin/users/{name}: change password, roles, tenants or is_active (any subset).</summary>
     public UserRecord UpdateUser(string name, JsonElement body)
     {
-        var u = Store.User(name) ?? throw new ApiError(404, $"user {name} not found");
+        var u = Store.User(name) ?? throw new ApiError(404, $"user {ApiError.Echo(name)} not found");
         var hash = body.TryGetProperty("password", out _) ? Passwords.Hash(ReqString(body, "password")) : u.PasswordHash;
         var active = u.IsActive;
         if (body.TryGetProperty("is_active", out var a))
         {
-            if (a.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) throw Bad("is_active", $"is_active must be true or false, got {a.GetRawText()}");
+            if (a.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) throw Bad("is_active", $"is_active must be true or false, got {ApiError.Echo(a.GetRawText())}");
             active = a.GetBoolean();
         }
         var updated = new UserRecord(name, hash, Roles(body, u.Roles.ToArray()), TenantList(body, u.Tenants.ToArray()), active);
@@ -240,7 +240,7 @@ public sealed class BrokerService : IDisposable
         var uuid = Guid.NewGuid();
         if (body.TryGetProperty("uuid", out var u) && u.ValueKind != JsonValueKind.Null)
             uuid = (u.ValueKind == JsonValueKind.String ? WireFormat.tryParseUuid(u.GetString()!) : null)?.Value
-                   ?? throw Bad("uuid", $"uuid must be a UUID, got {u.GetRawText()}");
+                   ?? throw Bad("uuid", $"uuid must be a UUID, got {ApiError.Echo(u.GetRawText())}");
         var limitations = body.TryGetProperty("limitations", out var l) ? l.GetRawText() : "[]";
         ParseLimitations(limitations, out var errors);
         if (errors.Count > 0) throw ApiError.ValidationOne(["body", "limitations"], string.Join("; ", errors), "value_error");
@@ -248,11 +248,11 @@ public sealed class BrokerService : IDisposable
         var users = new List<UserRecord>();
         if (body.TryGetProperty("users", out var us))
         {
-            if (us.ValueKind != JsonValueKind.Array) throw Bad("users", $"users must be a list of usernames, got {us.GetRawText()}");
+            if (us.ValueKind != JsonValueKind.Array) throw Bad("users", $"users must be a list of usernames, got {ApiError.Echo(us.GetRawText())}");
             foreach (var x in us.EnumerateArray())
             {
                 var n = x.ValueKind == JsonValueKind.String ? x.GetString()! : "";
-                users.Add(Store.User(n) ?? throw Bad("users", $"user '{n}' does not exist; create it first with POST /admin/users"));
+                users.Add(Store.User(n) ?? throw Bad("users", $"user '{ApiError.Echo(n)}' does not exist; create it first with POST /admin/users"));
             }
         }
         if (!Store.AddTenant(new TenantRecord(uuid, name, limitations, contact, true))) throw new ApiError(409, $"tenant {uuid:D} already exists");

@@ -34,16 +34,33 @@ public sealed class ApiError(int status, object detail) : Exception(detail as st
     public int Status { get; } = status;
     public object Detail { get; } = detail;
 
+    /// <summary>Longest echo of a client's value in an error message (beyond it: a prefix and the full size).</summary>
+    public const int EchoLimit = 200;
+
+    /// <summary>
+    /// A client-supplied value as error messages may echo it: up to <paramref name="limit"/> characters, longer ones
+    /// cut there with "…(N bytes)" (N the UTF-8 size of the whole), so an error answer never repeats megabytes of input.
+    /// </summary>
+    public static string Echo(string value, int limit = EchoLimit)
+    {
+        if (value.Length <= limit) return value;
+        var cut = char.IsHighSurrogate(value[limit - 1]) ? limit - 1 : limit;
+        return value[..cut] + $"…({System.Text.Encoding.UTF8.GetByteCount(value)} bytes)";
+    }
+
+    /// <summary>Longest message and path element of a 422 detail: messages may quote a value (already capped where built).</summary>
+    private const int MessageLimit = 1000;
+
     public static ApiError Validation(IEnumerable<ValidationIssue> issues, string location = "body") =>
         new(422, issues.Select(i => new Dictionary<string, object>
         {
-            ["loc"] = new[] { location }.Concat(i.Path).ToArray(),
-            ["msg"] = i.Message,
+            ["loc"] = new[] { location }.Concat(i.Path.Select(p => Echo(p))).ToArray(),
+            ["msg"] = Echo(i.Message, MessageLimit),
             ["type"] = i.Kind,
         }).ToArray());
 
     public static ApiError ValidationOne(string[] loc, string msg, string type) =>
-        new(422, new[] { new Dictionary<string, object> { ["loc"] = loc, ["msg"] = msg, ["type"] = type } });
+        new(422, new[] { new Dictionary<string, object> { ["loc"] = loc.Select(p => Echo(p)).ToArray(), ["msg"] = Echo(msg, MessageLimit), ["type"] = type } });
 
     /// <summary>The one place where lifecycle refusals become HTTP statuses.</summary>
     public static ApiError FromLifecycle(LifecycleError error) => error switch
