@@ -158,21 +158,29 @@ public static class BrokerApi
             app.Logger.LogWarning("Result data outside its capability's schema accepted (result validation warn): {Warning}", w);
     }
 
-    /// <summary>Fix 10: the tenant must be registered and the caller must be allowed to act for it.</summary>
+    /// <summary>
+    /// Fix 10: the tenant must be registered, active, and the caller must be allowed to act for it. Every write that
+    /// acts for a tenant passes here, so a deactivated tenant can neither post nor reserve, claim or post results
+    /// (admins included: reactivate the tenant first); reads stay allowed.
+    /// </summary>
     private static void CheckActsFor(BrokerService svc, UserRecord user, Guid tenant)
     {
-        if (!svc.Current.TenantRecords.Any(t => t.Uuid == tenant))
-            throw new ApiError(403, $"tenant {tenant:D} is not registered with this broker");
+        var record = svc.Current.TenantRecords.FirstOrDefault(t => t.Uuid == tenant)
+            ?? throw new ApiError(403, $"tenant {tenant:D} is not registered with this broker");
         if (!user.IsAdmin && !user.Tenants.Contains(tenant))
             throw new ApiError(403, $"user {user.Username} may not act for tenant {tenant:D}");
+        if (!record.IsActive)
+            throw new ApiError(403, $"tenant {tenant:D} ({ApiError.Echo(record.Name)}) is deactivated; it may not write until an admin activates it again");
     }
 
-    /// <summary>The tenant a reservation is made for: ?tenant_uuid= if given, else the user's (first) tenant.</summary>
+    /// <summary>The tenant a reservation is made for: ?tenant_uuid= if given, else the user's (first) tenant; checked like any write.</summary>
     private static Guid? ActingTenant(HttpContext ctx, BrokerService svc, UserRecord user)
     {
         var given = QueryUuid(ctx, "tenant_uuid");
         if (given is { } g) { CheckActsFor(svc, user, g); return g; }
-        return user.Tenants.Count > 0 ? user.Tenants[0] : null;
+        if (user.Tenants.Count == 0) return null;
+        CheckActsFor(svc, user, user.Tenants[0]);
+        return user.Tenants[0];
     }
 
     private static void Map(IEndpointRouteBuilder app, string method, string path, string summary, bool auth, string tag, Func<HttpContext, Task> handler)
