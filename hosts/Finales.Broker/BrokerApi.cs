@@ -129,6 +129,33 @@ public static class BrokerApi
         }
     }
 
+    /// <summary>
+    /// Reads the login form within limits fit for a username and password (no file parts, few and short fields);
+    /// a form beyond them or malformed (e.g. multipart without a usable boundary) is a 422 naming the body, not a 500.
+    /// </summary>
+    private static async Task<IFormCollection> LoginForm(HttpContext ctx)
+    {
+        var limits = new Microsoft.AspNetCore.Http.Features.FormOptions
+        {
+            ValueCountLimit = 64,
+            KeyLengthLimit = 256,
+            ValueLengthLimit = 64 * 1024,
+            MultipartBoundaryLengthLimit = 128,
+            MultipartHeadersCountLimit = 16,
+            MultipartHeadersLengthLimit = 4096,
+            MultipartBodyLengthLimit = 256 * 1024,
+            BufferBody = false,
+        };
+        try
+        {
+            return await ctx.Request.ReadFormAsync(limits, ctx.RequestAborted);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException && !ctx.RequestAborted.IsCancellationRequested && e is not BadHttpRequestException)
+        {
+            throw ApiError.ValidationOne(["body"], $"the login form could not be read: {e.Message}", "value_error.form");
+        }
+    }
+
     /// <summary>A lookup by the id in the path: its JSON, or `null` (FINALES2 clients poll on that) when unknown.</summary>
     private static Task Lookup<T>(HttpContext ctx, string parameter, Func<SqlBrokerStore, Guid, T?> fetch, Func<T, string> render) where T : class
     {
@@ -207,7 +234,7 @@ public static class BrokerApi
         {
             if (!ctx.Request.HasFormContentType)
                 throw ApiError.ValidationOne(["body", "username"], "field required (send username and password as form fields)", "value_error.missing");
-            var form = await ctx.Request.ReadFormAsync(ctx.RequestAborted);
+            var form = await LoginForm(ctx);
             var username = form["username"].ToString();
             var password = form["password"].ToString();
             if (string.IsNullOrEmpty(username)) throw ApiError.ValidationOne(["body", "username"], "field required", "value_error.missing");
@@ -216,9 +243,19 @@ public static class BrokerApi
             if (grant.Length > 0 && grant != "password")
                 throw ApiError.ValidationOne(["body", "grant_type"], $"grant_type must be 'password', got '{ApiError.Echo(grant)}'", "value_error.str.regex");
             var svc = Svc(ctx);
-            // Unknown user and wrong password give the same answer (no user enumeration).
-            if (!svc.Current.Users.TryGetValue(username, out var user) || !user.IsActive || !Passwords.Verify(user.PasswordHash, password))
+            var address = ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+            if (svc.Logins.Blocked(address, username) is { } wait)
             {
+                var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+                throw new ApiError(429, $"too many failed logins from this address or for this user; retry after {seconds} s") { RetryAfterSeconds = seconds };
+            }
+            // Unknown user and wrong password give the same answer (no user enumeration), and the same work: unknown
+            // and inactive users are verified against a dummy hash with the same iterations.
+            var known = svc.Current.Users.TryGetValue(username, out var user) && user.IsActive;
+            var verified = Passwords.Verify(known ? user!.PasswordHash : Passwords.Dummy, password);
+            if (!known || !verified)
+            {
+                svc.Logins.Failed(address, username);
                 ctx.Response.Headers.WWWAuthenticate = "Bearer";
                 throw new ApiError(401, "Authentication failed. Wrong username or password.");
             }

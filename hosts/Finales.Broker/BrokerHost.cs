@@ -59,7 +59,7 @@ public sealed class ErrorMapping(RequestDelegate next, ILogger<ErrorMapping> log
         }
         catch (ApiError e)
         {
-            await Write(ctx, e.Status, e.Detail);
+            await Write(ctx, e.Status, e.Detail, e.RetryAfterSeconds);
         }
         catch (BadHttpRequestException e)
         {
@@ -81,13 +81,14 @@ public sealed class ErrorMapping(RequestDelegate next, ILogger<ErrorMapping> log
         }
     }
 
-    private static async Task Write(HttpContext ctx, int status, object detail)
+    private static async Task Write(HttpContext ctx, int status, object detail, int? retryAfterSeconds = null)
     {
         if (ctx.Response.HasStarted) return;
         ctx.Response.Clear();
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json";
         if (status == 401) ctx.Response.Headers.WWWAuthenticate = "Bearer";
+        if (retryAfterSeconds is { } after) ctx.Response.Headers.RetryAfter = after.ToString(System.Globalization.CultureInfo.InvariantCulture);
         // Messages may quote client input: never echo more than a bounded prefix of it.
         await ctx.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, object> { ["detail"] = detail is string s ? ApiError.Echo(s, 1000) : detail }));
     }

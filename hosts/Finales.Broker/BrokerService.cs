@@ -16,6 +16,11 @@ public sealed class BrokerOptions
     public string Urls { get; set; } = "http://127.0.0.1:13371";
     /// <summary>Lease of a reservation made through the stock update_status route (long: stock clients never heartbeat).</summary>
     public double DefaultLeaseSeconds { get; set; } = 6 * 3600;
+    /// <summary>Failed logins allowed per client address per <see cref="LoginFailureWindow"/> (then 429).</summary>
+    public int LoginFailuresPerAddress { get; set; } = 10;
+    /// <summary>Failed logins allowed per username per <see cref="LoginFailureWindow"/> (then 429); looser than per address.</summary>
+    public int LoginFailuresPerUser { get; set; } = 30;
+    public TimeSpan LoginFailureWindow { get; set; } = TimeSpan.FromMinutes(1);
     public long MaxBodyBytes { get; set; } = 8 * 1024 * 1024;
     public string? DumpKey { get; set; }
     public LimitationPolicy Policy { get; set; } = LimitationPolicy.Reject;
@@ -47,17 +52,25 @@ public sealed class BrokerService : IDisposable
     public SqlBrokerStore Store { get; }
     public BrokerOptions Options { get; }
     public TokenService Tokens { get; }
+    public LoginThrottle Logins { get; }
 
     public BrokerService(SqlBrokerStore store, BrokerOptions options)
     {
         Store = store;
         Options = options;
+        if (options.LoginFailuresPerAddress < 1 || options.LoginFailuresPerUser < 1 || options.LoginFailureWindow <= TimeSpan.Zero)
+            throw new ArgumentException("login failure limits must be at least 1 and the window positive");
+        Logins = new LoginThrottle(options.LoginFailuresPerAddress, options.LoginFailuresPerUser, options.LoginFailureWindow);
         var key = store.GetOrAddSetting("jwt_signing_key", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
         Tokens = new TokenService(Convert.FromBase64String(key), options.TokenLifetime);
         _snapshot = Load();
     }
 
-    public void Dispose() => Store.Dispose();
+    public void Dispose()
+    {
+        Logins.Dispose();
+        Store.Dispose();
+    }
 
     /// <summary>Creates the first admin when the store has no users; returns the generated password (null when given or not needed).</summary>
     public (bool Created, string? GeneratedPassword) EnsureAdmin(string? password)

@@ -33,6 +33,8 @@ public sealed class ApiError(int status, object detail) : Exception(detail as st
 {
     public int Status { get; } = status;
     public object Detail { get; } = detail;
+    /// <summary>Seconds for a Retry-After header (429).</summary>
+    public int? RetryAfterSeconds { get; init; }
 
     /// <summary>Longest echo of a client's value in an error message (beyond it: a prefix and the full size).</summary>
     public const int EchoLimit = 200;

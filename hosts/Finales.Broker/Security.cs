@@ -29,6 +29,12 @@ public static class Passwords
         return CryptographicOperations.FixedTimeEquals(actual, expected);
     }
 
+    /// <summary>
+    /// A hash of a random password with the default iterations: logins of unknown or inactive users are verified
+    /// against it, so they cost the same work as a wrong password of an existing user (no user enumeration by timing).
+    /// </summary>
+    public static readonly string Dummy = Hash(Generate());
+
     /// <summary>A random password for the first admin (printed once).</summary>
     public static string Generate() =>
         Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)).Replace('+', 'x').Replace('/', 'y');
@@ -88,5 +94,60 @@ public sealed class TokenService(byte[] key, TimeSpan lifetime)
             return (sub.GetString()!, version);
         }
         catch (JsonException) { return null; }
+    }
+}
+
+/// <summary>
+/// Brute-force protection of the login route: FAILED logins are counted per client address and per username in
+/// fixed windows (System.Threading.RateLimiting, the limiter under ASP.NET Core's rate-limiting middleware, used
+/// directly because the middleware would count every attempt, successful ones too). While either count is used
+/// up, every login for that address or user answers 429 with Retry-After, even with the right password; the
+/// window is short, so an attacker cannot lock a legitimate user out for long, and the per-address limit is the
+/// tighter one, so one address runs into its own limit before it can lock out the user.
+/// </summary>
+public sealed class LoginThrottle : IDisposable
+{
+    private readonly System.Threading.RateLimiting.PartitionedRateLimiter<string> _byAddress;
+    private readonly System.Threading.RateLimiting.PartitionedRateLimiter<string> _byUser;
+
+    public LoginThrottle(int failuresPerAddress, int failuresPerUser, TimeSpan window)
+    {
+        _byAddress = Limiter(failuresPerAddress, window);
+        _byUser = Limiter(failuresPerUser, window);
+    }
+
+    private static System.Threading.RateLimiting.PartitionedRateLimiter<string> Limiter(int permits, TimeSpan window) =>
+        System.Threading.RateLimiting.PartitionedRateLimiter.Create<string, string>(key =>
+            System.Threading.RateLimiting.RateLimitPartition.GetFixedWindowLimiter(key, _ => new System.Threading.RateLimiting.FixedWindowRateLimiterOptions
+            {
+                PermitLimit = permits,
+                Window = window,
+                QueueLimit = 0,
+                AutoReplenishment = true,
+            }));
+
+    /// <summary>Null when a login may be tried; otherwise how long to wait (the address's or the user's failures are used up).</summary>
+    public TimeSpan? Blocked(string address, string username)
+    {
+        foreach (var (limiter, key) in new[] { (_byAddress, address), (_byUser, username) })
+        {
+            using var lease = limiter.AttemptAcquire(key, 0);
+            if (!lease.IsAcquired)
+                return lease.TryGetMetadata(System.Threading.RateLimiting.MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(1);
+        }
+        return null;
+    }
+
+    /// <summary>Counts one failed login against the address and the username.</summary>
+    public void Failed(string address, string username)
+    {
+        _byAddress.AttemptAcquire(address, 1).Dispose();
+        _byUser.AttemptAcquire(username, 1).Dispose();
+    }
+
+    public void Dispose()
+    {
+        _byAddress.Dispose();
+        _byUser.Dispose();
     }
 }

@@ -27,6 +27,11 @@ public static class BrokerCommands
             ResultPolicy = PolicyOf(a, "result-validation"),
         };
         if (a.Has("token-minutes")) o.TokenLifetime = TimeSpan.FromMinutes(a.GetDouble("token-minutes", 720));
+        o.LoginFailuresPerAddress = a.GetInt("login-failures-per-address", o.LoginFailuresPerAddress);
+        o.LoginFailuresPerUser = a.GetInt("login-failures-per-user", o.LoginFailuresPerUser);
+        o.LoginFailureWindow = TimeSpan.FromSeconds(a.GetDouble("login-failure-window-seconds", o.LoginFailureWindow.TotalSeconds));
+        if (o.LoginFailuresPerAddress < 1 || o.LoginFailuresPerUser < 1 || !(o.LoginFailureWindow.TotalSeconds >= 1))
+            throw new CliError("--login-failures-per-address and --login-failures-per-user must be at least 1, --login-failure-window-seconds at least 1");
         return o;
     }
 
@@ -46,6 +51,9 @@ public static class BrokerCommands
             Console.WriteLine("Usage: ./finales serve [options]\n\nRuns the FINALES2-compatible broker.\n\n" + StoreHelp +
                 "  --urls URL           listen address (default http://127.0.0.1:13371)\n" +
                 "  --lease-seconds N    lease of reservations made with update_status (default 21600)\n" +
+                "  --login-failures-per-address N  failed logins per client address per window, then 429 (default 10)\n" +
+                "  --login-failures-per-user N     failed logins per username per window, then 429 (default 30)\n" +
+                "  --login-failure-window-seconds N  the window of those limits (default 60)\n" +
                 "  --limitations MODE   reject (default) | warn | off: requests outside every tenant's limitations\n" +
                 "  --result-validation M reject (default) | warn | off: result data that break the capability's result schema\n" +
                 "  --dump-key KEY       enables GET /database_dump/KEY for admins (or FINALES_DUMP_KEY)\n" +
@@ -56,7 +64,7 @@ public static class BrokerCommands
                 "Example: ./finales serve --db ./finales.db --urls http://127.0.0.1:13371");
             return 0;
         }
-        a.Only("db", "postgres", "urls", "lease-seconds", "limitations", "result-validation", "dump-key", "max-body-bytes", "token-minutes", "quiet");
+        a.Only("db", "postgres", "urls", "lease-seconds", "login-failures-per-address", "login-failures-per-user", "login-failure-window-seconds", "limitations", "result-validation", "dump-key", "max-body-bytes", "token-minutes", "quiet");
         var options = Options(a);
         var app = BrokerHost.Build(options);
         var svc = app.Services.GetService(typeof(BrokerService)) as BrokerService ?? throw new InvalidOperationException("broker service missing");
