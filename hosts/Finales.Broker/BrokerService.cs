@@ -159,6 +159,13 @@ public sealed class BrokerService : IDisposable
 
     private static ApiError Bad(string field, string msg) => ApiError.ValidationOne(["body", field], msg, "value_error");
 
+    /// <summary>Every admin body is a JSON object: anything else is a 422 naming the body and what it was.</summary>
+    private static void RequireObject(JsonElement body)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+            throw ApiError.ValidationOne(["body"], $"the body must be a JSON object, got {body.ValueKind.ToString().ToLowerInvariant()} {ApiError.Echo(body.GetRawText())}", "type_error.dict");
+    }
+
     private static string ReqString(JsonElement body, string field)
     {
         if (!body.TryGetProperty(field, out var v)) throw ApiError.ValidationOne(["body", field], $"field required: {field}", "missing");
@@ -196,6 +203,7 @@ public sealed class BrokerService : IDisposable
     /// <summary>POST /admin/users: {"username","password","roles":[..],"tenants":[uuid,..]}.</summary>
     public UserRecord AddUser(JsonElement body)
     {
+        RequireObject(body);
         var name = ReqString(body, "username");
         var password = ReqString(body, "password");
         var user = new UserRecord(name, Passwords.Hash(password), Roles(body, ["tenant"]), TenantList(body, []), true);
@@ -207,6 +215,7 @@ public sealed class BrokerService : IDisposable
     /// <summary>POST /admin/users/{name}: change password, roles, tenants or is_active (any subset).</summary>
     public UserRecord UpdateUser(string name, JsonElement body)
     {
+        RequireObject(body);
         var u = Store.User(name) ?? throw new ApiError(404, $"user {ApiError.Echo(name)} not found");
         var hash = body.TryGetProperty("password", out _) ? Passwords.Hash(ReqString(body, "password")) : u.PasswordHash;
         var active = u.IsActive;
@@ -224,6 +233,7 @@ public sealed class BrokerService : IDisposable
     /// <summary>POST /admin/capabilities: a FINALES2 capability file; the new version replaces the active one.</summary>
     public (long Id, long[] Deactivated) AddCapability(JsonElement body)
     {
+        RequireObject(body);
         var q = ReqString(body, "quantity");
         var m = ReqString(body, "method");
         foreach (var f in new[] { "json_schema_specifications", "json_schema_result_output" })
@@ -249,6 +259,7 @@ public sealed class BrokerService : IDisposable
     /// <summary>POST /admin/tenants: a FINALES2 tenant file plus optional "uuid" and "users" (usernames bound to it).</summary>
     public Guid AddTenant(JsonElement body)
     {
+        RequireObject(body);
         var name = ReqString(body, "name");
         var uuid = Guid.NewGuid();
         if (body.TryGetProperty("uuid", out var u) && u.ValueKind != JsonValueKind.Null)
