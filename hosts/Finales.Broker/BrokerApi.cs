@@ -545,8 +545,11 @@ public static class BrokerApi
         Map(app, "GET", "/healthz", "Liveness and store.", false, "misc", ctx =>
             WriteJson(ctx, new Dictionary<string, string> { ["status"] = "ok", ["store"] = Svc(ctx).Store.Description }));
 
-        Map(app, "GET", "/metrics", "Prometheus text metrics.", false, "misc", async ctx =>
+        Map(app, "GET", "/metrics", "Prometheus text metrics (roles admin or observer).", true, "misc", async ctx =>
         {
+            var caller = Caller(ctx);
+            if (!caller.IsAdmin && !caller.Roles.Contains("observer"))
+                throw new ApiError(403, $"user {caller.Username} has roles [{string.Join(", ", caller.Roles)}]; /metrics needs role admin or observer");
             var svc = Svc(ctx);
             var sb = new StringBuilder();
             sb.AppendLine("# TYPE finales_requests gauge");

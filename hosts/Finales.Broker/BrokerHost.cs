@@ -39,6 +39,7 @@ public static class BrokerHost
         builder.Services.AddSingleton(sp => new BrokerService(OpenStore(options), options));
         builder.Services.AddHostedService<LeaseSweeper>();
         var app = builder.Build();
+        app.Use(SecurityHeaders.Add);
         app.UseMiddleware<ErrorMapping>();
         app.MapBrokerApi();
         return app;
@@ -91,6 +92,34 @@ public sealed class ErrorMapping(RequestDelegate next, ILogger<ErrorMapping> log
         if (retryAfterSeconds is { } after) ctx.Response.Headers.RetryAfter = after.ToString(System.Globalization.CultureInfo.InvariantCulture);
         // Messages may quote client input: never echo more than a bounded prefix of it.
         await ctx.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, object> { ["detail"] = detail is string s ? ApiError.Echo(s, 1000) : detail }));
+    }
+}
+
+/// <summary>
+/// The usual security headers on every answer (set when the answer starts, so error answers get them too):
+/// nosniff, no framing, no referrer, a Content-Security-Policy that allows nothing for JSON and only the inline
+/// style of the /docs page there, and Cache-Control: no-store on authenticated answers and the login's token.
+/// </summary>
+public static class SecurityHeaders
+{
+    private const string JsonPolicy = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+    private const string DocsPolicy = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+    public static Task Add(HttpContext ctx, Func<Task> next)
+    {
+        ctx.Response.OnStarting(() =>
+        {
+            var h = ctx.Response.Headers;
+            var path = ctx.Request.Path;
+            h.XContentTypeOptions = "nosniff";
+            h.XFrameOptions = "DENY";
+            h["Referrer-Policy"] = "no-referrer";
+            h.ContentSecurityPolicy = path.StartsWithSegments("/docs") || path.StartsWithSegments("/redoc") ? DocsPolicy : JsonPolicy;
+            if (ctx.Request.Headers.Authorization.Count > 0 || path.StartsWithSegments("/user_management/authenticate"))
+                h.CacheControl = "no-store";
+            return Task.CompletedTask;
+        });
+        return next();
     }
 }
 
