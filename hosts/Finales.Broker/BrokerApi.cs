@@ -210,6 +210,18 @@ public static class BrokerApi
         return user.Tenants[0];
     }
 
+    /// <summary>A lease length from the query: 1 s up to the configured maximum (422 above it), or the fallback.</summary>
+    private static double LeaseSeconds(HttpContext ctx, BrokerService svc, double fallback) =>
+        QDouble(ctx, "lease_seconds", 1, svc.Options.MaxLeaseSeconds) ?? Math.Min(fallback, svc.Options.MaxLeaseSeconds);
+
+    /// <summary>The reservation policy of the core (<c>Catalog.mayReserve</c>) as a 403.</summary>
+    private static void CheckMayReserve(BrokerService svc, UserRecord user, Guid? tenant, string quantity, IEnumerable<string> methods)
+    {
+        var verdict = CatalogModule.mayReserve(svc.Current.Catalog, user.IsAdmin,
+            tenant is null ? FSharpOption<Guid>.None : FSharpOption<Guid>.Some(tenant.Value), quantity, ListModule.OfSeq(methods));
+        if (verdict.IsError) throw new ApiError(403, verdict.ErrorValue);
+    }
+
     private static void Map(IEndpointRouteBuilder app, string method, string path, string summary, bool auth, string tag, Func<HttpContext, Task> handler)
     {
         Routes.Add(new RouteDoc(method, path, summary, auth, tag));
@@ -397,6 +409,15 @@ public static class BrokerApi
                 throw ApiError.ValidationOne(["query", "new_status"], $"new_status must be one of pending, reserved, resolved, retracted, unsolicited; got '{raw}'", "type_error.enum");
             var message = Q(ctx, "status_change_message") ?? "";
             var tenant = ActingTenant(ctx, svc, user);
+            if (status.Value.IsReserved && svc.Store.Request(id) is { } row)
+            {
+                // Quantity and methods never change, so checking before the locked reservation is race-free.
+                using var body = JsonDocument.Parse(row.Body);
+                var quantity = body.RootElement.TryGetProperty("quantity", out var q) && q.ValueKind == JsonValueKind.String ? q.GetString()! : "";
+                var methods = body.RootElement.TryGetProperty("methods", out var ms) && ms.ValueKind == JsonValueKind.Array
+                    ? ms.EnumerateArray().Where(m => m.ValueKind == JsonValueKind.String).Select(m => m.GetString()!).ToList() : [];
+                CheckMayReserve(svc, user, tenant, quantity, methods);
+            }
             Command command = status.Value.Tag switch
             {
                 RequestStatus.Tags.Reserved => Command.NewReserve(tenant is null ? FSharpOption<Guid>.None : FSharpOption<Guid>.Some(tenant.Value), svc.Options.DefaultLeaseSeconds),
@@ -473,9 +494,35 @@ public static class BrokerApi
         {
             var user = Writer(ctx);
             var svc = Svc(ctx);
-            var lease = QDouble(ctx, "lease_seconds", 1, 7 * 24 * 3600) ?? 300;
+            var lease = LeaseSeconds(ctx, svc, 300);
             var tenant = ActingTenant(ctx, svc, user);
-            var row = await svc.Store.ClaimAsync(Q(ctx, "quantity"), Q(ctx, "method"), user, tenant, lease);
+            var (quantity, method) = (Q(ctx, "quantity"), Q(ctx, "method"));
+            if (!user.IsAdmin)
+            {
+                // Tenants claim only what their limitations offer. Without quantity or method, the claim is for the
+                // one capability the tenant offers that fits what was given; when that is ambiguous, 422 asks for them.
+                var offered = svc.Current.Catalog.Tenants.Where(t => tenant is { } g && t.Uuid == g)
+                    .SelectMany(t => t.Limitations).Select(l => (l.Quantity, l.Method)).Distinct()
+                    .Where(c => (quantity is null || c.Quantity == quantity) && (method is null || c.Method == method)).ToList();
+                if (quantity is null || method is null)
+                {
+                    if (offered.Count != 1)
+                        throw ApiError.ValidationOne(["query", quantity is null ? "quantity" : "method"],
+                            $"give quantity and method: the acting tenant offers {offered.Count} capabilities that fit ({ApiError.Echo(string.Join(", ", offered.Select(c => c.Quantity + "/" + c.Method)))})",
+                            "value_error.missing");
+                    (quantity, method) = offered[0];
+                }
+                // A capability the broker does not know has nothing to claim (204, as before); a known one the
+                // tenant does not offer is refused.
+                if (offered.Count == 0 && CatalogModule.activeCapability(svc.Current.Catalog, quantity, method) is null
+                    && CatalogModule.offeredBy(svc.Current.Catalog, quantity, method).IsEmpty)
+                {
+                    ctx.Response.StatusCode = 204;
+                    return;
+                }
+                CheckMayReserve(svc, user, tenant, quantity, [method]);
+            }
+            var row = await svc.Store.ClaimAsync(quantity, method, user, tenant, lease);
             if (row is null) { ctx.Response.StatusCode = 204; return; }
             await WriteJson(ctx, RequestInfo(row));
         });
@@ -485,7 +532,7 @@ public static class BrokerApi
             var user = Writer(ctx);
             var svc = Svc(ctx);
             var id = PathUuid(ctx, "object_id");
-            var lease = QDouble(ctx, "lease_seconds", 1, 7 * 24 * 3600) ?? 300;
+            var lease = LeaseSeconds(ctx, svc, 300);
             var state = await svc.Store.ExecuteAsync(id, user, ActingTenant(ctx, svc, user), Command.NewHeartbeat(lease), "heartbeat");
             await WriteJson(ctx, new Dictionary<string, object?>
             {

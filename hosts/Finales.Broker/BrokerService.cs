@@ -16,6 +16,8 @@ public sealed class BrokerOptions
     public string Urls { get; set; } = "http://127.0.0.1:13371";
     /// <summary>Lease of a reservation made through the stock update_status route (long: stock clients never heartbeat).</summary>
     public double DefaultLeaseSeconds { get; set; } = 6 * 3600;
+    /// <summary>Longest lease anyone may ask for (claim, heartbeat) or configure; longer ones are refused with 422.</summary>
+    public double MaxLeaseSeconds { get; set; } = 6 * 3600;
     /// <summary>Failed logins allowed per client address per <see cref="LoginFailureWindow"/> (then 429).</summary>
     public int LoginFailuresPerAddress { get; set; } = 10;
     /// <summary>Failed logins allowed per username per <see cref="LoginFailureWindow"/> (then 429); looser than per address.</summary>
@@ -58,6 +60,8 @@ public sealed class BrokerService : IDisposable
     {
         Store = store;
         Options = options;
+        if (!(options.DefaultLeaseSeconds >= 1 && options.DefaultLeaseSeconds <= options.MaxLeaseSeconds))
+            throw new ArgumentException($"the update_status lease ({options.DefaultLeaseSeconds} s) must be between 1 s and the maximum lease ({options.MaxLeaseSeconds} s)");
         if (options.LoginFailuresPerAddress < 1 || options.LoginFailuresPerUser < 1 || options.LoginFailureWindow <= TimeSpan.Zero)
             throw new ArgumentException("login failure limits must be at least 1 and the window positive");
         Logins = new LoginThrottle(options.LoginFailuresPerAddress, options.LoginFailuresPerUser, options.LoginFailureWindow);

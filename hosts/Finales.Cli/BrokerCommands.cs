@@ -27,6 +27,11 @@ public static class BrokerCommands
             ResultPolicy = PolicyOf(a, "result-validation"),
         };
         if (a.Has("token-minutes")) o.TokenLifetime = TimeSpan.FromMinutes(a.GetDouble("token-minutes", 720));
+        o.MaxLeaseSeconds = a.GetDouble("max-lease-seconds", o.MaxLeaseSeconds);
+        if (!(o.MaxLeaseSeconds >= 1)) throw new CliError($"--max-lease-seconds must be at least 1, got {o.MaxLeaseSeconds}");
+        if (!a.Has("lease-seconds")) o.DefaultLeaseSeconds = Math.Min(o.DefaultLeaseSeconds, o.MaxLeaseSeconds);
+        if (!(o.DefaultLeaseSeconds >= 1 && o.DefaultLeaseSeconds <= o.MaxLeaseSeconds))
+            throw new CliError($"--lease-seconds must be between 1 and --max-lease-seconds ({o.MaxLeaseSeconds}), got {o.DefaultLeaseSeconds}");
         o.LoginFailuresPerAddress = a.GetInt("login-failures-per-address", o.LoginFailuresPerAddress);
         o.LoginFailuresPerUser = a.GetInt("login-failures-per-user", o.LoginFailuresPerUser);
         o.LoginFailureWindow = TimeSpan.FromSeconds(a.GetDouble("login-failure-window-seconds", o.LoginFailureWindow.TotalSeconds));
@@ -50,7 +55,8 @@ public static class BrokerCommands
         {
             Console.WriteLine("Usage: ./finales serve [options]\n\nRuns the FINALES2-compatible broker.\n\n" + StoreHelp +
                 "  --urls URL           listen address (default http://127.0.0.1:13371)\n" +
-                "  --lease-seconds N    lease of reservations made with update_status (default 21600)\n" +
+                "  --lease-seconds N    lease of reservations made with update_status (default 21600, at most the maximum)\n" +
+                "  --max-lease-seconds N longest lease a claim or heartbeat may ask for, 422 above (default 21600)\n" +
                 "  --login-failures-per-address N  failed logins per client address per window, then 429 (default 10)\n" +
                 "  --login-failures-per-user N     failed logins per username per window, then 429 (default 30)\n" +
                 "  --login-failure-window-seconds N  the window of those limits (default 60)\n" +
@@ -64,7 +70,7 @@ public static class BrokerCommands
                 "Example: ./finales serve --db ./finales.db --urls http://127.0.0.1:13371");
             return 0;
         }
-        a.Only("db", "postgres", "urls", "lease-seconds", "login-failures-per-address", "login-failures-per-user", "login-failure-window-seconds", "limitations", "result-validation", "dump-key", "max-body-bytes", "token-minutes", "quiet");
+        a.Only("db", "postgres", "urls", "lease-seconds", "max-lease-seconds", "login-failures-per-address", "login-failures-per-user", "login-failure-window-seconds", "limitations", "result-validation", "dump-key", "max-body-bytes", "token-minutes", "quiet");
         var options = Options(a);
         var app = BrokerHost.Build(options);
         var svc = app.Services.GetService(typeof(BrokerService)) as BrokerService ?? throw new InvalidOperationException("broker service missing");

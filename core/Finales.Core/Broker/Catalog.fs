@@ -82,6 +82,38 @@ module Catalog =
             t.Limitations
             |> List.filter (fun l -> l.Quantity = quantity && l.Method = methodName))
 
+    /// Whether the tenant is registered, active, and its limitations include `quantity` with one of `methods`.
+    let offers (catalog: Catalog) (tenant: Guid) (quantity: string) (methods: string list) : bool =
+        catalog.Tenants
+        |> List.exists (fun t ->
+            t.Uuid = tenant
+            && t.IsActive
+            && t.Limitations
+               |> List.exists (fun l -> l.Quantity = quantity && List.contains l.Method methods))
+
+    /// The reservation policy (stock `update_status` reserve and claim): a tenant reserves only what its registered
+    /// limitations offer (the request's quantity and one of its methods); admins are excepted. A non-admin user
+    /// acting for no tenant may not reserve. The error says why (the host answers 403).
+    let mayReserve
+        (catalog: Catalog)
+        (isAdmin: bool)
+        (tenant: Guid option)
+        (quantity: string)
+        (methods: string list)
+        : Result<unit, string> =
+        match tenant with
+        | _ when isAdmin -> Ok()
+        | None -> Error "only a tenant (or an admin) may reserve requests; this user acts for no tenant"
+        | Some t when offers catalog t quantity methods -> Ok()
+        | Some t ->
+            Error(
+                sprintf
+                    "tenant %s does not offer %s with method %s (its registered limitations do not include it), so it may not reserve this request"
+                    (WireFormat.uuid t)
+                    quantity
+                    (String.Join(" or ", methods))
+            )
+
     let private prefix (path: string list) (issues: ValidationIssue list) =
         issues |> List.map (fun i -> { i with Path = path @ i.Path })
 
