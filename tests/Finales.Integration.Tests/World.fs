@@ -27,7 +27,8 @@ type World =
         Admin: Api
         /// user "alice", acting for tenant A (offers conductivity/polynomial_interpolation)
         A: Api
-        /// user "bob", acting for tenant B (offers nothing)
+        /// user "bob", acting for tenant B (offers conductivity/polynomial_interpolation too, with the same
+        /// limitations, so it may reserve and claim those requests)
         B: Api
         Observer: Api
         TenantA: Guid
@@ -97,7 +98,7 @@ let create (store: StoreKind) (extraArgs: string) : World =
         expectStatus (admin.Post("/admin/capabilities", File.ReadAllText f)) 201 ("register " + f)
 
     let a = addTenant admin "tenant-a" polyLimitations
-    let b = addTenant admin "tenant-b" "[]"
+    let b = addTenant admin "tenant-b" polyLimitations
     addUser admin "alice" [ "tenant" ] [ a ]
     addUser admin "bob" [ "tenant" ] [ b ]
     addUser admin "olga" [ "observer" ] []

@@ -1,0 +1,438 @@
+/// Accounts and access (issue 10): token revocation, deactivated tenants, failed-login limits, hostile login and
+/// admin shapes, /metrics, security headers, bounded error echoes, lease bounds and the reservation policy; over
+/// real HTTP against broker processes, once per store.
+module Finales.Integration.Tests.AccessTests
+
+open System
+open System.IO
+open System.Net.Http
+open System.Text
+open System.Text.Json
+open System.Threading
+open Expecto
+open Finales.Integration.Tests.Harness
+open Finales.Integration.Tests.World
+
+/// The arguments of the access world: a lease bound of one hour, and failed-login limits high enough for the
+/// hostile login shapes below (the limits have their own world).
+let worldArgs =
+    "--max-lease-seconds 3600 --login-failures-per-address 1000 --login-failures-per-user 1000"
+
+/// The arguments of the rate-limit world: 3 failures per address, 5 per user, 2 s windows.
+let limitedArgs =
+    "--login-failures-per-address 3 --login-failures-per-user 5 --login-failure-window-seconds 2"
+
+let private login (url: string) (user: string) (password: string) =
+    use form =
+        new FormUrlEncodedContent(dict [ "username", user; "password", password ])
+
+    use r = http.PostAsync(url + "/user_management/authenticate", form).Result
+
+    { Status = int r.StatusCode
+      Body = r.Content.ReadAsStringAsync().Result
+      Headers = r.Headers }
+
+/// Posts raw bytes to the login route with the given content type (null: none).
+let private rawLogin (url: string) (contentType: string) (body: byte[]) =
+    use content = new ByteArrayContent(body)
+
+    if not (isNull contentType) then
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType) |> ignore
+
+    use r = http.PostAsync(url + "/user_management/authenticate", content).Result
+
+    { Status = int r.StatusCode
+      Body = r.Content.ReadAsStringAsync().Result
+      Headers = r.Headers }
+
+/// A new tenant with the given limitations and a user acting for it; returns (tenant, session).
+let private tenantWithUser (w: World) (name: string) (limitations: string) =
+    let t = addTenant w.Admin name limitations
+    addUser w.Admin name [ "tenant" ] [ t ]
+    t, Api.Login(w.Url, name, name + "-pw")
+
+let private detailText (r: Reply) =
+    if r.Detail.ValueKind = JsonValueKind.String then
+        r.Detail.GetString()
+    else
+        r.Detail.GetRawText()
+
+let suite (f: StoreFactory) (w: Lazy<World>) (limited: Lazy<World>) =
+    testSequenced
+    <| testList
+        "access"
+        [ testList
+              "tokens"
+              [ test "a token issued before a password change is refused; a roles change alone revokes nothing" {
+                    let w = w.Value
+                    addUser w.Admin "carol" [ "tenant" ] [ w.TenantA ]
+                    let before = Api.Login(w.Url, "carol", "carol-pw")
+                    expectStatus (before.Get "/test") 200 "token works"
+
+                    expectStatus
+                        (w.Admin.Post("/admin/users/carol", """{"roles":["tenant","observer"]}"""))
+                        200
+                        "roles change"
+
+                    expectStatus (before.Get "/test") 200 "still works after a roles change"
+                    expectStatus (w.Admin.Post("/admin/users/carol", """{"password":"new-pw"}""")) 200 "password change"
+                    let r = before.Get "/test"
+                    expectStatus r 401 "old token after the password change"
+
+                    Expect.equal
+                        (r.Detail.GetString())
+                        "Authentication failed. Wrong username or password."
+                        "the usual 401"
+
+                    expectStatus (login w.Url "carol" "carol-pw") 401 "old password"
+                    expectStatus (Api.Login(w.Url, "carol", "new-pw").Get "/test") 200 "new token"
+                }
+                test "a token issued before a deactivation stays refused after reactivation" {
+                    let w = w.Value
+                    addUser w.Admin "cora" [ "tenant" ] [ w.TenantA ]
+                    let before = Api.Login(w.Url, "cora", "cora-pw")
+                    expectStatus (w.Admin.Post("/admin/users/cora", """{"is_active":false}""")) 200 "deactivate"
+                    expectStatus (w.Admin.Post("/admin/users/cora", """{"is_active":true}""")) 200 "reactivate"
+                    expectStatus (before.Get "/test") 401 "old token"
+                    expectStatus (Api.Login(w.Url, "cora", "cora-pw").Get "/test") 200 "new login"
+                }
+                test "a store from before token versions is migrated at startup; its users log in and are revoked" {
+                    // A store whose users table has no token_version column, as every store had before.
+                    let store = f.Make "premigration"
+                    let first = (new BrokerProcess(store, "--quiet")).Start()
+                    let admin = Api.Login(first.Url, "admin", adminPassword)
+                    first.Kill()
+
+                    match store with
+                    | Sqlite path ->
+                        use c =
+                            new Microsoft.Data.Sqlite.SqliteConnection(sprintf "Data Source=%s;Pooling=false" path)
+
+                        c.Open()
+                        use cmd = c.CreateCommand()
+                        cmd.CommandText <- "ALTER TABLE users DROP COLUMN token_version"
+                        cmd.ExecuteNonQuery() |> ignore
+                    | Postgres cs ->
+                        use c = new Npgsql.NpgsqlConnection(cs + ";Pooling=false")
+                        c.Open()
+                        use cmd = c.CreateCommand()
+                        cmd.CommandText <- "ALTER TABLE users DROP COLUMN token_version"
+                        cmd.ExecuteNonQuery() |> ignore
+
+                    use second = (new BrokerProcess(store, "--quiet")).Start()
+                    // A token of the old broker (no version claim) counts as version 0.
+                    expectStatus (Api(second.Url, admin.Token.Value).Get "/test") 200 "old token, migrated store"
+                    let again = Api.Login(second.Url, "admin", adminPassword)
+
+                    expectStatus (again.Post("/admin/users/admin", """{"password":"changed"}""")) 200 "password change"
+
+                    expectStatus (again.Get "/test") 401 "revoked"
+                    expectStatus (Api.Login(second.Url, "admin", "changed").Get "/test") 200 "new password"
+                } ]
+          testList
+              "deactivated tenants"
+              [ test
+                    "a deactivated tenant gets 403 naming it on post request, reserve, claim and post result; reads stay" {
+                    let w = w.Value
+                    let d, dora = tenantWithUser w "tenant-d" polyLimitations
+                    let pending = w.NewRequest()
+                    let mine = dora.Post("/requests/", w.PolyRequest d)
+                    expectStatus mine 200 "active tenant posts"
+
+                    expectStatus (w.Admin.Post(sprintf "/admin/tenants/%O/deactivate" d)) 200 "deactivate the tenant"
+
+                    let refused (r: Reply) (what: string) =
+                        expectStatus r 403 what
+                        Expect.stringContains (detailText r) (d.ToString "D") (what + ": names the tenant")
+                        Expect.stringContains (detailText r) "deactivated" (what + ": says why")
+
+                    let before = w.RequestCount()
+                    refused (dora.Post("/requests/", w.PolyRequest d)) "post request"
+                    refused (w.Admin.Post("/requests/", w.PolyRequest d)) "an admin posting for it"
+                    Expect.equal (w.RequestCount()) before "nothing stored"
+
+                    refused
+                        (dora.Post(
+                            "/requests/claim?quantity=conductivity&method=polynomial_interpolation&lease_seconds=30"
+                        ))
+                        "claim"
+
+                    refused
+                        (dora.Post(
+                            sprintf "/requests/%s/update_status/?request_id=%s&new_status=reserved" pending pending
+                        ))
+                        "reserve"
+
+                    refused (dora.Post("/results/", w.PolyResult(d, pending))) "post result"
+
+                    Expect.equal
+                        (w.A.Get("/requests/" + pending).Json.GetProperty("status").GetString())
+                        "pending"
+                        "untouched"
+
+                    expectStatus (dora.Get "/pending_requests/") 200 "reads stay allowed"
+                    expectStatus (dora.Get("/requests/" + mine.String)) 200 "reads stay allowed"
+                    expectStatus (w.Admin.Post(sprintf "/admin/tenants/%O/activate" d)) 200 "activate again"
+                    expectStatus (dora.Post("/requests/", w.PolyRequest d)) 200 "writes again once active"
+                } ]
+          testList
+              "login"
+              [ test "failed logins are limited per address with 429 and Retry-After; the user logs in after the window" {
+                    let w = limited.Value
+
+                    for i in 1..10 do
+                        expectStatus
+                            (login w.Url "alice" "alice-pw")
+                            200
+                            (sprintf "successful login %d is not counted" i)
+
+                    for i in 1..3 do
+                        expectStatus (login w.Url "alice" "wrong") 401 (sprintf "failure %d" i)
+
+                    let blocked = login w.Url "alice" "alice-pw"
+                    expectStatus blocked 429 "even the right password while the address is blocked"
+                    Expect.isTrue blocked.Headers.RetryAfter.Delta.HasValue "Retry-After in seconds"
+                    Expect.isGreaterThan blocked.Headers.RetryAfter.Delta.Value.TotalSeconds 0.0 "Retry-After > 0"
+                    expectStatus (login w.Url "nobody" "x") 429 "any user from this address"
+
+                    waitUntil 10.0 "alice may log in after the window" (fun () ->
+                        (login w.Url "alice" "alice-pw").Status = 200)
+                }
+                test "14 hostile login shapes answer 4xx, never 500, and the broker stays up" {
+                    let w = w.Value
+                    let form = "application/x-www-form-urlencoded"
+                    let utf8 (s: string) = Encoding.UTF8.GetBytes s
+
+                    let many =
+                        String.Join("&", [ for i in 1..2000 -> sprintf "f%d=%d" i i ])
+                        + "&username=alice&password=x"
+
+                    let multipart (boundary: string) (body: string) =
+                        "multipart/form-data; boundary=" + boundary, utf8 body
+
+                    let part (b: string) =
+                        sprintf
+                            "--%s\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nalice\r\n--%s\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\nwrong\r\n--%s--\r\n"
+                            b
+                            b
+                            b
+
+                    let shapes =
+                        [ "5 MB password", form, utf8 ("username=alice&password=" + String('x', 5 * 1024 * 1024))
+                          "2,000 form fields", form, utf8 many
+                          "NUL in the username", form, utf8 "username=al%00ice&password=x"
+                          "raw NUL in the username",
+                          form,
+                          Array.concat [ utf8 "username=al"; [| 0uy |]; utf8 "ice&password=x" ]
+                          "multipart, broken boundary",
+                          fst (multipart "abc" (part "xyz")),
+                          snd (multipart "abc" (part "xyz"))
+                          "multipart, missing boundary", "multipart/form-data", utf8 (part "abc")
+                          "multipart, truncated",
+                          fst (multipart "abc" ""),
+                          utf8 "--abc\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nali"
+                          "multipart, 300-character boundary",
+                          fst (multipart (String('b', 300)) ""),
+                          utf8 (part (String('b', 300)))
+                          "multipart, wrong password", fst (multipart "abc" ""), utf8 (part "abc")
+                          "JSON instead of a form", "application/json", utf8 """{"username":"alice","password":"x"}"""
+                          "no content type", null, utf8 "username=alice&password=x"
+                          "broken percent-encoding", form, utf8 "username=%zz&password=%"
+                          "invalid UTF-8",
+                          form,
+                          Array.concat [ utf8 "username="; [| 0xffuy; 0xfeuy |]; utf8 "&password=x" ]
+                          "a 100 KB username", form, utf8 ("username=" + String('u', 100 * 1024) + "&password=x") ]
+
+                    Expect.equal shapes.Length 14 "14 shapes"
+
+                    for name, ct, body in shapes do
+                        let r = rawLogin w.Url ct body
+
+                        Expect.isTrue
+                            (r.Status >= 400 && r.Status < 500)
+                            (sprintf "%s: 4xx, got %d %s" name r.Status r.Body)
+
+                        Expect.isLessThan r.Body.Length 2000 (name + ": a short answer")
+
+                    expectStatus (login w.Url "alice" "alice-pw") 200 "alive"
+                }
+                test "admin routes given a JSON body that is not an object answer 422 naming the body" {
+                    let w = w.Value
+                    let before = w.Admin.Get("/admin/users").Json.GetArrayLength()
+
+                    for route in
+                        [ "/admin/users"
+                          "/admin/users/alice"
+                          "/admin/capabilities"
+                          "/admin/tenants" ] do
+                        for body in [ "[]"; "\"x\""; "1"; "null"; "true" ] do
+                            let r = w.Admin.Post(route, body)
+                            expectStatus r 422 (sprintf "%s with %s" route body)
+
+                            Expect.equal
+                                [ for x in r.Detail[0].GetProperty("loc").EnumerateArray() -> x.GetString() ]
+                                [ "body" ]
+                                "loc names the body"
+
+                            Expect.stringContains
+                                (r.Detail[0].GetProperty("msg").GetString())
+                                "object"
+                                "says what it must be"
+
+                    Expect.equal (w.Admin.Get("/admin/users").Json.GetArrayLength()) before "nothing stored"
+                    expectStatus (w.A.Get "/test") 200 "alice unchanged"
+                } ]
+          testList
+              "surface"
+              [ test "/metrics needs role admin or observer" {
+                    let w = w.Value
+                    expectStatus (Api(w.Url).Get "/metrics") 401 "anonymous"
+                    expectStatus (w.A.Get "/metrics") 403 "a tenant"
+                    let m = w.Observer.Get "/metrics"
+                    expectStatus m 200 "observer"
+                    Expect.stringContains m.Body "finales_requests" "Prometheus text"
+                    expectStatus (w.Admin.Get "/metrics") 200 "admin"
+                }
+                test "every answer carries the security headers; authenticated ones are not cached" {
+                    let w = w.Value
+
+                    let check (r: Reply) (what: string) =
+                        let one (name: string) =
+                            match r.Headers.TryGetValues name with
+                            | true, v -> String.Join(",", v)
+                            | _ -> failtestf "%s: header %s missing" what name
+
+                        Expect.equal (one "X-Content-Type-Options") "nosniff" what
+                        Expect.equal (one "X-Frame-Options") "DENY" what
+                        Expect.equal (one "Referrer-Policy") "no-referrer" what
+                        Expect.stringContains (one "Content-Security-Policy") "default-src 'none'" what
+                        one
+
+                    check (Api(w.Url).Get "/") "greeting" |> ignore
+                    check (Api(w.Url).Get "/pending_requests/") "401" |> ignore
+                    check (w.A.Post("/requests/", "{")) "422" |> ignore
+                    let docs = check (Api(w.Url).Get "/docs") "/docs"
+
+                    Expect.stringContains
+                        (docs "Content-Security-Policy")
+                        "style-src 'unsafe-inline'"
+                        "the docs page's style"
+
+                    let authed = check (w.A.Get "/pending_requests/") "authenticated"
+                    Expect.equal (authed "Cache-Control") "no-store" "no-store"
+                    let token = check (login w.Url "alice" "alice-pw") "login"
+                    Expect.equal (token "Cache-Control") "no-store" "the token is not cached"
+                }
+                test "error answers echo at most a short prefix of a huge invalid value" {
+                    let w = w.Value
+                    let huge = String('q', 2 * 1024 * 1024)
+                    let n = Nodes.JsonNode.Parse(w.PolyRequest w.TenantA)
+                    n["quantity"] <- Nodes.JsonValue.Create huge
+                    let r = w.A.Post("/requests/", n.ToJsonString())
+                    expectStatus r 422 "unknown quantity"
+                    Expect.isLessThan r.Body.Length 2000 "short"
+                    Expect.stringContains r.Body "bytes)" "says how long the value was"
+
+                    let role =
+                        w.Admin.Post(
+                            "/admin/users",
+                            sprintf """{"username":"eve","password":"x","roles":["%s"]}""" huge
+                        )
+
+                    expectStatus role 422 "unknown role"
+                    Expect.isLessThan role.Body.Length 2000 "short"
+
+                    let grant =
+                        rawLogin
+                            w.Url
+                            "application/x-www-form-urlencoded"
+                            (Encoding.UTF8.GetBytes("username=alice&password=x&grant_type=" + String('g', 60000)))
+
+                    expectStatus grant 422 "bad grant_type"
+                    Expect.isLessThan grant.Body.Length 2000 "short"
+                } ]
+          testList
+              "leases and reservations"
+              [ test "a tenant reserves or claims only what its limitations offer; admins are excepted" {
+                    let w = w.Value
+                    let n, nick = tenantWithUser w "tenant-n" "[]"
+                    let id = w.NewRequest()
+
+                    let reserve (api: Api) =
+                        api.Post(sprintf "/requests/%s/update_status/?request_id=%s&new_status=reserved" id id)
+
+                    let r = reserve nick
+                    expectStatus r 403 "stock reserve of a capability the tenant does not offer"
+                    Expect.stringContains (detailText r) (n.ToString "D") "names the tenant"
+                    Expect.stringContains (detailText r) "polynomial_interpolation" "names the method"
+
+                    expectStatus
+                        (nick.Post(
+                            "/requests/claim?quantity=conductivity&method=polynomial_interpolation&lease_seconds=30"
+                        ))
+                        403
+                        "claim of a capability the tenant does not offer"
+
+                    expectStatus (nick.Post "/requests/claim") 422 "a claim without quantity/method: nothing to fill in"
+
+                    Expect.equal
+                        (w.A.Get("/requests/" + id).Json.GetProperty("status").GetString())
+                        "pending"
+                        "untouched"
+
+                    expectStatus (reserve w.Admin) 200 "an admin may reserve anything"
+
+                    expectStatus
+                        (w.Admin.Post(sprintf "/requests/%s/update_status/?request_id=%s&new_status=pending" id id))
+                        200
+                        "release"
+
+                    expectStatus (reserve w.A) 200 "the offering tenant reserves"
+
+                    expectStatus
+                        (w.A.Post(sprintf "/requests/%s/update_status/?request_id=%s&new_status=pending" id id))
+                        200
+                        "release"
+
+                    // Alice's tenant offers one capability: a claim without quantity and method is for that one.
+                    let c = w.A.Post "/requests/claim?lease_seconds=30"
+                    expectStatus c 200 "claim filled in from the tenant's offer"
+                    let claimed = c.Json.GetProperty("uuid").GetString()
+                    expectStatus (w.A.Post("/results/", w.PolyResult(w.TenantA, claimed))) 200 "result"
+                }
+                test "leases above --max-lease-seconds are refused with 422; up to it they are granted" {
+                    let w = w.Value
+                    w.NewRequest() |> ignore
+                    let q = "quantity=conductivity&method=polynomial_interpolation"
+                    let r = w.A.Post(sprintf "/requests/claim?%s&lease_seconds=3601" q)
+                    expectStatus r 422 "claim above the bound"
+                    Expect.stringContains r.Body "lease_seconds" "names the parameter"
+                    expectStatus (w.A.Post(sprintf "/requests/claim?%s&lease_seconds=604800" q)) 422 "a week"
+                    let c = w.A.Post(sprintf "/requests/claim?%s&lease_seconds=3600" q)
+                    expectStatus c 200 "claim at the bound"
+                    let id = c.Json.GetProperty("uuid").GetString()
+
+                    expectStatus
+                        (w.A.Post(sprintf "/requests/%s/heartbeat?lease_seconds=7200" id))
+                        422
+                        "heartbeat above"
+
+                    expectStatus (w.A.Post(sprintf "/requests/%s/heartbeat?lease_seconds=3600" id)) 200 "heartbeat at"
+                    expectStatus (w.A.Post("/results/", w.PolyResult(w.TenantA, id))) 200 "result"
+                }
+                test "serve refuses an update_status lease above the maximum" {
+                    let dir = tempDir "leasebound"
+
+                    let code, out =
+                        run
+                            "timeout"
+                            (sprintf
+                                "60 dotnet \"%s\" serve --db \"%s\" --urls http://127.0.0.1:%d --lease-seconds 30000"
+                                cliDll
+                                (Path.Combine(dir, "x.db"))
+                                (freePort ()))
+                            [ "FINALES_ADMIN_PASSWORD", "x" ]
+
+                    Expect.notEqual code 0 "refuses to start"
+                    Expect.stringContains out "--max-lease-seconds" "says why"
+                } ] ]
