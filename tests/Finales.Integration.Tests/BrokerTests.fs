@@ -711,6 +711,8 @@ let suite (f: StoreFactory) (w: Lazy<World>) (leaseWorld: Lazy<World>) =
                         "TenantInfo keys"
 
                     expectStatus (w.Admin.Post(sprintf "/admin/tenants/%O/deactivate" w.TenantA)) 200 "deactivate"
+                    // Tenant B offers the same capability (it may reserve only what it offers): deactivate it too.
+                    expectStatus (w.Admin.Post(sprintf "/admin/tenants/%O/deactivate" w.TenantB)) 200 "deactivate B"
                     Expect.equal (w.A.Get("/capabilities/").Json.GetArrayLength()) 0 "nothing offered"
 
                     Expect.isTrue
@@ -719,6 +721,7 @@ let suite (f: StoreFactory) (w: Lazy<World>) (leaseWorld: Lazy<World>) =
                         "inactive listed"
 
                     expectStatus (w.Admin.Post(sprintf "/admin/tenants/%O/activate" w.TenantA)) 200 "activate"
+                    expectStatus (w.Admin.Post(sprintf "/admin/tenants/%O/activate" w.TenantB)) 200 "activate B"
                 }
                 test "admin routes need the admin role; users cannot be created twice" {
                     let w = w.Value
