@@ -15,6 +15,13 @@ open Finales.Tenants.Tests.ConductivityTests
 
 let journalIn (fx: Fixture) (name: string) = Path.Combine(fx.Dir, name + ".db")
 
+/// Registers the conductivity worker's limitations for the account's tenant, as the tenant does when it starts.
+let offers (api: Api) (account: Account) =
+    expectStatus
+        (api.Put(sprintf "/tenants/%O/limitations" account.Uuid, ConductivityWorker(LinearModel()).LimitationsJson()))
+        200
+        "register the tenant's limitations"
+
 let expectOneResultEach (fx: Fixture) (ids: Guid list) (tenants: Guid list) =
     for id in ids do
         let results = fx.ResultsFor id
@@ -199,6 +206,8 @@ let tests =
               let account = fx.AddTenant "conductivity"
               let id = (postRandomRequests fx 1 6).Head
               let api = Api.Login(fx.Url, account.User, account.Password)
+              // The tenant registered its limitations on the run before the crash (a tenant reserves only what it offers).
+              offers api account
 
               expectStatus
                   (api.Post(sprintf "/requests/%O/update_status/?request_id=%O&new_status=reserved" id id))
@@ -244,6 +253,8 @@ let tests =
               let account = fx.AddTenant "conductivity"
               let id = (postRandomRequests fx 1 7).Head
               let api = Api.Login(fx.Url, account.User, account.Password)
+              // The tenant registered its limitations on the run before the crash (a tenant reserves only what it offers).
+              offers api account
 
               expectStatus
                   (api.Post(sprintf "/requests/%O/update_status/?request_id=%O&new_status=reserved" id id))
@@ -288,6 +299,8 @@ let tests =
               let ids = postRandomRequests fx 2 8
               let mine, lost = ids[0], ids[1]
               let api = Api.Login(fx.Url, account.User, account.Password)
+              // The tenant registered its limitations on the run before the crash (a tenant reserves only what it offers).
+              offers api account
 
               expectStatus
                   (api.Post(sprintf "/requests/%O/update_status/?request_id=%O&new_status=reserved" mine mine))
@@ -305,6 +318,7 @@ let tests =
 
               let other = fx.AddTenant "conductivity-other"
               let otherApi = Api.Login(fx.Url, other.User, other.Password)
+              offers otherApi other
 
               expectStatus
                   (otherApi.Post(sprintf "/requests/%O/update_status/?request_id=%O&new_status=reserved" lost lost))
