@@ -112,20 +112,21 @@ public static class BrokerApi
         return v;
     }
 
-    /// <summary>Reads and parses a JSON body (415 for a non-JSON content type, 422 for malformed JSON, 413 when too large).</summary>
+    /// <summary>
+    /// Reads a JSON body through the core's one strict reader (415 for a non-JSON content type, 413 when too large,
+    /// 422 naming the path for malformed JSON, a duplicate member, a non-finite number or text that is not valid
+    /// UTF-8), so what is validated is exactly what is stored and served.
+    /// </summary>
     private static async Task<JsonDocument> Body(HttpContext ctx)
     {
         var ct = ctx.Request.ContentType;
         if (!string.IsNullOrEmpty(ct) && !ct.Contains("json", StringComparison.OrdinalIgnoreCase))
             throw new ApiError(415, $"Content-Type must be application/json, got '{ct}'");
-        try
-        {
-            return await JsonDocument.ParseAsync(ctx.Request.Body, new JsonDocumentOptions { MaxDepth = 64 }, ctx.RequestAborted);
-        }
-        catch (JsonException e)
-        {
-            throw ApiError.ValidationOne(["body", (e.BytePositionInLine ?? 0).ToString()], $"JSON decode error: {e.Message}", "value_error.jsondecode");
-        }
+        using var buffer = new MemoryStream();
+        await ctx.Request.Body.CopyToAsync(buffer, ctx.RequestAborted);
+        var parsed = StrictJson.parseBytes(StrictJson.defaultLimits, FSharpList<string>.Empty, buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+        if (parsed.IsError) throw ApiError.Validation([parsed.ErrorValue], "body");
+        return parsed.ResultValue;
     }
 
     /// <summary>A lookup by the id in the path: its JSON, or `null` (FINALES2 clients poll on that) when unknown.</summary>
@@ -142,7 +143,7 @@ public static class BrokerApi
         var user = Writer(ctx);
         using var doc = await Body(ctx);
         var svc = Svc(ctx);
-        var decoded = Wire.result(solicited, FSharpList<string>.Empty, doc.RootElement);
+        var decoded = Wire.resultWithin(svc.Options.Limits, solicited, FSharpList<string>.Empty, doc.RootElement);
         if (decoded.IsError) throw ApiError.Validation(decoded.ErrorValue);
         CheckActsFor(svc, user, decoded.ResultValue.TenantUuid);
         return (user, svc, decoded.ResultValue);
@@ -236,12 +237,12 @@ public static class BrokerApi
             var user = Writer(ctx);
             using var doc = await Body(ctx);
             var svc = Svc(ctx);
-            var decoded = Wire.request(FSharpList<string>.Empty, doc.RootElement);
+            var decoded = Wire.requestWithin(svc.Options.Limits, FSharpList<string>.Empty, doc.RootElement);
             if (decoded.IsError) throw ApiError.Validation(decoded.ErrorValue);
             var request = decoded.ResultValue;
             CheckActsFor(svc, user, request.TenantUuid);
             var snapshot = svc.Current;
-            var verdict = CatalogModule.validateRequest(snapshot.Catalog, svc.Options.Policy, request);
+            var verdict = CatalogModule.validateRequestWithin(svc.Options.Limits, snapshot.Catalog, svc.Options.Policy, request);
             if (verdict.IsError) throw ApiError.Validation(verdict.ErrorValue);
             if (FSharpOption<Guid>.get_IsSome(request.ParentRequest) && svc.Store.Request(request.ParentRequest!.Value) is null)
                 throw ApiError.ValidationOne(["body", "parent_request"], $"parent_request {request.ParentRequest.Value:D} does not exist", "value_error");
@@ -323,15 +324,14 @@ public static class BrokerApi
             var snap = Svc(ctx).Current;
             var onlyActive = QBool(ctx, "currently_available", true);
             var groups = new Dictionary<(string, string), List<string>>();
-            foreach (var t in snap.TenantRecords.Where(t => t.IsActive || !onlyActive))
+            // From the catalog's strictly parsed limitations: an unusable stored entry is not offered, so not listed.
+            foreach (var t in snap.Catalog.Tenants.Where(t => t.IsActive || !onlyActive))
             {
-                using var doc = JsonDocument.Parse(t.LimitationsJson);
-                if (doc.RootElement.ValueKind != JsonValueKind.Array) continue;
-                foreach (var e in doc.RootElement.EnumerateArray())
+                foreach (var e in t.Limitations)
                 {
-                    var key = (e.GetProperty("quantity").GetString()!, e.GetProperty("method").GetString()!);
+                    var key = (e.Quantity, e.Method);
                     if (!groups.TryGetValue(key, out var list)) groups[key] = list = [];
-                    var lim = e.GetProperty("limitations");
+                    var lim = e.Document;
                     if (lim.ValueKind == JsonValueKind.Array) list.AddRange(lim.EnumerateArray().Select(x => x.GetRawText()));
                     else list.Add(lim.GetRawText());
                 }
