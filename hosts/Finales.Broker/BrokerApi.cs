@@ -88,7 +88,21 @@ public static class BrokerApi
     }
 
     private static string? Q(HttpContext ctx, string name) =>
-        ctx.Request.Query.TryGetValue(name, out var v) && !string.IsNullOrEmpty(v.ToString()) ? v.ToString() : null;
+        ctx.Request.Query.TryGetValue(name, out var v) && !string.IsNullOrEmpty(v.ToString()) ? Text(v.ToString(), ["query", name]) : null;
+
+    /// <summary>A query or path value as text a store can hold: a NUL or a lone surrogate is a 422 naming where it is.</summary>
+    private static string Text(string value, string[] loc)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (c == '\0'
+                || (char.IsHighSurrogate(c) && (i + 1 >= value.Length || !char.IsLowSurrogate(value[i + 1])))
+                || (char.IsLowSurrogate(c) && (i == 0 || !char.IsHighSurrogate(value[i - 1]))))
+                throw ApiError.ValidationOne(loc, $"{loc[^1]} holds {(c == '\0' ? "a NUL character" : "a lone surrogate")} at character {i}; it must be text without either", "value_error.unicode");
+        }
+        return value;
+    }
 
     private static bool QBool(HttpContext ctx, string name, bool fallback)
     {
@@ -557,7 +571,7 @@ public static class BrokerApi
         {
             Admin(ctx);
             using var doc = await Body(ctx);
-            var u = Svc(ctx).UpdateUser(ctx.Request.RouteValues["username"]?.ToString() ?? "", doc.RootElement);
+            var u = Svc(ctx).UpdateUser(Text(ctx.Request.RouteValues["username"]?.ToString() ?? "", ["path", "username"]), doc.RootElement);
             await WriteJson(ctx, new { username = u.Username, roles = u.Roles, tenants = u.Tenants, is_active = u.IsActive });
         });
         Map(app, "POST", "/admin/capabilities", "Register a capability (FINALES2 capability file); deactivates the previous active version.", true, "admin", async ctx =>

@@ -95,7 +95,7 @@ let private textChunks =
       "é"
       "键"
       "😀"
-      "\u0000"
+      "\u0001"
       "\""
       "\\"
       "\n"
@@ -156,7 +156,8 @@ let private badText: byte[] list =
       utf8 "\\udc00"
       utf8 "\\ud800\\u0041"
       utf8 "\\udbff\\udbff"
-      utf8 "C\\ud83d" ]
+      utf8 "C\\ud83d"
+      utf8 "\\u0000" ]
 
 let private notFinite =
     [ "1e400"; "-1e400"; "2e308"; String('9', 401); "-" + String('9', 401) ]

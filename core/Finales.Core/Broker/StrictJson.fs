@@ -18,7 +18,7 @@ type JsonLimits =
 /// exactly the documents whose every value means one thing, so what is validated is what is stored and served.
 /// Refused, with the JSON path: a member name that appears twice in one object, a number that is not a finite
 /// double (1e400, a 401-digit integer), a string or member name that is not valid UTF-8 or holds a lone surrogate
-/// (raw bytes or a `\ud800` escape), nesting deeper than the limit, an over-long string. One pass, linear in the
+/// (raw bytes or a `\ud800` escape) or a NUL character (`\u0000`: PostgreSQL text cannot hold it), nesting deeper than the limit, an over-long string. One pass, linear in the
 /// size of the document (a hash set of names per open object).
 [<RequireQualifiedAccess>]
 module StrictJson =
@@ -123,7 +123,8 @@ module StrictJson =
                             null
                         else
                             try
-                                reader.GetString()
+                                let text = reader.GetString()
+                                if text.Contains '\000' then null else text
                             with :? InvalidOperationException ->
                                 null
 
@@ -135,7 +136,7 @@ module StrictJson =
                                         (pathOf root frames)
                                         "value_error.unicode"
                                         (sprintf
-                                            "a member name of %s is not valid UTF-8 text (invalid bytes or a lone surrogate): \"%s\""
+                                            "a member name of %s is not text a store can keep (invalid UTF-8 bytes, a lone surrogate or a NUL character): \"%s\""
                                             (render ())
                                             (previewBytes reader.ValueSpan))
                                 )
@@ -205,8 +206,7 @@ module StrictJson =
                             let valid =
                                 if reader.ValueIsEscaped then
                                     try
-                                        reader.GetString() |> ignore
-                                        true
+                                        not (reader.GetString().Contains '\000')
                                     with :? InvalidOperationException ->
                                         false
                                 else
@@ -219,7 +219,7 @@ module StrictJson =
                                             (pathOf root frames)
                                             "value_error.unicode"
                                             (sprintf
-                                                "%s is not valid UTF-8 text (invalid bytes or a lone surrogate): \"%s\""
+                                                "%s is not text a store can keep (invalid UTF-8 bytes, a lone surrogate or a NUL character): \"%s\""
                                                 (render ())
                                                 (previewBytes span))
                                     )
