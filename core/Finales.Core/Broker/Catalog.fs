@@ -196,12 +196,23 @@ module Catalog =
                     | offers ->
                         // Each tenant's offer on its own (the same verdict as all alternatives at once: admitted by
                         // any, else the closest refusal), so one tenant's offer can never fail another's.
-                        let verdicts = offers |> List.map (fun o -> checkOffer o parameters)
+                        // Stops at the first offer that admits; refusals are kept only while none does.
+                        let refusals = ResizeArray()
+                        let mutable admitted = false
+                        let mutable rest = offers
 
-                        if verdicts |> List.exists (fst >> Result.isOk) then
+                        while not admitted && not rest.IsEmpty do
+                            match checkOffer rest.Head parameters with
+                            | Ok(), _ -> admitted <- true
+                            | verdict -> refusals.Add verdict
+
+                            rest <- rest.Tail
+
+                        if admitted then
                             Ok()
                         else
                             // The closest refusal among the offers that could be evaluated (else the failures).
+                            let verdicts = List.ofSeq refusals
                             let judged = verdicts |> List.filter (snd >> not)
 
                             (if judged.IsEmpty then verdicts else judged)
