@@ -136,7 +136,9 @@ public static class BrokerApi
         var ct = ctx.Request.ContentType;
         if (!string.IsNullOrEmpty(ct) && !ct.Contains("json", StringComparison.OrdinalIgnoreCase))
             throw new ApiError(415, $"Content-Type must be application/json, got '{ct}'");
-        using var buffer = new MemoryStream();
+        // Sized from Content-Length when given (no regrowing copies of a large body); Kestrel enforces the limit.
+        var expected = ctx.Request.ContentLength is { } n && n > 0 && n <= Svc(ctx).Options.MaxBodyBytes ? (int)n : 0;
+        using var buffer = new MemoryStream(expected);
         await ctx.Request.Body.CopyToAsync(buffer, ctx.RequestAborted);
         var parsed = StrictJson.parseBytes(StrictJson.defaultLimits, FSharpList<string>.Empty, buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
         if (parsed.IsError) throw ApiError.Validation([parsed.ErrorValue], "body");
