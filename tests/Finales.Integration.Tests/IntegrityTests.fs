@@ -365,7 +365,7 @@ let suite (f: StoreFactory) (w: Lazy<World>) (poisoned: Lazy<World>) =
           }
 
           test
-              "a tenant's poisoned limitations (through the API or stored by an older version) never fail another tenant's request" {
+              "a tenant's poisoned limitations (through the API or stored by an older version) never fail another tenant's request; nor does an unusable stored capability" {
               let w = poisoned.Value
 
               let poison =
@@ -389,6 +389,14 @@ let suite (f: StoreFactory) (w: Lazy<World>) (poisoned: Lazy<World>) =
                       | Postgres cs -> SqlBrokerStore.OpenPostgres cs
 
                   Expect.isTrue (store.SetTenantLimitations(w.TenantB, poison)) "stored directly"
+                  // And a capability version whose schema holds a lone surrogate.
+                  store.AddCapability(
+                      "poisoned",
+                      "m",
+                      """{"type":"object","properties":{"x":{"enum":["\ud800"]}}}""",
+                      "{}"
+                  )
+                  |> ignore
 
               w.Broker.Start() |> ignore
 
@@ -406,6 +414,17 @@ let suite (f: StoreFactory) (w: Lazy<World>) (poisoned: Lazy<World>) =
                   expectStatus (w.A.Get "/limitations/") 200 "limitations"
                   expectStatus (w.A.Get "/capabilities/") 200 "capabilities"
                   expectStatus (w.B.Get "/tenants/") 200 "tenants"
+                  expectStatus (w.B.Get "/capabilities/templates/?currently_available=false") 200 "templates"
+
+                  let own =
+                      sprintf
+                          """{"quantity":"poisoned","methods":["m"],"parameters":{"m":{"x":"a"}},"tenant_uuid":"%O"}"""
+                          w.TenantA
+
+                  expect422At
+                      (w.A.Post("/requests/", own))
+                      [ "body"; "methods"; "0" ]
+                      "the unusable capability is not offered"
 
               Expect.stringContains w.Broker.Log "not usable" "the unusable entry is logged"
           } ]
