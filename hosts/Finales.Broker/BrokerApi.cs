@@ -278,7 +278,7 @@ public static class BrokerApi
                 if (stored is null)
                     throw ApiError.ValidationOne(["body", "request_uuid"], $"request {requestId:D} does not exist", "value_error");
                 using var reqDoc = JsonDocument.Parse(stored);
-                var req = Wire.request(FSharpList<string>.Empty, reqDoc.RootElement);
+                var req = Wire.requestWithin(InputLimitsModule.none, FSharpList<string>.Empty, reqDoc.RootElement);
                 CheckResult(app, svc, catalog, req.IsOk ? FSharpOption<RequestBody>.Some(req.ResultValue) : FSharpOption<RequestBody>.None, result);
             });
             await WriteJson(ctx, JsonString(id.ToString("D")));

@@ -254,6 +254,15 @@ module InputLimits =
           MaxLimitationEntries = 256
           MaxLimitationsBytes = 256 * 1024 }
 
+    /// No caps: for reading back what the broker stored itself (possibly under other limits).
+    let none: InputLimits =
+        { MaxMethods = Int32.MaxValue
+          MaxNameLength = Int32.MaxValue
+          MaxParameterArrayItems = Int32.MaxValue
+          MaxFormulationRows = Int32.MaxValue
+          MaxLimitationEntries = Int32.MaxValue
+          MaxLimitationsBytes = Int32.MaxValue }
+
 /// Decoders and canonical encoders of the FINALES2 bodies.
 [<RequireQualifiedAccess>]
 module Wire =
