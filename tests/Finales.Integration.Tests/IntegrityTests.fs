@@ -268,7 +268,13 @@ let suite (f: StoreFactory) (w: Lazy<World>) (poisoned: Lazy<World>) =
                         w.A.Post("/requests/claim?quantity=" + query + "&method=" + query)
                         w.A.Get("/capabilities/?currently_available=" + query)
                         w.A.Post("/requests/" + query + "/update_status/?new_status=" + query)
-                        w.Admin.Post("/admin/users/" + query, """{"is_active":true}""") ] do
+                        w.Admin.Post("/admin/users/" + query, """{"is_active":true}""")
+                        w.A.Post(
+                            sprintf
+                                "/requests/%s/update_status/?new_status=reserved&status_change_message=%s"
+                                (w.NewRequest())
+                                query
+                        ) ] do
                       Expect.isLessThan r.Status 500 (sprintf "%s: %d %s" query r.Status r.Body)
 
                   // (A NUL in a login form is the authentication work's case, not invalid text.)
