@@ -89,7 +89,21 @@ public static class BrokerApi
     }
 
     private static string? Q(HttpContext ctx, string name) =>
-        ctx.Request.Query.TryGetValue(name, out var v) && !string.IsNullOrEmpty(v.ToString()) ? v.ToString() : null;
+        ctx.Request.Query.TryGetValue(name, out var v) && !string.IsNullOrEmpty(v.ToString()) ? Text(v.ToString(), ["query", name]) : null;
+
+    /// <summary>A query or path value as text a store can hold: a NUL or a lone surrogate is a 422 naming where it is.</summary>
+    private static string Text(string value, string[] loc)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (c == '\0'
+                || (char.IsHighSurrogate(c) && (i + 1 >= value.Length || !char.IsLowSurrogate(value[i + 1])))
+                || (char.IsLowSurrogate(c) && (i == 0 || !char.IsHighSurrogate(value[i - 1]))))
+                throw ApiError.ValidationOne(loc, $"{loc[^1]} holds {(c == '\0' ? "a NUL character" : "a lone surrogate")} at character {i}; it must be text without either", "value_error.unicode");
+        }
+        return value;
+    }
 
     private static bool QBool(HttpContext ctx, string name, bool fallback)
     {
@@ -113,20 +127,23 @@ public static class BrokerApi
         return v;
     }
 
-    /// <summary>Reads and parses a JSON body (415 for a non-JSON content type, 422 for malformed JSON, 413 when too large).</summary>
+    /// <summary>
+    /// Reads a JSON body through the core's one strict reader (415 for a non-JSON content type, 413 when too large,
+    /// 422 naming the path for malformed JSON, a duplicate member, a non-finite number or text that is not valid
+    /// UTF-8), so what is validated is exactly what is stored and served.
+    /// </summary>
     private static async Task<JsonDocument> Body(HttpContext ctx)
     {
         var ct = ctx.Request.ContentType;
         if (!string.IsNullOrEmpty(ct) && !ct.Contains("json", StringComparison.OrdinalIgnoreCase))
             throw new ApiError(415, $"Content-Type must be application/json, got '{ct}'");
-        try
-        {
-            return await JsonDocument.ParseAsync(ctx.Request.Body, new JsonDocumentOptions { MaxDepth = 64 }, ctx.RequestAborted);
-        }
-        catch (JsonException e)
-        {
-            throw ApiError.ValidationOne(["body", (e.BytePositionInLine ?? 0).ToString()], $"JSON decode error: {e.Message}", "value_error.jsondecode");
-        }
+        // Sized from Content-Length when given (no regrowing copies of a large body); Kestrel enforces the limit.
+        var expected = ctx.Request.ContentLength is { } n && n > 0 && n <= Svc(ctx).Options.MaxBodyBytes ? (int)n : 0;
+        using var buffer = new MemoryStream(expected);
+        await ctx.Request.Body.CopyToAsync(buffer, ctx.RequestAborted);
+        var parsed = StrictJson.parseBytes(StrictJson.defaultLimits, FSharpList<string>.Empty, buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+        if (parsed.IsError) throw ApiError.Validation([parsed.ErrorValue], "body");
+        return parsed.ResultValue;
     }
 
     /// <summary>
@@ -170,7 +187,7 @@ public static class BrokerApi
         var user = Writer(ctx);
         using var doc = await Body(ctx);
         var svc = Svc(ctx);
-        var decoded = Wire.result(solicited, FSharpList<string>.Empty, doc.RootElement);
+        var decoded = Wire.resultWithin(svc.Options.Limits, solicited, FSharpList<string>.Empty, doc.RootElement);
         if (decoded.IsError) throw ApiError.Validation(decoded.ErrorValue);
         CheckActsFor(svc, user, decoded.ResultValue.TenantUuid);
         return (user, svc, decoded.ResultValue);
@@ -294,12 +311,12 @@ public static class BrokerApi
             var user = Writer(ctx);
             using var doc = await Body(ctx);
             var svc = Svc(ctx);
-            var decoded = Wire.request(FSharpList<string>.Empty, doc.RootElement);
+            var decoded = Wire.requestWithin(svc.Options.Limits, FSharpList<string>.Empty, doc.RootElement);
             if (decoded.IsError) throw ApiError.Validation(decoded.ErrorValue);
             var request = decoded.ResultValue;
             CheckActsFor(svc, user, request.TenantUuid);
             var snapshot = svc.Current;
-            var verdict = CatalogModule.validateRequest(snapshot.Catalog, svc.Options.Policy, request);
+            var verdict = CatalogModule.validateRequestWithin(svc.Options.Limits, snapshot.Catalog, svc.Options.Policy, request);
             if (verdict.IsError) throw ApiError.Validation(verdict.ErrorValue);
             if (FSharpOption<Guid>.get_IsSome(request.ParentRequest) && svc.Store.Request(request.ParentRequest!.Value) is null)
                 throw ApiError.ValidationOne(["body", "parent_request"], $"parent_request {request.ParentRequest.Value:D} does not exist", "value_error");
@@ -319,7 +336,7 @@ public static class BrokerApi
                 if (stored is null)
                     throw ApiError.ValidationOne(["body", "request_uuid"], $"request {requestId:D} does not exist", "value_error");
                 using var reqDoc = JsonDocument.Parse(stored);
-                var req = Wire.request(FSharpList<string>.Empty, reqDoc.RootElement);
+                var req = Wire.requestWithin(InputLimitsModule.none, FSharpList<string>.Empty, reqDoc.RootElement);
                 CheckResult(app, svc, catalog, req.IsOk ? FSharpOption<RequestBody>.Some(req.ResultValue) : FSharpOption<RequestBody>.None, result);
             });
             await WriteJson(ctx, JsonString(id.ToString("D")));
@@ -381,15 +398,14 @@ public static class BrokerApi
             var snap = Svc(ctx).Current;
             var onlyActive = QBool(ctx, "currently_available", true);
             var groups = new Dictionary<(string, string), List<string>>();
-            foreach (var t in snap.TenantRecords.Where(t => t.IsActive || !onlyActive))
+            // From the catalog's strictly parsed limitations: an unusable stored entry is not offered, so not listed.
+            foreach (var t in snap.Catalog.Tenants.Where(t => t.IsActive || !onlyActive))
             {
-                using var doc = JsonDocument.Parse(t.LimitationsJson);
-                if (doc.RootElement.ValueKind != JsonValueKind.Array) continue;
-                foreach (var e in doc.RootElement.EnumerateArray())
+                foreach (var e in t.Limitations)
                 {
-                    var key = (e.GetProperty("quantity").GetString()!, e.GetProperty("method").GetString()!);
+                    var key = (e.Quantity, e.Method);
                     if (!groups.TryGetValue(key, out var list)) groups[key] = list = [];
-                    var lim = e.GetProperty("limitations");
+                    var lim = e.Document;
                     if (lim.ValueKind == JsonValueKind.Array) list.AddRange(lim.EnumerateArray().Select(x => x.GetRawText()));
                     else list.Add(lim.GetRawText());
                 }
@@ -653,7 +669,7 @@ public static class BrokerApi
         {
             Admin(ctx);
             using var doc = await Body(ctx);
-            var u = Svc(ctx).UpdateUser(ctx.Request.RouteValues["username"]?.ToString() ?? "", doc.RootElement);
+            var u = Svc(ctx).UpdateUser(Text(ctx.Request.RouteValues["username"]?.ToString() ?? "", ["path", "username"]), doc.RootElement);
             await WriteJson(ctx, new { username = u.Username, roles = u.Roles, tenants = u.Tenants, is_active = u.IsActive });
         });
         Map(app, "POST", "/admin/capabilities", "Register a capability (FINALES2 capability file); deactivates the previous active version.", true, "admin", async ctx =>

@@ -36,7 +36,7 @@ public static class BrokerHost
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", options.Quiet ? LogLevel.Warning : LogLevel.Information);
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(sp => new BrokerService(OpenStore(options), options));
+        builder.Services.AddSingleton(sp => new BrokerService(OpenStore(options), options, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Finales.Broker.Catalog")));
         builder.Services.AddHostedService<LeaseSweeper>();
         var app = builder.Build();
         app.Use(SecurityHeaders.Add);

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Finales.Core;
+using Microsoft.Extensions.Logging;
 using Microsoft.FSharp.Collections;
 
 namespace Finales.Broker;
@@ -31,6 +32,8 @@ public sealed class BrokerOptions
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(12);
     public string? AdminPassword { get; set; }
     public bool Quiet { get; set; }
+    /// <summary>Caps on methods, names, parameter arrays and limitation sizes (422 above them).</summary>
+    public InputLimits Limits { get; set; } = InputLimitsModule.defaults;
 }
 
 /// <summary>What the broker knows of its users, capabilities and tenants at one catalog version.</summary>
@@ -50,13 +53,15 @@ public sealed class BrokerService : IDisposable
     private readonly ConcurrentDictionary<long, Capability> _compiled = new();
     private Snapshot _snapshot;
     private long _checkedAt;
+    private readonly ILogger? _log;
 
     public SqlBrokerStore Store { get; }
     public BrokerOptions Options { get; }
     public TokenService Tokens { get; }
     public LoginThrottle Logins { get; }
 
-    public BrokerService(SqlBrokerStore store, BrokerOptions options)
+    // log: where unusable stored catalog entries are reported (standard error when null).
+    public BrokerService(SqlBrokerStore store, BrokerOptions options, ILogger? log = null)
     {
         Store = store;
         Options = options;
@@ -65,6 +70,7 @@ public sealed class BrokerService : IDisposable
         if (options.LoginFailuresPerAddress < 1 || options.LoginFailuresPerUser < 1 || options.LoginFailureWindow <= TimeSpan.Zero)
             throw new ArgumentException("login failure limits must be at least 1 and the window positive");
         Logins = new LoginThrottle(options.LoginFailuresPerAddress, options.LoginFailuresPerUser, options.LoginFailureWindow);
+        _log = log;
         var key = store.GetOrAddSetting("jwt_signing_key", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
         Tokens = new TokenService(Convert.FromBase64String(key), options.TokenLifetime);
         _snapshot = Load();
@@ -114,47 +120,117 @@ public sealed class BrokerService : IDisposable
         {
             if (!_compiled.TryGetValue(c.Id, out var cap))
             {
-                using var spec = JsonDocument.Parse(c.Specification);
-                using var output = JsonDocument.Parse(c.ResultOutput);
-                var r = CatalogModule.compileCapability(c.Id, c.Quantity, c.Method, spec.RootElement, output.RootElement, true);
-                if (r.IsError) continue;
-                cap = r.ResultValue;
-                _compiled[c.Id] = cap;
+                // Stored shared state is read as strictly as a request; an unusable version is reported and not offered.
+                var spec = StrictJson.parseText(StrictJson.defaultLimits, ListModule.OfSeq(["json_schema_specifications"]), c.Specification);
+                var output = StrictJson.parseText(StrictJson.defaultLimits, ListModule.OfSeq(["json_schema_result_output"]), c.ResultOutput);
+                string? problem = spec.IsError ? Describe(spec.ErrorValue) : output.IsError ? Describe(output.ErrorValue) : null;
+                if (problem is null)
+                {
+                    using var specDoc = spec.ResultValue;
+                    using var outputDoc = output.ResultValue;
+                    var r = CatalogModule.compileCapability(c.Id, c.Quantity, c.Method, specDoc.RootElement, outputDoc.RootElement, true);
+                    if (r.IsError) problem = r.ErrorValue;
+                    else cap = r.ResultValue;
+                }
+                if (problem is not null)
+                {
+                    Warn($"stored capability {c.Id} ({c.Quantity}/{c.Method}) is not usable and not offered: {problem}");
+                    continue;
+                }
+                _compiled[c.Id] = cap!;
             }
-            compiled.Add(cap);
+            compiled.Add(cap!);
         }
-        var parsedTenants = tenants.Select(t => new Tenant(t.Uuid, t.Name, ListModule.OfSeq(ParseLimitations(t.LimitationsJson, out _)), t.ContactPerson, t.IsActive));
+        var parsedTenants = tenants.Select(t =>
+        {
+            List<TenantLimitation> usable;
+            List<string> problems;
+            try { usable = ParseLimitations(t.LimitationsJson, Options.Limits, out problems); }
+            catch (Exception e) { usable = []; problems = [$"{e.GetType().Name}: {e.Message}"]; }
+            foreach (var p in problems)
+                Warn($"stored limitations of tenant {t.Uuid:D} ({t.Name}): an entry is not usable and that capability is treated as not offered by this tenant: {p}");
+            return new Tenant(t.Uuid, t.Name, ListModule.OfSeq(usable), t.ContactPerson, t.IsActive);
+        }).ToList();
         var catalog = new Catalog(ListModule.OfSeq(compiled), ListModule.OfSeq(parsedTenants));
         return new Snapshot(version, users, caps, tenants, catalog);
     }
 
-    /// <summary>Parses a FINALES2 tenant limitations list [{quantity, method, limitations}]; problems are collected in <paramref name="errors"/>.</summary>
-    public static List<TenantLimitation> ParseLimitations(string json, out List<string> errors)
+    private void Warn(string message)
+    {
+        if (_log is not null) _log.LogWarning("{Problem}", message);
+        else Console.Error.WriteLine("warning: " + message);
+    }
+
+    private static string Describe(ValidationIssue issue) => $"{ValidationIssueModule.renderPath(issue.Path)}: {issue.Message}";
+
+    /// <summary>Parses a FINALES2 tenant limitations list under the default limits (see the overload).</summary>
+    public static List<TenantLimitation> ParseLimitations(string json, out List<string> errors) =>
+        ParseLimitations(json, InputLimitsModule.defaults, out errors);
+
+    /// <summary>
+    /// Parses a FINALES2 tenant limitations list [{quantity, method, limitations}] as strictly as a request body
+    /// (no duplicate members, finite numbers, valid text; at most <see cref="InputLimits.MaxLimitationEntries"/>
+    /// entries and <see cref="InputLimits.MaxLimitationsBytes"/> bytes). Returns the usable entries; the problems
+    /// (each naming its path) are collected in <paramref name="errors"/>: a new document with any problem is refused,
+    /// a stored one keeps its usable entries.
+    /// </summary>
+    public static List<TenantLimitation> ParseLimitations(string json, InputLimits limits, out List<string> errors)
     {
         errors = [];
         var list = new List<TenantLimitation>();
-        using var doc = JsonDocument.Parse(json);
-        if (doc.RootElement.ValueKind != JsonValueKind.Array)
+        var bytes = System.Text.Encoding.UTF8.GetByteCount(json);
+        if (bytes > limits.MaxLimitationsBytes)
         {
-            errors.Add($"limitations must be a list of {{quantity, method, limitations}}, got {doc.RootElement.ValueKind}");
+            errors.Add($"limitations are {bytes} bytes of JSON; at most {limits.MaxLimitationsBytes} are allowed per tenant");
             return list;
         }
-        var i = 0;
-        foreach (var entry in doc.RootElement.EnumerateArray())
+        var strict = StrictJson.parseText(StrictJson.defaultLimits, ListModule.OfSeq(["limitations"]), json);
+        JsonDocument doc;
+        if (strict.IsOk) doc = strict.ResultValue;
+        else
         {
-            if (entry.ValueKind != JsonValueKind.Object
-                || !entry.TryGetProperty("quantity", out var q) || q.ValueKind != JsonValueKind.String
-                || !entry.TryGetProperty("method", out var m) || m.ValueKind != JsonValueKind.String
-                || !entry.TryGetProperty("limitations", out var l))
+            // Keep the usable entries of a stored document (each entry is checked strictly below).
+            try { doc = JsonDocument.Parse(json); }
+            catch (JsonException) { errors.Add(Describe(strict.ErrorValue)); return list; }
+        }
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Array)
             {
-                errors.Add($"limitations[{i}] must be an object with string quantity, string method and limitations");
-                i++;
-                continue;
+                errors.Add($"limitations must be a list of {{quantity, method, limitations}}, got {doc.RootElement.ValueKind}");
+                return list;
             }
-            var parsed = Limitations.parse(l);
-            if (parsed.IsError) errors.Add($"limitations[{i}] ({q.GetString()}/{m.GetString()}): {parsed.ErrorValue}");
-            else list.Add(new TenantLimitation(q.GetString()!, m.GetString()!, l.Clone(), parsed.ResultValue));
-            i++;
+            var count = doc.RootElement.GetArrayLength();
+            if (count > limits.MaxLimitationEntries)
+            {
+                errors.Add($"limitations hold {count} entries; at most {limits.MaxLimitationEntries} (quantity, method) entries are allowed per tenant");
+                return list;
+            }
+            var errorsBefore = errors.Count;
+            var i = 0;
+            foreach (var entry in doc.RootElement.EnumerateArray())
+            {
+                if (strict.IsError)
+                {
+                    var one = StrictJson.parseText(StrictJson.defaultLimits, ListModule.OfSeq(["limitations", i.ToString()]), entry.GetRawText());
+                    if (one.IsError) { errors.Add(Describe(one.ErrorValue)); i++; continue; }
+                    one.ResultValue.Dispose();
+                }
+                if (entry.ValueKind != JsonValueKind.Object
+                    || !entry.TryGetProperty("quantity", out var q) || q.ValueKind != JsonValueKind.String
+                    || !entry.TryGetProperty("method", out var m) || m.ValueKind != JsonValueKind.String
+                    || !entry.TryGetProperty("limitations", out var l))
+                {
+                    errors.Add($"limitations[{i}] must be an object with string quantity, string method and limitations");
+                    i++;
+                    continue;
+                }
+                var parsed = Limitations.parse(l);
+                if (parsed.IsError) errors.Add($"limitations[{i}] ({q.GetString()}/{m.GetString()}): {parsed.ErrorValue}");
+                else list.Add(new TenantLimitation(q.GetString()!, m.GetString()!, l.Clone(), parsed.ResultValue));
+                i++;
+            }
+            if (strict.IsError && errors.Count == errorsBefore) errors.Add(Describe(strict.ErrorValue));
         }
         return list;
     }
@@ -270,7 +346,7 @@ public sealed class BrokerService : IDisposable
             uuid = (u.ValueKind == JsonValueKind.String ? WireFormat.tryParseUuid(u.GetString()!) : null)?.Value
                    ?? throw Bad("uuid", $"uuid must be a UUID, got {ApiError.Echo(u.GetRawText())}");
         var limitations = body.TryGetProperty("limitations", out var l) ? l.GetRawText() : "[]";
-        ParseLimitations(limitations, out var errors);
+        ParseLimitations(limitations, Options.Limits, out var errors);
         if (errors.Count > 0) throw ApiError.ValidationOne(["body", "limitations"], string.Join("; ", errors), "value_error");
         var contact = body.TryGetProperty("contact_person", out var cp) ? (cp.ValueKind == JsonValueKind.String ? cp.GetString()! : cp.GetRawText()) : "";
         var users = new List<UserRecord>();
@@ -298,7 +374,7 @@ public sealed class BrokerService : IDisposable
 
     public void SetTenantLimitations(Guid uuid, JsonElement limitations)
     {
-        ParseLimitations(limitations.GetRawText(), out var errors);
+        ParseLimitations(limitations.GetRawText(), Options.Limits, out var errors);
         if (errors.Count > 0) throw ApiError.ValidationOne(["body"], string.Join("; ", errors), "value_error");
         if (!Store.SetTenantLimitations(uuid, limitations.GetRawText())) throw new ApiError(404, $"tenant {uuid:D} not found");
         Invalidate();

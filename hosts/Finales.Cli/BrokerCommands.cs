@@ -7,6 +7,14 @@ namespace Finales.Cli;
 /// <summary>`finales serve` and `finales admin`.</summary>
 public static class BrokerCommands
 {
+    /// <summary>A capability or tenant file read by the core's strict JSON reader (the same rules as an HTTP body).</summary>
+    private static JsonDocument StrictFile(string file)
+    {
+        var parsed = StrictJson.parseBytes(StrictJson.defaultLimits, Microsoft.FSharp.Collections.FSharpList<string>.Empty, File.ReadAllBytes(file));
+        return parsed.IsOk ? parsed.ResultValue
+            : throw new CliError($"{file}: {ValidationIssueModule.renderPath(parsed.ErrorValue.Path)}: {parsed.ErrorValue.Message}");
+    }
+
     private const string StoreHelp =
         "  --db PATH            SQLite store file (default ./finales.db, created if missing)\n" +
         "  --postgres CONN      PostgreSQL connection string instead, e.g. \"Host=127.0.0.1;Port=5432;Username=finales;Database=finales\"\n";
@@ -150,7 +158,7 @@ public static class BrokerCommands
                     if (rest.Count == 0) throw new CliError("capability add needs at least one FILE or DIR");
                     foreach (var file in rest.SelectMany(p => Directory.Exists(p) ? Directory.GetFiles(p, "*.json", SearchOption.AllDirectories).Order().ToArray() : new[] { p }))
                     {
-                        using var doc = JsonDocument.Parse(File.ReadAllText(file));
+                        using var doc = StrictFile(file);
                         var (id, old) = svc.AddCapability(doc.RootElement);
                         Console.WriteLine($"capability {id} registered from {file}" + (old.Length > 0 ? $" (deactivated {string.Join(", ", old)})" : ""));
                     }
@@ -165,7 +173,8 @@ public static class BrokerCommands
                 case ("tenant", "add"):
                 {
                     var file = Need(0, "tenant FILE");
-                    var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(file)) as System.Text.Json.Nodes.JsonObject
+                    using var strict = StrictFile(file);
+                    var node = (strict.RootElement.ValueKind == JsonValueKind.Object ? System.Text.Json.Nodes.JsonObject.Create(strict.RootElement) : null)
                                ?? throw new CliError($"{file} must hold a JSON object (a FINALES2 tenant file)");
                     if (a.Get("uuid") is { } uuid) node["uuid"] = uuid;
                     if (a.Get("users") is { } users) node["users"] = new System.Text.Json.Nodes.JsonArray(users.Split(',').Select(u => (System.Text.Json.Nodes.JsonNode?)u).ToArray());

@@ -32,6 +32,7 @@ let storeSuite (f: StoreFactory) (twoProcesses: bool) =
           CorpusTests.suite f (world f "corpus" "") (world f "corpuswarn" "--result-validation warn")
           FuzzTests.suite f (world f "fuzz" "")
           AccessTests.suite f (world f "access" AccessTests.worldArgs) (world f "limited" AccessTests.limitedArgs)
+          IntegrityTests.suite f (world f "integrity" "") (world f "poison" "")
           testSequenced (
               testList
                   "concurrency"

@@ -117,29 +117,96 @@ module Catalog =
     let private prefix (path: string list) (issues: ValidationIssue list) =
         issues |> List.map (fun i -> { i with Path = path @ i.Path })
 
+    /// Arrays in request parameters longer than the limits allow (any array; `formulation` rows), in one walk.
+    let private oversizedArrays (limits: InputLimits) (path: string list) (value: JsonElement) : ValidationIssue list =
+        let issues = ResizeArray<ValidationIssue>()
+
+        let rec walk (path: string list) (field: string) (e: JsonElement) =
+            if issues.Count < 10 then
+                match e.ValueKind with
+                | JsonValueKind.Object ->
+                    for p in e.EnumerateObject() do
+                        walk (path @ [ p.Name ]) p.Name p.Value
+                | JsonValueKind.Array ->
+                    let n = e.GetArrayLength()
+
+                    let cap, what =
+                        if field = "formulation" then
+                            limits.MaxFormulationRows, "formulation rows"
+                        else
+                            limits.MaxParameterArrayItems, "items"
+
+                    if n > cap then
+                        issues.Add
+                            { Path = path
+                              Message =
+                                sprintf
+                                    "%s holds %d %s; at most %d are allowed"
+                                    (ValidationIssue.renderPath path)
+                                    n
+                                    what
+                                    cap
+                              Kind = "value_error.list.max_items" }
+                    else
+                        e.EnumerateArray() |> Seq.iteri (fun i x -> walk (path @ [ string i ]) field x)
+                | _ -> ()
+
+        walk path "" value
+        List.ofSeq issues
+
+    /// One set of offers judged with its failures contained: an offer whose evaluation fails (it cannot, once parsed
+    /// strictly, but a stored document is shared state) does not admit and names itself, and never fails the request.
+    /// The verdict, and whether it is an evaluation failure rather than a refusal.
+    let private checkOffer (offer: TenantLimitation) (parameters: JsonElement) =
+        try
+            Limitations.check [ offer.Parsed ] parameters, false
+        with e ->
+            Error
+                [ { Path = []
+                    Message =
+                      sprintf
+                          "a tenant's limitations for %s/%s could not be evaluated (%s)"
+                          offer.Quantity
+                          offer.Method
+                          e.Message
+                    Kind = "limitations" } ],
+            true
+
     /// Validates a decoded request: every method has an active capability, its parameters satisfy the
     /// active schema, and (policy `Reject`) some active tenant's limitations admit at least one method.
     /// Returns warnings (policy `Warn`) on success. Paths are relative to the request body.
-    let validateRequest
+    /// Parameter arrays beyond `limits` are refused first (422 naming the array and the limit).
+    let validateRequestWithin
+        (limits: InputLimits)
         (catalog: Catalog)
         (policy: LimitationPolicy)
         (request: RequestBody)
         : Result<string list, ValidationIssue list> =
-        let perMethod =
-            request.Methods
-            |> List.mapi (fun i m ->
-                match activeCapability catalog request.Quantity m with
-                | None ->
-                    Error
-                        [ { Path = [ "methods"; i.ToString() ]
-                            Message = sprintf "no active capability for quantity %s and method %s" request.Quantity m
-                            Kind = "value_error" } ]
-                | Some cap ->
-                    let parameters = request.Parameters |> List.find (fun (k, _) -> k = m) |> snd
+        let byMethod = dict request.Parameters
 
-                    match CapabilitySchema.validate cap.CompiledSpecification parameters with
-                    | [] -> Ok(m, parameters)
-                    | issues -> Error(prefix [ "parameters"; m ] issues))
+        let sizeIssues =
+            request.Parameters
+            |> List.collect (fun (m, parameters) -> oversizedArrays limits [ "parameters"; m ] parameters)
+
+        let perMethod =
+            if not sizeIssues.IsEmpty then
+                [ Error sizeIssues ]
+            else
+                request.Methods
+                |> List.mapi (fun i m ->
+                    match activeCapability catalog request.Quantity m with
+                    | None ->
+                        Error
+                            [ { Path = [ "methods"; i.ToString() ]
+                                Message =
+                                  sprintf "no active capability for quantity %s and method %s" request.Quantity m
+                                Kind = "value_error" } ]
+                    | Some cap ->
+                        let parameters = byMethod.[m]
+
+                        match CapabilitySchema.validate cap.CompiledSpecification parameters with
+                        | [] -> Ok(m, parameters)
+                        | issues -> Error(prefix [ "parameters"; m ] issues))
 
         let schemaIssues =
             perMethod
@@ -159,8 +226,34 @@ module Catalog =
                     match offeredBy catalog request.Quantity m with
                     | [] -> Ok()
                     | offers ->
-                        Limitations.check (offers |> List.map (fun o -> o.Parsed)) parameters
-                        |> Result.mapError (prefix [ "parameters"; m ]))
+                        // Each tenant's offer on its own (the same verdict as all alternatives at once: admitted by
+                        // any, else the closest refusal), so one tenant's offer can never fail another's.
+                        // Stops at the first offer that admits; refusals are kept only while none does.
+                        let refusals = ResizeArray()
+                        let mutable admitted = false
+                        let mutable rest = offers
+
+                        while not admitted && not rest.IsEmpty do
+                            match checkOffer rest.Head parameters with
+                            | Ok(), _ -> admitted <- true
+                            | verdict -> refusals.Add verdict
+
+                            rest <- rest.Tail
+
+                        if admitted then
+                            Ok()
+                        else
+                            // The closest refusal among the offers that could be evaluated (else the failures).
+                            let verdicts = List.ofSeq refusals
+                            let judged = verdicts |> List.filter (snd >> not)
+
+                            (if judged.IsEmpty then verdicts else judged)
+                            |> List.map (function
+                                | Error es, _ -> es
+                                | Ok(), _ -> [])
+                            |> List.minBy List.length
+                            |> prefix [ "parameters"; m ]
+                            |> Error)
 
             if policy = Off || verdicts |> List.exists Result.isOk then
                 Ok []
@@ -178,6 +271,14 @@ module Catalog =
                         |> List.map (fun i -> sprintf "%s: %s" (String.Join(".", i.Path)) i.Message)
                     )
                 | _ -> Error issues
+
+    /// `validateRequestWithin` under the default input limits.
+    let validateRequest
+        (catalog: Catalog)
+        (policy: LimitationPolicy)
+        (request: RequestBody)
+        : Result<string list, ValidationIssue list> =
+        validateRequestWithin InputLimits.defaults catalog policy request
 
     /// Validates a result against its request (quantity and method must be the request's, always) and the
     /// active capability's result schema (under `schemaPolicy`: `Warn` accepts and returns the problems as

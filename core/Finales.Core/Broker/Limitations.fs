@@ -374,6 +374,95 @@ module Limitations =
                 | _ -> false)
         | _ -> false
 
+    /// The exact (key, string) identities of a listed component when its every SMILES/InChIKey limit is a list of
+    /// exact strings (the usual case); None when its identity must be matched by evaluating its limit.
+    let private exactIdentity (alternative: Alternative) : (string * string) list option =
+        let exactStrings (key: string) (limit: Limit) =
+            match limit with
+            | AnyOf alternatives when
+                alternatives
+                |> List.forall (function
+                    | Exactly e -> e.ValueKind = JsonValueKind.String
+                    | _ -> false)
+                ->
+                alternatives
+                |> List.choose (function
+                    | Exactly e -> Some(key, e.GetString())
+                    | _ -> None)
+                |> Some
+            | _ -> None
+
+        let all (xs: 'a list option list) =
+            if xs |> List.forall Option.isSome then
+                Some(xs |> List.collect Option.get)
+            else
+                None
+
+        match chemicalLimit alternative with
+        | Some(AnyOf chemicalAlternatives) ->
+            chemicalAlternatives
+            |> List.map (function
+                | Fields identity ->
+                    identity
+                    |> List.filter (fun (key, _) -> key = "SMILES" || key = "InChIKey")
+                    |> List.map (fun (key, limit) -> exactStrings key limit)
+                    |> all
+                | _ -> None)
+            |> all
+        | _ -> None
+
+    /// The listed components of a formulation limit, indexed by exact identity, so a request's components are matched
+    /// in constant time each: built once per parsed limitation document (cached on its list of listed components).
+    type private IdentityIndex =
+        {
+            Listed: Alternative[]
+            Exact: Collections.Generic.Dictionary<struct (string * string), ResizeArray<int>>
+            /// Components matched by evaluating their identity limit (not a list of exact strings).
+            Evaluated: int list
+            /// "A, B, C" of the offered components for refusal messages (at most 10 named).
+            Offered: Lazy<string>
+        }
+
+    let private identityIndexes =
+        Runtime.CompilerServices.ConditionalWeakTable<Alternative list, IdentityIndex>()
+
+    let private identityIndex (listed: Alternative list) : IdentityIndex =
+        identityIndexes.GetValue(
+            listed,
+            fun listed ->
+                let exact =
+                    Collections.Generic.Dictionary<struct (string * string), ResizeArray<int>>()
+
+                let evaluated = ResizeArray<int>()
+
+                listed
+                |> List.iteri (fun j alternative ->
+                    match exactIdentity alternative with
+                    | Some identities ->
+                        for key, value in identities do
+                            match exact.TryGetValue(struct (key, value)) with
+                            | true, js ->
+                                if js.[js.Count - 1] <> j then
+                                    js.Add j
+                            | _ -> exact.[struct (key, value)] <- ResizeArray [ j ]
+                    | None -> evaluated.Add j)
+
+                let offered =
+                    lazy
+                        (let named =
+                            listed |> List.truncate 10 |> List.map describeListed |> String.concat ", "
+
+                         if listed.Length > 10 then
+                             sprintf "%s, ... (%d in all)" named listed.Length
+                         else
+                             named)
+
+                { Listed = Array.ofList listed
+                  Exact = exact
+                  Evaluated = List.ofSeq evaluated
+                  Offered = offered }
+        )
+
     let rec private checkLimit
         (field: string)
         (path: string list)
@@ -510,14 +599,37 @@ module Limitations =
 
         let components = formulation.EnumerateArray() |> List.ofSeq
         let listedIndexed = listed |> List.indexed
+        let index = identityIndex listed
+
+        // The listed components whose identity admits the entry, in listed order: exact identities by lookup,
+        // the others by evaluation (the same answer as `identityMatches` on every listed component).
+        let candidatesOf (entry: JsonElement) =
+            let exact =
+                match chemicalOf entry with
+                | Some chemical when chemical.ValueKind = JsonValueKind.Object ->
+                    [ for key in [ "SMILES"; "InChIKey" ] do
+                          match chemical.TryGetProperty(key) with
+                          | true, v when v.ValueKind = JsonValueKind.String ->
+                              match index.Exact.TryGetValue(struct (key, v.GetString())) with
+                              | true, js -> yield! js
+                              | _ -> ()
+                          | _ -> () ]
+                | _ -> []
+
+            let evaluated =
+                index.Evaluated |> List.filter (fun j -> identityMatches entry index.Listed.[j])
+
+            exact @ evaluated
+            |> List.distinct
+            |> List.sort
+            |> List.map (fun j -> j, index.Listed.[j])
 
         let perComponent =
             components
             |> List.mapi (fun i entry ->
                 let componentPath = path @ [ string i ]
 
-                let candidates =
-                    listedIndexed |> List.filter (fun (_, a) -> identityMatches entry a)
+                let candidates = candidatesOf entry
 
                 match candidates with
                 | [] ->
@@ -527,7 +639,7 @@ module Limitations =
                               "'%s' is the entry %s, which is not offered; offered components: %s"
                               (ValidationIssue.renderPath componentPath)
                               (describeChemical entry)
-                              (listed |> List.map describeListed |> String.concat ", ")) ],
+                              index.Offered.Value) ],
                     []
                 | _ ->
                     let outcomes =

@@ -3,6 +3,7 @@ namespace Finales.Core
 open System
 open System.Globalization
 open System.IO
+open System.Collections.Generic
 open System.Text
 open System.Text.Json
 
@@ -224,6 +225,44 @@ type ResultBody =
       TenantUuid: Guid
       RequestUuid: Guid option }
 
+/// Caps on what one body may hold, far above anything real FINALES2 payloads use (the corpus: 1-2 methods,
+/// formulations of a few rows, parameter arrays of at most 500 items, tenant files of at most 23 KB);
+/// exceeding one is refused with 422 naming the field and the limit. Broker options with these defaults.
+type InputLimits =
+    {
+        /// Methods in a request's `methods` (and members of its `parameters`).
+        MaxMethods: int
+        /// Characters of a quantity or method name.
+        MaxNameLength: int
+        /// Items of any array inside a request's parameters.
+        MaxParameterArrayItems: int
+        /// Rows of a `formulation` array inside a request's parameters.
+        MaxFormulationRows: int
+        /// (quantity, method) entries in one tenant's limitations.
+        MaxLimitationEntries: int
+        /// Bytes of one tenant's limitations JSON.
+        MaxLimitationsBytes: int
+    }
+
+[<RequireQualifiedAccess>]
+module InputLimits =
+    let defaults: InputLimits =
+        { MaxMethods = 64
+          MaxNameLength = 256
+          MaxParameterArrayItems = 10000
+          MaxFormulationRows = 1000
+          MaxLimitationEntries = 256
+          MaxLimitationsBytes = 256 * 1024 }
+
+    /// No caps: for reading back what the broker stored itself (possibly under other limits).
+    let none: InputLimits =
+        { MaxMethods = Int32.MaxValue
+          MaxNameLength = Int32.MaxValue
+          MaxParameterArrayItems = Int32.MaxValue
+          MaxFormulationRows = Int32.MaxValue
+          MaxLimitationEntries = Int32.MaxValue
+          MaxLimitationsBytes = Int32.MaxValue }
+
 /// Decoders and canonical encoders of the FINALES2 bodies.
 [<RequireQualifiedAccess>]
 module Wire =
@@ -235,14 +274,60 @@ module Wire =
             else
                 Ok s)
 
-    /// Decodes a request body; `path` is where the body sits (FastAPI uses ["body"]).
-    let request: Decoder<RequestBody> =
+    /// A name (quantity, method): a non-empty string of at most `limits.MaxNameLength` characters.
+    let private name (limits: InputLimits) : Decoder<string> =
+        nonEmptyString
+        |> Decode.andThen (fun path s ->
+            if s.Length > limits.MaxNameLength then
+                Decode.fail
+                    path
+                    "value_error.any_str.max_length"
+                    (sprintf
+                        "%s is %d characters long; at most %d are allowed"
+                        (List.last path)
+                        s.Length
+                        limits.MaxNameLength)
+            else
+                Ok s)
+
+    /// `inner` on an array or object of at most `max` items (counted before anything is decoded).
+    let private capped (max: int) (what: string) (inner: Decoder<'T>) : Decoder<'T> =
         fun path e ->
-            let quantity = Decode.field "quantity" nonEmptyString path e
-            let methods = Decode.field "methods" (Decode.list nonEmptyString) path e
+            let count =
+                match e.ValueKind with
+                | JsonValueKind.Array -> e.GetArrayLength()
+                | JsonValueKind.Object ->
+                    let mutable n = 0
+                    let mutable members = e.EnumerateObject()
+
+                    while n <= max && members.MoveNext() do
+                        n <- n + 1
+
+                    n
+                | _ -> 0
+
+            if count > max then
+                Decode.fail
+                    path
+                    "value_error.list.max_items"
+                    (sprintf "%s holds more than %d %s; at most %d are allowed" (List.last path) max what max)
+            else
+                inner path e
+
+    /// Decodes a request body under `limits`; `path` is where the body sits (FastAPI uses ["body"]).
+    let requestWithin (limits: InputLimits) : Decoder<RequestBody> =
+        fun path e ->
+            let quantity = Decode.field "quantity" (name limits) path e
+
+            let methods =
+                Decode.field "methods" (capped limits.MaxMethods "methods" (Decode.list (name limits))) path e
 
             let parameters =
-                Decode.field "parameters" (Decode.keyValuePairs Decode.object) path e
+                Decode.field
+                    "parameters"
+                    (capped limits.MaxMethods "members" (Decode.keyValuePairs Decode.object))
+                    path
+                    e
 
             let tenant = Decode.field "tenant_uuid" WireFormat.uuidDecoder path e
             let parent = Decode.optionalField "parent_request" WireFormat.uuidDecoder path e
@@ -254,23 +339,27 @@ module Wire =
             with
             | Error es -> Error es
             | Ok((q, ms), ((ps, t), parent)) ->
+                let methodSet = HashSet<string>(ms, StringComparer.Ordinal)
+                let parameterSet = HashSet<string>(ps |> Seq.map fst, StringComparer.Ordinal)
+                let seen = HashSet<string>(StringComparer.Ordinal)
+
                 let methodIssues =
                     [ if ms.IsEmpty then
                           { Path = path @ [ "methods" ]
                             Message = "methods must name at least one method"
                             Kind = "value_error" }
                       for i, m in List.indexed ms do
-                          if (ms |> List.take i |> List.contains m) then
+                          if not (seen.Add m) then
                               { Path = path @ [ "methods"; i.ToString() ]
                                 Message = sprintf "method %s is listed twice" m
                                 Kind = "value_error" }
 
-                          if not (ps |> List.exists (fun (k, _) -> k = m)) then
+                          if not (parameterSet.Contains m) then
                               { Path = path @ [ "parameters"; m ]
                                 Message = sprintf "parameters for method %s are missing" m
                                 Kind = "missing" }
                       for k, _ in ps do
-                          if not (List.contains k ms) then
+                          if not (methodSet.Contains k) then
                               { Path = path @ [ "parameters"; k ]
                                 Message = sprintf "parameters given for method %s, which is not in methods %A" k ms
                                 Kind = "value_error" } ]
@@ -285,15 +374,25 @@ module Wire =
                 else
                     Error methodIssues
 
+    /// Decodes a request body under the default limits.
+    let request: Decoder<RequestBody> =
+        fun path e -> requestWithin InputLimits.defaults path e
+
     /// Decodes a result body. `requireRequestId` is false for unsolicited results (where "" is allowed and ignored).
-    let result (requireRequestId: bool) : Decoder<ResultBody> =
+    let resultWithin (limits: InputLimits) (requireRequestId: bool) : Decoder<ResultBody> =
         fun path e ->
             let data = Decode.field "data" Decode.object path e
-            let quantity = Decode.field "quantity" nonEmptyString path e
-            let methods = Decode.field "method" (Decode.list nonEmptyString) path e
+            let quantity = Decode.field "quantity" (name limits) path e
+
+            let methods =
+                Decode.field "method" (capped limits.MaxMethods "methods" (Decode.list (name limits))) path e
 
             let parameters =
-                Decode.field "parameters" (Decode.keyValuePairs Decode.object) path e
+                Decode.field
+                    "parameters"
+                    (capped limits.MaxMethods "members" (Decode.keyValuePairs Decode.object))
+                    path
+                    e
 
             let tenant = Decode.field "tenant_uuid" WireFormat.uuidDecoder path e
 
@@ -331,6 +430,10 @@ module Wire =
                           RequestUuid = r }
                 else
                     Error issues
+
+    /// Decodes a result body under the default limits.
+    let result (requireRequestId: bool) : Decoder<ResultBody> =
+        fun path e -> resultWithin InputLimits.defaults requireRequestId path e
 
     let private writeParameters (w: Utf8JsonWriter) (ps: (string * JsonElement) list) =
         w.WriteStartObject "parameters"
