@@ -325,13 +325,18 @@ let suite (f: StoreFactory) (w: Lazy<World>) (limited: Lazy<World>) =
                 }
                 test "error answers echo at most a short prefix of a huge invalid value" {
                     let w = w.Value
-                    let huge = String('q', 2 * 1024 * 1024)
+                    // Just under the strict reader's 1 MiB string cap, so it reaches the validation that names it.
+                    let huge = String('q', 900 * 1024)
                     let n = Nodes.JsonNode.Parse(w.PolyRequest w.TenantA)
                     n["quantity"] <- Nodes.JsonValue.Create huge
                     let r = w.A.Post("/requests/", n.ToJsonString())
                     expectStatus r 422 "unknown quantity"
                     Expect.isLessThan r.Body.Length 2000 "short"
-                    Expect.stringContains r.Body "bytes)" "says how long the value was"
+                    // The quantity is refused by the name-length cap, which states the length instead of echoing.
+                    Expect.isTrue
+                        (r.Body.Contains "bytes)"
+                         || r.Body.Contains(sprintf "is %d characters long" huge.Length))
+                        "says how long the value was"
 
                     let role =
                         w.Admin.Post(
@@ -341,6 +346,7 @@ let suite (f: StoreFactory) (w: Lazy<World>) (limited: Lazy<World>) =
 
                     expectStatus role 422 "unknown role"
                     Expect.isLessThan role.Body.Length 2000 "short"
+                    Expect.stringContains role.Body "bytes)" "says how long the role was"
 
                     let grant =
                         rawLogin
