@@ -332,9 +332,8 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     private async Task Register(string url, CancellationToken ct)
     {
         using var admin = new DemoHttp(url, "admin", _adminPassword);
-        var corpus = CorpusDir();
         foreach (var cap in new[] { "density/vibrating_tube_densimetry.json", "conductivity/two_electrode.json", "conductivity/polynomial_interpolation.json" })
-            await admin.PostOk("/admin/capabilities", await File.ReadAllTextAsync(Path.Combine(corpus, cap), ct), ct);
+            await admin.PostOk("/admin/capabilities", await File.ReadAllTextAsync(BundledData.Corpus("serialized_quantities/" + cap), ct), ct);
         var condLimitations = JsonNode.Parse(new ConductivityWorker(new CoreConductivityModel()).LimitationsJson())!;
         var tenants = new (string Name, Guid Id, JsonNode Limitations, string User, string Password)[]
         {
@@ -359,23 +358,20 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     }
 
     /// <summary>
-    /// The ASAB tenant's section: the repository's example config (tenants/Finales.Tenants.Asab/asab.example.json) with
-    /// absolute paths to the example graph and stocks, simulated devices at the demo's time scale, the demo's seed and
-    /// its temperature range, and a work directory inside the run directory.
+    /// The ASAB tenant's section: the example config (tenants/Finales.Tenants.Asab/asab.example.json, shipped with the
+    /// CLI) with absolute paths to the shipped example graph and stocks, simulated devices at the demo's time scale, the
+    /// demo's seed and its temperature range, and a work directory inside the run folder.
     /// </summary>
     private JsonObject AsabSection()
     {
-        var root = RepoRoot();
-        var example = Path.Combine(root, "tenants", "Finales.Tenants.Asab", "asab.example.json");
-        var layout = Finales.Tenants.Asab.AsabTenant.FindExampleLayout(root)
-                     ?? throw new CliError($"the ASAB example layout (tests/fixtures/asab-graph, stocks-2022.json) was not found under {root}");
+        var example = BundledData.AsabExampleConfig;
         var asab = (JsonNode.Parse(File.ReadAllText(example))?["Asab"] as JsonObject)?.DeepClone().AsObject()
                    ?? throw new CliError($"{example} has no \"Asab\" section");
         asab["Simulated"] = true;
         asab["TimeScale"] = s.TimeScale;
         asab["Seed"] = s.Seed;
-        asab["GraphDirectory"] = layout.GraphDir;
-        asab["StocksFile"] = layout.StocksFile;
+        asab["GraphDirectory"] = BundledData.AsabGraphDirectory;
+        asab["StocksFile"] = BundledData.AsabStocksFile;
         asab["WorkDirectory"] = Path.Combine(s.Dir, "asab-work");
         asab["TemperatureMinK"] = DemoChemistry.TemperatureMin;
         asab["TemperatureMaxK"] = DemoChemistry.TemperatureMax;
@@ -387,20 +383,6 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     {
         ["quantity"] = "density", ["method"] = "vibrating_tube_densimetry", ["limitations"] = DemoChemistry.DesignLimitations(),
     });
-
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Finales.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new CliError($"Finales.sln not found above {AppContext.BaseDirectory}; the demo reads the FINALES2 corpus and the ASAB example layout from the repository");
-    }
-
-    private static string CorpusDir()
-    {
-        var root = RepoRoot();
-        var path = Path.GetFullPath(Path.Combine(root, "..", "shared", "corpus", "finales2-schemas", "serialized_quantities"));
-        return Directory.Exists(path) ? path : throw new CliError($"FINALES2 corpus not found at {path}");
-    }
 
     /// <summary>
     /// Chaos, once, when the optimizer has posted its middle iteration: kill -9 the ASAB tenant while it holds a request
