@@ -299,7 +299,7 @@ let private tamperedAudit (run: Run) (sql: string) =
 
     (Finales.Cli.Demo.DemoReport.Compute(copy, info))["audit"]
 
-/// A copy of the built CLI's output folder in a temp dir of its own: no repository and no ../shared above or
+/// A copy of the built CLI's output folder in a temp dir of its own: no repository and no other data above or
 /// beside it, so the demo can only use what the build ships next to finales.dll.
 let private copiedCli =
     lazy
