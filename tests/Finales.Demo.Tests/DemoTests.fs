@@ -300,8 +300,8 @@ let private tamperedAudit (run: Run) (sql: string) =
     (Finales.Cli.Demo.DemoReport.Compute(copy, info))["audit"]
 
 /// A copy of the built CLI's output folder in a temp dir of its own: no repository and no other data above or
-/// beside it, so the demo can only use what the build ships next to finales.dll.
-let private copiedCli =
+/// beside it, so the demo can only use what the build ships next to finales.dll. Main deletes it after the run.
+let copiedCli =
     lazy
         (let source = Path.GetDirectoryName cliDll
          let target = Finales.Integration.Tests.Harness.tempDir "demo-cli-copy"
