@@ -1,5 +1,6 @@
 // The build pipeline: dotnet fsi build.fsx -t <Target>
-// Targets: Clean ==> Restore ==> Format (fantomas --check) ==> Build ==> Test, plus Bench and Demo.
+// Targets: Clean ==> Restore ==> Format (fantomas --check, dotnet format --verify-no-changes) ==> Build ==> Test,
+// plus Bench and Demo.
 #r "nuget: Fake.Core.Target, 5.20.3"
 #r "nuget: Fake.Core.Process, 5.20.3"
 #r "nuget: Fake.IO.FileSystem, 5.20.3"
@@ -35,7 +36,11 @@ Target.create "Restore" (fun _ ->
     run "dotnet" "tool restore"
     run "dotnet" "paket restore")
 
-Target.create "Format" (fun _ -> run "dotnet" "fantomas --check core tests")
+// Settings of both formatters: .editorconfig. C#: whitespace and the code style rules at warning severity (plus
+// analyzer warnings); works offline once Restore has run.
+Target.create "Format" (fun _ ->
+    run "dotnet" "fantomas --check core tests"
+    run "dotnet" "format Finales.sln --verify-no-changes --severity warn --verbosity quiet")
 
 Target.create "Build" (fun _ -> run "dotnet" "build Finales.sln -c Release -nologo")
 

@@ -57,15 +57,8 @@ public static class BenchBroker
         return 0;
     }
 
-    private static string Corpus(string relative)
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Finales.sln"))) dir = dir.Parent;
-        var root = dir?.FullName ?? Directory.GetCurrentDirectory();
-        var path = Path.GetFullPath(Path.Combine(root, "..", "shared", "corpus", "finales2-schemas", relative));
-        if (!File.Exists(path)) throw new CliError($"corpus file {path} not found (the bench reads the FINALES2 corpus from ../shared)");
-        return File.ReadAllText(path);
-    }
+    /// <summary>The text of a FINALES2 corpus file shipped with the CLI (BundledData).</summary>
+    private static string Corpus(string relative) => File.ReadAllText(BundledData.Corpus(relative));
 
     private static int RunSelf(CliArgs a, int workers, double seconds, bool claim)
     {

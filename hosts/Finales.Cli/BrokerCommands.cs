@@ -112,7 +112,7 @@ public static class BrokerCommands
                 "  tenant list | activate UUID | deactivate UUID\n" +
                 "  audit                           replay the event log and compare with the stored state\n" +
                 "  backup --to FILE                SQLite: a consistent copy of the store, taken while the broker runs\n\n" +
-                "Example: ./finales admin capability add ../shared/corpus/finales2-schemas/serialized_quantities");
+                "Example: ./finales admin capability add data/finales2-schemas/serialized_quantities");
             return a.Help ? 0 : 1;
         }
         var options = Options(a);

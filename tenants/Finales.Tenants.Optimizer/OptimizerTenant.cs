@@ -242,9 +242,15 @@ public sealed class OptimizerTenant : IDisposable
             : best.Formulation.ToDictionary(kv => NameOf(kv.Key), kv => kv.Value);
         return p with
         {
-            Observations = plan.Observations, CompletePoints = plan.CompletePoints, FailedPoints = plan.FailedPoints,
-            OpenRequests = plan.OpenRequests, BestMerit = best is null ? p.BestMerit : plan.BestMerit, BestFormulation = named,
-            BestTemperature = best?.Temperature ?? p.BestTemperature, BestValues = best?.Values ?? p.BestValues, Posted = _posted,
+            Observations = plan.Observations,
+            CompletePoints = plan.CompletePoints,
+            FailedPoints = plan.FailedPoints,
+            OpenRequests = plan.OpenRequests,
+            BestMerit = best is null ? p.BestMerit : plan.BestMerit,
+            BestFormulation = named,
+            BestTemperature = best?.Temperature ?? p.BestTemperature,
+            BestValues = best?.Values ?? p.BestValues,
+            Posted = _posted,
         };
     }
 

@@ -20,8 +20,7 @@ let stocksFile =
 
 let stocks = StockSet.Load stocksFile
 
-let capabilityFile =
-    "corpus/finales2-schemas/serialized_quantities/density/vibrating_tube_densimetry.json"
+let capabilityFile = "serialized_quantities/density/vibrating_tube_densimetry.json"
 
 /// Simulated settings: 1000x faster than real time, a fresh work directory.
 let settings (seed: int) =

@@ -8,7 +8,8 @@ let tests =
     testList
         "ConductivityCoefficients"
         [ test "the embedded table equals coef_full_S_per_cm of conductivity-polynomial.csv" {
-              let rows = TestData.readCsv (TestData.sharedData "conductivity-polynomial.csv")
+              let rows =
+                  TestData.readCsv (Finales.Tests.RepoData.reference "conductivity-polynomial.csv")
 
               Expect.equal
                   rows.Length

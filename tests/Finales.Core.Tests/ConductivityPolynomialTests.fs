@@ -18,7 +18,7 @@ let tests =
         "ConductivityPolynomial"
         [ testList
               "specification vectors"
-              [ for row in TestData.readCsv (TestData.sharedData "conductivity-spec-vectors.csv") ->
+              [ for row in TestData.readCsv (Finales.Tests.RepoData.reference "conductivity-spec-vectors.csv") ->
                     test (sprintf "%s: %s" row.["id"] row.["outcome"]) {
                         // Some cases do not sum to 1 (c04: 0.88); the model only uses mass ratios.
                         let amounts =

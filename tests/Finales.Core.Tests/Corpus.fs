@@ -1,21 +1,10 @@
-/// Access to the FINALES2 compatibility corpus (../shared/corpus/finales2-schemas from the repository root).
+/// Access to the FINALES2 compatibility corpus vendored in the repository (data/finales2-schemas, see RepoData).
 module Finales.Core.Tests.Corpus
 
 open System.IO
 open System.Text.Json
 
-/// The repository root: the first directory above the test assembly holding Finales.sln.
-let repositoryRoot: string =
-    let rec up (dir: DirectoryInfo option) =
-        match dir with
-        | None -> failwith "Finales.sln not found above the test assembly"
-        | Some d when File.Exists(Path.Combine(d.FullName, "Finales.sln")) -> d.FullName
-        | Some d -> up (Option.ofObj d.Parent)
-
-    up (Some(DirectoryInfo(System.AppContext.BaseDirectory)))
-
-let root: string =
-    Path.GetFullPath(Path.Combine(repositoryRoot, "..", "shared", "corpus", "finales2-schemas"))
+let root: string = Finales.Tests.RepoData.corpus "."
 
 let json (text: string) : JsonElement = JsonDocument.Parse(text).RootElement
 

@@ -96,7 +96,7 @@ let randomSimplex (seed: uint64) (k: int) (count: int) : float list list =
           e |> List.map (fun v -> v / s) ]
 
 let private referenceRows =
-    TestData.readCsv (TestData.sharedData "asab-mixing-vectors.csv")
+    TestData.readCsv (Finales.Tests.RepoData.reference "asab-mixing-vectors.csv")
 
 [<Tests>]
 let tests =

@@ -1,27 +1,13 @@
-/// Locating the repository and the shared reference data, and reading simple CSV files.
+/// Test fixtures of the repository and reading simple CSV files (vendored reference data: RepoData.reference).
 module Finales.Core.Tests.TestData
 
 open System
 open System.IO
 open System.Globalization
 
-/// The repository root: the nearest directory above the test assembly holding Finales.sln.
-let repositoryRoot: string =
-    let rec up (dir: DirectoryInfo | null) =
-        match dir with
-        | null -> failwith $"Finales.sln not found above {AppContext.BaseDirectory}"
-        | d when File.Exists(Path.Combine(d.FullName, "Finales.sln")) -> d.FullName
-        | d -> up d.Parent
-
-    up (DirectoryInfo AppContext.BaseDirectory)
-
-/// A path relative to the repository root (e.g. "../shared/data/x.csv").
+/// A path relative to the repository root (e.g. "tests/fixtures/asab-graph").
 let fromRoot (relative: string) : string =
-    Path.GetFullPath(Path.Combine(repositoryRoot, relative))
-
-/// The shared reference data directory.
-let sharedData (file: string) : string =
-    fromRoot (Path.Combine("..", "shared", "data", file))
+    Path.GetFullPath(Path.Combine(Finales.Tests.RepoData.root, relative))
 
 /// The ASAB-like graph fixture.
 let fixtureGraphDir: string =

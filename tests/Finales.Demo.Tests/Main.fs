@@ -9,4 +9,11 @@ let main argv =
         eprintfn "build the CLI first: %s is missing" DemoTests.cliDll
         2
     else
-        runTestsWithCLIArgs [ CLIArguments.Parallel_Workers 2 ] argv DemoTests.tests
+        let code =
+            runTestsWithCLIArgs [ CLIArguments.Parallel_Workers 2 ] argv DemoTests.tests
+
+        // The copied CLI (44 MB) is only needed while the tests run; the runs' own folders stay for inspection.
+        if DemoTests.copiedCli.IsValueCreated then
+            Directory.Delete(Path.GetDirectoryName DemoTests.copiedCli.Value, true)
+
+        code

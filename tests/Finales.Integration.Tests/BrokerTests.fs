@@ -484,8 +484,8 @@ let suite (f: StoreFactory) (w: Lazy<World>) (leaseWorld: Lazy<World>) =
 
                     let cap =
                         jsonNode (
-                            readShared
-                                "corpus/finales2-schemas/serialized_quantities/conductivity/polynomial_interpolation.json"
+                            Finales.Tests.RepoData.readCorpus
+                                "serialized_quantities/conductivity/polynomial_interpolation.json"
                         )
 
                     let spec = cap["json_schema_specifications"]
@@ -521,8 +521,8 @@ let suite (f: StoreFactory) (w: Lazy<World>) (leaseWorld: Lazy<World>) =
 
                     let cap =
                         jsonNode (
-                            readShared
-                                "corpus/finales2-schemas/serialized_quantities/conductivity/polynomial_interpolation.json"
+                            Finales.Tests.RepoData.readCorpus
+                                "serialized_quantities/conductivity/polynomial_interpolation.json"
                         )
 
                     cap["method"] <- JsonValue.Create "self_referential"

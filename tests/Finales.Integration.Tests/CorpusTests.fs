@@ -9,15 +9,16 @@ open System.IO
 open System.Text.Json
 open System.Text.Json.Nodes
 open Expecto
+open Finales.Tests
 open Finales.Integration.Tests.Harness
 open Finales.Integration.Tests.World
 
 let private examples (kind: string) =
-    Directory.GetFiles(shared ("corpus/finales2-schemas/examples/" + kind), "*.json", SearchOption.AllDirectories)
+    Directory.GetFiles(RepoData.corpus ("examples/" + kind), "*.json", SearchOption.AllDirectories)
     |> Array.sort
 
 let private name (file: string) =
-    Path.GetRelativePath(shared "corpus/finales2-schemas/examples", file)
+    Path.GetRelativePath(RepoData.corpus "examples", file)
 
 let private locs (r: Reply) =
     [ for d in r.Detail.EnumerateArray() -> [ for x in d.GetProperty("loc").EnumerateArray() -> x.ToString() ] ]

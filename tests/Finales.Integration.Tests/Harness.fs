@@ -13,19 +13,7 @@ open System.Text.Json
 open System.Threading
 
 /// The repository root (the directory holding Finales.sln), found from the test assembly's location.
-let repoRoot =
-    let rec up (d: DirectoryInfo) =
-        if isNull d then
-            failwith "Finales.sln not found above the test assembly"
-        elif File.Exists(Path.Combine(d.FullName, "Finales.sln")) then
-            d.FullName
-        else
-            up d.Parent
-
-    up (DirectoryInfo AppContext.BaseDirectory)
-
-let shared (relative: string) =
-    Path.GetFullPath(Path.Combine(repoRoot, "..", "shared", relative))
+let repoRoot = Finales.Tests.RepoData.root
 
 let cliDll =
     Path.Combine(repoRoot, "artifacts", "bin", "Finales.Cli", "release", "finales.dll")
@@ -324,11 +312,9 @@ let expectStatus (r: Reply) (code: int) (what: string) =
     if r.Status <> code then
         failwithf "%s: expected HTTP %d, got %d: %s" what code r.Status r.Body
 
-let readShared (relative: string) = File.ReadAllText(shared relative)
-
 /// Every capability file of the corpus.
 let capabilityFiles () =
-    Directory.GetFiles(shared "corpus/finales2-schemas/serialized_quantities", "*.json", SearchOption.AllDirectories)
+    Directory.GetFiles(Finales.Tests.RepoData.corpus "serialized_quantities", "*.json", SearchOption.AllDirectories)
     |> Array.sort
 
 let jsonNode (text: string) = Nodes.JsonNode.Parse(text)

@@ -89,7 +89,7 @@ type Fixture =
     interface IDisposable with
         member fx.Dispose() = fx.Broker.Kill()
 
-/// Starts the broker in a fresh temp dir named `dirName` and registers the capability file (a path under ../shared).
+/// Starts the broker in a fresh temp dir named `dirName` and registers the capability file (a path in the corpus, see RepoData.corpus).
 let create (dirName: string) (quantity: string) (methodName: string) (capabilityFile: string) : Fixture =
     let dir = tempDir dirName
 
@@ -99,7 +99,7 @@ let create (dirName: string) (quantity: string) (methodName: string) (capability
     let admin = Api.Login(broker.Url, "admin", adminPassword)
 
     expectStatus
-        (admin.Post("/admin/capabilities", readShared capabilityFile))
+        (admin.Post("/admin/capabilities", Finales.Tests.RepoData.readCorpus capabilityFile))
         201
         (sprintf "register %s/%s" quantity methodName)
 

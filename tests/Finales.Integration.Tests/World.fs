@@ -6,6 +6,7 @@ open System.IO
 open System.Text.Json
 open System.Text.Json.Nodes
 open Expecto
+open Finales.Tests
 open Finales.Integration.Tests.Harness
 
 let expectStatus (r: Reply) (code: int) (what: string) =
@@ -13,13 +14,13 @@ let expectStatus (r: Reply) (code: int) (what: string) =
         failtestf "%s: expected HTTP %d, got %d: %s" what code r.Status r.Body
 
 let polyRequestTemplate =
-    readShared "corpus/finales2-schemas/examples/requests/conductivity/polynomial_interpolation.json"
+    RepoData.readCorpus "examples/requests/conductivity/polynomial_interpolation.json"
 
 let polyResultTemplate =
-    readShared "corpus/finales2-schemas/examples/results/conductivity/polynomial_interpolation.json"
+    RepoData.readCorpus "examples/results/conductivity/polynomial_interpolation.json"
 
 let polyLimitations =
-    readShared "corpus/finales2-schemas/examples/limitations/conductivity/polynomial_interpolation.json"
+    RepoData.readCorpus "examples/limitations/conductivity/polynomial_interpolation.json"
 
 type World =
     {

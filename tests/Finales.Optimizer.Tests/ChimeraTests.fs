@@ -25,7 +25,7 @@ let private mat (e: JsonElement) =
 
 let private cases =
     let doc =
-        JsonDocument.Parse(File.ReadAllText(TestData.shared "data/chimera-vectors.json"))
+        JsonDocument.Parse(File.ReadAllText(Finales.Tests.RepoData.reference "chimera-vectors.json"))
 
     doc.RootElement.GetProperty("cases").EnumerateArray()
     |> Seq.map (fun c -> c.Clone())

@@ -33,7 +33,7 @@ let tests =
           }
           test "SuggestJson proposes a feasible batch for the two-electrode limitations" {
               let lim =
-                  File.ReadAllText(TestData.shared "corpus/finales2-schemas/examples/limitations/electrolyte/flow.json")
+                  Finales.Tests.RepoData.readCorpus "examples/limitations/electrolyte/flow.json"
 
               let req =
                   sprintf

@@ -94,7 +94,7 @@ let config =
         maxTest = 100 }
 
 let private parseFile (relative: string) =
-    match FeasibleSet.parseText None (File.ReadAllText(TestData.shared relative)) with
+    match FeasibleSet.parseText None (Finales.Tests.RepoData.readCorpus relative) with
     | Ok s -> s
     | Error e -> failtestf "%s: %s" relative e.Message
 
@@ -103,8 +103,7 @@ let tests =
     testList
         "FeasibleSet"
         [ test "parses the two-electrode limitations (object form, fraction_type as a list)" {
-              let sets =
-                  parseFile "corpus/finales2-schemas/examples/limitations/conductivity/two_electrode.json"
+              let sets = parseFile "examples/limitations/conductivity/two_electrode.json"
 
               Expect.equal sets.Length 1 "one alternative"
               let c = sets[0].Components
@@ -119,14 +118,12 @@ let tests =
               Expect.floatClose Accuracy.veryHigh sets[0].TemperatureMin 301.15 "temperature"
           }
           test "parses the anyOf form and the list form" {
-              let a =
-                  parseFile "corpus/finales2-schemas/examples/limitations/conductivity/polynomial_interpolation.json"
+              let a = parseFile "examples/limitations/conductivity/polynomial_interpolation.json"
 
               Expect.equal a.Length 1 "anyOf: one alternative"
               Expect.floatClose Accuracy.veryHigh a[0].TemperatureMax 333.0 "anyOf temperature"
 
-              let b =
-                  parseFile "corpus/finales2-schemas/examples/tenants/conductivity/aiida_finales.json"
+              let b = parseFile "examples/tenants/conductivity/aiida_finales.json"
 
               Expect.equal b[0].Components.Length 3 "tenant document with a list of limitation objects"
           }

@@ -281,8 +281,7 @@ let unit =
 
 // ------------------------------------------------------------------ end to end
 
-let densityFile =
-    "corpus/finales2-schemas/serialized_quantities/density/vibrating_tube_densimetry.json"
+let densityFile = "serialized_quantities/density/vibrating_tube_densimetry.json"
 
 let private comp (key: string) (lo: float) (hi: float) =
     let c = ScienceApi.FindChemical key
@@ -448,7 +447,7 @@ let endToEnd =
               use fx = create "optimizer-e2e"
 
               expectStatus
-                  (fx.Admin.Post("/admin/capabilities", readShared densityFile))
+                  (fx.Admin.Post("/admin/capabilities", Finales.Tests.RepoData.readCorpus densityFile))
                   201
                   "register density/vibrating_tube_densimetry"
 
@@ -529,7 +528,7 @@ let endToEnd =
 
                   let schemas =
                       [ for f in [ densityFile; capabilityFile ] ->
-                            let c = json (readShared f)
+                            let c = json (Finales.Tests.RepoData.readCorpus f)
 
                             (c.GetProperty("quantity").GetString(), c.GetProperty("method").GetString()),
                             (match CapabilitySchema.compile (c.GetProperty "json_schema_specifications") with

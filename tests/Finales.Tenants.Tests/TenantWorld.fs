@@ -18,7 +18,7 @@ open Finales.Integration.Tests.Harness
 open Finales.Integration.Tests.TenantFixture
 
 let capabilityFile =
-    "corpus/finales2-schemas/serialized_quantities/conductivity/polynomial_interpolation.json"
+    "serialized_quantities/conductivity/polynomial_interpolation.json"
 
 type Fixture = Finales.Integration.Tests.TenantFixture.Fixture
 type Account = Finales.Integration.Tests.TenantFixture.Account

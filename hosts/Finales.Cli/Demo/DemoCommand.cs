@@ -23,8 +23,10 @@ public static class DemoCommand
         process of this one. See docs/demo.md.
         At the end the store is audited and a self-contained HTML report (plus report.json) is written.
 
-          --store PATH        SQLite store of the broker (default finales-demo/run-<time>/demo.db; must not exist yet);
-                              configs, tenant journals and logs go next to it
+          --store PATH        SQLite store of the broker (default finales-demo/run-<time>.db; must not exist yet);
+                              everything else the run writes (configs, tenant journals, logs, the report) goes
+                              into its run folder, the store's path without its extension (finales-demo/run-<time>/;
+                              <store>.run/ for a store without an extension), which must not exist yet either
           --iterations N      posting iterations of the optimizer tenant (default 30)
           --batch B           formulations per iteration (default 3)
           --seed S            seed of the optimizer, the simulated instruments' noise and the tenants (default 1)
@@ -32,7 +34,7 @@ public static class DemoCommand
                               paper: viscosity max, then density min (the paper's goal)
           --chaos             kill -9 the ASAB tenant while it holds a request and restart it, then kill -9 and
                               restart the broker; the audit must still pass
-          --report DIR        where report.html and report.json go (default: next to the store, report/)
+          --report DIR        where report.html and report.json go (default: report/ in the run folder)
           --time-scale X      wall seconds per simulated second of the lab hardware (default 0.002: one ASAB
                               request, about 13 simulated minutes, takes about 2 s)
           --plain             line output even on a terminal (automatic when output is redirected)
@@ -48,7 +50,7 @@ public static class DemoCommand
         a.Only("store", "iterations", "batch", "seed", "preset", "chaos", "report", "plain", "time-scale");
         var settings = new DemoSettings
         {
-            Store = a.Get("store") ?? Path.Combine("finales-demo", $"run-{DateTime.Now:yyyyMMdd-HHmmss}", "demo.db"),
+            Store = a.Get("store") ?? DefaultStore(),
             Iterations = a.GetInt("iterations", 30),
             Batch = a.GetInt("batch", 3),
             Seed = a.GetInt("seed", 1),
@@ -61,12 +63,38 @@ public static class DemoCommand
         if (settings.Batch < 1 || settings.Batch > 50) throw new CliError($"--batch must be 1..50, got {settings.Batch}");
         if (settings.TimeScale <= 0 || settings.TimeScale > 1) throw new CliError($"--time-scale must be in (0, 1], got {settings.TimeScale}");
         settings.Store = Path.GetFullPath(settings.Store);
-        if (File.Exists(settings.Store)) throw new CliError($"store {settings.Store} already exists; the demo starts on a fresh store (choose another --store)");
-        settings.Dir = Path.GetDirectoryName(settings.Store)!;
+        if (File.Exists(settings.Store) || Directory.Exists(settings.Store))
+            throw new CliError($"store {settings.Store} already exists; the demo starts on a fresh store (choose another --store)");
+        settings.Dir = RunFolder(settings.Store);
+        if (Directory.Exists(settings.Dir) || File.Exists(settings.Dir))
+            throw new CliError($"run folder {settings.Dir} already exists (another run's configs, journals and logs); " +
+                               "each run writes into a folder of its own (choose another --store)");
         settings.ReportDir = Path.GetFullPath(a.Get("report") ?? Path.Combine(settings.Dir, "report"));
+        if (File.Exists(settings.ReportDir)) throw new CliError($"--report {settings.ReportDir} is a file; give a directory");
+        Directory.CreateDirectory(Path.GetDirectoryName(settings.Store)!);
         Directory.CreateDirectory(settings.Dir);
         using var run = new DemoRun(settings);
         return run.Execute();
+    }
+
+    /// <summary>
+    /// The folder of everything a run writes besides the store (tenant configs and journals, logs, the ASAB work
+    /// directory, the default report): the store's path without its extension, so runs on different stores of one
+    /// directory never share a file (DIR/a.db: DIR/a/; a store without an extension, DIR/a: DIR/a.run/).
+    /// </summary>
+    public static string RunFolder(string store)
+    {
+        var full = Path.GetFullPath(store);
+        return Path.HasExtension(full) ? Path.ChangeExtension(full, null) : full + ".run";
+    }
+
+    /// <summary>finales-demo/run-TIME.db, with a suffix when a run started in the same second already took the name.</summary>
+    private static string DefaultStore()
+    {
+        var stem = Path.Combine("finales-demo", $"run-{DateTime.Now:yyyyMMdd-HHmmss}");
+        var name = stem;
+        for (var i = 2; File.Exists(name + ".db") || Directory.Exists(RunFolder(name + ".db")); i++) name = $"{stem}-{i}";
+        return name + ".db";
     }
 }
 
@@ -130,7 +158,8 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         _status = "stopping tenants and broker";
         StopAll();
         AppDomain.CurrentDomain.ProcessExit -= onExit;
-        if (!File.Exists(s.Store)) throw new CliError(failure?.Message ?? "the broker never created its store");
+        if (!File.Exists(s.Store))
+            throw new CliError($"{failure?.Message ?? "the broker never created its store"}; no report was written (logs: {Path.Combine(s.Dir, "logs")})");
         var info = new DemoRunInfo(s.Preset, s.Iterations, s.Batch, s.Seed, s.Chaos, interrupted || failure is not null, _clock.Elapsed.TotalSeconds,
             OptimizerPosted(), _chaos, new Dictionary<string, string>
             {
@@ -138,8 +167,18 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
                 ["cell"] = Path.Combine(s.Dir, "cell-journal.db"),
                 ["conductivity"] = Path.Combine(s.Dir, "conductivity-journal.db"),
             }, Requester);
-        var report = DemoReport.Compute(s.Store, info);
-        var html = DemoReport.Write(report, s.ReportDir);
+        JsonObject report;
+        string html;
+        try
+        {
+            report = DemoReport.Compute(s.Store, info);
+            html = DemoReport.Write(report, s.ReportDir);
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
+        {
+            // Only paths of files this run wrote are printed: here the store and the logs, not a report.
+            throw new CliError($"{(failure is null ? "" : failure.Message + "; ")}no report was written: {e.Message} (store: {s.Store}, logs: {Path.Combine(s.Dir, "logs")})");
+        }
         var audit = report["audit"]!;
         var ok = audit["ok"]!.GetValue<bool>();
         Console.WriteLine();
@@ -154,7 +193,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         Console.WriteLine($"best: {best}");
         Console.WriteLine($"density-viscosity Pearson r: {(dv is null ? "n/a" : DemoChemistry.F(dv.GetValue<double>()))}");
         Console.WriteLine($"store:  {s.Store}");
-        Console.WriteLine($"logs:   {Path.Combine(s.Dir, "logs")}");
+        Console.WriteLine($"run:    {s.Dir} (configs, tenant journals, logs/)");
         Console.WriteLine($"report: {html}");
         Console.WriteLine($"json:   {Path.Combine(s.ReportDir, "report.json")}");
         if (failure is not null) { Console.Error.WriteLine($"finales demo: {failure.Message}"); return 2; }
@@ -332,9 +371,8 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     private async Task Register(string url, CancellationToken ct)
     {
         using var admin = new DemoHttp(url, "admin", _adminPassword);
-        var corpus = CorpusDir();
         foreach (var cap in new[] { "density/vibrating_tube_densimetry.json", "conductivity/two_electrode.json", "conductivity/polynomial_interpolation.json" })
-            await admin.PostOk("/admin/capabilities", await File.ReadAllTextAsync(Path.Combine(corpus, cap), ct), ct);
+            await admin.PostOk("/admin/capabilities", await File.ReadAllTextAsync(BundledData.Corpus("serialized_quantities/" + cap), ct), ct);
         var condLimitations = JsonNode.Parse(new ConductivityWorker(new CoreConductivityModel()).LimitationsJson())!;
         var tenants = new (string Name, Guid Id, JsonNode Limitations, string User, string Password)[]
         {
@@ -359,23 +397,20 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     }
 
     /// <summary>
-    /// The ASAB tenant's section: the repository's example config (tenants/Finales.Tenants.Asab/asab.example.json) with
-    /// absolute paths to the example graph and stocks, simulated devices at the demo's time scale, the demo's seed and
-    /// its temperature range, and a work directory inside the run directory.
+    /// The ASAB tenant's section: the example config (tenants/Finales.Tenants.Asab/asab.example.json, shipped with the
+    /// CLI) with absolute paths to the shipped example graph and stocks, simulated devices at the demo's time scale, the
+    /// demo's seed and its temperature range, and a work directory inside the run folder.
     /// </summary>
     private JsonObject AsabSection()
     {
-        var root = RepoRoot();
-        var example = Path.Combine(root, "tenants", "Finales.Tenants.Asab", "asab.example.json");
-        var layout = Finales.Tenants.Asab.AsabTenant.FindExampleLayout(root)
-                     ?? throw new CliError($"the ASAB example layout (tests/fixtures/asab-graph, stocks-2022.json) was not found under {root}");
+        var example = BundledData.AsabExampleConfig;
         var asab = (JsonNode.Parse(File.ReadAllText(example))?["Asab"] as JsonObject)?.DeepClone().AsObject()
                    ?? throw new CliError($"{example} has no \"Asab\" section");
         asab["Simulated"] = true;
         asab["TimeScale"] = s.TimeScale;
         asab["Seed"] = s.Seed;
-        asab["GraphDirectory"] = layout.GraphDir;
-        asab["StocksFile"] = layout.StocksFile;
+        asab["GraphDirectory"] = BundledData.AsabGraphDirectory;
+        asab["StocksFile"] = BundledData.AsabStocksFile;
         asab["WorkDirectory"] = Path.Combine(s.Dir, "asab-work");
         asab["TemperatureMinK"] = DemoChemistry.TemperatureMin;
         asab["TemperatureMaxK"] = DemoChemistry.TemperatureMax;
@@ -387,20 +422,6 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     {
         ["quantity"] = "density", ["method"] = "vibrating_tube_densimetry", ["limitations"] = DemoChemistry.DesignLimitations(),
     });
-
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Finales.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new CliError($"Finales.sln not found above {AppContext.BaseDirectory}; the demo reads the FINALES2 corpus and the ASAB example layout from the repository");
-    }
-
-    private static string CorpusDir()
-    {
-        var root = RepoRoot();
-        var path = Path.GetFullPath(Path.Combine(root, "..", "shared", "corpus", "finales2-schemas", "serialized_quantities"));
-        return Directory.Exists(path) ? path : throw new CliError($"FINALES2 corpus not found at {path}");
-    }
 
     /// <summary>
     /// Chaos, once, when the optimizer has posted its middle iteration: kill -9 the ASAB tenant while it holds a request

@@ -17,7 +17,8 @@ public static class ParentWatch
             catch (IOException) { }
             Console.Error.WriteLine("finales: the parent process is gone (stdin closed); shutting down");
             Environment.Exit(70);
-        }) { IsBackground = true, Name = "parent-watch" };
+        })
+        { IsBackground = true, Name = "parent-watch" };
         thread.Start();
     }
 }
