@@ -379,7 +379,7 @@ internal static class ScienceBench
 
                 Measures, for S seconds each (default 2): exact mixing solves per second for 4 stocks x 5
                 chemicals with seeded random targets (through the C# facade), and optimal route searches per
-                second on the fixture graph (default tests/fixtures/asab-graph). Prints JSON.
+                second on the fixture graph (default: the bundled copy of tests/fixtures/asab-graph). Prints JSON.
                 """);
             return 0;
         }
@@ -390,7 +390,7 @@ internal static class ScienceBench
             if (o.TryGetValue("seconds", out var s) &&
                 (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out seconds) || seconds <= 0 || seconds > 600))
                 throw new CliInputException($"--seconds is '{s}'; expected a number in (0, 600]");
-            var graphDir = o.GetValueOrDefault("graph", Path.Combine(FindRoot(), "tests", "fixtures", "asab-graph"));
+            var graphDir = o.TryGetValue("graph", out var g) ? g : BundledData.AsabGraphDirectory;
 
             Dictionary<string, double> Masses(params (string, double)[] m) => m.ToDictionary(p => p.Item1, p => p.Item2);
             var stocks = new List<StockInput>
@@ -457,13 +457,6 @@ internal static class ScienceBench
         return (count, sw.Elapsed.TotalSeconds);
     }
 
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Finales.sln")))
-                return dir.FullName;
-        return Directory.GetCurrentDirectory();
-    }
 }
 
 /// <summary>`finales bench &lt;area&gt;`: benchmarks by area (other areas add their entry to Areas).</summary>

@@ -127,7 +127,7 @@ public static class TenantCommands
                               "                       procedure and LIMS keys); relative paths resolve against the config file's directory.\n\n" +
                               PopulateHelp +
                               "  --stocks FILE        stocks file the random formulations are drawn from (default: the config's StocksFile,\n" +
-                              "                       else the repository's tenants/Finales.Tenants.Asab/stocks-2022.json)\n\n" +
+                              "                       else the copy of tenants/Finales.Tenants.Asab/stocks-2022.json shipped with the CLI)\n\n" +
                               "Example config: tenants/Finales.Tenants.Asab/asab.example.json (simulated, 2022 stocks, fixture graph)\n" +
                               "Example: ./finales tenant asab --config tenants/Finales.Tenants.Asab/asab.example.json");
             return 0;
@@ -139,8 +139,7 @@ public static class TenantCommands
             var stocksFile = a.Get("stocks");
             if (stocksFile is null && a.Get("config") is { } cfg)
                 stocksFile = LoadAsabSettings(cfg).Resolve(LoadAsabSettings(cfg).StocksFile);
-            stocksFile ??= AsabTenant.FindExampleLayout(Directory.GetCurrentDirectory())?.StocksFile ?? AsabTenant.FindExampleLayout()?.StocksFile
-                           ?? throw new CliError("--stocks FILE is required (the example stocks file was not found from here)");
+            stocksFile ??= BundledData.AsabStocksFile;
             StockSet stocks;
             try { stocks = StockSet.Load(Path.GetFullPath(stocksFile)); }
             catch (AsabConfigurationException e) { throw new CliError(e.Message); }

@@ -35,19 +35,6 @@ public static class AsabTenant
         };
     }
 
-    /// <summary>The repository's example stocks file (the 2022 demonstration stocks) and fixture graph, found from a
-    /// directory inside the repository (e.g. the current directory or the executable's); null when not found.</summary>
-    public static (string GraphDir, string StocksFile)? FindExampleLayout(string? startDirectory = null)
-    {
-        for (var dir = new DirectoryInfo(startDirectory ?? AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var graph = Path.Combine(dir.FullName, "tests", "fixtures", "asab-graph");
-            var stocks = Path.Combine(dir.FullName, "tenants", "Finales.Tenants.Asab", "stocks-2022.json");
-            if (Directory.Exists(graph) && File.Exists(stocks)) return (graph, stocks);
-        }
-        return null;
-    }
-
     /// <summary>Reads the graph files of a directory (nodes.csv, edges.csv, tubing.csv).</summary>
     public static RouteGraph LoadGraph(string directory)
     {
