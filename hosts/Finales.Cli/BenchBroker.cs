@@ -57,7 +57,7 @@ public static class BenchBroker
         return 0;
     }
 
-    private static string Corpus(string relative)
+    internal static string Corpus(string relative)
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Finales.sln"))) dir = dir.Parent;
@@ -161,8 +161,8 @@ public static class BenchBroker
         catch (IOException) { return double.NaN; }
     }
 
-    private static double PeakRssMb(int pid) => ProcStatus(pid, "VmHWM:");
-    private static double RssMb(int pid) => ProcStatus(pid, "VmRSS:");
+    internal static double PeakRssMb(int pid) => ProcStatus(pid, "VmHWM:");
+    internal static double RssMb(int pid) => ProcStatus(pid, "VmRSS:");
 
     private static double ProcStatus(int pid, string key)
     {
@@ -174,7 +174,7 @@ public static class BenchBroker
         catch (IOException) { return double.NaN; }
     }
 
-    private static void WaitUp(string url, Process server)
+    internal static void WaitUp(string url, Process server)
     {
         using var http = new HttpClient();
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -187,7 +187,7 @@ public static class BenchBroker
         throw new CliError($"the broker did not answer on {url} within 60 s");
     }
 
-    private static string Login(HttpClient http, string url, string user, string password)
+    internal static string Login(HttpClient http, string url, string user, string password)
     {
         using var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["username"] = user, ["password"] = password });
         using var r = http.PostAsync(url + "/user_management/authenticate", form).Result;
