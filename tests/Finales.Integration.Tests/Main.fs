@@ -31,6 +31,7 @@ let storeSuite (f: StoreFactory) (twoProcesses: bool) =
         [ BrokerTests.suite f (world f "main" "") (world f "lease" "--lease-seconds 1")
           CorpusTests.suite f (world f "corpus" "") (world f "corpuswarn" "--result-validation warn")
           FuzzTests.suite f (world f "fuzz" "")
+          StoreTests.suite f (world f "store" "--limitations off")
           testSequenced (
               testList
                   "concurrency"
