@@ -24,9 +24,12 @@ public sealed class SqlBrokerStore : IDisposable
     public string Description { get; }
     public bool IsPostgres => _pg;
 
+    private string _sqlitePath = "";
+
     private SqlBrokerStore(bool pg, string description, string sqlite, NpgsqlDataSource? ds)
     {
         _pg = pg;
+        if (!pg) _sqlitePath = new SqliteConnectionStringBuilder(sqlite).DataSource;
         Description = description;
         _sqliteConnectionString = sqlite;
         _dataSource = ds;
@@ -126,6 +129,12 @@ public sealed class SqlBrokerStore : IDisposable
         return null;
     }
 
+    private long? FreeBytes()
+    {
+        try { return new DriveInfo(Path.GetDirectoryName(_sqlitePath)!).AvailableFreeSpace; }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { return null; }
+    }
+
     // The last write that failed because of the store (null after a successful commit).
     private volatile string? _lastWriteFailure;
 
@@ -145,6 +154,10 @@ public sealed class SqlBrokerStore : IDisposable
         {
             using (var c = OpenRead())
                 Scalar(c, null, "SELECT COUNT(*) FROM settings");
+            // A tiny write may still fit in a full file system (reused WAL frames) while a request does not: below
+            // 1 MiB free, the SQLite store reports itself full.
+            if (!_pg && FreeBytes() is { } free && free < 1 << 20)
+                return $"writes fail: disk full ({free} bytes free next to {_sqlitePath})";
             if (_lastWriteFailure is { } failed)
             {
                 try
