@@ -45,6 +45,60 @@ public static class BrokerApi
 
     private static string JsonArray(IEnumerable<string> items) => "[" + string.Join(",", items) + "]";
 
+    /// <summary>
+    /// Writes a JSON array straight from the store's reader to the response, flushing every 32 KB, so a list of any
+    /// length costs bounded memory. The first row is read before the status is sent, so a store failure still gets
+    /// its proper answer.
+    /// </summary>
+    private static async Task WriteJsonArray<T>(HttpContext ctx, IEnumerable<T> rows, Func<T, string> render)
+    {
+        using var e = rows.GetEnumerator();
+        var any = e.MoveNext();
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = "application/json";
+        var body = ctx.Response.BodyWriter;
+        var unflushed = Encoding.UTF8.GetBytes("[", body);
+        if (any)
+        {
+            unflushed += Encoding.UTF8.GetBytes(render(e.Current), body);
+            while (e.MoveNext())
+            {
+                unflushed += Encoding.UTF8.GetBytes(",", body) + Encoding.UTF8.GetBytes(render(e.Current), body);
+                if (unflushed < 32 * 1024) continue;
+                unflushed = 0;
+                var flushed = await body.FlushAsync(ctx.RequestAborted);
+                if (flushed.IsCanceled || flushed.IsCompleted) return;
+            }
+        }
+        Encoding.UTF8.GetBytes("]", body);
+        await body.FlushAsync(ctx.RequestAborted);
+    }
+
+    /// <summary>
+    /// The additive paging options of list routes: <c>limit</c> (1..100000) and <c>after</c> (the uuid of the last item
+    /// of the previous page; its sequence number comes from <paramref name="seqOf"/>). Without them, everything.
+    /// </summary>
+    private static (long After, int? Limit) Paging(HttpContext ctx, Func<Guid, long?> seqOf)
+    {
+        int? limit = null;
+        if (Q(ctx, "limit") is { } rawLimit)
+        {
+            if (!int.TryParse(rawLimit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) || n < 1 || n > 100_000)
+                throw ApiError.ValidationOne(["query", "limit"], $"limit must be an integer from 1 to 100000, got '{Truncate(rawLimit)}'", "value_error");
+            limit = n;
+        }
+        long after = 0;
+        if (Q(ctx, "after") is { } rawAfter)
+        {
+            var id = WireFormat.tryParseUuid(rawAfter) is { } g ? g.Value
+                : throw ApiError.ValidationOne(["query", "after"], $"after must be the uuid of the last item of the previous page, got '{Truncate(rawAfter)}'", "type_error.uuid");
+            after = seqOf(id) ?? throw ApiError.ValidationOne(["query", "after"], $"after names {id:D}, which is not in this list's store", "value_error");
+        }
+        return (after, limit);
+    }
+
+    private static string Truncate(string s) => s.Length <= 80 ? s : s[..80] + $"... ({s.Length} characters)";
+
     /// <summary>The authenticated user, or a 401 in the FINALES2 wording.</summary>
     public static UserRecord Caller(HttpContext ctx)
     {
@@ -350,37 +404,51 @@ public static class BrokerApi
             await WriteJson(ctx, JsonString(id.ToString("D")));
         });
 
-        Map(app, "GET", "/pending_requests/", "Pending requests, optionally for one quantity and method; wait_seconds long-polls.", true, "requests", async ctx =>
+        Map(app, "GET", "/pending_requests/", "Pending requests, optionally for one quantity and method; wait_seconds long-polls; limit and after page.", true, "requests", async ctx =>
         {
             Caller(ctx);
-            var svc = Svc(ctx);
+            var store = Svc(ctx).Store;
             var q = Q(ctx, "quantity");
             var m = Q(ctx, "method");
             var wait = QDouble(ctx, "wait_seconds", 0, 60) ?? 0;
-            var deadline = DateTime.UtcNow.AddSeconds(wait);
-            var rows = svc.Store.Pending(q, m);
-            while (rows.Count == 0 && DateTime.UtcNow < deadline && !ctx.RequestAborted.IsCancellationRequested)
+            var (after, limit) = Paging(ctx, store.RequestSeq);
+            if (wait > 0)
             {
-                await Task.Delay(50, ctx.RequestAborted).ContinueWith(_ => { });
-                rows = svc.Store.Pending(q, m);
+                // Wait until a write makes a matching request pending (no polling): register before each look, so a
+                // signal between the look and the wait is not lost. Another process sharing a PostgreSQL database
+                // does not signal this one, hence the slow re-check there.
+                var deadline = DateTime.UtcNow.AddSeconds(wait);
+                var recheck = TimeSpan.FromSeconds(store.IsPostgres ? 1 : 5);
+                while (!ctx.RequestAborted.IsCancellationRequested)
+                {
+                    using var waiter = store.Signals.Wait(q, m);
+                    if (store.StreamPending(q, m, after, 1).Any()) break;
+                    var left = deadline - DateTime.UtcNow;
+                    if (left <= TimeSpan.Zero) break;
+                    await Task.WhenAny(waiter.Fired, Task.Delay(left < recheck ? left : recheck, ctx.RequestAborted));
+                }
             }
-            await WriteJson(ctx, JsonArray(rows.Select(RequestInfo)));
+            await WriteJsonArray(ctx, store.StreamPending(q, m, after, limit), RequestInfo);
         });
 
-        Map(app, "GET", "/all_requests/", "Every request, every status.", true, "requests", ctx =>
+        Map(app, "GET", "/all_requests/", "Every request, every status, oldest first; limit and after page.", true, "requests", async ctx =>
         {
             Caller(ctx);
-            return WriteJson(ctx, JsonArray(Svc(ctx).Store.AllRequests().Select(RequestInfo)));
+            var store = Svc(ctx).Store;
+            var (after, limit) = Paging(ctx, store.RequestSeq);
+            await WriteJsonArray(ctx, store.StreamAllRequests(after, limit), RequestInfo);
         });
 
         Map(app, "GET", "/results_requested/{request_id}", "The current result of a request (not a deleted one), or null.", true, "results",
             ctx => Lookup(ctx, "request_id", (store, id) => store.CurrentResult(id), ResultInfo));
 
-        Map(app, "GET", "/results_requested/", "All results (all statuses), optionally for one quantity and method, min_rating filters by data.*.meta.rating.", true, "results", ctx =>
+        Map(app, "GET", "/results_requested/", "All results (all statuses), optionally for one quantity and method, min_rating filters by data.*.meta.rating; limit and after page.", true, "results", async ctx =>
         {
             Caller(ctx);
-            var rows = Svc(ctx).Store.Results(Q(ctx, "quantity"), Q(ctx, "method"), QDouble(ctx, "min_rating", 0, 5));
-            return WriteJson(ctx, JsonArray(rows.Select(ResultInfo)));
+            var store = Svc(ctx).Store;
+            var minRating = QDouble(ctx, "min_rating", 0, 5);
+            var (after, limit) = Paging(ctx, store.ResultSeq);
+            await WriteJsonArray(ctx, store.StreamResults(Q(ctx, "quantity"), Q(ctx, "method"), minRating, after, limit), ResultInfo);
         });
 
         Map(app, "GET", "/capabilities/", "Capabilities; with currently_available=true (default) only those some active tenant offers.", true, "capabilities", ctx =>
@@ -605,8 +673,14 @@ public static class BrokerApi
             await WriteJson(ctx, JsonString($"limitations of tenant {id:D} replaced"));
         });
 
-        Map(app, "GET", "/healthz", "Liveness and store.", false, "misc", ctx =>
-            WriteJson(ctx, new Dictionary<string, string> { ["status"] = "ok", ["store"] = Svc(ctx).Store.Description }));
+        Map(app, "GET", "/healthz", "Liveness and the store's health (read probe, last write failure); 503 when the store is unhealthy.", false, "misc", ctx =>
+        {
+            var store = Svc(ctx).Store;
+            var problem = store.Health();
+            return problem is null
+                ? WriteJson(ctx, new Dictionary<string, string> { ["status"] = "ok", ["store"] = store.Description })
+                : WriteJson(ctx, new Dictionary<string, string> { ["status"] = "unhealthy", ["store"] = store.Description, ["detail"] = "store unavailable: " + problem }, 503);
+        });
 
         Map(app, "GET", "/metrics", "Prometheus text metrics (roles admin or observer).", true, "misc", async ctx =>
         {
@@ -632,6 +706,12 @@ public static class BrokerApi
                 sb.AppendLine("# TYPE finales_sqlite_checkpoints_total counter");
                 sb.AppendLine($"finales_sqlite_checkpoints_total {checkpoints}");
             }
+            sb.AppendLine("# HELP finales_pending_waiters Clients long-polling GET /pending_requests/ now.");
+            sb.AppendLine("# TYPE finales_pending_waiters gauge");
+            sb.AppendLine($"finales_pending_waiters {svc.Store.Signals.Waiters}");
+            sb.AppendLine("# HELP finales_pending_waiter_wakeups_total Long-polling waiters woken by a write that made a matching request pending.");
+            sb.AppendLine("# TYPE finales_pending_waiter_wakeups_total counter");
+            sb.AppendLine($"finales_pending_waiter_wakeups_total {svc.Store.Signals.Wakeups}");
             var p = Process.GetCurrentProcess();
             sb.AppendLine("# TYPE process_resident_memory_bytes gauge");
             sb.AppendLine($"process_resident_memory_bytes {p.WorkingSet64}");

@@ -66,6 +66,12 @@ public sealed class ErrorMapping(RequestDelegate next, ILogger<ErrorMapping> log
         {
             await Write(ctx, e.StatusCode == 413 ? 413 : 400, e.StatusCode == 413 ? "Request body too large" : e.Message);
         }
+        catch (Exception e) when (e is not ApiError && SqlBrokerStore.Unavailable(e) is { } why)
+        {
+            // The store failed, not the request: 503 with the reason, so clients retry and operators see why.
+            log.LogWarning("Store unavailable on {Method} {Path}: {Reason}", ctx.Request.Method, ctx.Request.Path, why);
+            await Write(ctx, 503, "store unavailable: " + why);
+        }
         catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
         {
             // the client went away

@@ -73,3 +73,6 @@ public sealed class ApiError(int status, object detail) : Exception(detail as st
         _ => new ApiError(400, "refused"),
     };
 }
+
+/// <summary>The store itself failed (disk full, read-only, not a database, server unreachable): 503 to clients, one line at startup.</summary>
+public sealed class StoreUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

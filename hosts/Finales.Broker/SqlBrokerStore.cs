@@ -24,9 +24,12 @@ public sealed class SqlBrokerStore : IDisposable
     public string Description { get; }
     public bool IsPostgres => _pg;
 
+    private string _sqlitePath = "";
+
     private SqlBrokerStore(bool pg, string description, string sqlite, NpgsqlDataSource? ds)
     {
         _pg = pg;
+        if (!pg) _sqlitePath = new SqliteConnectionStringBuilder(sqlite).DataSource;
         Description = description;
         _sqliteConnectionString = sqlite;
         _dataSource = ds;
@@ -36,12 +39,23 @@ public sealed class SqlBrokerStore : IDisposable
     public static SqlBrokerStore OpenSqlite(string path)
     {
         var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full);
-        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        var cs = new SqliteConnectionStringBuilder { DataSource = full, Pooling = true, DefaultTimeout = 30 }.ToString();
-        var store = new SqlBrokerStore(false, $"SQLite {full}", cs, null);
-        store.Initialise();
-        return store;
+        SqlBrokerStore? store = null;
+        try
+        {
+            var dir = Path.GetDirectoryName(full);
+            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+            if (Directory.Exists(full)) throw new StoreUnavailableException($"{full} is a directory, not a database file");
+            var cs = new SqliteConnectionStringBuilder { DataSource = full, Pooling = true, DefaultTimeout = 30 }.ToString();
+            store = new SqlBrokerStore(false, $"SQLite {full}", cs, null);
+            store.Initialise();
+            return store;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException || Unavailable(e) is not null)
+        {
+            store?.Dispose();
+            var why = e is StoreUnavailableException ? e.Message : Unavailable(e) ?? e.Message;
+            throw new StoreUnavailableException($"cannot open the SQLite store {full}: {why}", e);
+        }
     }
 
     /// <summary>Opens a PostgreSQL store (the schema is created if missing).</summary>
@@ -52,8 +66,16 @@ public sealed class SqlBrokerStore : IDisposable
         if (b.MaxAutoPrepare == 0) b.MaxAutoPrepare = 64;
         var ds = NpgsqlDataSource.Create(b.ConnectionString);
         var store = new SqlBrokerStore(true, $"PostgreSQL {b.Host}:{b.Port}/{b.Database}", "", ds);
-        store.Initialise();
-        return store;
+        try
+        {
+            store.Initialise();
+            return store;
+        }
+        catch (Exception e) when (Unavailable(e) is not null)
+        {
+            store.Dispose();
+            throw new StoreUnavailableException($"cannot open the {store.Description} store: {Unavailable(e)}", e);
+        }
     }
 
     public void Dispose()
@@ -65,6 +87,92 @@ public sealed class SqlBrokerStore : IDisposable
         _writer?.Dispose();
         while (_readers.TryTake(out var r)) r.Dispose();
         _dataSource?.Dispose();
+    }
+
+    // ---------------------------------------------------------------- health
+
+    /// <summary>
+    /// Why <paramref name="e"/> (or an exception inside it) means the store itself failed (disk full, read-only,
+    /// not a database, unreachable server...), or null when it is something else (a refusal, a bug).
+    /// </summary>
+    public static string? Unavailable(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case StoreUnavailableException su: return su.Message;
+                case SqliteException se:
+                    var why = (se.SqliteErrorCode & 0xFF) switch
+                    {
+                        13 => "disk full",
+                        8 => "the database is read-only (file or file system not writable)",
+                        10 => "I/O error",
+                        14 => "the database file cannot be opened",
+                        26 => "the file is not a database",
+                        11 => "the database file is corrupt",
+                        5 or 6 => "the database is locked by another process",
+                        23 => "access to the database file denied",
+                        _ => null,
+                    };
+                    if (why is not null) return $"{why} ({se.Message})";
+                    break;
+                case PostgresException pe:
+                    if (pe.SqlState.StartsWith("53", StringComparison.Ordinal) || pe.SqlState.StartsWith("57", StringComparison.Ordinal)
+                        || pe.SqlState.StartsWith("58", StringComparison.Ordinal) || pe.SqlState.StartsWith("08", StringComparison.Ordinal)
+                        || pe.SqlState.StartsWith("3D", StringComparison.Ordinal) || pe.SqlState.StartsWith("28", StringComparison.Ordinal))
+                        return pe.SqlState == "53100" ? $"disk full ({pe.MessageText})" : $"PostgreSQL {pe.SqlState}: {pe.MessageText}";
+                    break;
+                case NpgsqlException ne: return $"PostgreSQL unreachable ({ne.Message})";
+            }
+        }
+        return null;
+    }
+
+    private long? FreeBytes()
+    {
+        try { return new DriveInfo(Path.GetDirectoryName(_sqlitePath)!).AvailableFreeSpace; }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { return null; }
+    }
+
+    // The last write that failed because of the store (null after a successful commit).
+    private volatile string? _lastWriteFailure;
+
+    private void NoteWrite(Exception? failure)
+    {
+        if (failure is null) _lastWriteFailure = null;
+        else if (Unavailable(failure) is { } why) _lastWriteFailure = $"{why} (at {WireFormat.ctime(DateTime.UtcNow)})";
+    }
+
+    /// <summary>
+    /// The store's health for /healthz: a cheap read probe, and, when the last write failed, a tiny write probe (so a
+    /// store that recovered, e.g. after space was freed, reports healthy again). Null when healthy, else why not.
+    /// </summary>
+    public string? Health()
+    {
+        try
+        {
+            using (var c = OpenRead())
+                Scalar(c, null, "SELECT COUNT(*) FROM settings");
+            // A tiny write may still fit in a full file system (reused WAL frames) while a request does not: below
+            // 1 MiB free, the SQLite store reports itself full.
+            if (!_pg && FreeBytes() is { } free && free < 1 << 20)
+                return $"writes fail: disk full ({free} bytes free next to {_sqlitePath})";
+            if (_lastWriteFailure is { } failed)
+            {
+                try
+                {
+                    Write((c, tx) => Exec(c, tx, "INSERT INTO settings (key, value) VALUES ('health_probe', @p0) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        WireFormat.ctime(DateTime.UtcNow)));
+                }
+                catch (Exception e) when (Unavailable(e) is not null) { return "writes fail: " + (_lastWriteFailure ?? failed); }
+            }
+            return null;
+        }
+        catch (Exception e) when (Unavailable(e) is { } why)
+        {
+            return "reads fail: " + why;
+        }
     }
 
     // ---------------------------------------------------------------- plumbing
@@ -194,10 +302,24 @@ public sealed class SqlBrokerStore : IDisposable
     {
         if (_pg)
         {
-            using var c = _dataSource!.OpenConnection();
+            var pending = new List<(string, IReadOnlyList<string>)>();
+            using var c = OpenWriteConnection();
             using var tx = c.BeginTransaction(IsolationLevel.ReadCommitted);
-            var result = work(c, tx);
-            tx.Commit();
+            t_becamePending = pending;
+            T result;
+            try
+            {
+                result = work(c, tx);
+                tx.Commit();
+            }
+            catch (Exception e)
+            {
+                NoteWrite(e);
+                throw;
+            }
+            finally { t_becamePending = null; }
+            NoteWrite(null);
+            SignalCommitted(pending);
             return Task.FromResult(result);
         }
         EnsureWriterThread();
@@ -213,10 +335,31 @@ public sealed class SqlBrokerStore : IDisposable
 
     private static async Task<T> Completion<T>(Task<object?> done) => (T)(await done)!;
 
+    private DbConnection OpenWriteConnection()
+    {
+        try { return _dataSource!.OpenConnection(); }
+        catch (Exception e) { NoteWrite(e); throw; }
+    }
+
     private sealed class WriteJob(Func<DbConnection, DbTransaction, object?> work)
     {
         public Func<DbConnection, DbTransaction, object?> Work { get; } = work;
         public TaskCompletionSource<object?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>Requests this job made pending: signalled to waiters once the batch is committed.</summary>
+        public List<(string Quantity, IReadOnlyList<string> Methods)> BecamePending { get; } = [];
+    }
+
+    /// <summary>Long-polling waiters of the pending queue, woken by committed writes that make a matching request pending.</summary>
+    public PendingSignals Signals { get; } = new();
+
+    // The requests the running write job made pending (set around each job's work on the thread running it).
+    [ThreadStatic] private static List<(string Quantity, IReadOnlyList<string> Methods)>? t_becamePending;
+
+    private static void BecamePending(string quantity, IReadOnlyList<string> methods) => t_becamePending?.Add((quantity, methods));
+
+    private void SignalCommitted(List<(string Quantity, IReadOnlyList<string> Methods)> becamePending)
+    {
+        foreach (var (q, ms) in becamePending) Signals.Signal(q, ms);
     }
 
     // The writer's queue. A plain monitor rather than a BlockingCollection: its semaphore spins (sched_yield) before
@@ -316,6 +459,7 @@ public sealed class SqlBrokerStore : IDisposable
                 for (var i = 0; i < batch.Count; i++)
                 {
                     tx.Save("job");
+                    t_becamePending = batch[i].BecamePending;
                     try
                     {
                         results[i] = batch[i].Work(_writer, tx);
@@ -326,14 +470,19 @@ public sealed class SqlBrokerStore : IDisposable
                         tx.Rollback("job");
                         tx.Release("job");
                         errors[i] = e;
+                        batch[i].BecamePending.Clear();
+                        NoteWrite(e);
                     }
+                    finally { t_becamePending = null; }
                 }
                 tx.Commit();
+                if (errors.All(x => x is null || Unavailable(x) is null)) NoteWrite(null);
                 Interlocked.Increment(ref _commits);
                 Interlocked.Add(ref _jobs, batch.Count);
             }
             catch (Exception e)
             {
+                NoteWrite(e);
                 // The commit (or the transaction itself) failed: nothing of this batch is durable.
                 for (var i = 0; i < batch.Count; i++) errors[i] ??= e;
                 for (var i = 0; i < batch.Count; i++) if (errors[i] is null) errors[i] = e;
@@ -343,6 +492,7 @@ public sealed class SqlBrokerStore : IDisposable
             }
             for (var i = 0; i < batch.Count; i++)
             {
+                SignalCommitted(batch[i].BecamePending);
                 if (errors[i] is { } err) batch[i].Done.TrySetException(err);
                 else batch[i].Done.TrySetResult(results[i]);
             }
@@ -388,14 +538,46 @@ public sealed class SqlBrokerStore : IDisposable
                 $"CREATE TABLE IF NOT EXISTS events (seq {Serial}, request_uuid TEXT NOT NULL, result_uuid TEXT, kind TEXT NOT NULL, status TEXT NOT NULL, time TEXT NOT NULL, actor TEXT NOT NULL, tenant_uuid TEXT, message TEXT NOT NULL, lease_until BIGINT, holder_tenant TEXT, holder_user TEXT, requester TEXT)",
                 "CREATE INDEX IF NOT EXISTS events_request ON events (request_uuid, seq)",
                 "CREATE INDEX IF NOT EXISTS requests_parent ON requests (parent) WHERE parent IS NOT NULL",
+                // One row per (request, method), flagged while the request is pending: a claim or a pending listing by
+                // (quantity, method) is one probe of this partial index, whatever other requests lie before the match.
+                "CREATE TABLE IF NOT EXISTS request_methods (uuid TEXT NOT NULL, method TEXT NOT NULL, quantity TEXT NOT NULL, seq BIGINT NOT NULL, pending INTEGER NOT NULL, PRIMARY KEY (uuid, method))",
+                "CREATE INDEX IF NOT EXISTS request_methods_pending ON request_methods (quantity, method, seq) WHERE pending = 1",
+                "CREATE INDEX IF NOT EXISTS request_methods_pending_method ON request_methods (method, seq) WHERE pending = 1",
             };
             foreach (var s in ddl) Exec(c, tx, s);
             // Migration: the per-user token version (tokens carry it; raising it revokes older tokens).
             if (_pg) Exec(c, tx, "ALTER TABLE users ADD COLUMN IF NOT EXISTS token_version BIGINT NOT NULL DEFAULT 0");
             else if (Convert.ToInt64(Scalar(c, tx, "SELECT COUNT(*) FROM pragma_table_info('users') WHERE name = 'token_version'")) == 0)
                 Exec(c, tx, "ALTER TABLE users ADD COLUMN token_version BIGINT NOT NULL DEFAULT 0");
+            MigrateRequestMethods(c, tx);
+            // A real write at startup: a store that opens but cannot be written (read-only file or file system) stops
+            // the broker here, with one line, instead of failing every write later.
+            Exec(c, tx, "INSERT INTO settings (key, value) VALUES ('last_opened', @p0) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                WireFormat.ctime(DateTime.UtcNow));
             return 0;
         });
+    }
+
+    /// <summary>
+    /// Stores written before <c>request_methods</c> existed: fills it once from <c>request_state</c> (under the schema
+    /// lock on PostgreSQL, in the writer's transaction on SQLite), then records that it is done.
+    /// </summary>
+    private void MigrateRequestMethods(DbConnection c, DbTransaction tx)
+    {
+        if (Scalar(c, tx, "SELECT value FROM settings WHERE key = 'schema_request_methods'") is not null) return;
+        var rows = Query(c, tx, "SELECT uuid, seq, quantity, methods, status FROM request_state WHERE NOT EXISTS (SELECT 1 FROM request_methods m WHERE m.uuid = request_state.uuid)",
+            r => (Id: r.GetString(0), Seq: Convert.ToInt64(r.GetValue(1)), Quantity: r.GetString(2), Methods: r.GetString(3), Status: r.GetString(4)));
+        foreach (var row in rows)
+            InsertMethods(c, tx, row.Id, row.Quantity, row.Methods.Split('|', StringSplitOptions.RemoveEmptyEntries), row.Seq, row.Status == "pending");
+        Exec(c, tx, "INSERT INTO settings (key, value) VALUES ('schema_request_methods', '1')");
+    }
+
+    private void InsertMethods(DbConnection c, DbTransaction tx, string id, string quantity, IEnumerable<string> methods, long seq, bool pending)
+    {
+        foreach (var m in methods)
+            Exec(c, tx, _pg ? "INSERT INTO request_methods (uuid, method, quantity, seq, pending) VALUES (@p0, @p1, @p2, @p3, @p4) ON CONFLICT DO NOTHING"
+                            : "INSERT OR IGNORE INTO request_methods (uuid, method, quantity, seq, pending) VALUES (@p0, @p1, @p2, @p3, @p4)",
+                id, m, quantity, seq, pending ? 1 : 0);
     }
 
     // ---------------------------------------------------------------- settings, users, catalog
@@ -418,9 +600,9 @@ public sealed class SqlBrokerStore : IDisposable
 
     private void BumpCatalogVersion(DbConnection c, DbTransaction tx)
     {
-        if (Exec(c, tx, _pg ? "UPDATE settings SET value = (value::bigint + 1)::text WHERE key = 'catalog_version'"
-                            : "UPDATE settings SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'catalog_version'") == 0)
-            Exec(c, tx, "INSERT INTO settings (key, value) VALUES ('catalog_version', '1')");
+        // An upsert: two first bumps at once (e.g. two replicas creating their first admin) cannot both insert.
+        Exec(c, tx, "INSERT INTO settings (key, value) VALUES ('catalog_version', '1') ON CONFLICT (key) DO UPDATE SET value = "
+                    + (_pg ? "(settings.value::bigint + 1)::text" : "CAST(CAST(settings.value AS INTEGER) + 1 AS TEXT)"));
     }
 
     /// <summary>Changes whenever users, capabilities or tenants change (also from another process).</summary>
@@ -452,9 +634,10 @@ public sealed class SqlBrokerStore : IDisposable
     /// <summary>Inserts a user; false when the name is taken.</summary>
     public bool AddUser(UserRecord u) => Write((c, tx) =>
     {
-        if (Scalar(c, tx, "SELECT 1 FROM users WHERE username = @p0", u.Username) is not null) return false;
-        Exec(c, tx, "INSERT INTO users (username, password_hash, roles, tenants, is_active) VALUES (@p0, @p1, @p2, @p3, @p4)",
-            u.Username, u.PasswordHash, JsonSerializer.Serialize(u.Roles), JsonSerializer.Serialize(u.Tenants.Select(t => t.ToString("D"))), u.IsActive ? 1 : 0);
+        // One statement decides: of concurrent identical creates (also from several processes) exactly one inserts.
+        if (Exec(c, tx, "INSERT INTO users (username, password_hash, roles, tenants, is_active) VALUES (@p0, @p1, @p2, @p3, @p4) ON CONFLICT (username) DO NOTHING",
+                u.Username, u.PasswordHash, JsonSerializer.Serialize(u.Roles), JsonSerializer.Serialize(u.Tenants.Select(t => t.ToString("D"))), u.IsActive ? 1 : 0) == 0)
+            return false;
         BumpCatalogVersion(c, tx);
         return true;
     });
@@ -515,9 +698,9 @@ public sealed class SqlBrokerStore : IDisposable
     /// <summary>Inserts a tenant; false when the uuid exists.</summary>
     public bool AddTenant(TenantRecord t) => Write((c, tx) =>
     {
-        if (Scalar(c, tx, "SELECT 1 FROM tenants WHERE uuid = @p0", t.Uuid.ToString("D")) is not null) return false;
-        Exec(c, tx, "INSERT INTO tenants (uuid, name, limitations, contact_person, is_active) VALUES (@p0, @p1, @p2, @p3, @p4)",
-            t.Uuid.ToString("D"), t.Name, t.LimitationsJson, t.ContactPerson, t.IsActive ? 1 : 0);
+        if (Exec(c, tx, "INSERT INTO tenants (uuid, name, limitations, contact_person, is_active) VALUES (@p0, @p1, @p2, @p3, @p4) ON CONFLICT (uuid) DO NOTHING",
+                t.Uuid.ToString("D"), t.Name, t.LimitationsJson, t.ContactPerson, t.IsActive ? 1 : 0) == 0)
+            return false;
         BumpCatalogVersion(c, tx);
         return true;
     });
@@ -609,8 +792,19 @@ public sealed class SqlBrokerStore : IDisposable
         var hTenant = holder is not null && FSharpOption<Guid>.get_IsSome(holder.Tenant) ? holder.Tenant!.Value.ToString("D") : null;
         var lease = FSharpOption<DateTime>.get_IsSome(next.LeaseUntil) ? Ticks(next.LeaseUntil!.Value) : (long?)null;
         if (before is not null)
+        {
             Exec(c, tx, "UPDATE request_state SET status = @p1, holder_tenant = @p2, holder_user = @p3, lease_until = @p4, version = @p5 WHERE uuid = @p0",
                 next.Id.ToString("D"), RequestStatusModule.name(next.Status), hTenant, holder?.User, lease, next.Version);
+            if (before.Status.IsPending != next.Status.IsPending)
+            {
+                Exec(c, tx, "UPDATE request_methods SET pending = @p1 WHERE uuid = @p0", next.Id.ToString("D"), next.Status.IsPending ? 1 : 0);
+                if (next.Status.IsPending)
+                {
+                    var rows = Query(c, tx, "SELECT quantity, method FROM request_methods WHERE uuid = @p0", r => (Q: r.GetString(0), M: r.GetString(1)), next.Id.ToString("D"));
+                    if (rows.Count > 0) BecamePending(rows[0].Q, rows.Select(x => x.M).ToList());
+                }
+            }
+        }
         switch (ev.Kind)
         {
             case EventKind.ResultPosted rp:
@@ -638,6 +832,8 @@ public sealed class SqlBrokerStore : IDisposable
         var (state, _) = Apply(c, tx, id, AsActor(user), body.TenantUuid, Command.NewCreate(body.TenantUuid, unsolicited), "", now);
         Exec(c, tx, "INSERT INTO request_state (uuid, seq, quantity, methods, requester, status, version) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6)",
             id.ToString("D"), seq, body.Quantity, methods, body.TenantUuid.ToString("D"), RequestStatusModule.name(state.Status), state.Version);
+        InsertMethods(c, tx, id.ToString("D"), body.Quantity, body.Methods, seq, state.Status.IsPending);
+        if (state.Status.IsPending) BecamePending(body.Quantity, body.Methods.ToList());
     }
 
     /// <summary>Stores a new request (validated by the caller) and its creation event.</summary>
@@ -744,33 +940,40 @@ public sealed class SqlBrokerStore : IDisposable
         {
             var claimed = await WriteAsync<RequestRow?>((c, tx) =>
             {
-                var sql = "SELECT uuid, methods FROM request_state WHERE status = 'pending'"
-                          + (quantity is null ? "" : " AND quantity = @p0")
-                          + " ORDER BY seq LIMIT 64" + (_pg ? " FOR UPDATE SKIP LOCKED" : "");
-                var candidates = Query(c, tx, sql, r => (Id: r.GetString(0), Methods: r.GetString(1)), quantity ?? "");
-                foreach (var cand in candidates)
-                {
-                    if (method is not null && !cand.Methods.Contains("|" + method + "|", StringComparison.Ordinal)) continue;
-                    var id = Guid.Parse(cand.Id);
-                    var tenantOpt = tenant is null ? FSharpOption<Guid>.None : FSharpOption<Guid>.Some(tenant.Value);
-                    Apply(c, tx, id, AsActor(user), tenant, Command.NewReserve(tenantOpt, leaseSeconds), "claimed", DateTime.UtcNow);
-                    return ReadRequest(c, tx, id);
-                }
-                return null;
+                // One indexed query finds the oldest match whatever lies before it (PostgreSQL: skipping requests
+                // another claimer holds locked; the status is re-checked on the locked row).
+                var sql = PendingIdsSql(quantity, method) + " LIMIT 1" + (_pg ? " FOR UPDATE OF s SKIP LOCKED" : "");
+                var found = Scalar(c, tx, sql, quantity ?? "", method ?? "") as string;
+                if (found is null) return null;
+                var id = Guid.Parse(found);
+                var tenantOpt = tenant is null ? FSharpOption<Guid>.None : FSharpOption<Guid>.Some(tenant.Value);
+                Apply(c, tx, id, AsActor(user), tenant, Command.NewReserve(tenantOpt, leaseSeconds), "claimed", DateTime.UtcNow);
+                return ReadRequest(c, tx, id);
             });
             if (claimed is not null) return claimed;
             if (!_pg) return null;
             // PostgreSQL: all candidates may have been locked by other claimers; look again.
-            if (!HasPending(quantity)) return null;
+            if (!HasPending(quantity, method)) return null;
         }
         return null;
     }
 
-    private bool HasPending(string? quantity)
+    private bool HasPending(string? quantity, string? method)
     {
         using var c = OpenRead();
-        return Scalar(c, null, "SELECT 1 FROM request_state WHERE status = 'pending'" + (quantity is null ? "" : " AND quantity = @p0") + " LIMIT 1", quantity ?? "") is not null;
+        return Scalar(c, null, PendingIdsSql(quantity, method) + " LIMIT 1", quantity ?? "", method ?? "") is not null;
     }
+
+    /// <summary>
+    /// The ids of pending requests for an optional quantity (@p0) and method (@p1), oldest first, as one indexed query:
+    /// by method through the pending rows of <c>request_methods</c>, otherwise through the pending index of
+    /// <c>request_state</c>. Selects <c>s.uuid</c> from <c>request_state s</c>, so callers can join or lock it.
+    /// </summary>
+    private static string PendingIdsSql(string? quantity, string? method) =>
+        method is null
+            ? "SELECT s.uuid FROM request_state s WHERE s.status = 'pending'" + (quantity is null ? "" : " AND s.quantity = @p0") + " ORDER BY s.seq"
+            : "SELECT s.uuid FROM request_methods m JOIN request_state s ON s.uuid = m.uuid WHERE m.pending = 1 AND m.method = @p1"
+              + (quantity is null ? "" : " AND m.quantity = @p0") + " AND s.status = 'pending' ORDER BY m.seq";
 
     private long _nextSweep;
 
@@ -842,6 +1045,7 @@ public sealed class SqlBrokerStore : IDisposable
                         id.ToString("D"), ctime, quantity, methods, requestJson, tenant.ToString("D")));
                     Exec(c, tx, "INSERT INTO request_state (uuid, seq, quantity, methods, requester, status, version) VALUES (@p0, @p1, @p2, @p3, @p4, 'resolved', 2)",
                         id.ToString("D"), seq, quantity, methods, tenant.ToString("D"));
+                    InsertMethods(c, tx, id.ToString("D"), quantity, [method], seq, false);
                     Exec(c, tx, "INSERT INTO events (request_uuid, kind, status, time, actor, tenant_uuid, message, requester) VALUES (@p0, 'created', 'pending', @p1, 'preload', @p2, '', @p2)",
                         id.ToString("D"), ctime, tenant.ToString("D"));
                     Exec(c, tx, "INSERT INTO events (request_uuid, result_uuid, kind, status, time, actor, tenant_uuid, message) VALUES (@p0, @p1, 'result_posted', 'resolved', @p2, 'preload', @p3, '')",
@@ -881,21 +1085,53 @@ public sealed class SqlBrokerStore : IDisposable
         return Query(c, null, ResultSelect + " WHERE r.uuid = @p0", MapResult, id.ToString("D")).FirstOrDefault();
     }
 
-    public IReadOnlyList<RequestRow> Pending(string? quantity, string? method)
+    public IReadOnlyList<RequestRow> Pending(string? quantity, string? method) => StreamPending(quantity, method, 0, null).ToList();
+
+    public IReadOnlyList<RequestRow> AllRequests() => StreamAllRequests(0, null).ToList();
+
+    /// <summary>
+    /// Pending requests of an optional quantity and method, oldest first, after the request with sequence number
+    /// <paramref name="afterSeq"/> (0: from the start), at most <paramref name="limit"/>: read lazily, row by row, from
+    /// one indexed query (the connection is held until the enumeration ends).
+    /// </summary>
+    public IEnumerable<RequestRow> StreamPending(string? quantity, string? method, long afterSeq, int? limit)
     {
         ExpireLeases();
-        using var c = OpenRead();
-        var sql = "SELECT r.uuid, r.ctime, s.status, r.body, s.methods FROM request_state s JOIN requests r ON r.uuid = s.uuid WHERE s.status = 'pending'"
-                  + (quantity is null ? "" : " AND s.quantity = @p0") + " ORDER BY s.seq";
-        return Query(c, null, sql, r => (Row: MapRequest(r), Methods: r.GetString(4)), quantity ?? "")
-            .Where(x => method is null || x.Methods.Contains("|" + method + "|", StringComparison.Ordinal))
-            .Select(x => x.Row).ToList();
+        var ids = PendingIdsSql(quantity, method);
+        var sql = "SELECT r.uuid, r.ctime, s.status, r.body FROM (" + ids.Replace(" ORDER BY ", " AND s.seq > @p2 ORDER BY ", StringComparison.Ordinal)
+                  + " LIMIT @p3) p JOIN request_state s ON s.uuid = p.uuid JOIN requests r ON r.uuid = p.uuid ORDER BY s.seq";
+        return Stream(sql, MapRequest, quantity ?? "", method ?? "", afterSeq, (long?)limit ?? long.MaxValue);
     }
 
-    public IReadOnlyList<RequestRow> AllRequests()
+    /// <summary>Every request, oldest first, after <paramref name="afterSeq"/>, at most <paramref name="limit"/>; read lazily.</summary>
+    public IEnumerable<RequestRow> StreamAllRequests(long afterSeq, int? limit) =>
+        Stream(RequestSelect + " WHERE r.seq > @p0 ORDER BY r.seq LIMIT @p1", MapRequest, afterSeq, (long?)limit ?? long.MaxValue);
+
+    /// <summary>The sequence number of a request (the paging cursor of request lists), or null when unknown.</summary>
+    public long? RequestSeq(Guid id)
     {
         using var c = OpenRead();
-        return Query(c, null, RequestSelect + " ORDER BY r.seq", MapRequest);
+        return Scalar(c, null, "SELECT seq FROM requests WHERE uuid = @p0", id.ToString("D")) is { } v ? Convert.ToInt64(v) : null;
+    }
+
+    /// <summary>The sequence number of a result (the paging cursor of result lists), or null when unknown.</summary>
+    public long? ResultSeq(Guid id)
+    {
+        using var c = OpenRead();
+        return Scalar(c, null, "SELECT seq FROM results WHERE uuid = @p0", id.ToString("D")) is { } v ? Convert.ToInt64(v) : null;
+    }
+
+    /// <summary>Rows of one query, mapped as the reader reaches them: memory stays bounded whatever the result size.</summary>
+    private IEnumerable<T> Stream<T>(string sql, Func<DbDataReader, T> map, params object?[] args)
+    {
+        using var c = OpenRead();
+        var cmd = Cmd(c, null, sql, args, out var cached);
+        try
+        {
+            using var r = cmd.ExecuteReader();
+            while (r.Read()) yield return map(r);
+        }
+        finally { if (!cached) cmd.Dispose(); }
     }
 
     /// <summary>The current (original) result of a request, or null.</summary>
@@ -913,15 +1149,17 @@ public sealed class SqlBrokerStore : IDisposable
         return Query(c, null, ResultSelect + " WHERE r.request_uuid = @p0 ORDER BY r.seq", MapResult, requestId.ToString("D"));
     }
 
-    public IReadOnlyList<ResultRow> Results(string? quantity, string? method, double? minRating)
+    public IReadOnlyList<ResultRow> Results(string? quantity, string? method, double? minRating) => StreamResults(quantity, method, minRating, 0, null).ToList();
+
+    /// <summary>Results (all statuses) with optional filters, oldest first, after result <paramref name="afterSeq"/>, at most <paramref name="limit"/>; read lazily.</summary>
+    public IEnumerable<ResultRow> StreamResults(string? quantity, string? method, double? minRating, long afterSeq, int? limit)
     {
-        using var c = OpenRead();
-        var where = new List<string>();
+        var where = new List<string> { "r.seq > @p3" };
         if (quantity is not null) where.Add("r.quantity = @p0");
         if (method is not null) where.Add("r.method = @p1");
         if (minRating is not null) where.Add("r.rating >= @p2");
-        var sql = ResultSelect + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") + " ORDER BY r.seq";
-        return Query(c, null, sql, MapResult, quantity ?? "", method ?? "", minRating ?? 0.0);
+        var sql = ResultSelect + " WHERE " + string.Join(" AND ", where) + " ORDER BY r.seq LIMIT @p4";
+        return Stream(sql, MapResult, quantity ?? "", method ?? "", minRating ?? 0.0, afterSeq, (long?)limit ?? long.MaxValue);
     }
 
     /// <summary>The status events of a request (result events included), oldest first.</summary>

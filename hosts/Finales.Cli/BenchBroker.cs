@@ -58,7 +58,7 @@ public static class BenchBroker
     }
 
     /// <summary>The text of a FINALES2 corpus file shipped with the CLI (BundledData).</summary>
-    private static string Corpus(string relative) => File.ReadAllText(BundledData.Corpus(relative));
+    internal static string Corpus(string relative) => File.ReadAllText(BundledData.Corpus(relative));
 
     private static int RunSelf(CliArgs a, int workers, double seconds, bool claim)
     {
@@ -154,8 +154,8 @@ public static class BenchBroker
         catch (IOException) { return double.NaN; }
     }
 
-    private static double PeakRssMb(int pid) => ProcStatus(pid, "VmHWM:");
-    private static double RssMb(int pid) => ProcStatus(pid, "VmRSS:");
+    internal static double PeakRssMb(int pid) => ProcStatus(pid, "VmHWM:");
+    internal static double RssMb(int pid) => ProcStatus(pid, "VmRSS:");
 
     private static double ProcStatus(int pid, string key)
     {
@@ -167,7 +167,7 @@ public static class BenchBroker
         catch (IOException) { return double.NaN; }
     }
 
-    private static void WaitUp(string url, Process server)
+    internal static void WaitUp(string url, Process server)
     {
         using var http = new HttpClient();
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -180,7 +180,7 @@ public static class BenchBroker
         throw new CliError($"the broker did not answer on {url} within 60 s");
     }
 
-    private static string Login(HttpClient http, string url, string user, string password)
+    internal static string Login(HttpClient http, string url, string user, string password)
     {
         using var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["username"] = user, ["password"] = password });
         using var r = http.PostAsync(url + "/user_management/authenticate", form).Result;

@@ -10,6 +10,8 @@ public static class BenchCommands
             Console.WriteLine("""
                 Usage: ./finales bench <what> [options]      (./finales bench <what> --help)
                   broker     closed tenant cycle against any FINALES2-compatible server (or --self)
+                  lists      broker memory while serving /all_requests/ from a large store (1 and 4 clients)
+                  waiters    latency of a plain GET while 1,000 clients long-poll the pending queue
                   science    stock-mixing solves/s and route searches/s
                   optimizer  regret curves of GP-UCB vs random search
                   gp         time and memory per suggestion vs number of observations
@@ -19,6 +21,8 @@ public static class BenchCommands
         return args[0] switch
         {
             "broker" => BenchBroker.Run(args[1..]),
+            "lists" => BenchStore.Lists(args[1..]),
+            "waiters" => BenchStore.Waiters(args[1..]),
             "optimizer" or "gp" => BenchOptimizerCommands.Run(args),
             "science" => BenchCommand.Run(args),
             _ => throw new CliError($"unknown benchmark '{args[0]}'; see ./finales bench --help"),

@@ -46,6 +46,19 @@ public static class Program
             Console.Error.WriteLine($"finales {command.Name}: {e.Message}");
             return 2;
         }
+        catch (Exception e) when (StoreFailure(e) is { } failure)
+        {
+            // A store that cannot be opened (bad path, not a database, unreachable server): one line, no stack trace.
+            Console.Error.WriteLine($"finales {command.Name}: {failure.Message}");
+            return 3;
+        }
+    }
+
+    private static Finales.Broker.StoreUnavailableException? StoreFailure(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+            if (e is Finales.Broker.StoreUnavailableException su) return su;
+        return null;
     }
 
     private static void PrintHelp()

@@ -92,6 +92,12 @@ type BrokerProcess(store: StoreKind, extraArgs: string, ?port: int) =
     member _.Store = store
     member _.Log = lock log (fun () -> log.ToString())
 
+    /// The broker's process id (e.g. to read its /proc/<pid>/status).
+    member _.Pid =
+        match proc with
+        | Some p -> p.Id
+        | None -> failwith "the broker is not running"
+
     member this.Start() =
         let psi =
             ProcessStartInfo(

@@ -33,6 +33,7 @@ let storeSuite (f: StoreFactory) (twoProcesses: bool) =
           FuzzTests.suite f (world f "fuzz" "")
           AccessTests.suite f (world f "access" AccessTests.worldArgs) (world f "limited" AccessTests.limitedArgs)
           IntegrityTests.suite f (world f "integrity" "") (world f "poison" "")
+          StoreTests.suite f (world f "store" "--limitations off")
           testSequenced (
               testList
                   "concurrency"
