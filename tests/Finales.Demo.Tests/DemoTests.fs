@@ -480,12 +480,54 @@ let stockTable =
                       Expect.floatClose exact c.MassesGrams[chemical] grams $"mass of {chemical} in {a.Name}"
           } ]
 
+/// The demo joins observations per point with the core's point key, as the optimizer tenant does.
+let pointJoin =
+    testList
+        "point join"
+        [ test "observations of one point join however the formulation is written, under the optimizer tenant's key" {
+              let ro (pairs: (string * float) list) =
+                  System.Collections.Generic.Dictionary<string, float>(dict pairs)
+                  :> System.Collections.Generic.IReadOnlyDictionary<string, float>
+
+              let observation (f, t, quantity, value) : Finales.Optimizer.ObservationSpec =
+                  { Formulation = ro f
+                    Temperature = t
+                    Source = "lab"
+                    Quantity = quantity
+                    Value = value
+                    Rating = nan
+                    Success = true
+                    Deleted = false }
+
+              // The same point as the cell writes it (SMILES, 6 decimals) and as the lab writes it (names, more digits).
+              let bySmiles =
+                  [ "[Li+].F[P-](F)(F)(F)(F)F", 0.05; "C1COC(=O)O1", 0.45; "COC(=O)OC", 0.5 ]
+
+              let byName = [ "LiPF6", 0.0500000001; "EC", 0.4499999999; "DMC", 0.5 ]
+
+              let points =
+                  Finales.Cli.Demo.DemoMetrics.CompletePoints(
+                      [ observation (bySmiles, 298.15, "conductivity", 0.9)
+                        observation (byName, 298.150001, "viscosity", 1.2)
+                        observation (byName, 298.150001, "density", 1.1) ],
+                      Finales.Cli.Demo.DemoPreset.Electrolyte
+                  )
+
+              Expect.equal points.Count 1 "one complete point"
+
+              Expect.equal
+                  points[0].Key
+                  (Finales.Tenants.Optimizer.Formulations.PointKey(ro bySmiles, 298.15, 6, 2))
+                  "the optimizer tenant's key of the point"
+          } ]
+
 [<Tests>]
 let tests =
     testSequenced
     <| testList
         "demo"
         [ stockTable
+          pointJoin
           testList "small run" (checks plain)
           testList
               "with --chaos"

@@ -190,6 +190,11 @@ type StockTableInfo internal (table: StockTable, set: StockSet) =
     /// The stocks prepared for mixing.
     member _.Plan: MixingPlan = MixingPlan set
 
+/// One group of the observation join: the point key and that point's items, in their given order.
+type PointGroup<'T> =
+    { Key: string
+      Items: IReadOnlyList<'T> }
+
 /// A parsed tubing graph for route searches.
 [<Sealed>]
 type RouteGraph internal (graph: TubingGraph) =
@@ -344,6 +349,59 @@ type ScienceApi =
             match Mixing.prepare (StockTable.stocks table) with
             | Error es -> problems (es |> List.map MixingError.message)
             | Ok set -> StockTableInfo(table, set)
+
+    /// The point key of a formulation (fractions keyed by name, SMILES or InChIKey) at a temperature: chemicals
+    /// by canonical key (InChIKey of a known chemical, else the key as written), fractions rounded to
+    /// `fractionDigits` decimals, the temperature to `temperatureDigits`, midpoints away from zero; chemicals
+    /// named twice add up, zero fractions and the order of entries do not count. Text "key=x;...;@T".
+    static member PointKey
+        (
+            fractions: IReadOnlyDictionary<string, float>,
+            temperatureKelvin: float,
+            fractionDigits: int,
+            temperatureDigits: int
+        ) : string =
+        if obj.ReferenceEquals(fractions, null) then
+            nullArg "fractions"
+
+        PointKey.create
+            { FractionDigits = fractionDigits
+              TemperatureDigits = temperatureDigits }
+            (Facade.pairs fractions)
+            temperatureKelvin
+        |> PointKey.value
+
+    /// The observation join: items grouped by the point key (see `PointKey`) of their formulation and
+    /// temperature, groups in the order of their first item.
+    static member JoinByPoint<'T>
+        (
+            items: IEnumerable<'T>,
+            formulation: Func<'T, IReadOnlyDictionary<string, float>>,
+            temperatureKelvin: Func<'T, float>,
+            fractionDigits: int,
+            temperatureDigits: int
+        ) : IReadOnlyList<PointGroup<'T>> =
+        if obj.ReferenceEquals(items, null) then
+            nullArg "items"
+
+        if obj.ReferenceEquals(formulation, null) then
+            nullArg "formulation"
+
+        if obj.ReferenceEquals(temperatureKelvin, null) then
+            nullArg "temperatureKelvin"
+
+        let rule =
+            { FractionDigits = fractionDigits
+              TemperatureDigits = temperatureDigits }
+
+        items
+        |> PointKey.join (fun item ->
+            PointKey.create rule (Facade.pairs (formulation.Invoke item)) (temperatureKelvin.Invoke item))
+        |> List.map (fun (k, group) ->
+            { Key = PointKey.value k
+              Items = ResizeArray group :> IReadOnlyList<_> })
+        |> ResizeArray
+        :> IReadOnlyList<_>
 
     /// Mix once: prepare the stocks and solve for the target.
     static member Mix(stocks: IReadOnlyList<StockInput>, target: IReadOnlyDictionary<string, float>) : MixOutput =
