@@ -521,6 +521,16 @@ let pointJoin =
                   "the optimizer tenant's key of the point"
           } ]
 
+/// The demo's chemicals are rows of the core's chemicals table.
+let chemistry =
+    testList
+        "chemistry"
+        [ test "the demo's chemicals carry the core table's names, SMILES and InChIKeys" {
+              for c in Finales.Cli.Demo.DemoChemistry.All do
+                  let row = Finales.Core.ScienceApi.FindChemical c.Name
+                  Expect.equal (c.Name, c.Smiles, c.InChIKey) (row.Name, row.Smiles, row.InChIKey) c.Name
+          } ]
+
 [<Tests>]
 let tests =
     testSequenced
@@ -528,6 +538,7 @@ let tests =
         "demo"
         [ stockTable
           pointJoin
+          chemistry
           testList "small run" (checks plain)
           testList
               "with --chaos"
