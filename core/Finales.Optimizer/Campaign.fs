@@ -119,10 +119,16 @@ module Campaign =
                 |> Array.map (fun c -> f |> Array.filter (fun (k, _) -> k = c) |> Array.sumBy snd)
             )
 
-    /// Key of a joined point: fractions to 1e-9, temperature to 1e-6 K, source.
-    let private key (x: float[]) (t: float) (src: string) =
-        let r = x |> Array.map (fun v -> Math.Round(v, 9).ToString("R"))
-        String.Join(";", r) + "|" + Math.Round(t, 6).ToString("R") + "|" + src
+    /// The core's point key rule for joining observations: fractions to 1e-9, temperature to 1e-6 K.
+    let private pointRule: Finales.Core.PointKeyRule =
+        { FractionDigits = 9
+          TemperatureDigits = 6 }
+
+    /// Key of a joined point: the core's point key of the fractions over the design's chemicals, and the source.
+    let private key (chemicals: string[]) (x: float[]) (t: float) (src: string) =
+        Finales.Core.PointKey.value (Finales.Core.PointKey.create pointRule (Array.zip chemicals x) t)
+        + "|"
+        + src
 
     let private validate (s: CampaignSettings) (objectives: CampaignObjective[]) =
         if s.BatchSize < 1 || s.BatchSize > 1000 then
@@ -198,7 +204,7 @@ module Campaign =
 
                 let groups =
                     inSpace
-                    |> Array.groupBy (fun (x, o) -> key x o.Temperature o.Source)
+                    |> Array.groupBy (fun (x, o) -> key chemicals x o.Temperature o.Source)
                     |> Array.map (fun (_, items) ->
                         let x, o0 = items[0]
                         let failed = items |> Array.exists (fun (_, o) -> not o.Success)
@@ -321,7 +327,7 @@ module Campaign =
                             // no data yet: a seeded random design
                             let chosen =
                                 candidates
-                                |> Array.distinctBy (fun p -> key p.Fractions p.Temperature "")
+                                |> Array.distinctBy (fun p -> key chemicals p.Fractions p.Temperature "")
                                 |> Array.truncate settings.BatchSize
 
                             Ok

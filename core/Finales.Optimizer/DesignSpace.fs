@@ -14,10 +14,7 @@ open Finales.Core
 module DesignSpace =
 
     /// The canonical key of a chemical key (name, SMILES or InChIKey).
-    let canonicalKey (key: string) : string =
-        match Chemical.tryFind key with
-        | Some c -> (Chemical.data c).InChIKey
-        | None -> if obj.ReferenceEquals(key, null) then "" else key.Trim()
+    let canonicalKey (key: string) : string = ChemicalKey.canonical key
 
     let private canonicalise (s: FeasibleSet) : FeasibleSet =
         { s with

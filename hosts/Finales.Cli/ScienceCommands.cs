@@ -134,7 +134,7 @@ internal static class MixCommand
                 fractions onto the convex hull of the stocks' compositions (exact), and the volume fractions
                 that mix it. Chemicals by name, SMILES or InChIKey. total_mass (g) defaults to the sum of masses.
 
-                Input:  {"stocks":[{"name":"LP30","density":1.2879,"masses":{"LiPF6":151.905,"EC":568.0,"DMC":568.0}},
+                Input:  {"stocks":[{"name":"LP30","density":1.2879,"masses":{"LiPF6":151.905,"EC":567.9975,"DMC":567.9975}},
                                    {"name":"DMC","density":1.0635,"masses":{"DMC":1063.5}}, ...],
                          "target":{"LiPF6":0.06,"EC":0.41,"EMC":0.21,"DMC":0.32}}
                 Output: {"volume_fractions":{"LP30":...},"requested":{...},"achieved":{...},"deviation":...,
@@ -378,7 +378,8 @@ internal static class ScienceBench
                 Usage: ./finales bench science [--seconds S] [--graph DIR]
 
                 Measures, for S seconds each (default 2): exact mixing solves per second for 4 stocks x 5
-                chemicals with seeded random targets (through the C# facade), and optimal route searches per
+                chemicals (3 of the bundled 2022 stocks and PC:DMC 1:1) with seeded random targets (through the
+                C# facade), and optimal route searches per
                 second on the fixture graph (default: the bundled copy of tests/fixtures/asab-graph). Prints JSON.
                 """);
             return 0;
@@ -392,14 +393,9 @@ internal static class ScienceBench
                 throw new CliInputException($"--seconds is '{s}'; expected a number in (0, 600]");
             var graphDir = o.TryGetValue("graph", out var g) ? g : BundledData.AsabGraphDirectory;
 
-            Dictionary<string, double> Masses(params (string, double)[] m) => m.ToDictionary(p => p.Item1, p => p.Item2);
-            var stocks = new List<StockInput>
-            {
-                new("LP30", 1.2879, Masses(("LiPF6", 151.905), ("EC", 567.9975), ("DMC", 567.9975))),
-                new("LP57", 1.1964, Masses(("LiPF6", 151.905), ("EC", 313.3485), ("EMC", 731.1465))),
-                new("EC:EMC 3:7", 1.1013, Masses(("EC", 330.39), ("EMC", 770.91))),
-                new("PC:DMC 1:1", 1.13, Masses(("PC", 565.0), ("DMC", 565.0))),
-            };
+            // The 2022 stocks of the shipped stock table except pure DMC, plus a PC:DMC stock so all 5 chemicals occur.
+            var stocks = Finales.Tenants.Asab.StockSet.Load(BundledData.AsabStocksFile).Inputs.Where(s => s.Name != "DMC").ToList();
+            stocks.Add(new("PC:DMC 1:1", 1.13, new Dictionary<string, double> { ["PC"] = 565.0, ["DMC"] = 565.0 }));
             var plan = ScienceApi.PrepareStocks(stocks);
             var names = new[] { "LiPF6", "EC", "EMC", "DMC", "PC" };
             var random = new Random(2026);

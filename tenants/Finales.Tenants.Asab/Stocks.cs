@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
 using Finales.Core;
 
 namespace Finales.Tenants.Asab;
@@ -29,6 +27,8 @@ public sealed class StockSet
     }
 
     public IReadOnlyList<StockDefinition> Stocks { get; }
+    /// <summary>The stocks as the core's mixing inputs (total mass given), in file order.</summary>
+    public IReadOnlyList<StockInput> Inputs => Stocks.Select(s => new StockInput(s.Name, s.DensityGcm3, s.MassesGrams, s.TotalMassGrams)).ToList();
     /// <summary>The core's exact projection onto the hull of the stock compositions.</summary>
     public MixingPlan Plan { get; }
     /// <summary>Canonical names of every chemical some stock contains.</summary>
@@ -43,73 +43,17 @@ public sealed class StockSet
         return Parse(File.ReadAllText(path), path);
     }
 
-    /// <summary>Parses a stocks file; every problem is named with its field and value.</summary>
+    /// <summary>Parses a stocks file with the core's one stock-table parser (<c>ScienceApi.ParseStockTable</c>); every
+    /// problem is named with its field and value.</summary>
     public static StockSet Parse(string json, string source)
     {
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(json); }
-        catch (JsonException e) { throw new AsabConfigurationException($"stocks file {source} is not JSON: {e.Message}"); }
-        using var _ = doc;
-        if (!doc.RootElement.TryGetProperty("stocks", out var array) || array.ValueKind != JsonValueKind.Array || array.GetArrayLength() == 0)
-            throw new AsabConfigurationException($"stocks file {source}: 'stocks' must be a non-empty list");
-        var problems = new List<string>();
-        var stocks = new List<StockDefinition>();
-        var i = 0;
-        foreach (var s in array.EnumerateArray())
-        {
-            var at = $"stocks[{i++}]";
-            string? Text(string field)
-            {
-                if (s.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(v.GetString())) return v.GetString();
-                problems.Add($"{at}.{field} is {(s.TryGetProperty(field, out var raw) ? raw.GetRawText() : "missing")}; expected a non-empty string");
-                return null;
-            }
-            double? Number(string field, bool optional = false)
-            {
-                if (s.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.Number && double.IsFinite(v.GetDouble())) return v.GetDouble();
-                if (optional && (!s.TryGetProperty(field, out var o) || o.ValueKind == JsonValueKind.Null)) return null;
-                problems.Add($"{at}.{field} is {(s.TryGetProperty(field, out var raw) ? raw.GetRawText() : "missing")}; expected a number");
-                return null;
-            }
-            var name = Text("name");
-            var reservoir = Text("reservoir");
-            var density = Number("density");
-            var total = Number("total_mass", optional: true);
-            var volume = Number("volume_ml");
-            var masses = new Dictionary<string, double>();
-            if (!s.TryGetProperty("masses", out var m) || m.ValueKind != JsonValueKind.Object)
-                problems.Add($"{at}.masses is {(s.TryGetProperty("masses", out var raw) ? raw.GetRawText() : "missing")}; expected an object chemical -> grams");
-            else
-                foreach (var p in m.EnumerateObject())
-                {
-                    string canonical;
-                    try { canonical = ScienceApi.FindChemical(p.Name).Name; }
-                    catch (ScienceException e) { problems.Add($"{at}.masses: {e.Message}"); continue; }
-                    if (p.Value.ValueKind != JsonValueKind.Number || !(p.Value.GetDouble() >= 0))
-                    {
-                        problems.Add($"{at}.masses.{p.Name} is {p.Value.GetRawText()}; expected grams >= 0");
-                        continue;
-                    }
-                    masses[canonical] = masses.GetValueOrDefault(canonical) + p.Value.GetDouble();
-                }
-            if (density is { } d && d <= 0) problems.Add($"{at}.density is {d.ToString(CultureInfo.InvariantCulture)}; it must be > 0");
-            if (volume is { } vol && vol < 0) problems.Add($"{at}.volume_ml is {vol.ToString(CultureInfo.InvariantCulture)}; it must be >= 0");
-            if (masses.Values.Sum() <= 0 && m.ValueKind == JsonValueKind.Object) problems.Add($"{at}.masses has no positive mass");
-            if (total is { } t && t < masses.Values.Sum() * (1 - 1e-9))
-                problems.Add($"{at}.total_mass is {t.ToString(CultureInfo.InvariantCulture)} g, less than the sum of its masses ({masses.Values.Sum().ToString(CultureInfo.InvariantCulture)} g)");
-            if (name is not null && reservoir is not null && density is > 0 && volume is >= 0 && masses.Values.Sum() > 0)
-                stocks.Add(new StockDefinition(name, reservoir, density.Value, masses, total ?? masses.Values.Sum(), volume.Value));
-        }
-        foreach (var g in stocks.GroupBy(s => s.Name).Where(g => g.Count() > 1)) problems.Add($"stock name '{g.Key}' appears {g.Count()} times");
-        foreach (var g in stocks.GroupBy(s => s.Reservoir).Where(g => g.Count() > 1)) problems.Add($"reservoir '{g.Key}' holds {g.Count()} stocks");
-        if (problems.Count > 0) throw new AsabConfigurationException($"stocks file {source}: {string.Join("; ", problems)}");
-        MixingPlan plan;
-        try
-        {
-            plan = ScienceApi.PrepareStocks(stocks.Select(s => new StockInput(s.Name, s.DensityGcm3, s.MassesGrams, s.TotalMassGrams)).ToList());
-        }
-        catch (ScienceException e) { throw new AsabConfigurationException($"stocks file {source}: {e.Message}"); }
-        return new StockSet(stocks, plan);
+        StockTableInfo table;
+        try { table = ScienceApi.ParseStockTable(json, source); }
+        catch (ScienceException e) { throw new AsabConfigurationException(e.Message); }
+        var stocks = table.Stocks
+            .Select(s => new StockDefinition(s.Name, s.Reservoir, s.DensityGramsPerCubicCentimeter, s.MassesGrams, s.TotalMassGrams, s.VolumeMilliliters))
+            .ToList();
+        return new StockSet(stocks, table.Plan);
     }
 
     /// <summary>Mole fractions (by canonical name) of a mixture given as volumes per liquid; liquids not in

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Finales.Client;
 using Finales.Core;
@@ -79,15 +78,10 @@ public static class Formulations
         fractions.Select(kv => (kv.Key, V: Math.Round(kv.Value, digits, MidpointRounding.AwayFromZero)))
             .Where(p => p.V > 0).ToDictionary(p => p.Key, p => p.V, StringComparer.Ordinal);
 
-    /// <summary>The point key: "key=fraction;..." (sorted by key, rounded) + "@T".</summary>
-    public static string PointKey(IReadOnlyDictionary<string, double> fractions, double temperature, int fractionDigits, int temperatureDigits)
-    {
-        var sb = new StringBuilder();
-        foreach (var (k, v) in Round(fractions, fractionDigits).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (kv.Key, kv.Value)))
-            sb.Append(k).Append('=').Append(v.ToString("F" + fractionDigits, CultureInfo.InvariantCulture)).Append(';');
-        sb.Append('@').Append(Math.Round(temperature, temperatureDigits, MidpointRounding.AwayFromZero).ToString("F" + temperatureDigits, CultureInfo.InvariantCulture));
-        return sb.ToString();
-    }
+    /// <summary>The point key: "key=fraction;..." (sorted by key, rounded) + "@T": the core's one point key
+    /// (<see cref="ScienceApi.PointKey"/>).</summary>
+    public static string PointKey(IReadOnlyDictionary<string, double> fractions, double temperature, int fractionDigits, int temperatureDigits) =>
+        ScienceApi.PointKey(fractions, temperature, fractionDigits, temperatureDigits);
 }
 
 /// <summary>One objective value read from one result, at the point of its parameters.</summary>
@@ -189,16 +183,21 @@ public static class ResultReader
         return new ExtractedResults(values, deleted, low, unreadable);
     }
 
-    /// <summary>Joins values per point key (repeated measurements averaged, any failure marks the point failed),
-    /// sorted by key; Complete when every objective has a successful value.</summary>
+    /// <summary>Joins values per point (repeated measurements averaged, any failure marks the point failed), sorted by
+    /// key; Complete when every objective has a successful value. The join is the core's
+    /// (<see cref="ScienceApi.JoinByPoint"/>) on the values' formulation and temperature, which <see cref="Extract"/>
+    /// already rounded to the configured digits; re-keyed under the finest rule the options allow (12 fraction and 6
+    /// temperature digits) they keep exactly the configured points, whose key (<see cref="ObjectiveValue.PointKey"/>)
+    /// names the joined point.</summary>
     public static IReadOnlyList<JoinedPoint> Join(IReadOnlyList<ObjectiveValue> values, IReadOnlyList<ObjectiveOptions> objectives) =>
-        values.GroupBy(v => v.PointKey).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g =>
+        ScienceApi.JoinByPoint(values, v => v.Formulation, v => v.Temperature, 12, 6)
+            .Select(g => g.Items).OrderBy(g => g[0].PointKey, StringComparer.Ordinal).Select(g =>
         {
-            var first = g.First();
+            var first = g[0];
             var failed = g.Any(v => !v.Success);
             var vals = g.Where(v => v.Success).GroupBy(v => v.Objective).ToDictionary(x => x.Key, x => x.Average(v => v.Value));
             var complete = !failed && objectives.All(o => vals.ContainsKey(o.EffectiveName));
-            return new JoinedPoint(g.Key, first.Formulation, first.Temperature, vals, failed, complete);
+            return new JoinedPoint(first.PointKey, first.Formulation, first.Temperature, vals, failed, complete);
         }).ToList();
 
     /// <summary>Chimera merits (lower is better) of the complete points, in order; empty when there are none.</summary>

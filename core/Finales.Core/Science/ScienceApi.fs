@@ -145,6 +145,56 @@ type MixingPlan internal (set: StockSet) =
     member _.PureProjectionFractions: IReadOnlyDictionary<string, float> =
         Mixing.pureProjectionFractions set |> Facade.byName
 
+/// One stock of a stock table, C#-friendly: masses in g keyed by canonical chemical name (table order).
+type StockInfo =
+    {
+        Name: string
+        Reservoir: string
+        DensityGramsPerCubicCentimeter: float
+        MassesGrams: IReadOnlyDictionary<string, float>
+        /// The given total mass, else the sum of the masses.
+        TotalMassGrams: float
+        VolumeMilliliters: float
+    }
+
+/// A parsed stock table (see `ScienceApi.ParseStockTable`) with its mixing plan.
+[<Sealed>]
+type StockTableInfo internal (table: StockTable, set: StockSet) =
+    let info (e: StockTableEntry) : StockInfo =
+        let masses = Dictionary<string, float>()
+
+        for KeyValue(c, m) in Stock.masses e.Stock do
+            masses[Chemical.name c] <- float m
+
+        { Name = Stock.name e.Stock
+          Reservoir = e.Reservoir
+          DensityGramsPerCubicCentimeter = float (Stock.density e.Stock)
+          MassesGrams = masses
+          TotalMassGrams = float (Stock.totalMass e.Stock)
+          VolumeMilliliters = float e.Volume }
+
+    let stocks =
+        StockTable.entries table |> List.map info |> ResizeArray :> IReadOnlyList<_>
+
+    /// The stocks in file order.
+    member _.Stocks: IReadOnlyList<StockInfo> = stocks
+
+    /// The stocks as mixing inputs (total mass given), in file order.
+    member _.StockInputs: IReadOnlyList<StockInput> =
+        stocks
+        |> Seq.map (fun s ->
+            StockInput(s.Name, s.DensityGramsPerCubicCentimeter, s.MassesGrams, Nullable s.TotalMassGrams))
+        |> ResizeArray
+        :> IReadOnlyList<_>
+
+    /// The stocks prepared for mixing.
+    member _.Plan: MixingPlan = MixingPlan set
+
+/// One group of the observation join: the point key and that point's items, in their given order.
+type PointGroup<'T> =
+    { Key: string
+      Items: IReadOnlyList<'T> }
+
 /// A parsed tubing graph for route searches.
 [<Sealed>]
 type RouteGraph internal (graph: TubingGraph) =
@@ -282,6 +332,76 @@ type ScienceApi =
             |> Mixing.prepare
             |> Facade.orFail MixingError.message
             |> MixingPlan
+
+    /// Parse a stock table (the contents of a stocks file, e.g. tenants/Finales.Tenants.Asab/stocks-2022.json;
+    /// format in `StockTable.parse`) and prepare it for mixing. Throws ScienceException
+    /// "stocks file {source}: ..." listing every problem with its field and value.
+    static member ParseStockTable(json: string, source: string) : StockTableInfo =
+        if obj.ReferenceEquals(json, null) then
+            nullArg "json"
+
+        let problems (messages: string list) =
+            raise (ScienceException($"stocks file {source}: " + String.Join("; ", messages)))
+
+        match StockTable.parse json with
+        | Error es -> problems (es |> List.map StockTableError.message)
+        | Ok table ->
+            match Mixing.prepare (StockTable.stocks table) with
+            | Error es -> problems (es |> List.map MixingError.message)
+            | Ok set -> StockTableInfo(table, set)
+
+    /// The point key of a formulation (fractions keyed by name, SMILES or InChIKey) at a temperature: chemicals
+    /// by canonical key (InChIKey of a known chemical, else the key as written), fractions rounded to
+    /// `fractionDigits` decimals, the temperature to `temperatureDigits`, midpoints away from zero; chemicals
+    /// named twice add up, zero fractions and the order of entries do not count. Text "key=x;...;@T".
+    static member PointKey
+        (
+            fractions: IReadOnlyDictionary<string, float>,
+            temperatureKelvin: float,
+            fractionDigits: int,
+            temperatureDigits: int
+        ) : string =
+        if obj.ReferenceEquals(fractions, null) then
+            nullArg "fractions"
+
+        PointKey.create
+            { FractionDigits = fractionDigits
+              TemperatureDigits = temperatureDigits }
+            (Facade.pairs fractions)
+            temperatureKelvin
+        |> PointKey.value
+
+    /// The observation join: items grouped by the point key (see `PointKey`) of their formulation and
+    /// temperature, groups in the order of their first item.
+    static member JoinByPoint<'T>
+        (
+            items: IEnumerable<'T>,
+            formulation: Func<'T, IReadOnlyDictionary<string, float>>,
+            temperatureKelvin: Func<'T, float>,
+            fractionDigits: int,
+            temperatureDigits: int
+        ) : IReadOnlyList<PointGroup<'T>> =
+        if obj.ReferenceEquals(items, null) then
+            nullArg "items"
+
+        if obj.ReferenceEquals(formulation, null) then
+            nullArg "formulation"
+
+        if obj.ReferenceEquals(temperatureKelvin, null) then
+            nullArg "temperatureKelvin"
+
+        let rule =
+            { FractionDigits = fractionDigits
+              TemperatureDigits = temperatureDigits }
+
+        items
+        |> PointKey.join (fun item ->
+            PointKey.create rule (Facade.pairs (formulation.Invoke item)) (temperatureKelvin.Invoke item))
+        |> List.map (fun (k, group) ->
+            { Key = PointKey.value k
+              Items = ResizeArray group :> IReadOnlyList<_> })
+        |> ResizeArray
+        :> IReadOnlyList<_>
 
     /// Mix once: prepare the stocks and solve for the target.
     static member Mix(stocks: IReadOnlyList<StockInput>, target: IReadOnlyDictionary<string, float>) : MixOutput =

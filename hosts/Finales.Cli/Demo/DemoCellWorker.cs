@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Finales.Core;
 using Finales.Hosting;
+using StockSet = Finales.Tenants.Asab.StockSet;
 
 namespace Finales.Cli.Demo;
 
@@ -25,17 +26,16 @@ public sealed class DemoCellWorker : ITenantWorker
     {
         _seconds = seconds;
         _seed = seed;
-        _plan = ScienceApi.PrepareStocks(Stocks());
+        _plan = StockTable().Plan;
     }
 
-    /// <summary>The 2022 ASAB stocks (LP30, LP57, EC:EMC 3:7, DMC); masses in g per litre.</summary>
-    public static IReadOnlyList<StockInput> Stocks() =>
-    [
-        new("LP30", 1.2879, new Dictionary<string, double> { ["LiPF6"] = 151.905, ["EC"] = 568.0, ["DMC"] = 568.0 }),
-        new("LP57", 1.1964, new Dictionary<string, double> { ["LiPF6"] = 151.905, ["EC"] = 313.35, ["EMC"] = 731.15 }),
-        new("EC:EMC 3:7", 1.1013, new Dictionary<string, double> { ["EC"] = 330.39, ["EMC"] = 770.91 }),
-        new("DMC", 1.0635, new Dictionary<string, double> { ["DMC"] = 1063.5 }),
-    ];
+    /// <summary>The 2022 ASAB stocks (LP30, LP57, EC:EMC 3:7, DMC): the stock table the CLI ships
+    /// (<see cref="BundledData.AsabStocksFile"/>, a copy of tenants/Finales.Tenants.Asab/stocks-2022.json), read by the
+    /// same parser as the ASAB tenant's.</summary>
+    public static StockSet StockTable() => StockSet.Load(BundledData.AsabStocksFile);
+
+    /// <summary>The stocks the cell mixes from, as mixing inputs.</summary>
+    public static IReadOnlyList<StockInput> Stocks() => StockTable().Inputs;
 
     public IReadOnlyList<TenantCapability> Capabilities { get; } = [TwoElectrode];
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Finales.Core;
 
 namespace Finales.Cli.Demo;
 
@@ -12,13 +13,20 @@ public sealed record DemoChemical(string Name, string Smiles, string InChIKey);
 /// </summary>
 public static class DemoChemistry
 {
-    public static readonly DemoChemical LiPF6 = new("LiPF6", "[Li+].F[P-](F)(F)(F)(F)F", "AXPLOJNSKRXQPA-UHFFFAOYSA-N");
-    public static readonly DemoChemical EC = new("EC", "C1COC(=O)O1", "KMTRUDSVKNLOMY-UHFFFAOYSA-N");
-    public static readonly DemoChemical EMC = new("EMC", "CCOC(=O)OC", "JBTWLSYIZRCDFO-UHFFFAOYSA-N");
-    public static readonly DemoChemical DMC = new("DMC", "COC(=O)OC", "IEJIGPNLZYLLBP-UHFFFAOYSA-N");
+    // The identifiers come from the core's chemicals table (ScienceApi.FindChemical), never copied here.
+    public static readonly DemoChemical LiPF6 = FromCore("LiPF6");
+    public static readonly DemoChemical EC = FromCore("EC");
+    public static readonly DemoChemical EMC = FromCore("EMC");
+    public static readonly DemoChemical DMC = FromCore("DMC");
     public static readonly DemoChemical[] All = [LiPF6, EC, EMC, DMC];
 
     public const double TemperatureMin = 283.15, TemperatureMax = 313.15;
+
+    private static DemoChemical FromCore(string name)
+    {
+        var c = ScienceApi.FindChemical(name);
+        return new DemoChemical(c.Name, c.Smiles, c.InChIKey);
+    }
 
     /// <summary>The chemical with this SMILES or InChIKey, or null.</summary>
     public static DemoChemical? Find(string? key) => All.FirstOrDefault(c => c.Smiles == key || c.InChIKey == key || c.Name == key);

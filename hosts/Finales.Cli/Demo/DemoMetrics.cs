@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Finales.Core;
 using Finales.Optimizer;
 
 namespace Finales.Cli.Demo;
@@ -9,15 +10,20 @@ public sealed record CompletePoint(string Key, double[] Objectives);
 /// <summary>The numbers the live view and the report share: complete points, Chimera merits, Pearson r, percentiles.</summary>
 public static class DemoMetrics
 {
-    /// <summary>Joins observations per (formulation, temperature); keeps points where every objective has a successful value.</summary>
+    /// <summary>The point key rule of the demo: fractions to 6 decimals (as the demo writes formulations), temperatures
+    /// to 0.01 K (the optimizer tenant's default rule).</summary>
+    public const int FractionDigits = 6, TemperatureDigits = 2;
+
+    /// <summary>Joins observations per (formulation, temperature) with the core's observation join
+    /// (<see cref="ScienceApi.JoinByPoint"/>); keeps points where every objective has a successful value.</summary>
     public static List<CompletePoint> CompletePoints(IEnumerable<ObservationSpec> observations, DemoPreset preset)
     {
         var points = new List<CompletePoint>();
-        foreach (var g in observations.GroupBy(o => Key(o.Formulation, o.Temperature)))
+        foreach (var g in ScienceApi.JoinByPoint(observations, o => o.Formulation, o => o.Temperature, FractionDigits, TemperatureDigits))
         {
             var values = preset.Objectives.Select(obj =>
             {
-                var xs = g.Where(o => o.Quantity == obj.Name && o.Success && !double.IsNaN(o.Value)).Select(o => o.Value).ToArray();
+                var xs = g.Items.Where(o => o.Quantity == obj.Name && o.Success && !double.IsNaN(o.Value)).Select(o => o.Value).ToArray();
                 return xs.Length == 0 ? double.NaN : xs.Average();
             }).ToArray();
             if (values.All(v => !double.IsNaN(v))) points.Add(new CompletePoint(g.Key, values));
@@ -25,8 +31,9 @@ public static class DemoMetrics
         return points;
     }
 
+    /// <summary>The core's point key (<see cref="ScienceApi.PointKey"/>) under the demo's rule.</summary>
     public static string Key(IReadOnlyDictionary<string, double> formulation, double temperature) =>
-        string.Join(",", formulation.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value:R}")) + $"@{temperature:R}";
+        ScienceApi.PointKey(formulation, temperature, FractionDigits, TemperatureDigits);
 
     /// <summary>Mean of data.{quantity}.values, meta.success and meta.rating of one result.</summary>
     public static (double Value, bool Success, double Rating) Value(JsonNode? data, string quantity)

@@ -177,17 +177,20 @@ public static class DemoReport
         };
     }
 
-    /// <summary>"SMILES=x,...@T" as "LiPF6 0.1075, EC 0.1, ... at 313.15 K".</summary>
+    /// <summary>A point key ("InChIKey=x;...;@T", <see cref="DemoMetrics.Key"/>) as "LiPF6 0.1075, EC 0.1, ... at 313.15 K",
+    /// chemicals in the demo's table order.</summary>
     private static string Readable(string key)
     {
         var at = key.LastIndexOf('@');
-        var parts = key[..at].Split(',').Select(p =>
+        var parts = key[..at].Split(';', StringSplitOptions.RemoveEmptyEntries).Select(p =>
         {
             var eq = p.LastIndexOf('=');
-            var name = DemoChemistry.Find(p[..eq])?.Name ?? p[..eq];
-            return $"{name} {DemoChemistry.F(double.Parse(p[(eq + 1)..], CultureInfo.InvariantCulture))}";
+            var chemical = DemoChemistry.Find(p[..eq]);
+            return (Order: chemical is null ? int.MaxValue : Array.IndexOf(DemoChemistry.All, chemical), Name: chemical?.Name ?? p[..eq],
+                Fraction: double.Parse(p[(eq + 1)..], CultureInfo.InvariantCulture));
         });
-        return string.Join(", ", parts) + $" at {key[(at + 1)..]} K";
+        return string.Join(", ", parts.OrderBy(p => p.Order).Select(p => $"{p.Name} {DemoChemistry.F(p.Fraction)}"))
+            + $" at {DemoChemistry.F(double.Parse(key[(at + 1)..], CultureInfo.InvariantCulture), 6)} K";
     }
 
     /// <summary>For the live view: complete lab points so far and the objectives of the best one, from the store.</summary>
