@@ -374,23 +374,27 @@ module Limitations =
                 | _ -> false)
         | _ -> false
 
+    /// The strings of a limit that is a list of exact strings (how identities are usually limited); None otherwise.
+    let private exactStringValues (limit: Limit) : string list option =
+        match limit with
+        | AnyOf alternatives when
+            alternatives
+            |> List.forall (function
+                | Exactly e -> e.ValueKind = JsonValueKind.String
+                | _ -> false)
+            ->
+            alternatives
+            |> List.choose (function
+                | Exactly e -> Some(e.GetString())
+                | _ -> None)
+            |> Some
+        | _ -> None
+
     /// The exact (key, string) identities of a listed component when its every SMILES/InChIKey limit is a list of
     /// exact strings (the usual case); None when its identity must be matched by evaluating its limit.
     let private exactIdentity (alternative: Alternative) : (string * string) list option =
         let exactStrings (key: string) (limit: Limit) =
-            match limit with
-            | AnyOf alternatives when
-                alternatives
-                |> List.forall (function
-                    | Exactly e -> e.ValueKind = JsonValueKind.String
-                    | _ -> false)
-                ->
-                alternatives
-                |> List.choose (function
-                    | Exactly e -> Some(key, e.GetString())
-                    | _ -> None)
-                |> Some
-            | _ -> None
+            exactStringValues limit |> Option.map (List.map (fun text -> key, text))
 
         let all (xs: 'a list option list) =
             if xs |> List.forall Option.isSome then
@@ -573,20 +577,9 @@ module Limitations =
                                 | true, v when v.ValueKind = JsonValueKind.String ->
                                     // Identity is usually a list of exact strings: compare directly (this runs for every
                                     // request component against every listed one, so building refusal messages here is costly).
-                                    match limit with
-                                    | AnyOf alternatives when
-                                        alternatives
-                                        |> List.forall (function
-                                            | Exactly e -> e.ValueKind = JsonValueKind.String
-                                            | _ -> false)
-                                        ->
-                                        let text = v.GetString()
-
-                                        alternatives
-                                        |> List.exists (function
-                                            | Exactly e -> e.GetString() = text
-                                            | _ -> false)
-                                    | _ -> checkLimit key [] limit v |> List.isEmpty
+                                    match exactStringValues limit with
+                                    | Some texts -> texts |> List.contains (v.GetString())
+                                    | None -> checkLimit key [] limit v |> List.isEmpty
                                 | _ -> false))
                     | other -> checkAlternative "chemical" [] other chemical |> List.isEmpty)
             | Some Unconstrained, _ -> true
