@@ -696,28 +696,26 @@ public static class BrokerApi
             if (!svc.Store.IsPostgres)
             {
                 var (commits, jobs, checkpoints) = svc.Store.WriteStats;
-                sb.AppendLine("# HELP finales_sqlite_commits_total Write transactions committed (group commits).");
-                sb.AppendLine("# TYPE finales_sqlite_commits_total counter");
-                sb.AppendLine($"finales_sqlite_commits_total {commits}");
-                sb.AppendLine("# HELP finales_sqlite_write_jobs_total Writes carried by those commits (jobs / commits = batch size).");
-                sb.AppendLine("# TYPE finales_sqlite_write_jobs_total counter");
-                sb.AppendLine($"finales_sqlite_write_jobs_total {jobs}");
-                sb.AppendLine("# HELP finales_sqlite_checkpoints_total Background WAL checkpoints.");
-                sb.AppendLine("# TYPE finales_sqlite_checkpoints_total counter");
-                sb.AppendLine($"finales_sqlite_checkpoints_total {checkpoints}");
+                Metric(sb, "finales_sqlite_commits_total", "counter", "Write transactions committed (group commits).", commits);
+                Metric(sb, "finales_sqlite_write_jobs_total", "counter", "Writes carried by those commits (jobs / commits = batch size).", jobs);
+                Metric(sb, "finales_sqlite_checkpoints_total", "counter", "Background WAL checkpoints.", checkpoints);
             }
-            sb.AppendLine("# HELP finales_pending_waiters Clients long-polling GET /pending_requests/ now.");
-            sb.AppendLine("# TYPE finales_pending_waiters gauge");
-            sb.AppendLine($"finales_pending_waiters {svc.Store.Signals.Waiters}");
-            sb.AppendLine("# HELP finales_pending_waiter_wakeups_total Long-polling waiters woken by a write that made a matching request pending.");
-            sb.AppendLine("# TYPE finales_pending_waiter_wakeups_total counter");
-            sb.AppendLine($"finales_pending_waiter_wakeups_total {svc.Store.Signals.Wakeups}");
+            Metric(sb, "finales_pending_waiters", "gauge", "Clients long-polling GET /pending_requests/ now.", svc.Store.Signals.Waiters);
+            Metric(sb, "finales_pending_waiter_wakeups_total", "counter", "Long-polling waiters woken by a write that made a matching request pending.", svc.Store.Signals.Wakeups);
             var p = Process.GetCurrentProcess();
             sb.AppendLine("# TYPE process_resident_memory_bytes gauge");
             sb.AppendLine($"process_resident_memory_bytes {p.WorkingSet64}");
             ctx.Response.ContentType = "text/plain; version=0.0.4";
             await ctx.Response.WriteAsync(sb.ToString());
         });
+    }
+
+    /// <summary>One unlabelled Prometheus metric: its HELP and TYPE lines and its value.</summary>
+    private static void Metric(StringBuilder sb, string name, string type, string help, long value)
+    {
+        sb.AppendLine($"# HELP {name} {help}");
+        sb.AppendLine($"# TYPE {name} {type}");
+        sb.AppendLine($"{name} {value}");
     }
 
     private static Dictionary<string, object?> HistoryJson(HistoryEntry h) => new()
