@@ -111,10 +111,13 @@ public static class SecurityHeaders
     private const string JsonPolicy = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
     private const string DocsPolicy = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-    public static Task Add(HttpContext ctx, Func<Task> next)
+    // The RequestDelegate overload of Use and a static OnStarting callback with the context as its state: no closure
+    // is allocated per request.
+    public static Task Add(HttpContext ctx, RequestDelegate next)
     {
-        ctx.Response.OnStarting(() =>
+        ctx.Response.OnStarting(static state =>
         {
+            var ctx = (HttpContext)state;
             var h = ctx.Response.Headers;
             var path = ctx.Request.Path;
             h.XContentTypeOptions = "nosniff";
@@ -124,8 +127,8 @@ public static class SecurityHeaders
             if (ctx.Request.Headers.Authorization.Count > 0 || path.StartsWithSegments("/user_management/authenticate"))
                 h.CacheControl = "no-store";
             return Task.CompletedTask;
-        });
-        return next();
+        }, ctx);
+        return next(ctx);
     }
 }
 

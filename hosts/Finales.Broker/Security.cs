@@ -47,6 +47,13 @@ public sealed class TokenService(byte[] key, TimeSpan lifetime)
 
     public TimeSpan Lifetime => lifetime;
 
+    // Tokens that passed every check of Validate (signature, header, claims), with their expiry. Bounded: at most
+    // MaxVerifiedTokens entries (cleared when full) of at most MaxVerifiedTokenLength characters each (a token we
+    // issue is a few hundred; longer valid spellings, e.g. with whitespace inside the base64, are checked each time).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string Username, long Version, DateTime Expires)> _verified = new(StringComparer.Ordinal);
+    private const int MaxVerifiedTokens = 10_000;
+    private const int MaxVerifiedTokenLength = 1024;
+
     private static string B64(ReadOnlySpan<byte> bytes) =>
         Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
@@ -72,6 +79,9 @@ public sealed class TokenService(byte[] key, TimeSpan lifetime)
     /// </summary>
     public (string Username, long Version)? Validate(string token, DateTime now)
     {
+        // Clients send the same token on every call: its signature and claims are checked once, its expiry every time.
+        if (_verified.TryGetValue(token, out var known))
+            return known.Expires <= now ? null : (known.Username, known.Version);
         var parts = token.Split('.');
         if (parts.Length != 3) return null;
         var sig = FromB64(parts[2]);
@@ -91,7 +101,13 @@ public sealed class TokenService(byte[] key, TimeSpan lifetime)
             if (e > DateTimeOffset.MaxValue.ToUnixTimeSeconds() || e < 0 || DateTimeOffset.FromUnixTimeSeconds(e).UtcDateTime <= now) return null;
             long version = 0;
             if (p.RootElement.TryGetProperty("ver", out var ver) && !ver.TryGetInt64(out version)) return null;
-            return (sub.GetString()!, version);
+            var username = sub.GetString()!;
+            if (token.Length <= MaxVerifiedTokenLength)
+            {
+                if (_verified.Count >= MaxVerifiedTokens) _verified.Clear();
+                _verified[token] = (username, version, DateTimeOffset.FromUnixTimeSeconds(e).UtcDateTime);
+            }
+            return (username, version);
         }
         catch (JsonException) { return null; }
     }

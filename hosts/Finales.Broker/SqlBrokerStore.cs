@@ -1099,13 +1099,25 @@ public sealed class SqlBrokerStore : IDisposable
         ExpireLeases();
         var ids = PendingIdsSql(quantity, method);
         var sql = "SELECT r.uuid, r.ctime, s.status, r.body FROM (" + ids.Replace(" ORDER BY ", " AND s.seq > @p2 ORDER BY ", StringComparison.Ordinal)
-                  + " LIMIT @p3) p JOIN request_state s ON s.uuid = p.uuid JOIN requests r ON r.uuid = p.uuid ORDER BY s.seq";
+                  + Limit(limit, 3) + ") p JOIN request_state s ON s.uuid = p.uuid JOIN requests r ON r.uuid = p.uuid ORDER BY s.seq";
         return Stream(sql, MapRequest, quantity ?? "", method ?? "", afterSeq, (long?)limit ?? long.MaxValue);
     }
 
     /// <summary>Every request, oldest first, after <paramref name="afterSeq"/>, at most <paramref name="limit"/>; read lazily.</summary>
     public IEnumerable<RequestRow> StreamAllRequests(long afterSeq, int? limit) =>
-        Stream(RequestSelect + " WHERE r.seq > @p0 ORDER BY r.seq LIMIT @p1", MapRequest, afterSeq, (long?)limit ?? long.MaxValue);
+        Stream(RequestSelect + " WHERE r.seq > @p0 ORDER BY r.seq" + Limit(limit, 1), MapRequest, afterSeq, (long?)limit ?? long.MaxValue);
+
+    /// <summary>
+    /// The LIMIT clause of a list query whose limit is bound as parameter @p<paramref name="param"/>. SQLite (3.47 on)
+    /// plans with a bound LIMIT's value and so re-prepares the statement whenever it is bound again, i.e. on every
+    /// call; there the usual limits (none, or 1 for the long poll's probe) are written as literals (-1: no limit) and
+    /// only other limits are bound. The bound value is the limit (or long.MaxValue) either way.
+    /// </summary>
+    private string Limit(int? limit, int param) =>
+        _pg ? " LIMIT @p" + param
+        : limit is null ? " LIMIT -1"
+        : limit == 1 ? " LIMIT 1"
+        : " LIMIT @p" + param;
 
     /// <summary>The sequence number of a request (the paging cursor of request lists), or null when unknown.</summary>
     public long? RequestSeq(Guid id)
@@ -1158,7 +1170,7 @@ public sealed class SqlBrokerStore : IDisposable
         if (quantity is not null) where.Add("r.quantity = @p0");
         if (method is not null) where.Add("r.method = @p1");
         if (minRating is not null) where.Add("r.rating >= @p2");
-        var sql = ResultSelect + " WHERE " + string.Join(" AND ", where) + " ORDER BY r.seq LIMIT @p4";
+        var sql = ResultSelect + " WHERE " + string.Join(" AND ", where) + " ORDER BY r.seq" + Limit(limit, 4);
         return Stream(sql, MapResult, quantity ?? "", method ?? "", minRating ?? 0.0, afterSeq, (long?)limit ?? long.MaxValue);
     }
 

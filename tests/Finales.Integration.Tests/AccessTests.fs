@@ -63,7 +63,31 @@ let suite (f: StoreFactory) (w: Lazy<World>) (limited: Lazy<World>) =
         "access"
         [ testList
               "tokens"
-              [ test "a token issued before a password change is refused; a roles change alone revokes nothing" {
+              [ test "a token validated once (and remembered) still expires, and a changed one is still refused" {
+                    let tokens = Finales.Broker.TokenService(Array.init 32 byte, TimeSpan.FromHours 1.0)
+
+                    let now = DateTime(2026, 11, 29, 12, 0, 0, DateTimeKind.Utc)
+                    let token = tokens.Issue("carol", 3L, now)
+                    let valid = Nullable<struct (string * int64)>(struct ("carol", 3L))
+                    Expect.equal (tokens.Validate(token, now)) valid "valid"
+                    Expect.equal (tokens.Validate(token, now.AddMinutes 59.0)) valid "valid again (remembered)"
+                    Expect.isFalse (tokens.Validate(token, now.AddHours 1.0)).HasValue "expired at its exp"
+                    Expect.isFalse (tokens.Validate(token, now.AddDays 2.0)).HasValue "expired later"
+
+                    // Version 3's header and payload with the signature of version 4's token.
+                    let forged =
+                        token.Substring(0, token.LastIndexOf '.')
+                        + (tokens.Issue("carol", 4L, now)).Substring(token.LastIndexOf '.')
+
+                    Expect.notEqual forged token "another signature"
+                    Expect.isFalse (tokens.Validate(forged, now)).HasValue "a signature of other claims"
+
+                    let other =
+                        Finales.Broker.TokenService(Array.init 32 (fun i -> byte (i + 1)), TimeSpan.FromHours 1.0)
+
+                    Expect.isFalse (other.Validate(token, now)).HasValue "another key"
+                }
+                test "a token issued before a password change is refused; a roles change alone revokes nothing" {
                     let w = w.Value
                     addUser w.Admin "carol" [ "tenant" ] [ w.TenantA ]
                     let before = Api.Login(w.Url, "carol", "carol-pw")

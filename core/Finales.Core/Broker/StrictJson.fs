@@ -102,7 +102,6 @@ module StrictJson =
                 | JsonTokenType.PropertyName ->
                     let frame = frames.[frames.Count - 1]
                     frame.Name <- null
-                    let objectPath = ValidationIssue.renderPath (pathOf [] frames)
 
                     let name =
                         if reader.ValueSpan.Length > limits.MaxStringBytes then
@@ -141,6 +140,8 @@ module StrictJson =
                                             (previewBytes reader.ValueSpan))
                                 )
                         elif not (frame.Names.Add name) then
+                            // The object's path (rendered only for the message: every member name passes here).
+                            let objectPath = ValidationIssue.renderPath (pathOf [] frames)
                             frame.Name <- name
 
                             error <-
