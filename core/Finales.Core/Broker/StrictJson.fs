@@ -166,17 +166,7 @@ module StrictJson =
                         frame.Index <- frame.Index + 1
 
                     match token with
-                    | JsonTokenType.StartObject ->
-                        if frames.Count >= limits.MaxDepth then
-                            error <-
-                                Some(
-                                    issue
-                                        (pathOf root frames)
-                                        "value_error.depth"
-                                        (sprintf "%s nests deeper than %d levels" (render ()) limits.MaxDepth)
-                                )
-
-                        frames.Add(Frame(false))
+                    | JsonTokenType.StartObject
                     | JsonTokenType.StartArray ->
                         if frames.Count >= limits.MaxDepth then
                             error <-
@@ -187,7 +177,7 @@ module StrictJson =
                                         (sprintf "%s nests deeper than %d levels" (render ()) limits.MaxDepth)
                                 )
 
-                        frames.Add(Frame(true))
+                        frames.Add(Frame(isArray = (token = JsonTokenType.StartArray)))
                     | JsonTokenType.String ->
                         let span = reader.ValueSpan
 
