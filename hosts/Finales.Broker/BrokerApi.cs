@@ -84,20 +84,18 @@ public static class BrokerApi
         if (Q(ctx, "limit") is { } rawLimit)
         {
             if (!int.TryParse(rawLimit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) || n < 1 || n > 100_000)
-                throw ApiError.ValidationOne(["query", "limit"], $"limit must be an integer from 1 to 100000, got '{Truncate(rawLimit)}'", "value_error");
+                throw ApiError.ValidationOne(["query", "limit"], $"limit must be an integer from 1 to 100000, got '{ApiError.Echo(rawLimit)}'", "value_error");
             limit = n;
         }
         long after = 0;
         if (Q(ctx, "after") is { } rawAfter)
         {
             var id = WireFormat.tryParseUuid(rawAfter) is { } g ? g.Value
-                : throw ApiError.ValidationOne(["query", "after"], $"after must be the uuid of the last item of the previous page, got '{Truncate(rawAfter)}'", "type_error.uuid");
+                : throw ApiError.ValidationOne(["query", "after"], $"after must be the uuid of the last item of the previous page, got '{ApiError.Echo(rawAfter)}'", "type_error.uuid");
             after = seqOf(id) ?? throw ApiError.ValidationOne(["query", "after"], $"after names {id:D}, which is not in this list's store", "value_error");
         }
         return (after, limit);
     }
-
-    private static string Truncate(string s) => s.Length <= 80 ? s : s[..80] + $"... ({s.Length} characters)";
 
     /// <summary>The authenticated user, or a 401 in the FINALES2 wording.</summary>
     public static UserRecord Caller(HttpContext ctx)
