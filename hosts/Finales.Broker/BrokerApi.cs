@@ -491,15 +491,9 @@ public static class BrokerApi
                 throw ApiError.ValidationOne(["query", "new_status"], $"new_status must be one of pending, reserved, resolved, retracted, unsolicited; got '{raw}'", "type_error.enum");
             var message = Q(ctx, "status_change_message") ?? "";
             var tenant = ActingTenant(ctx, svc, user);
-            if (status.Value.IsReserved && svc.Store.Request(id) is { } row)
-            {
-                // Quantity and methods never change, so checking before the locked reservation is race-free.
-                using var body = JsonDocument.Parse(row.Body);
-                var quantity = body.RootElement.TryGetProperty("quantity", out var q) && q.ValueKind == JsonValueKind.String ? q.GetString()! : "";
-                var methods = body.RootElement.TryGetProperty("methods", out var ms) && ms.ValueKind == JsonValueKind.Array
-                    ? ms.EnumerateArray().Where(m => m.ValueKind == JsonValueKind.String).Select(m => m.GetString()!).ToList() : [];
-                CheckMayReserve(svc, user, tenant, quantity, methods);
-            }
+            // Quantity and methods never change, so checking before the locked reservation is race-free.
+            if (status.Value.IsReserved && svc.Store.QuantityAndMethods(id) is { } capability)
+                CheckMayReserve(svc, user, tenant, capability.Quantity, capability.Methods);
             Command command = status.Value.Tag switch
             {
                 RequestStatus.Tags.Reserved => Command.NewReserve(tenant is null ? FSharpOption<Guid>.None : FSharpOption<Guid>.Some(tenant.Value), svc.Options.DefaultLeaseSeconds),

@@ -568,7 +568,7 @@ public sealed class SqlBrokerStore : IDisposable
         var rows = Query(c, tx, "SELECT uuid, seq, quantity, methods, status FROM request_state WHERE NOT EXISTS (SELECT 1 FROM request_methods m WHERE m.uuid = request_state.uuid)",
             r => (Id: r.GetString(0), Seq: Convert.ToInt64(r.GetValue(1)), Quantity: r.GetString(2), Methods: r.GetString(3), Status: r.GetString(4)));
         foreach (var row in rows)
-            InsertMethods(c, tx, row.Id, row.Quantity, row.Methods.Split('|', StringSplitOptions.RemoveEmptyEntries), row.Seq, row.Status == "pending");
+            InsertMethods(c, tx, row.Id, row.Quantity, MethodsOf(row.Methods), row.Seq, row.Status == "pending");
         Exec(c, tx, "INSERT INTO settings (key, value) VALUES ('schema_request_methods', '1')");
     }
 
@@ -821,6 +821,9 @@ public sealed class SqlBrokerStore : IDisposable
         new(u.Username, Microsoft.FSharp.Collections.ListModule.OfSeq(u.Tenants), u.IsAdmin);
 
     private static string Methods(IEnumerable<string> ms) => "|" + string.Join("|", ms) + "|";
+
+    /// <summary>The methods of a stored methods column (the inverse of <see cref="Methods"/>).</summary>
+    private static string[] MethodsOf(string column) => column.Split('|', StringSplitOptions.RemoveEmptyEntries);
 
     private void InsertRequest(DbConnection c, DbTransaction tx, Guid id, RequestBody body, string json, UserRecord user, bool unsolicited, DateTime now)
     {
@@ -1077,6 +1080,14 @@ public sealed class SqlBrokerStore : IDisposable
     {
         using var c = OpenRead();
         return ReadRequest(c, null, id);
+    }
+
+    /// <summary>The quantity and methods of a request (they never change), or null when unknown.</summary>
+    public (string Quantity, IReadOnlyList<string> Methods)? QuantityAndMethods(Guid id)
+    {
+        using var c = OpenRead();
+        return Query(c, null, "SELECT quantity, methods FROM request_state WHERE uuid = @p0",
+            r => ((string Quantity, IReadOnlyList<string> Methods)?)(r.GetString(0), MethodsOf(r.GetString(1))), id.ToString("D")).FirstOrDefault();
     }
 
     public ResultRow? Result(Guid id)
