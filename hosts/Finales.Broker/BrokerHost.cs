@@ -62,6 +62,11 @@ public sealed class ErrorMapping(RequestDelegate next, ILogger<ErrorMapping> log
         {
             await Write(ctx, e.Status, e.Detail, e.RetryAfterSeconds);
         }
+        catch (LifecycleRejectedException e)
+        {
+            var api = ApiError.FromLifecycle(e);
+            await Write(ctx, api.Status, api.Detail);
+        }
         catch (BadHttpRequestException e)
         {
             await Write(ctx, e.StatusCode == 413 ? 413 : 400, e.StatusCode == 413 ? "Request body too large" : e.Message);

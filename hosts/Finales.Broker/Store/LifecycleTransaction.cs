@@ -1,0 +1,240 @@
+using System.Data.Common;
+using Finales.Core;
+using Finales.Core.Interop;
+
+namespace Finales.Broker;
+
+// The one lifecycle-transaction path of both adapters: load the locked aggregate, let the core decide and evolve,
+// append the one event, project the state. Refusals are LifecycleRejectedException (the HTTP layer maps them).
+public abstract partial class SqlBrokerStore
+{
+    /// <summary>
+    /// Ids of new requests and results: time-ordered UUIDs (version 7), so every index keyed by them grows at its right
+    /// edge instead of touching a random page per insert (fewer pages written per commit, warm caches at any store size).
+    /// </summary>
+    protected static Guid NewId() => Guid.CreateVersion7();
+
+    protected static long Ticks(DateTime t) => t.ToUniversalTime().Ticks;
+    protected static DateTime FromTicks(long t) => new(t, DateTimeKind.Utc);
+
+    private static readonly LifecycleActor Broker = new("broker", [], true);
+
+    private static LifecycleActor AsActor(UserRecord u) => new(u.Username, u.Tenants, u.IsAdmin);
+
+    private static RequestStatusCode ParseRequestStatus(string s) => Enum.Parse<RequestStatusCode>(s, ignoreCase: true);
+    private static ResultStatusCode ParseResultStatus(string s) => Enum.Parse<ResultStatusCode>(s, ignoreCase: true);
+    protected static string Name(ResultStatusCode s) => s.ToString().ToLowerInvariant();
+
+    private AggregateState? LoadAggregate(DbConnection c, DbTransaction tx, Guid id)
+    {
+        var key = id.ToString("D");
+        var row = Query(c, tx,
+            "SELECT requester, status, holder_tenant, holder_user, lease_until, version FROM request_state WHERE uuid = @p0" + ForUpdate,
+            r => (Requester: r.GetString(0), Status: r.GetString(1), HT: r.IsDBNull(2) ? null : r.GetString(2), HU: r.IsDBNull(3) ? null : r.GetString(3),
+                  Lease: r.IsDBNull(4) ? (long?)null : Convert.ToInt64(r.GetValue(4)), Version: Convert.ToInt32(r.GetValue(5))),
+            key).FirstOrDefault();
+        if (row.Requester is null) return null;
+        var results = Query(c, tx, "SELECT uuid, tenant_uuid, status FROM result_state WHERE request_uuid = @p0 ORDER BY seq",
+            r => new ResultEntryState(Guid.Parse(r.GetString(0)), Guid.Parse(r.GetString(1)), ParseResultStatus(r.GetString(2))), key);
+        return new AggregateState(id, Guid.Parse(row.Requester), ParseRequestStatus(row.Status),
+            row.HT is null ? null : Guid.Parse(row.HT), row.HU, row.Lease is null ? null : FromTicks(row.Lease.Value), results, row.Version);
+    }
+
+    /// <summary>Decides <paramref name="command"/> on the locked aggregate, appends its event and updates the projections.</summary>
+    private AggregateState Apply(DbConnection c, DbTransaction tx, Guid id, LifecycleActor actor, Guid? actingTenant, LifecycleCommand command, string message, DateTime now)
+    {
+        // A new request has no state yet (its id was generated here), so creation skips the lookup.
+        var state = command.IsCreate ? null : LoadAggregate(c, tx, id);
+        var decision = BrokerCore.Decide(now, actor, id, actingTenant, message, state, command);
+        if (!decision.Accepted) throw new LifecycleRejectedException(decision.ErrorKind, decision.Message);
+        AppendEvent(c, tx, decision.Event);
+        Project(c, tx, state, decision.Next, decision.Event);
+        return decision.Next;
+    }
+
+    private void AppendEvent(DbConnection c, DbTransaction tx, EventRow e) =>
+        Exec(c, tx, "INSERT INTO events (request_uuid, result_uuid, kind, status, time, actor, tenant_uuid, message, lease_until, holder_tenant, holder_user, requester) VALUES (@p0,@p1,@p2,@p3,@p4,@p5,@p6,@p7,@p8,@p9,@p10,@p11)",
+            e.RequestId.ToString("D"), e.ResultId?.ToString("D"), e.Kind, e.Status, WireFormat.ctime(e.Time), e.Actor, e.Tenant?.ToString("D"), e.Message,
+            e.LeaseUntil is { } lease ? Ticks(lease) : null, e.HolderTenant?.ToString("D"), e.HolderUser, e.Requester?.ToString("D"));
+
+    private void Project(DbConnection c, DbTransaction tx, AggregateState? before, AggregateState next, EventRow e)
+    {
+        var key = next.Id.ToString("D");
+        if (before is not null)
+        {
+            Exec(c, tx, "UPDATE request_state SET status = @p1, holder_tenant = @p2, holder_user = @p3, lease_until = @p4, version = @p5 WHERE uuid = @p0",
+                key, next.StatusName, next.HolderTenant?.ToString("D"), next.HolderUser, next.LeaseUntil is { } lease ? Ticks(lease) : null, next.Version);
+            var nowPending = next.Status == RequestStatusCode.Pending;
+            if ((before.Status == RequestStatusCode.Pending) != nowPending)
+            {
+                Exec(c, tx, "UPDATE request_methods SET pending = @p1 WHERE uuid = @p0", key, nowPending ? 1 : 0);
+                if (nowPending)
+                {
+                    var rows = Query(c, tx, "SELECT quantity, method FROM request_methods WHERE uuid = @p0", r => (Q: r.GetString(0), M: r.GetString(1)), key);
+                    if (rows.Count > 0) BecamePending(rows[0].Q, rows.Select(x => x.M).ToList());
+                }
+            }
+        }
+        switch (e.Kind)
+        {
+            case "result_posted":
+                Exec(c, tx, "INSERT INTO result_state (uuid, seq, request_uuid, tenant_uuid, status) VALUES (@p0, @p1, @p2, @p3, 'original')",
+                    e.ResultId!.Value.ToString("D"), next.Version, key, e.Tenant!.Value.ToString("D"));
+                break;
+            case "result_deleted" or "result_amended":
+                Exec(c, tx, "UPDATE result_state SET status = @p1 WHERE uuid = @p0", e.ResultId!.Value.ToString("D"), e.Status);
+                break;
+        }
+    }
+
+    // ---------------------------------------------------------------- pending signals
+
+    // The requests the running write job made pending (set around each job's work on the thread running it).
+    [ThreadStatic] private static List<(string Quantity, IReadOnlyList<string> Methods)>? t_becamePending;
+
+    private static void BecamePending(string quantity, IReadOnlyList<string> methods) => t_becamePending?.Add((quantity, methods));
+
+    /// <summary>Collects, on this thread, the requests the write about to run makes pending (null: stop collecting).</summary>
+    protected internal static void CollectBecamePending(List<(string Quantity, IReadOnlyList<string> Methods)>? sink) => t_becamePending = sink;
+
+    /// <summary>Wakes the long-polling waiters of requests a committed write made pending.</summary>
+    protected internal void SignalCommitted(List<(string Quantity, IReadOnlyList<string> Methods)> becamePending)
+    {
+        foreach (var (q, ms) in becamePending) Signals.Signal(q, ms);
+    }
+
+    // ---------------------------------------------------------------- the writes
+
+    private void InsertRequest(DbConnection c, DbTransaction tx, Guid id, RequestColumns body, UserRecord user, bool unsolicited, DateTime now)
+    {
+        var methods = Methods(body.Methods);
+        var key = id.ToString("D");
+        var seq = Convert.ToInt64(Scalar(c, tx,
+            "INSERT INTO requests (uuid, ctime, quantity, methods, body, tenant_uuid, parent) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6) RETURNING seq",
+            key, WireFormat.ctime(now), body.Quantity, methods, body.Json, body.TenantUuid.ToString("D"), body.Parent?.ToString("D")));
+        var state = Apply(c, tx, id, AsActor(user), body.TenantUuid, LifecycleCommand.Create(body.TenantUuid, unsolicited), "", now);
+        var pending = state.Status == RequestStatusCode.Pending;
+        Exec(c, tx, "INSERT INTO request_state (uuid, seq, quantity, methods, requester, status, version) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6)",
+            key, seq, body.Quantity, methods, body.TenantUuid.ToString("D"), state.StatusName, state.Version);
+        InsertMethods(c, tx, key, body.Quantity, body.Methods, seq, pending);
+        if (pending) BecamePending(body.Quantity, body.Methods);
+    }
+
+    public async Task<Guid> PostRequestAsync(RequestBody body, UserRecord user, CancellationToken ct = default)
+    {
+        var id = NewId();
+        var columns = BrokerCore.RequestColumns(body);
+        await WriteAsync((c, tx) => { InsertRequest(c, tx, id, columns, user, false, UtcNow); return 0; }, ct);
+        return id;
+    }
+
+    private void InsertResult(DbConnection c, DbTransaction tx, Guid resultId, Guid requestId, ResultColumns body, DateTime now) =>
+        Exec(c, tx, "INSERT INTO results (uuid, ctime, request_uuid, quantity, method, body, tenant_uuid, rating) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7)",
+            resultId.ToString("D"), WireFormat.ctime(now), requestId.ToString("D"), body.Quantity, body.Method, body.Json, body.TenantUuid.ToString("D"), body.Rating);
+
+    public async Task<Guid> PostResultAsync(Guid requestId, ResultBody body, UserRecord user, Action<string?> check, CancellationToken ct = default)
+    {
+        var resultId = NewId();
+        var columns = BrokerCore.ResultColumns(body, requestId);
+        // A request's body never changes once stored, so the (costly) check of the result against it runs before the
+        // write, off the single writer; the write then decides the lifecycle on the locked state.
+        check(Read(c => Scalar(c, null, "SELECT body FROM requests WHERE uuid = @p0", requestId.ToString("D")) as string));
+        await WriteAsync((c, tx) =>
+        {
+            var now = UtcNow;
+            Apply(c, tx, requestId, AsActor(user), columns.TenantUuid, LifecycleCommand.PostResult(resultId, columns.TenantUuid), "", now);
+            InsertResult(c, tx, resultId, requestId, columns, now);
+            return 0;
+        }, ct);
+        return resultId;
+    }
+
+    public async Task<Guid> PostUnsolicitedAsync(ResultBody body, UserRecord user, CancellationToken ct = default)
+    {
+        var requestId = NewId();
+        var resultId = NewId();
+        var request = BrokerCore.RequestColumns(BrokerCore.UnsolicitedRequest(body));
+        var columns = BrokerCore.ResultColumns(body, requestId);
+        await WriteAsync((c, tx) =>
+        {
+            var now = UtcNow;
+            InsertRequest(c, tx, requestId, request, user, true, now);
+            Apply(c, tx, requestId, AsActor(user), columns.TenantUuid, LifecycleCommand.PostResult(resultId, columns.TenantUuid), "unsolicited result", now);
+            InsertResult(c, tx, resultId, requestId, columns, now);
+            return 0;
+        }, ct);
+        return resultId;
+    }
+
+    public Task<AggregateState> ExecuteAsync(Guid requestId, UserRecord user, Guid? actingTenant, LifecycleCommand command, string message, CancellationToken ct = default) =>
+        WriteAsync((c, tx) => Apply(c, tx, requestId, AsActor(user), actingTenant, command, message, UtcNow), ct);
+
+    public Task SetResultStatusAsync(Guid resultId, UserRecord user, ResultStatusCode status, string message, CancellationToken ct = default) => WriteAsync((c, tx) =>
+    {
+        var requestId = Scalar(c, tx, "SELECT request_uuid FROM result_state WHERE uuid = @p0", resultId.ToString("D")) as string
+            ?? throw new LifecycleRejectedException(LifecycleErrorKind.NotFound, $"result {resultId:D} not found");
+        Apply(c, tx, Guid.Parse(requestId), AsActor(user), null, LifecycleCommand.SetResultStatus(resultId, status), message, UtcNow);
+        return 0;
+    }, ct);
+
+    /// <summary>How often a claim looks again when every candidate was locked by other claimers (PostgreSQL), else 1.</summary>
+    protected virtual int ClaimAttempts => 1;
+
+    /// <summary>Appended to the claim's candidate query (PostgreSQL: skip rows other claimers hold locked).</summary>
+    protected virtual string ClaimLock => "";
+
+    public async Task<RequestRow?> ClaimAsync(string? quantity, string? method, UserRecord user, Guid? tenant, double leaseSeconds, CancellationToken ct = default)
+    {
+        await ExpireLeasesAsync(false, ct);
+        for (var attempt = 0; attempt < ClaimAttempts; attempt++)
+        {
+            var claimed = await WriteAsync<RequestRow?>((c, tx) =>
+            {
+                // One indexed query finds the oldest match whatever lies before it (PostgreSQL: skipping requests
+                // another claimer holds locked; the status is re-checked on the locked row).
+                var found = Scalar(c, tx, PendingIdsSql(quantity, method) + " LIMIT 1" + ClaimLock, quantity ?? "", method ?? "") as string;
+                if (found is null) return null;
+                var id = Guid.Parse(found);
+                Apply(c, tx, id, AsActor(user), tenant, LifecycleCommand.Reserve(tenant, leaseSeconds), "claimed", UtcNow);
+                return ReadRequest(c, tx, id);
+            }, ct);
+            if (claimed is not null) return claimed;
+            if (ClaimAttempts == 1) return null;
+            // All candidates may have been locked by other claimers; look again while there are any.
+            if (!Read(c => Scalar(c, null, PendingIdsSql(quantity, method) + " LIMIT 1", quantity ?? "", method ?? "") is not null)) return null;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The ids of pending requests for an optional quantity (@p0) and method (@p1), oldest first, as one indexed query:
+    /// by method through the pending rows of <c>request_methods</c>, otherwise through the pending index of
+    /// <c>request_state</c>. Selects <c>s.uuid</c> from <c>request_state s</c>, so callers can join or lock it.
+    /// </summary>
+    protected static string PendingIdsSql(string? quantity, string? method) =>
+        method is null
+            ? "SELECT s.uuid FROM request_state s WHERE s.status = 'pending'" + (quantity is null ? "" : " AND s.quantity = @p0") + " ORDER BY s.seq"
+            : "SELECT s.uuid FROM request_methods m JOIN request_state s ON s.uuid = m.uuid WHERE m.pending = 1 AND m.method = @p1"
+              + (quantity is null ? "" : " AND m.quantity = @p0") + " AND s.status = 'pending' ORDER BY m.seq";
+
+    private long _nextSweep;
+
+    public async Task<int> ExpireLeasesAsync(bool force = false, CancellationToken ct = default)
+    {
+        var nowTicks = UtcNow.Ticks;
+        if (!force && Interlocked.Read(ref _nextSweep) > nowTicks) return 0;
+        Interlocked.Exchange(ref _nextSweep, nowTicks + TimeSpan.TicksPerMillisecond * 200);
+        var due = Read(c => Query(c, null, "SELECT uuid FROM request_state WHERE status = 'reserved' AND lease_until <= @p0 LIMIT 500", r => r.GetString(0), nowTicks));
+        var n = 0;
+        foreach (var id in due)
+        {
+            try
+            {
+                await WriteAsync((c, tx) => Apply(c, tx, Guid.Parse(id), Broker, null, LifecycleCommand.ExpireLease, "lease expired; back to pending", UtcNow), ct);
+                n++;
+            }
+            catch (LifecycleRejectedException) { /* renewed or taken meanwhile: nothing to expire */ }
+        }
+        return n;
+    }
+}
