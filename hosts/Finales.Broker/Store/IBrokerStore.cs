@@ -14,6 +14,8 @@ public interface IBrokerStore : IDisposable
     /// <summary>What the store is, for logs and /healthz ("SQLite /path", "PostgreSQL host:port/db").</summary>
     string Description { get; }
     bool IsPostgres { get; }
+    /// <summary>The store's clock: lease expiry and every timestamp it writes (TimeProvider.System unless given).</summary>
+    TimeProvider Clock { get; }
     /// <summary>Long-polling waiters of the pending queue, woken by committed writes that make a matching request pending.</summary>
     PendingSignals Signals { get; }
     /// <summary>SQLite write activity since the store was opened (all zero on PostgreSQL).</summary>
