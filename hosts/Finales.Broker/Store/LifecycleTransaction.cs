@@ -25,64 +25,68 @@ public abstract partial class SqlBrokerStore
     private static ResultStatusCode ParseResultStatus(string s) => Enum.Parse<ResultStatusCode>(s, ignoreCase: true);
     protected static string Name(ResultStatusCode s) => s.ToString().ToLowerInvariant();
 
-    private AggregateState? LoadAggregate(DbConnection c, DbTransaction tx, Guid id)
+    /// <summary>Runs <paramref name="work"/> as one lifecycle write transaction; completes once it is committed.</summary>
+    protected abstract Task<T> WriteLifecycleAsync<T>(Func<LifecycleWrite, ValueTask<T>> work, CancellationToken ct);
+
+    private sealed record Loaded(AggregateState State, string Quantity, string[] Methods);
+
+    private async ValueTask<Loaded?> LoadAggregate(LifecycleWrite w, Guid id)
     {
         var key = id.ToString("D");
-        var row = Query(c, tx,
-            "SELECT requester, status, holder_tenant, holder_user, lease_until, version FROM request_state WHERE uuid = @p0" + ForUpdate,
-            r => (Requester: r.GetString(0), Status: r.GetString(1), HT: r.IsDBNull(2) ? null : r.GetString(2), HU: r.IsDBNull(3) ? null : r.GetString(3),
-                  Lease: r.IsDBNull(4) ? (long?)null : Convert.ToInt64(r.GetValue(4)), Version: Convert.ToInt32(r.GetValue(5))),
-            key).FirstOrDefault();
-        if (row.Requester is null) return null;
-        var results = Query(c, tx, "SELECT uuid, tenant_uuid, status FROM result_state WHERE request_uuid = @p0 ORDER BY seq",
-            r => new ResultEntryState(Guid.Parse(r.GetString(0)), Guid.Parse(r.GetString(1)), ParseResultStatus(r.GetString(2))), key);
-        return new AggregateState(id, Guid.Parse(row.Requester), ParseRequestStatus(row.Status),
-            row.HT is null ? null : Guid.Parse(row.HT), row.HU, row.Lease is null ? null : FromTicks(row.Lease.Value), results, row.Version);
+        // The aggregate row (locked where the dialect locks) and its results, read in one go.
+        var read = await w.ReadAsync(
+            ("SELECT requester, status, holder_tenant, holder_user, lease_until, version, quantity, methods FROM request_state WHERE uuid = @p0" + ForUpdate, [key]),
+            ("SELECT uuid, tenant_uuid, status FROM result_state WHERE request_uuid = @p0 ORDER BY seq", [key]));
+        if (read[0].Count == 0) return null;
+        var row = read[0][0];
+        static string? Text(object? v) => v is null or DBNull ? null : (string)v;
+        var results = read[1].Select(r => new ResultEntryState(Guid.Parse((string)r[0]!), Guid.Parse((string)r[1]!), ParseResultStatus((string)r[2]!))).ToArray();
+        var holderTenant = Text(row[2]);
+        var state = new AggregateState(id, Guid.Parse((string)row[0]!), ParseRequestStatus((string)row[1]!),
+            holderTenant is null ? null : Guid.Parse(holderTenant), Text(row[3]),
+            row[4] is null or DBNull ? null : FromTicks(Convert.ToInt64(row[4])), results, Convert.ToInt32(row[5]));
+        return new Loaded(state, (string)row[6]!, MethodsOf((string)row[7]!));
     }
 
     /// <summary>Decides <paramref name="command"/> on the locked aggregate, appends its event and updates the projections.</summary>
-    private AggregateState Apply(DbConnection c, DbTransaction tx, Guid id, LifecycleActor actor, Guid? actingTenant, LifecycleCommand command, string message, DateTime now)
+    private async ValueTask<AggregateState> Apply(LifecycleWrite w, Guid id, LifecycleActor actor, Guid? actingTenant, LifecycleCommand command, string message, DateTime now)
     {
         // A new request has no state yet (its id was generated here), so creation skips the lookup.
-        var state = command.IsCreate ? null : LoadAggregate(c, tx, id);
-        var decision = BrokerCore.Decide(now, actor, id, actingTenant, message, state, command);
+        var loaded = command.IsCreate ? null : await LoadAggregate(w, id);
+        var decision = BrokerCore.Decide(now, actor, id, actingTenant, message, loaded?.State, command);
         if (!decision.Accepted) throw new LifecycleRejectedException(decision.ErrorKind, decision.Message);
-        AppendEvent(c, tx, decision.Event);
-        Project(c, tx, state, decision.Next, decision.Event);
+        AppendEvent(w, decision.Event);
+        Project(w, loaded, decision.Next, decision.Event);
         return decision.Next;
     }
 
-    private void AppendEvent(DbConnection c, DbTransaction tx, EventRow e) =>
-        Exec(c, tx, "INSERT INTO events (request_uuid, result_uuid, kind, status, time, actor, tenant_uuid, message, lease_until, holder_tenant, holder_user, requester) VALUES (@p0,@p1,@p2,@p3,@p4,@p5,@p6,@p7,@p8,@p9,@p10,@p11)",
+    private static void AppendEvent(LifecycleWrite w, EventRow e) =>
+        w.Write("INSERT INTO events (request_uuid, result_uuid, kind, status, time, actor, tenant_uuid, message, lease_until, holder_tenant, holder_user, requester) VALUES (@p0,@p1,@p2,@p3,@p4,@p5,@p6,@p7,@p8,@p9,@p10,@p11)",
             e.RequestId.ToString("D"), e.ResultId?.ToString("D"), e.Kind, e.Status, WireFormat.ctime(e.Time), e.Actor, e.Tenant?.ToString("D"), e.Message,
             e.LeaseUntil is { } lease ? Ticks(lease) : null, e.HolderTenant?.ToString("D"), e.HolderUser, e.Requester?.ToString("D"));
 
-    private void Project(DbConnection c, DbTransaction tx, AggregateState? before, AggregateState next, EventRow e)
+    private static void Project(LifecycleWrite w, Loaded? before, AggregateState next, EventRow e)
     {
         var key = next.Id.ToString("D");
         if (before is not null)
         {
-            Exec(c, tx, "UPDATE request_state SET status = @p1, holder_tenant = @p2, holder_user = @p3, lease_until = @p4, version = @p5 WHERE uuid = @p0",
+            w.Write("UPDATE request_state SET status = @p1, holder_tenant = @p2, holder_user = @p3, lease_until = @p4, version = @p5 WHERE uuid = @p0",
                 key, next.StatusName, next.HolderTenant?.ToString("D"), next.HolderUser, next.LeaseUntil is { } lease ? Ticks(lease) : null, next.Version);
             var nowPending = next.Status == RequestStatusCode.Pending;
-            if ((before.Status == RequestStatusCode.Pending) != nowPending)
+            if ((before.State.Status == RequestStatusCode.Pending) != nowPending)
             {
-                Exec(c, tx, "UPDATE request_methods SET pending = @p1 WHERE uuid = @p0", key, nowPending ? 1 : 0);
-                if (nowPending)
-                {
-                    var rows = Query(c, tx, "SELECT quantity, method FROM request_methods WHERE uuid = @p0", r => (Q: r.GetString(0), M: r.GetString(1)), key);
-                    if (rows.Count > 0) BecamePending(rows[0].Q, rows.Select(x => x.M).ToList());
-                }
+                w.Write("UPDATE request_methods SET pending = @p1 WHERE uuid = @p0", key, nowPending ? 1 : 0);
+                if (nowPending) w.BecamePending(before.Quantity, before.Methods);
             }
         }
         switch (e.Kind)
         {
             case "result_posted":
-                Exec(c, tx, "INSERT INTO result_state (uuid, seq, request_uuid, tenant_uuid, status) VALUES (@p0, @p1, @p2, @p3, 'original')",
+                w.Write("INSERT INTO result_state (uuid, seq, request_uuid, tenant_uuid, status) VALUES (@p0, @p1, @p2, @p3, 'original')",
                     e.ResultId!.Value.ToString("D"), next.Version, key, e.Tenant!.Value.ToString("D"));
                 break;
             case "result_deleted" or "result_amended":
-                Exec(c, tx, "UPDATE result_state SET status = @p1 WHERE uuid = @p0", e.ResultId!.Value.ToString("D"), e.Status);
+                w.Write("UPDATE result_state SET status = @p1 WHERE uuid = @p0", e.ResultId!.Value.ToString("D"), e.Status);
                 break;
         }
     }
@@ -92,7 +96,8 @@ public abstract partial class SqlBrokerStore
     // The requests the running write job made pending (set around each job's work on the thread running it).
     [ThreadStatic] private static List<(string Quantity, IReadOnlyList<string> Methods)>? t_becamePending;
 
-    private static void BecamePending(string quantity, IReadOnlyList<string> methods) => t_becamePending?.Add((quantity, methods));
+    /// <summary>Notes a request the write running on this thread made pending.</summary>
+    protected static void NoteBecamePending(string quantity, IReadOnlyList<string> methods) => t_becamePending?.Add((quantity, methods));
 
     /// <summary>Collects, on this thread, the requests the write about to run makes pending (null: stop collecting).</summary>
     protected internal static void CollectBecamePending(List<(string Quantity, IReadOnlyList<string> Methods)>? sink) => t_becamePending = sink;
@@ -105,31 +110,35 @@ public abstract partial class SqlBrokerStore
 
     // ---------------------------------------------------------------- the writes
 
-    private void InsertRequest(DbConnection c, DbTransaction tx, Guid id, RequestColumns body, UserRecord user, bool unsolicited, DateTime now)
+    // The request's sequence number, read back in the statement that needs it (so the insert needs no round trip).
+    private const string SeqOfRequest = "(SELECT seq FROM requests WHERE uuid = @p0)";
+
+    private async ValueTask<int> InsertRequest(LifecycleWrite w, Guid id, RequestColumns body, UserRecord user, bool unsolicited, DateTime now)
     {
         var methods = Methods(body.Methods);
         var key = id.ToString("D");
-        var seq = Convert.ToInt64(Scalar(c, tx,
-            "INSERT INTO requests (uuid, ctime, quantity, methods, body, tenant_uuid, parent) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6) RETURNING seq",
-            key, WireFormat.ctime(now), body.Quantity, methods, body.Json, body.TenantUuid.ToString("D"), body.Parent?.ToString("D")));
-        var state = Apply(c, tx, id, AsActor(user), body.TenantUuid, LifecycleCommand.Create(body.TenantUuid, unsolicited), "", now);
+        w.Write("INSERT INTO requests (uuid, ctime, quantity, methods, body, tenant_uuid, parent) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6)",
+            key, WireFormat.ctime(now), body.Quantity, methods, body.Json, body.TenantUuid.ToString("D"), body.Parent?.ToString("D"));
+        var state = await Apply(w, id, AsActor(user), body.TenantUuid, LifecycleCommand.Create(body.TenantUuid, unsolicited), "", now);
         var pending = state.Status == RequestStatusCode.Pending;
-        Exec(c, tx, "INSERT INTO request_state (uuid, seq, quantity, methods, requester, status, version) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6)",
-            key, seq, body.Quantity, methods, body.TenantUuid.ToString("D"), state.StatusName, state.Version);
-        InsertMethods(c, tx, key, body.Quantity, body.Methods, seq, pending);
-        if (pending) BecamePending(body.Quantity, body.Methods);
+        w.Write($"INSERT INTO request_state (uuid, seq, quantity, methods, requester, status, version) VALUES (@p0, {SeqOfRequest}, @p1, @p2, @p3, @p4, @p5)",
+            key, body.Quantity, methods, body.TenantUuid.ToString("D"), state.StatusName, state.Version);
+        var insertMethod = InsertOrIgnore("request_methods", "uuid, method, quantity, seq, pending", $"@p0, @p1, @p2, {SeqOfRequest}, @p3");
+        foreach (var m in body.Methods) w.Write(insertMethod, key, m, body.Quantity, pending ? 1 : 0);
+        if (pending) w.BecamePending(body.Quantity, body.Methods);
+        return 0;
     }
 
     public async Task<Guid> PostRequestAsync(RequestBody body, UserRecord user, CancellationToken ct = default)
     {
         var id = NewId();
         var columns = BrokerCore.RequestColumns(body);
-        await WriteAsync((c, tx) => { InsertRequest(c, tx, id, columns, user, false, UtcNow); return 0; }, ct);
+        await WriteLifecycleAsync(w => InsertRequest(w, id, columns, user, false, UtcNow), ct);
         return id;
     }
 
-    private void InsertResult(DbConnection c, DbTransaction tx, Guid resultId, Guid requestId, ResultColumns body, DateTime now) =>
-        Exec(c, tx, "INSERT INTO results (uuid, ctime, request_uuid, quantity, method, body, tenant_uuid, rating) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7)",
+    private static void InsertResult(LifecycleWrite w, Guid resultId, Guid requestId, ResultColumns body, DateTime now) =>
+        w.Write("INSERT INTO results (uuid, ctime, request_uuid, quantity, method, body, tenant_uuid, rating) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7)",
             resultId.ToString("D"), WireFormat.ctime(now), requestId.ToString("D"), body.Quantity, body.Method, body.Json, body.TenantUuid.ToString("D"), body.Rating);
 
     public async Task<Guid> PostResultAsync(Guid requestId, ResultBody body, UserRecord user, Action<string?> check, CancellationToken ct = default)
@@ -139,11 +148,11 @@ public abstract partial class SqlBrokerStore
         // A request's body never changes once stored, so the (costly) check of the result against it runs before the
         // write, off the single writer; the write then decides the lifecycle on the locked state.
         check(Read(c => Scalar(c, null, "SELECT body FROM requests WHERE uuid = @p0", requestId.ToString("D")) as string));
-        await WriteAsync((c, tx) =>
+        await WriteLifecycleAsync(async w =>
         {
             var now = UtcNow;
-            Apply(c, tx, requestId, AsActor(user), columns.TenantUuid, LifecycleCommand.PostResult(resultId, columns.TenantUuid), "", now);
-            InsertResult(c, tx, resultId, requestId, columns, now);
+            await Apply(w, requestId, AsActor(user), columns.TenantUuid, LifecycleCommand.PostResult(resultId, columns.TenantUuid), "", now);
+            InsertResult(w, resultId, requestId, columns, now);
             return 0;
         }, ct);
         return resultId;
@@ -155,27 +164,28 @@ public abstract partial class SqlBrokerStore
         var resultId = NewId();
         var request = BrokerCore.RequestColumns(BrokerCore.UnsolicitedRequest(body));
         var columns = BrokerCore.ResultColumns(body, requestId);
-        await WriteAsync((c, tx) =>
+        await WriteLifecycleAsync(async w =>
         {
             var now = UtcNow;
-            InsertRequest(c, tx, requestId, request, user, true, now);
-            Apply(c, tx, requestId, AsActor(user), columns.TenantUuid, LifecycleCommand.PostResult(resultId, columns.TenantUuid), "unsolicited result", now);
-            InsertResult(c, tx, resultId, requestId, columns, now);
+            await InsertRequest(w, requestId, request, user, true, now);
+            await Apply(w, requestId, AsActor(user), columns.TenantUuid, LifecycleCommand.PostResult(resultId, columns.TenantUuid), "unsolicited result", now);
+            InsertResult(w, resultId, requestId, columns, now);
             return 0;
         }, ct);
         return resultId;
     }
 
     public Task<AggregateState> ExecuteAsync(Guid requestId, UserRecord user, Guid? actingTenant, LifecycleCommand command, string message, CancellationToken ct = default) =>
-        WriteAsync((c, tx) => Apply(c, tx, requestId, AsActor(user), actingTenant, command, message, UtcNow), ct);
+        WriteLifecycleAsync(w => Apply(w, requestId, AsActor(user), actingTenant, command, message, UtcNow), ct);
 
-    public Task SetResultStatusAsync(Guid resultId, UserRecord user, ResultStatusCode status, string message, CancellationToken ct = default) => WriteAsync((c, tx) =>
-    {
-        var requestId = Scalar(c, tx, "SELECT request_uuid FROM result_state WHERE uuid = @p0", resultId.ToString("D")) as string
-            ?? throw new LifecycleRejectedException(LifecycleErrorKind.NotFound, $"result {resultId:D} not found");
-        Apply(c, tx, Guid.Parse(requestId), AsActor(user), null, LifecycleCommand.SetResultStatus(resultId, status), message, UtcNow);
-        return 0;
-    }, ct);
+    public Task SetResultStatusAsync(Guid resultId, UserRecord user, ResultStatusCode status, string message, CancellationToken ct = default) =>
+        WriteLifecycleAsync(async w =>
+        {
+            var requestId = await w.ScalarAsync("SELECT request_uuid FROM result_state WHERE uuid = @p0", resultId.ToString("D")) as string
+                ?? throw new LifecycleRejectedException(LifecycleErrorKind.NotFound, $"result {resultId:D} not found");
+            await Apply(w, Guid.Parse(requestId), AsActor(user), null, LifecycleCommand.SetResultStatus(resultId, status), message, UtcNow);
+            return 0;
+        }, ct);
 
     /// <summary>How often a claim looks again when every candidate was locked by other claimers (PostgreSQL), else 1.</summary>
     protected virtual int ClaimAttempts => 1;
@@ -188,15 +198,16 @@ public abstract partial class SqlBrokerStore
         await ExpireLeasesAsync(false, ct);
         for (var attempt = 0; attempt < ClaimAttempts; attempt++)
         {
-            var claimed = await WriteAsync<RequestRow?>((c, tx) =>
+            var claimed = await WriteLifecycleAsync<RequestRow?>(async w =>
             {
                 // One indexed query finds the oldest match whatever lies before it (PostgreSQL: skipping requests
                 // another claimer holds locked; the status is re-checked on the locked row).
-                var found = Scalar(c, tx, PendingIdsSql(quantity, method) + " LIMIT 1" + ClaimLock, quantity ?? "", method ?? "") as string;
+                var found = await w.ScalarAsync(PendingIdsSql(quantity, method) + " LIMIT 1" + ClaimLock, quantity ?? "", method ?? "") as string;
                 if (found is null) return null;
                 var id = Guid.Parse(found);
-                Apply(c, tx, id, AsActor(user), tenant, LifecycleCommand.Reserve(tenant, leaseSeconds), "claimed", UtcNow);
-                return ReadRequest(c, tx, id);
+                var state = await Apply(w, id, AsActor(user), tenant, LifecycleCommand.Reserve(tenant, leaseSeconds), "claimed", UtcNow);
+                var row = (await w.ReadAsync(("SELECT r.uuid, r.ctime, r.body FROM requests r WHERE r.uuid = @p0", [found])))[0][0];
+                return new RequestRow(id, (string)row[1]!, state.StatusName, (string)row[2]!);
             }, ct);
             if (claimed is not null) return claimed;
             if (ClaimAttempts == 1) return null;
@@ -230,7 +241,7 @@ public abstract partial class SqlBrokerStore
         {
             try
             {
-                await WriteAsync((c, tx) => Apply(c, tx, Guid.Parse(id), Broker, null, LifecycleCommand.ExpireLease, "lease expired; back to pending", UtcNow), ct);
+                await WriteLifecycleAsync(w => Apply(w, Guid.Parse(id), Broker, null, LifecycleCommand.ExpireLease, "lease expired; back to pending", UtcNow), ct);
                 n++;
             }
             catch (LifecycleRejectedException) { /* renewed or taken meanwhile: nothing to expire */ }

@@ -41,21 +41,21 @@ public sealed class PostgresBrokerStore : SqlBrokerStore
 
     protected override DbConnection OpenRead() => _dataSource.OpenConnection();
 
-    protected override Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, T> work, CancellationToken ct)
+    /// <summary>One transaction on a pooled connection, opened and committed asynchronously; the work itself is synchronous.</summary>
+    protected override async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, T> work, CancellationToken ct)
     {
         var pending = new List<(string, IReadOnlyList<string>)>();
-        DbConnection c;
-        try { c = _dataSource.OpenConnection(); }
+        NpgsqlConnection c;
+        try { c = await _dataSource.OpenConnectionAsync(ct); }
         catch (Exception e) { NoteWrite(e); throw; }
         T result;
-        using (c)
-        using (var tx = c.BeginTransaction(IsolationLevel.ReadCommitted))
+        await using (c)
+        await using (var tx = await c.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct))
         {
             CollectBecamePending(pending);
             try
             {
                 result = work(c, tx);
-                tx.Commit();
             }
             catch (Exception e)
             {
@@ -63,10 +63,125 @@ public sealed class PostgresBrokerStore : SqlBrokerStore
                 throw;
             }
             finally { CollectBecamePending(null); }
+            try { await tx.CommitAsync(ct); }
+            catch (Exception e) { NoteWrite(e); throw; }
         }
         NoteWrite(null);
         SignalCommitted(pending);
-        return Task.FromResult(result);
+        return result;
+    }
+
+    /// <summary>
+    /// A lifecycle write in as few round trips as the work allows: statements whose results are not needed wait and go
+    /// with the next read (the aggregate's locked load) or with the commit, in one batch. A request post needs no read,
+    /// so it is one batch in an implicit transaction; a reservation or result post is two (load, then writes + COMMIT).
+    /// </summary>
+    protected override async Task<T> WriteLifecycleAsync<T>(Func<LifecycleWrite, ValueTask<T>> work, CancellationToken ct)
+    {
+        NpgsqlConnection c;
+        try { c = await _dataSource.OpenConnectionAsync(ct); }
+        catch (Exception e) { NoteWrite(e); throw; }
+        await using (c)
+        {
+            var session = new Session(c, ct);
+            T result;
+            try
+            {
+                result = await work(session);
+                await session.CommitAsync();
+            }
+            catch (Exception e)
+            {
+                NoteWrite(e);
+                await session.RollbackAsync();
+                throw;
+            }
+            NoteWrite(null);
+            SignalCommitted(session.Pending);
+            return result;
+        }
+    }
+
+    private sealed class Session(NpgsqlConnection c, CancellationToken ct) : LifecycleWrite
+    {
+        private readonly List<NpgsqlBatchCommand> _writes = [];
+        private bool _begun;
+
+        public List<(string Quantity, IReadOnlyList<string> Methods)> Pending { get; } = [];
+
+        private static NpgsqlBatchCommand Command(string sql, object?[] args)
+        {
+            var cmd = new NpgsqlBatchCommand(sql);
+            for (var i = 0; i < args.Length; i++) cmd.Parameters.Add(new NpgsqlParameter("p" + i, args[i] ?? DBNull.Value));
+            return cmd;
+        }
+
+        /// <summary>A batch of the waiting writes and <paramref name="tail"/>, opening the transaction first unless <paramref name="implicitOnly"/>.</summary>
+        private NpgsqlBatch Batch(IEnumerable<NpgsqlBatchCommand> tail, bool implicitOnly = false)
+        {
+            var batch = new NpgsqlBatch(c);
+            if (!_begun && !implicitOnly)
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+                _begun = true;
+            }
+            foreach (var w in _writes) batch.BatchCommands.Add(w);
+            _writes.Clear();
+            foreach (var t in tail) batch.BatchCommands.Add(t);
+            return batch;
+        }
+
+        public override async ValueTask<IReadOnlyList<object?[]>[]> ReadAsync(params (string Sql, object?[] Args)[] queries)
+        {
+            await using var batch = Batch(queries.Select(q => Command(q.Sql, q.Args)));
+            await using var reader = await batch.ExecuteReaderAsync(ct);
+            // Only the queries return rows: the reader's result sets are theirs, in order.
+            var results = new IReadOnlyList<object?[]>[queries.Length];
+            for (var i = 0; i < queries.Length; i++)
+            {
+                if (i > 0 && !await reader.NextResultAsync(ct)) throw new InvalidOperationException($"query {i} of a batch returned no result set");
+                var rows = new List<object?[]>();
+                while (await reader.ReadAsync(ct))
+                {
+                    var row = new object?[reader.FieldCount];
+                    reader.GetValues(row!);
+                    rows.Add(row);
+                }
+                results[i] = rows;
+            }
+            return results;
+        }
+
+        public override void Write(string sql, params object?[] args) => _writes.Add(Command(sql, args));
+
+        public override void BecamePending(string quantity, IReadOnlyList<string> methods) => Pending.Add((quantity, methods));
+
+        /// <summary>Sends the waiting writes with the COMMIT (or, when nothing was read, as one implicit transaction).</summary>
+        public async Task CommitAsync()
+        {
+            if (!_begun)
+            {
+                if (_writes.Count == 0) return;
+                await using var single = Batch([], implicitOnly: true);
+                await single.ExecuteNonQueryAsync(ct);
+                return;
+            }
+            await using var batch = Batch([new NpgsqlBatchCommand("COMMIT")]);
+            await batch.ExecuteNonQueryAsync(ct);
+            _begun = false;
+        }
+
+        public async Task RollbackAsync()
+        {
+            if (!_begun) return;
+            _begun = false;
+            try
+            {
+                await using var rollback = new NpgsqlCommand("ROLLBACK", c);
+                await rollback.ExecuteNonQueryAsync(CancellationToken.None);
+            }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException) { /* the connection is gone or broken: nothing to roll back */ }
+        }
     }
 
     // ---------------------------------------------------------------- dialect
