@@ -21,8 +21,23 @@ public abstract partial class SqlBrokerStore
 
     private static LifecycleActor AsActor(UserRecord u) => new(u.Username, u.Tenants, u.IsAdmin);
 
-    private static RequestStatusCode ParseRequestStatus(string s) => Enum.Parse<RequestStatusCode>(s, ignoreCase: true);
-    private static ResultStatusCode ParseResultStatus(string s) => Enum.Parse<ResultStatusCode>(s, ignoreCase: true);
+    private static RequestStatusCode ParseRequestStatus(string s) => s switch
+    {
+        "pending" => RequestStatusCode.Pending,
+        "reserved" => RequestStatusCode.Reserved,
+        "resolved" => RequestStatusCode.Resolved,
+        "retracted" => RequestStatusCode.Retracted,
+        "unsolicited" => RequestStatusCode.Unsolicited,
+        _ => throw new StoreUnavailableException($"the store holds an unknown request status '{s}'"),
+    };
+
+    private static ResultStatusCode ParseResultStatus(string s) => s switch
+    {
+        "original" => ResultStatusCode.Original,
+        "deleted" => ResultStatusCode.Deleted,
+        "amended" => ResultStatusCode.Amended,
+        _ => throw new StoreUnavailableException($"the store holds an unknown result status '{s}'"),
+    };
     protected static string Name(ResultStatusCode s) => s.ToString().ToLowerInvariant();
 
     /// <summary>Runs <paramref name="work"/> as one lifecycle write transaction; completes once it is committed.</summary>

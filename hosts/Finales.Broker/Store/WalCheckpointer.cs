@@ -16,11 +16,15 @@ public sealed class WalCheckpointer(SqliteWriteQueue writer, string connectionSt
     /// <summary>Background checkpoints run so far.</summary>
     public long Checkpoints => Interlocked.Read(ref _checkpoints);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    // A thread of its own, as before the hosted-service shape: a checkpoint copies pages back and fsyncs the database
+    // file, blocking I/O that must not hold one of the (two-core machine's few) thread-pool threads serving requests.
+    // The period is wall-clock time whatever clock the store runs on (a checkpoint is housekeeping, not behaviour).
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(() => Loop(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void Loop(CancellationToken stoppingToken)
     {
-        // The pages are copied on a thread-pool thread between two ticks; the period is wall-clock time whatever
-        // clock the store runs on (a checkpoint is housekeeping, not behaviour a test observes).
-        await Task.Yield();
+        Thread.CurrentThread.Name = "finales-sqlite-checkpoint";
         using var c = new SqliteConnection(connectionString);
         c.Open();
         using (var pragma = c.CreateCommand())
@@ -30,26 +34,21 @@ public sealed class WalCheckpointer(SqliteWriteQueue writer, string connectionSt
         }
         using var checkpoint = c.CreateCommand();
         checkpoint.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
-        using var timer = new PeriodicTimer(Period);
         long seen = 0;
-        try
+        while (!stoppingToken.WaitHandle.WaitOne(Period))
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
+            var now = writer.Commits;
+            if (now == seen) continue;
+            seen = now;
+            try
             {
-                var now = writer.Commits;
-                if (now == seen) continue;
-                seen = now;
-                try
-                {
-                    checkpoint.ExecuteNonQuery();
-                    Interlocked.Increment(ref _checkpoints);
-                    // The writer copies the few pages committed meanwhile between two batches, so the whole WAL is in
-                    // the database and the next write transaction starts the WAL over instead of growing it.
-                    writer.RequestCheckpointTail();
-                }
-                catch (SqliteException) { /* busy or closing: the next round (or the writer's backstop) catches up */ }
+                checkpoint.ExecuteNonQuery();
+                Interlocked.Increment(ref _checkpoints);
+                // The writer copies the few pages committed meanwhile between two batches, so the whole WAL is in
+                // the database and the next write transaction starts the WAL over instead of growing it.
+                writer.RequestCheckpointTail();
             }
+            catch (SqliteException) { /* busy or closing: the next round (or the writer's backstop) catches up */ }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
     }
 }
