@@ -226,7 +226,7 @@ public static class BrokerApi
     }
 
     /// <summary>A lookup by the id in the path: its JSON, or `null` (FINALES2 clients poll on that) when unknown.</summary>
-    private static Task Lookup<T>(HttpContext ctx, string parameter, Func<SqlBrokerStore, Guid, T?> fetch, Func<T, string> render) where T : class
+    private static Task Lookup<T>(HttpContext ctx, string parameter, Func<IBrokerStore, Guid, T?> fetch, Func<T, string> render) where T : class
     {
         Caller(ctx);
         var row = fetch(Svc(ctx).Store, PathUuid(ctx, parameter));
@@ -613,8 +613,8 @@ public static class BrokerApi
             await WriteJson(ctx, new Dictionary<string, object?>
             {
                 ["uuid"] = id.ToString("D"),
-                ["status"] = RequestStatusModule.name(state.Status),
-                ["lease_until"] = FSharpOption<DateTime>.get_IsSome(state.LeaseUntil) ? WireFormat.ctime(state.LeaseUntil!.Value) : null,
+                ["status"] = state.StatusName,
+                ["lease_until"] = state.LeaseUntil is { } leaseUntil ? WireFormat.ctime(leaseUntil) : null,
             });
         });
 

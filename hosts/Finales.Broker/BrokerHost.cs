@@ -13,9 +13,9 @@ namespace Finales.Broker;
 /// <summary>Composes the broker web application: store, service, error mapping, lease sweeper, routes.</summary>
 public static class BrokerHost
 {
-    /// <summary>Opens the configured store (SQLite file or PostgreSQL).</summary>
-    public static SqlBrokerStore OpenStore(BrokerOptions o) =>
-        string.IsNullOrEmpty(o.Postgres) ? SqlBrokerStore.OpenSqlite(o.DbPath) : SqlBrokerStore.OpenPostgres(o.Postgres);
+    /// <summary>Opens the configured store (SQLite file or PostgreSQL) on <paramref name="clock"/> (default: the system clock).</summary>
+    public static SqlBrokerStore OpenStore(BrokerOptions o, TimeProvider? clock = null) =>
+        string.IsNullOrEmpty(o.Postgres) ? SqlBrokerStore.OpenSqlite(o.DbPath, clock) : SqlBrokerStore.OpenPostgres(o.Postgres, clock);
 
     public static WebApplication Build(BrokerOptions options, string[]? args = null)
     {
@@ -61,6 +61,11 @@ public sealed class ErrorMapping(RequestDelegate next, ILogger<ErrorMapping> log
         catch (ApiError e)
         {
             await Write(ctx, e.Status, e.Detail, e.RetryAfterSeconds);
+        }
+        catch (LifecycleRejectedException e)
+        {
+            var api = ApiError.FromLifecycle(e);
+            await Write(ctx, api.Status, api.Detail);
         }
         catch (BadHttpRequestException e)
         {
@@ -132,23 +137,29 @@ public static class SecurityHeaders
     }
 }
 
-/// <summary>Returns requests with expired leases to pending, every second, so work is never lost to a crashed tenant.</summary>
+/// <summary>
+/// Returns requests with expired leases to pending, every second of the store's clock, so work is never lost to a
+/// crashed tenant.
+/// </summary>
 public sealed class LeaseSweeper(BrokerService svc, ILogger<LeaseSweeper> log) : BackgroundService
 {
+    private static readonly TimeSpan Period = TimeSpan.FromSeconds(1);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var store = svc.Store;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var n = svc.Store.ExpireLeases(force: true);
+                var n = await store.ExpireLeasesAsync(force: true, stoppingToken);
                 if (n > 0) log.LogInformation("Returned {Count} requests with expired leases to pending", n);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 log.LogWarning(e, "Lease sweep failed; retrying");
             }
-            try { await Task.Delay(1000, stoppingToken); } catch (OperationCanceledException) { }
+            try { await Task.Delay(Period, store.Clock, stoppingToken); } catch (OperationCanceledException) { }
         }
     }
 }

@@ -55,13 +55,13 @@ public sealed class BrokerService : IDisposable
     private long _checkedAt;
     private readonly ILogger? _log;
 
-    public SqlBrokerStore Store { get; }
+    public IBrokerStore Store { get; }
     public BrokerOptions Options { get; }
     public TokenService Tokens { get; }
     public LoginThrottle Logins { get; }
 
     // log: where unusable stored catalog entries are reported (standard error when null).
-    public BrokerService(SqlBrokerStore store, BrokerOptions options, ILogger? log = null)
+    public BrokerService(IBrokerStore store, BrokerOptions options, ILogger? log = null)
     {
         Store = store;
         Options = options;
