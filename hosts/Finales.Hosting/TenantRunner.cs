@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Finales.Client;
 using Microsoft.Extensions.Logging;
-using Microsoft.FSharp.Core;
 
 namespace Finales.Hosting;
 
@@ -51,12 +50,11 @@ public sealed class TenantRunner : IDisposable
         _ownsHttp = http is null;
         _http = http ?? new HttpClient { Timeout = TimeSpan.FromSeconds(options.HttpTimeoutSeconds) };
         _backoff = new Backoff(options.InitialBackoffSeconds, options.MaxBackoffSeconds, options.Seed);
-        Client = new BrokerClient(options.BrokerUrl, options.Username, options.Password, FSharpOption<HttpClient>.Some(_http));
+        Client = new BrokerClient(options.BrokerUrl, options.Username, options.Password, _http);
         Journal = new TenantJournal(options.JournalPath);
     }
 
     private string Caps => string.Join(", ", _worker.Capabilities);
-    private static FSharpOption<T> Some<T>(T v) => FSharpOption<T>.Some(v);
 
     // ------------------------------------------------------------------ the loop
 
@@ -67,7 +65,7 @@ public sealed class TenantRunner : IDisposable
             _o.TenantUuid, Caps, _o.BrokerUrl, _o.Username, Journal.Path);
         try
         {
-            await Broker("logging in", async ct => { await Client.LoginAsync(Some(ct)); return true; }, stoppingToken);
+            await Broker("logging in", async ct => { await Client.LoginAsync(ct); return true; }, stoppingToken);
             await DetectProtocolAsync(stoppingToken);
             await RegisterLimitationsAsync(stoppingToken);
             await RecoverAsync(stoppingToken);
@@ -123,19 +121,19 @@ public sealed class TenantRunner : IDisposable
         var json = _worker.LimitationsJson();
         try
         {
-            await Broker("registering limitations", async c => { await Client.SetLimitationsAsync(_o.TenantUuid, json, Some(c)); return true; }, ct);
+            await Broker("registering limitations", async c => { await Client.SetLimitationsAsync(_o.TenantUuid, json, c); return true; }, ct);
             _log.LogInformation("Registered limitations of tenant {Tenant} for {Capabilities}", _o.TenantUuid, Caps);
         }
-        catch (BrokerError e) when (!UsesExtensions && e.status is 404 or 405)
+        catch (BrokerException e) when (!UsesExtensions && e.StatusCode is 404 or 405)
         {
             _log.LogWarning("This broker cannot take limitations from tenants (PUT /tenants/{Tenant}/limitations answered {Status}, a stock FINALES2 server); " +
-                            "continuing with the limitations the administrator registered", _o.TenantUuid, e.status);
+                            "continuing with the limitations the administrator registered", _o.TenantUuid, e.StatusCode);
         }
-        catch (BrokerError e)
+        catch (BrokerException e)
         {
             throw new InvalidOperationException(
-                $"registering the limitations of tenant {_o.TenantUuid:D} failed with {e.status}: {e.detail}" +
-                (e.status == 404 ? " (register the tenant first: POST /admin/tenants or ./finales admin tenant add)" : ""), e);
+                $"registering the limitations of tenant {_o.TenantUuid:D} failed with {e.StatusCode}: {e.Detail}" +
+                (e.StatusCode == 404 ? " (register the tenant first: POST /admin/tenants or ./finales admin tenant add)" : ""), e);
         }
     }
 
@@ -155,15 +153,15 @@ public sealed class TenantRunner : IDisposable
                 await PostAsync(entry.RequestId, entry.ResultJson, ct, ct);
                 continue;
             }
-            var request = await Broker("reading a journaled request", c => Client.RequestAsync(entry.RequestId, Some(c)), ct);
-            var info = request?.Value;
+            var request = await Broker("reading a journaled request", c => Client.RequestAsync(entry.RequestId, c), ct);
+            var info = request;
             string? notOurs = info is null ? "the broker does not know it"
                 : info.Status != "reserved" ? $"its status is now {info.Status}"
                 : null;
             if (notOurs is null && UsesExtensions)
             {
-                try { await Broker("checking our lease", async c => { await Client.HeartbeatAsync(entry.RequestId, _o.LeaseSeconds, Some(c)); return true; }, ct); }
-                catch (BrokerError e) when (e.status is 404 or 409) { notOurs = e.detail; }
+                try { await Broker("checking our lease", async c => { await Client.HeartbeatAsync(entry.RequestId, _o.LeaseSeconds, c); return true; }, ct); }
+                catch (BrokerException e) when (e.StatusCode is 404 or 409) { notOurs = e.Detail; }
             }
             if (notOurs is not null)
             {
@@ -193,24 +191,24 @@ public sealed class TenantRunner : IDisposable
             {
                 try
                 {
-                    var claimed = await Client.ClaimAsync(cap.Quantity, cap.Method, _o.LeaseSeconds, Some(_o.TenantUuid), Some(ct));
+                    var claimed = await Client.ClaimAsync(cap.Quantity, cap.Method, _o.LeaseSeconds, _o.TenantUuid, ct);
                     if (claimed is not null)
                     {
                         _nextCapability = (_nextCapability + k + 1) % caps.Count;
-                        return WorkItem.For(claimed.Value, cap);
+                        return WorkItem.For(claimed, cap);
                     }
                     continue;
                 }
-                catch (BrokerError e) when (e.status is 404 or 405 && _o.Protocol == "auto")
+                catch (BrokerException e) when (e.StatusCode is 404 or 405 && _o.Protocol == "auto")
                 {
-                    _log.LogWarning("POST /requests/claim answered {Status}; falling back to the stock FINALES2 routes", e.status);
+                    _log.LogWarning("POST /requests/claim answered {Status}; falling back to the stock FINALES2 routes", e.StatusCode);
                     UsesExtensions = false;
                 }
             }
-            var pending = await Client.PendingAsync(Some(cap.Quantity), Some(cap.Method), FSharpOption<double>.None, Some(ct));
+            var pending = await Client.PendingAsync(cap.Quantity, cap.Method, null, ct);
             foreach (var r in pending.OrderBy(r => r.Ctime, StringComparer.Ordinal))
             {
-                if (await Client.ReserveAsync(r.Uuid, Some(ct)))
+                if (await Client.ReserveAsync(r.Uuid, ct))
                 {
                     _nextCapability = (_nextCapability + k + 1) % caps.Count;
                     return WorkItem.For(r, cap);
@@ -300,14 +298,14 @@ public sealed class TenantRunner : IDisposable
             catch (OperationCanceledException) { return; }
             try
             {
-                await Client.HeartbeatAsync(id, _o.LeaseSeconds, Some(stop));
+                await Client.HeartbeatAsync(id, _o.LeaseSeconds, stop);
                 BrokerUp();
                 _log.LogDebug("Heartbeat for {RequestId}: lease extended by {Lease} s", id, _o.LeaseSeconds);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested) { return; }
-            catch (BrokerError e) when (e.status is 404 or 409)
+            catch (BrokerException e) when (e.StatusCode is 404 or 409)
             {
-                onLost(e.detail);
+                onLost(e.Detail);
                 return;
             }
             catch (Exception e) when (IsOutage(e, stop))
@@ -322,15 +320,15 @@ public sealed class TenantRunner : IDisposable
     {
         try
         {
-            var resultId = await Broker("posting a result", c => Client.PostResultJsonAsync(body, Some(c)), ct);
+            var resultId = await Broker("posting a result", c => Client.PostResultJsonAsync(body, c), ct);
             Journal.Posted(id, resultId, "");
             Interlocked.Increment(ref _posted);
             _log.LogInformation("Posted result {ResultId} for {RequestId}", resultId, id);
         }
-        catch (BrokerError e) when (e.status == 409)
+        catch (BrokerException e) when (e.StatusCode == 409)
         {
-            var current = await Broker("checking the current result", c => Client.ResultForRequestAsync(id, Some(c)), ct);
-            var cur = current?.Value;
+            var current = await Broker("checking the current result", c => Client.ResultForRequestAsync(id, c), ct);
+            var cur = current;
             if (cur is not null && Guid.TryParse(cur.TenantUuid, out var t) && t == _o.TenantUuid)
             {
                 var same = SameData(cur.Data, body);
@@ -341,15 +339,15 @@ public sealed class TenantRunner : IDisposable
             }
             else
             {
-                Journal.Abandoned(id, "broker refused the result: " + e.detail);
+                Journal.Abandoned(id, "broker refused the result: " + e.Detail);
                 _log.LogWarning("Broker refused the result for {RequestId} ({Detail}); the current result is {Current}; abandoned",
-                    id, e.detail, cur is null ? "none" : $"{cur.Uuid} from tenant {cur.TenantUuid}");
+                    id, e.Detail, cur is null ? "none" : $"{cur.Uuid} from tenant {cur.TenantUuid}");
             }
         }
-        catch (BrokerError e)
+        catch (BrokerException e)
         {
-            Journal.Abandoned(id, $"broker rejected the result ({e.status}): {e.detail}");
-            _log.LogError("Broker rejected the result for {RequestId} with {Status}: {Detail}; the request stays reserved until its lease runs out", id, e.status, e.detail);
+            Journal.Abandoned(id, $"broker rejected the result ({e.StatusCode}): {e.Detail}");
+            _log.LogError("Broker rejected the result for {RequestId} with {Status}: {Detail}; the request stays reserved until its lease runs out", id, e.StatusCode, e.Detail);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -363,7 +361,7 @@ public sealed class TenantRunner : IDisposable
     {
         try
         {
-            var ok = await Broker("releasing a request", c => Client.UpdateRequestStatusAsync(id, "pending", Some(message), Some(c)), ct);
+            var ok = await Broker("releasing a request", c => Client.UpdateRequestStatusAsync(id, "pending", message, c), ct);
             if (ok) { Journal.Released(id, message); _log.LogInformation("Released {RequestId}: {Message}", id, message); }
             else { Journal.Abandoned(id, "release refused (409): no longer ours"); _log.LogInformation("{RequestId} was no longer ours to release", id); }
         }
@@ -379,11 +377,11 @@ public sealed class TenantRunner : IDisposable
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(Math.Min(5, _o.HttpTimeoutSeconds)));
         try
         {
-            var ok = await Client.UpdateRequestStatusAsync(id, "pending", Some(message), Some(deadline.Token));
+            var ok = await Client.UpdateRequestStatusAsync(id, "pending", message, deadline.Token);
             if (ok) { Journal.Released(id, message); _log.LogInformation("Released {RequestId}: {Message}", id, message); }
             else Journal.Abandoned(id, "release refused (409): no longer ours");
         }
-        catch (Exception e) when (e is not BrokerError)
+        catch (Exception e) when (e is not BrokerException)
         {
             _log.LogWarning("Could not release {RequestId} while stopping ({Error}); the journal resumes or releases it at the next start", id, e.Message);
         }
@@ -394,11 +392,11 @@ public sealed class TenantRunner : IDisposable
     private static bool IsOutage(Exception e, CancellationToken ct) =>
         e is HttpRequestException
         || (e is TaskCanceledException && !ct.IsCancellationRequested)
-        || (e is BrokerError b && (b.status >= 500 || b.status == 429))
+        || (e is BrokerException b && (b.StatusCode >= 500 || b.StatusCode == 429))
         || (e is IOException);
 
     /// <summary>Runs one broker call, retrying transport failures and 5xx with backoff until it succeeds or
-    /// <paramref name="ct"/> is cancelled. 4xx answers are thrown as <see cref="BrokerError"/>.</summary>
+    /// <paramref name="ct"/> is cancelled. 4xx answers are thrown as <see cref="BrokerException"/>.</summary>
     private async Task<T> Broker<T>(string what, Func<CancellationToken, Task<T>> call, CancellationToken ct)
     {
         while (true)

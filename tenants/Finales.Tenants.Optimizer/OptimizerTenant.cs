@@ -2,7 +2,6 @@ using System.Globalization;
 using Finales.Client;
 using Finales.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.FSharp.Core;
 
 namespace Finales.Tenants.Optimizer;
 
@@ -105,12 +104,11 @@ public sealed class OptimizerTenant : IDisposable
         _ownsHttp = http is null;
         _http = http ?? new HttpClient { Timeout = TimeSpan.FromSeconds(tenant.HttpTimeoutSeconds) };
         _backoff = new Backoff(tenant.InitialBackoffSeconds, tenant.MaxBackoffSeconds, tenant.Seed);
-        Client = new BrokerClient(tenant.BrokerUrl, tenant.Username, tenant.Password, FSharpOption<HttpClient>.Some(_http));
+        Client = new BrokerClient(tenant.BrokerUrl, tenant.Username, tenant.Password, _http);
         Planner = new OptimizerPlanner(options, tenant.TenantUuid);
         _progress = OptimizerProgress.Initial(options.MaxIterations);
     }
 
-    private static FSharpOption<T> Some<T>(T v) => FSharpOption<T>.Some(v);
     private static string F(double v) => double.IsFinite(v) ? v.ToString("G4", CultureInfo.InvariantCulture) : "n/a";
 
     private void Publish(OptimizerProgress p)
@@ -132,13 +130,13 @@ public sealed class OptimizerTenant : IDisposable
     /// <summary>Reads one snapshot from the broker (four GETs plus one per requested capability).</summary>
     public async Task<BrokerSnapshot> ReadAsync(CancellationToken ct)
     {
-        var caps = await Client.CapabilitiesAsync(Some(false), Some(ct));
-        var lims = await Client.LimitationsAsync(Some(true), Some(ct));
+        var caps = await Client.CapabilitiesAsync(false, ct);
+        var lims = await Client.LimitationsAsync(true, ct);
         var results = new List<ResultInfo>();
         foreach (var (q, m) in Planner.Objectives.Select(o => (o.Quantity, o.Method)).Distinct())
-            results.AddRange(await Client.ResultsAsync(Some(q), Some(m), FSharpOption<double>.None, Some(ct)));
-        var requests = await Client.AllRequestsAsync(Some(ct));
-        return new BrokerSnapshot(caps, lims, results, requests.ToList());
+            results.AddRange(await Client.ResultsAsync(q, m, null, ct));
+        var requests = await Client.AllRequestsAsync(ct);
+        return new BrokerSnapshot(caps, lims, results, requests);
     }
 
     /// <summary>Runs iterations until <see cref="OptimizerOptions.MaxIterations"/> (0 = until cancelled).</summary>
@@ -166,9 +164,9 @@ public sealed class OptimizerTenant : IDisposable
                     await OutageAsync("reading results and requests", e, stoppingToken);
                     continue;
                 }
-                catch (BrokerError e) when (e.status is 401 or 403)
+                catch (BrokerException e) when (e.StatusCode is 401 or 403)
                 {
-                    throw new InvalidOperationException($"the broker refused user '{_t.Username}' ({e.status}): {e.detail}", e);
+                    throw new InvalidOperationException($"the broker refused user '{_t.Username}' ({e.StatusCode}): {e.Detail}", e);
                 }
 
                 var plan = Planner.Decide(snap);
@@ -199,7 +197,7 @@ public sealed class OptimizerTenant : IDisposable
                     {
                         foreach (var r in point.Requests)
                         {
-                            var id = await Client.PostRequestJsonAsync(r.Body, Some(stoppingToken));
+                            var id = await Client.PostRequestJsonAsync(r.Body, stoppingToken);
                             Interlocked.Increment(ref _posted);
                             _log.LogInformation("Iteration {Iteration}: posted {RequestId} {Capability} for {Point}: predicted merit {Merit} +- {Std}, acquisition {Acquisition}",
                                 iteration, id, r.Target, OptimizerPlanner.Describe(point.Formulation, point.Temperature), F(point.PredictedMerit), F(point.PredictedStd), F(point.Acquisition));
@@ -213,9 +211,9 @@ public sealed class OptimizerTenant : IDisposable
                     // Not retried here: the next iteration re-reads the requests, so one that did land is not posted twice.
                     await OutageAsync("posting requests", e, stoppingToken);
                 }
-                catch (BrokerError e)
+                catch (BrokerException e)
                 {
-                    _log.LogError("Iteration {Iteration}: the broker refused a request ({Status}): {Detail}; it will not be retried as is", iteration, e.status, e.detail);
+                    _log.LogError("Iteration {Iteration}: the broker refused a request ({Status}): {Detail}; it will not be retried as is", iteration, e.StatusCode, e.Detail);
                 }
                 Update(p => p with { State = "posted", Posted = _posted, LastSuggestions = posted });
                 if (_o.MaxIterations > 0 && iteration >= _o.MaxIterations)
@@ -266,7 +264,7 @@ public sealed class OptimizerTenant : IDisposable
             HttpRequestException => true,
             TaskCanceledException => true, // HttpClient timeout
             System.Net.Sockets.SocketException => true,
-            BrokerError b => b.status >= 500 || b.status == 429,
+            BrokerException b => b.StatusCode >= 500 || b.StatusCode == 429,
             System.Text.Json.JsonException => true, // a half-written answer from a dying broker
             IOException => true,
             _ => false,

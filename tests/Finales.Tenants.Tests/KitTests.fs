@@ -7,6 +7,7 @@ open System.IO
 open System.Threading
 open System.Text.Json
 open Expecto
+open Finales.Client
 open Finales.Hosting
 open Finales.Tenants.Conductivity
 open Finales.Integration.Tests.Harness
@@ -63,6 +64,41 @@ let tests =
                     "Tenant:TenantUuid"
                     "Tenant:Password" ] do
                   Expect.stringContains text fragment "named"
+          }
+
+          test
+              "the client answers 'none' with null (None in the F# Broker module) and a refusal with a BrokerException carrying status and detail" {
+              use fx = create "kit-client"
+              let account = fx.AddTenant "conductivity"
+              use client = new BrokerClient(fx.Url, account.User, account.Password)
+              offers (Api.Login(fx.Url, account.User, account.Password)) account
+              let unknown = Guid.NewGuid()
+              Expect.isNull (box (client.RequestAsync(unknown).Result)) "an unknown request is null"
+              Expect.isNone (Broker.request unknown client).Result "and None in the F# module"
+
+              let claimedNothing =
+                  client.ClaimAsync("conductivity", "polynomial_interpolation", 10.0, account.Uuid)
+
+              Expect.isNull (box claimedNothing.Result) "nothing pending: the claim is null"
+              let id = (postRandomRequests fx 1 11).Head
+              let info = client.RequestAsync(id).Result
+              Expect.sequenceEqual info.Methods [ "polynomial_interpolation" ] "methods as a read-only list"
+              Expect.isNone (Broker.resultFor id client).Result "no result yet"
+
+              // A heartbeat on a request nobody holds is refused.
+              let refused =
+                  try
+                      client.HeartbeatAsync(id, 10.0).Wait()
+                      None
+                  with :? AggregateException as e ->
+                      Some e.InnerException
+
+              match refused with
+              | Some(:? BrokerException as e) ->
+                  Expect.equal e.StatusCode 409 "the broker's status"
+                  Expect.stringContains e.Detail "reserved" (sprintf "the broker's detail: %s" e.Detail)
+                  Expect.stringContains e.Message "409" "the message carries the status"
+              | other -> failtestf "expected a BrokerException, got %O" other
           }
 
           test "a refused login stops the tenant with the broker's answer instead of retrying forever" {
@@ -218,9 +254,7 @@ let tests =
               let journalPath = journalIn fx "j"
 
               let info =
-                  (new Finales.Client.BrokerClient(fx.Url, account.User, account.Password))
-                      .RequestAsync(id)
-                      .Result.Value
+                  (new Finales.Client.BrokerClient(fx.Url, account.User, account.Password)).RequestAsync(id).Result
 
               let item = WorkItem.For(info, ConductivityWorker.Capability)
 
@@ -264,9 +298,7 @@ let tests =
               let worker = ConductivityWorker(LinearModel())
 
               let info =
-                  (new Finales.Client.BrokerClient(fx.Url, account.User, account.Password))
-                      .RequestAsync(id)
-                      .Result.Value
+                  (new Finales.Client.BrokerClient(fx.Url, account.User, account.Password)).RequestAsync(id).Result
 
               let item = WorkItem.For(info, ConductivityWorker.Capability)
 

@@ -380,7 +380,7 @@ type Responder(url: string, account: Account) =
 
                     for (q, m) in caps do
                         try
-                            match! client.ClaimAsync(q, m, 30.0) with
+                            match! Broker.claim q m 30.0 client with
                             | Some r ->
                                 worked <- true
                                 let p = r.Parameters.GetProperty m
