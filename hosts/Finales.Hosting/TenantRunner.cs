@@ -20,9 +20,8 @@ public sealed class TenantRunner : IDisposable
     private readonly ILogger _log;
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;
-    private readonly Backoff _backoff;
-    private readonly object _outageGate = new();
-    private DateTime? _downSince;
+    private readonly TimeProvider _time;
+    private readonly BrokerOutage _outage;
     private int _nextCapability;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -36,7 +35,12 @@ public sealed class TenantRunner : IDisposable
     public int PostedCount => _posted;
     private int _posted;
 
-    public TenantRunner(ITenantWorker worker, TenantOptions options, ILogger logger, HttpClient? http = null)
+    /// <param name="worker">The science or hardware part.</param>
+    /// <param name="options">The broker connection and the loop's timing.</param>
+    /// <param name="logger">Structured log of every step.</param>
+    /// <param name="http">Optional HTTP client; otherwise one with <c>Tenant:HttpTimeoutSeconds</c>, disposed with the runner.</param>
+    /// <param name="time">The clock of polling, heartbeats, backoff and the shutdown grace; <see cref="TimeProvider.System"/> if null.</param>
+    public TenantRunner(ITenantWorker worker, TenantOptions options, ILogger logger, HttpClient? http = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(worker);
         ArgumentNullException.ThrowIfNull(options);
@@ -49,7 +53,8 @@ public sealed class TenantRunner : IDisposable
         _log = logger;
         _ownsHttp = http is null;
         _http = http ?? new HttpClient { Timeout = TimeSpan.FromSeconds(options.HttpTimeoutSeconds) };
-        _backoff = new Backoff(options.InitialBackoffSeconds, options.MaxBackoffSeconds, options.Seed);
+        _time = time ?? TimeProvider.System;
+        _outage = new BrokerOutage(options, logger, _time);
         Client = new BrokerClient(options.BrokerUrl, options.Username, options.Password, _http);
         Journal = new TenantJournal(options.JournalPath);
     }
@@ -75,7 +80,7 @@ public sealed class TenantRunner : IDisposable
                 var item = await Broker("looking for work", FindWorkAsync, stoppingToken);
                 if (item is null)
                 {
-                    await Task.Delay(TimeSpan.FromSeconds(_o.PollIntervalSeconds), stoppingToken);
+                    await Task.Delay(TimeSpan.FromSeconds(_o.PollIntervalSeconds), _time, stoppingToken);
                     continue;
                 }
                 await HandleAsync(item, resumed: false, stoppingToken);
@@ -236,7 +241,7 @@ public sealed class TenantRunner : IDisposable
             id, item.Capability, attempts);
 
         // grace: cancelled ShutdownGraceSeconds after the host starts stopping; work: grace or a lost lease.
-        using var grace = new CancellationTokenSource();
+        using var grace = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
         using var stopReg = stoppingToken.Register(() => { try { grace.CancelAfter(TimeSpan.FromSeconds(_o.ShutdownGraceSeconds)); } catch (ObjectDisposedException) { } });
         using var work = CancellationTokenSource.CreateLinkedTokenSource(grace.Token);
         using var heartbeatStop = new CancellationTokenSource();
@@ -274,7 +279,7 @@ public sealed class TenantRunner : IDisposable
                     return;
                 }
                 await ReleaseAsync(id, $"tenant {_o.TenantUuid:D} failed: {e.Message}", grace.Token);
-                await Task.Delay(TimeSpan.FromSeconds(_o.PollIntervalSeconds * attempts), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                await Task.Delay(TimeSpan.FromSeconds(_o.PollIntervalSeconds * attempts), _time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
                 return;
             }
             var body = ResultBody(item, outcome, _o.TenantUuid);
@@ -294,12 +299,12 @@ public sealed class TenantRunner : IDisposable
     {
         while (!stop.IsCancellationRequested)
         {
-            try { await Task.Delay(_o.HeartbeatPeriod, stop); }
+            try { await Task.Delay(_o.HeartbeatPeriod, _time, stop); }
             catch (OperationCanceledException) { return; }
             try
             {
                 await Client.HeartbeatAsync(id, _o.LeaseSeconds, stop);
-                BrokerUp();
+                _outage.Succeeded();
                 _log.LogDebug("Heartbeat for {RequestId}: lease extended by {Lease} s", id, _o.LeaseSeconds);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested) { return; }
@@ -310,7 +315,7 @@ public sealed class TenantRunner : IDisposable
             }
             catch (Exception e) when (IsOutage(e, stop))
             {
-                BrokerDown("sending a heartbeat", e);
+                _outage.Failed("sending a heartbeat", e, out _);
             }
         }
     }
@@ -374,7 +379,7 @@ public sealed class TenantRunner : IDisposable
     /// <summary>One release attempt with a short deadline (used while stopping).</summary>
     private async Task ReleaseOnceAsync(Guid id, string message)
     {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(Math.Min(5, _o.HttpTimeoutSeconds)));
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(Math.Min(5, _o.HttpTimeoutSeconds)), _time);
         try
         {
             var ok = await Client.UpdateRequestStatusAsync(id, "pending", message, deadline.Token);
@@ -405,42 +410,15 @@ public sealed class TenantRunner : IDisposable
             try
             {
                 var r = await call(ct);
-                BrokerUp();
+                _outage.Succeeded();
                 return r;
             }
             catch (Exception e) when (IsOutage(e, ct))
             {
-                BrokerDown(what, e);
-                var delay = _backoff.Next();
-                _log.LogDebug("Retrying {What} in {Delay:F2} s (failure {N})", what, delay.TotalSeconds, _backoff.Failures);
-                await Task.Delay(delay, ct);
+                _outage.Failed(what, e, out _);
+                await _outage.BackOffAsync(what, ct);
             }
         }
-    }
-
-    private void BrokerDown(string what, Exception e)
-    {
-        lock (_outageGate)
-        {
-            if (_downSince is not null) return;
-            _downSince = DateTime.UtcNow;
-        }
-        var reason = e is TaskCanceledException ? $"no answer within {_o.HttpTimeoutSeconds} s" : e.Message;
-        _log.LogWarning("Broker {Broker} unreachable while {What}: {Reason}; retrying with backoff (at most every {Max} s) until it is back",
-            _o.BrokerUrl, what, reason, _o.MaxBackoffSeconds);
-    }
-
-    private void BrokerUp()
-    {
-        DateTime since;
-        lock (_outageGate)
-        {
-            if (_downSince is null) return;
-            since = _downSince.Value;
-            _downSince = null;
-        }
-        _backoff.Reset();
-        _log.LogInformation("Broker {Broker} reachable again after {Seconds:F1} s", _o.BrokerUrl, (DateTime.UtcNow - since).TotalSeconds);
     }
 
     // ------------------------------------------------------------------ JSON

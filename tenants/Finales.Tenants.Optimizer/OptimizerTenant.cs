@@ -69,9 +69,9 @@ public sealed class OptimizerTenant : IDisposable
     private readonly ILogger _log;
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;
-    private readonly Backoff _backoff;
+    private readonly TimeProvider _time;
+    private readonly BrokerOutage _outage;
     private readonly IOptimizerProgress? _sink;
-    private DateTime? _downSince;
     private string _lastWait = "";
     private volatile OptimizerProgress _progress;
     private int _posted;
@@ -90,7 +90,9 @@ public sealed class OptimizerTenant : IDisposable
     /// <param name="logger">Structured log of every decision.</param>
     /// <param name="sink">Optional progress receiver.</param>
     /// <param name="http">Optional HTTP client (tests); otherwise one with <c>Tenant:HttpTimeoutSeconds</c>.</param>
-    public OptimizerTenant(TenantOptions tenant, OptimizerOptions options, ILogger logger, IOptimizerProgress? sink = null, HttpClient? http = null)
+    /// <param name="time">The clock of polling and backoff; <see cref="TimeProvider.System"/> if null.</param>
+    public OptimizerTenant(TenantOptions tenant, OptimizerOptions options, ILogger logger, IOptimizerProgress? sink = null, HttpClient? http = null,
+        TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(options);
@@ -103,10 +105,11 @@ public sealed class OptimizerTenant : IDisposable
         _sink = sink;
         _ownsHttp = http is null;
         _http = http ?? new HttpClient { Timeout = TimeSpan.FromSeconds(tenant.HttpTimeoutSeconds) };
-        _backoff = new Backoff(tenant.InitialBackoffSeconds, tenant.MaxBackoffSeconds, tenant.Seed);
+        _time = time ?? TimeProvider.System;
+        _outage = new BrokerOutage(tenant, logger, _time);
         Client = new BrokerClient(tenant.BrokerUrl, tenant.Username, tenant.Password, _http);
         Planner = new OptimizerPlanner(options, tenant.TenantUuid);
-        _progress = OptimizerProgress.Initial(options.MaxIterations);
+        _progress = OptimizerProgress.Initial(options.MaxIterations) with { UpdatedUtc = _time.GetUtcNow().UtcDateTime };
     }
 
     private static string F(double v) => double.IsFinite(v) ? v.ToString("G4", CultureInfo.InvariantCulture) : "n/a";
@@ -125,7 +128,7 @@ public sealed class OptimizerTenant : IDisposable
         }
     }
 
-    private void Update(Func<OptimizerProgress, OptimizerProgress> change) => Publish(change(_progress) with { UpdatedUtc = DateTime.UtcNow });
+    private void Update(Func<OptimizerProgress, OptimizerProgress> change) => Publish(change(_progress) with { UpdatedUtc = _time.GetUtcNow().UtcDateTime });
 
     /// <summary>Reads one snapshot from the broker (four GETs plus one per requested capability).</summary>
     public async Task<BrokerSnapshot> ReadAsync(CancellationToken ct)
@@ -157,7 +160,7 @@ public sealed class OptimizerTenant : IDisposable
                 try
                 {
                     snap = await ReadAsync(stoppingToken);
-                    BrokerUp();
+                    _outage.Succeeded();
                 }
                 catch (Exception e) when (IsOutage(e, stoppingToken))
                 {
@@ -177,7 +180,7 @@ public sealed class OptimizerTenant : IDisposable
                             plan.Wait, plan.Observations, plan.CompletePoints, F(plan.BestMerit));
                     _lastWait = plan.Wait;
                     Update(p => Apply(p, plan) with { State = "waiting", Detail = plan.Wait });
-                    await Task.Delay(TimeSpan.FromSeconds(_o.PollIntervalSeconds), stoppingToken);
+                    await Task.Delay(TimeSpan.FromSeconds(_o.PollIntervalSeconds), _time, stoppingToken);
                     continue;
                 }
                 _lastWait = "";
@@ -204,7 +207,7 @@ public sealed class OptimizerTenant : IDisposable
                         }
                         posted.Add(point);
                     }
-                    BrokerUp();
+                    _outage.Succeeded();
                 }
                 catch (Exception e) when (IsOutage(e, stoppingToken))
                 {
@@ -222,7 +225,7 @@ public sealed class OptimizerTenant : IDisposable
                     Update(p => p with { State = "done" });
                     return;
                 }
-                await Task.Delay(TimeSpan.FromSeconds(_o.PollIntervalSeconds), stoppingToken);
+                await Task.Delay(TimeSpan.FromSeconds(_o.PollIntervalSeconds), _time, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -272,25 +275,8 @@ public sealed class OptimizerTenant : IDisposable
 
     private async Task OutageAsync(string what, Exception e, CancellationToken ct)
     {
-        if (_downSince is null)
-        {
-            _downSince = DateTime.UtcNow;
-            var reason = e is TaskCanceledException ? $"no answer within {_t.HttpTimeoutSeconds} s" : e.Message;
-            _log.LogWarning("Broker {Broker} unreachable while {What}: {Reason}; retrying with backoff (at most every {Max} s) until it is back",
-                _t.BrokerUrl, what, reason, _t.MaxBackoffSeconds);
-            Update(p => p with { State = "broker-unreachable", Detail = reason });
-        }
-        var delay = _backoff.Next();
-        _log.LogDebug("Retrying in {Delay:F2} s (failure {N})", delay.TotalSeconds, _backoff.Failures);
-        await Task.Delay(delay, ct);
-    }
-
-    private void BrokerUp()
-    {
-        if (_downSince is not { } since) return;
-        _downSince = null;
-        _backoff.Reset();
-        _log.LogInformation("Broker {Broker} reachable again after {Seconds:F1} s", _t.BrokerUrl, (DateTime.UtcNow - since).TotalSeconds);
+        if (_outage.Failed(what, e, out var reason)) Update(p => p with { State = "broker-unreachable", Detail = reason });
+        await _outage.BackOffAsync(what, ct);
     }
 
     public void Dispose()
