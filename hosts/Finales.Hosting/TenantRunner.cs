@@ -158,8 +158,7 @@ public sealed class TenantRunner : IDisposable
                 await PostAsync(entry.RequestId, entry.ResultJson, ct, ct);
                 continue;
             }
-            var request = await Broker("reading a journaled request", c => Client.RequestAsync(entry.RequestId, c), ct);
-            var info = request;
+            var info = await Broker("reading a journaled request", c => Client.RequestAsync(entry.RequestId, c), ct);
             string? notOurs = info is null ? "the broker does not know it"
                 : info.Status != "reserved" ? $"its status is now {info.Status}"
                 : null;
@@ -332,8 +331,7 @@ public sealed class TenantRunner : IDisposable
         }
         catch (BrokerException e) when (e.StatusCode == 409)
         {
-            var current = await Broker("checking the current result", c => Client.ResultForRequestAsync(id, c), ct);
-            var cur = current;
+            var cur = await Broker("checking the current result", c => Client.ResultForRequestAsync(id, c), ct);
             if (cur is not null && Guid.TryParse(cur.TenantUuid, out var t) && t == _o.TenantUuid)
             {
                 var same = SameData(cur.Data, body);
