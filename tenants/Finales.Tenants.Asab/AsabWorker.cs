@@ -423,21 +423,8 @@ public sealed class AsabWorker : ITenantWorker, IAsyncDisposable
     }
 
     /// <summary>A formulation in the FINALES2 shape (chemicals with a positive fraction, molPerMol).</summary>
-    public static JsonArray FormulationJson(IReadOnlyDictionary<string, double> fractions)
-    {
-        var a = new JsonArray();
-        foreach (var (name, x) in fractions.Where(kv => kv.Value > 0).OrderBy(kv => kv.Key, StringComparer.Ordinal))
-        {
-            var c = ScienceApi.FindChemical(name);
-            a.Add(new JsonObject
-            {
-                ["chemical"] = new JsonObject { ["SMILES"] = c.Smiles, ["InChIKey"] = c.InChIKey },
-                ["fraction"] = x,
-                ["fraction_type"] = "molPerMol",
-            });
-        }
-        return a;
-    }
+    public static JsonArray FormulationJson(IReadOnlyDictionary<string, double> fractions) =>
+        Finales.Core.Interop.FormulationJson.Encode(fractions.Where(kv => kv.Value > 0).OrderBy(kv => kv.Key, StringComparer.Ordinal));
 
     public async ValueTask DisposeAsync()
     {

@@ -2,13 +2,22 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Finales.Core;
+using Finales.Core.Interop;
 using Finales.Hosting;
 using Microsoft.FSharp.Collections;
 
 namespace Finales.Tenants.Conductivity;
 
 /// <summary>A chemical as FINALES2 names it.</summary>
-public sealed record ChemicalId(string Name, string Smiles, string InChIKey);
+public sealed record ChemicalId(string Name, string Smiles, string InChIKey)
+{
+    /// <summary>The identifiers of a chemical of the core's table (by name, SMILES or InChIKey).</summary>
+    public static ChemicalId Of(string key)
+    {
+        var c = ScienceApi.FindChemical(key);
+        return new ChemicalId(c.Name, c.Smiles, c.InChIKey);
+    }
+}
 
 /// <summary>
 /// The computational tenant of the paper: answers <c>conductivity/polynomial_interpolation</c> with the
@@ -19,9 +28,10 @@ public sealed record ChemicalId(string Name, string Smiles, string InChIKey);
 public sealed class ConductivityWorker : ITenantWorker
 {
     public static readonly TenantCapability Capability = new("conductivity", "polynomial_interpolation");
-    public static readonly ChemicalId LiPF6 = new("LiPF6", "[Li+].F[P-](F)(F)(F)(F)F", "AXPLOJNSKRXQPA-UHFFFAOYSA-N");
-    public static readonly ChemicalId EC = new("EC", "C1COC(=O)O1", "KMTRUDSVKNLOMY-UHFFFAOYSA-N");
-    public static readonly ChemicalId PC = new("PC", "CC1COC(=O)O1", "RUOJZAUFBMNUDX-UHFFFAOYSA-N");
+    // The identifiers come from the core's chemicals table, never copied here.
+    public static readonly ChemicalId LiPF6 = ChemicalId.Of("LiPF6");
+    public static readonly ChemicalId EC = ChemicalId.Of("EC");
+    public static readonly ChemicalId PC = ChemicalId.Of("PC");
     public const double MinTemperatureKelvin = 243.15;
     public const double MaxTemperatureKelvin = 333.15;
     /// <summary>Admitted mole fraction of LiPF6 (the model needs salt; above 0.5 is far outside its data).</summary>
@@ -101,22 +111,8 @@ public sealed class ConductivityWorker : ITenantWorker
             return Fail("outside this tenant's limitations: " +
                         string.Join("; ", verdict.ErrorValue.Select(i => $"{ValidationIssueModule.renderPath(i.Path)}: {i.Message}")));
 
-        var fractions = new Dictionary<string, double>();
-        var i = 0;
-        foreach (var component in formulation.EnumerateArray())
-        {
-            var where = $"formulation[{i++}]";
-            var chemical = component.TryGetProperty("chemical", out var c) ? c : default;
-            var key = Text(chemical, "InChIKey") ?? Text(chemical, "SMILES");
-            if (key is null) return Fail($"{where}.chemical names neither an InChIKey nor a SMILES");
-            var type = Text(component, "fraction_type") ?? "";
-            if (Limitations.canonicalFractionType(type) != "molPerMol")
-                return Fail($"{where}.fraction_type is '{type}'; polynomial_interpolation takes mole fractions (molPerMol)");
-            if (!component.TryGetProperty("fraction", out var x) || x.ValueKind != JsonValueKind.Number)
-                return Fail($"{where}.fraction must be a number");
-            if (fractions.ContainsKey(key)) return Fail($"{where}: chemical {key} appears more than once in the formulation");
-            fractions[key] = x.GetDouble();
-        }
+        if (!FormulationJson.TryDecodeMoleFractions(formulation, DuplicateChemicalPolicy.Refuse, out var fractions, out var refused))
+            return Fail(refused);
 
         try
         {
@@ -133,10 +129,6 @@ public sealed class ConductivityWorker : ITenantWorker
             return Fail(e.Message);
         }
     }
-
-    private static string? Text(JsonElement e, string name) =>
-        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(v.GetString())
-            ? v.GetString() : null;
 
     /// <summary>Result data shaped like examples/results/conductivity/polynomial_interpolation.json.</summary>
     private static JsonElement Data(Guid requestId, JsonElement formulation, double? temperature, ConductivityEstimate? estimate, string? failure)
