@@ -61,24 +61,14 @@ public sealed class ConductivityWorker : ITenantWorker
     /// 0.001..0.5), EC and PC (each 0..1, may be absent), mole fractions, temperature 243.15..333.15 K.</summary>
     public string LimitationsJson()
     {
-        static JsonObject Component(ChemicalId c, double min, double max) => new()
-        {
-            ["chemical"] = new JsonObject { ["SMILES"] = c.Smiles, ["InChIKey"] = c.InChIKey },
-            ["fraction"] = new JsonArray(new JsonObject { ["min"] = min, ["max"] = max }),
-            ["fraction_type"] = new JsonArray("molPerMol"),
-        };
-        var limitations = new JsonObject
-        {
-            ["formulation"] = new JsonArray(new JsonArray(
-                Component(LiPF6, MinSaltFraction, MaxSaltFraction), Component(EC, 0, 1), Component(PC, 0, 1))),
-            ["temperature"] = new JsonArray(new JsonObject { ["min"] = MinTemperatureKelvin, ["max"] = MaxTemperatureKelvin }),
-        };
-        return new JsonArray(new JsonObject
-        {
-            ["quantity"] = Capability.Quantity,
-            ["method"] = Capability.Method,
-            ["limitations"] = limitations,
-        }).ToJsonString();
+        var limitations = Finales.Core.Interop.LimitationsJson.DesignSpace(
+            [
+                new DesignComponentSpec(LiPF6.InChIKey, new FractionInterval(MinSaltFraction, MaxSaltFraction)),
+                new DesignComponentSpec(EC.InChIKey, new FractionInterval(0, 1)),
+                new DesignComponentSpec(PC.InChIKey, new FractionInterval(0, 1)),
+            ],
+            MinTemperatureKelvin, MaxTemperatureKelvin);
+        return new JsonArray(Finales.Core.Interop.LimitationsJson.TenantEntry(Capability.Quantity, Capability.Method, limitations)).ToJsonString();
     }
 
     public async Task<WorkOutcome> ProcessAsync(WorkItem item, CancellationToken cancellationToken)

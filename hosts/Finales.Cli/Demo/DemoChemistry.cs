@@ -37,24 +37,14 @@ public static class DemoChemistry
     /// The design space in the FINALES2 limitation grammar, inside what the ASAB example stocks reach (LiPF6 at most 0.0863,
     /// EC at most 0.4689, EMC at most 0.6637): LiPF6 0.02..0.086, EC 0.1..0.46, EMC and DMC each exactly 0 or 0.05..0.66 / 0.05..0.85.
     /// </summary>
-    public static JsonObject DesignLimitations()
-    {
-        static JsonObject Component(DemoChemical c, params (double Min, double Max)[] ranges) => new()
-        {
-            ["chemical"] = new JsonObject { ["SMILES"] = c.Smiles, ["InChIKey"] = c.InChIKey },
-            ["fraction"] = new JsonArray(ranges.Select(r => (JsonNode?)new JsonObject { ["min"] = r.Min, ["max"] = r.Max }).ToArray()),
-            ["fraction_type"] = new JsonArray("molPerMol"),
-        };
-        return new JsonObject
-        {
-            ["formulation"] = new JsonArray(new JsonArray(
-                Component(LiPF6, (0.02, 0.086)),
-                Component(EC, (0.1, 0.46)),
-                Component(EMC, (0, 0), (0.05, 0.66)),
-                Component(DMC, (0, 0), (0.05, 0.85)))),
-            ["temperature"] = new JsonArray(new JsonObject { ["min"] = TemperatureMin, ["max"] = TemperatureMax }),
-        };
-    }
+    public static JsonObject DesignLimitations() => LimitationsJson.DesignSpace(
+        [
+            new DesignComponentSpec(LiPF6.InChIKey, new FractionInterval(0.02, 0.086)),
+            new DesignComponentSpec(EC.InChIKey, new FractionInterval(0.1, 0.46)),
+            new DesignComponentSpec(EMC.InChIKey, new FractionInterval(0, 0), new FractionInterval(0.05, 0.66)),
+            new DesignComponentSpec(DMC.InChIKey, new FractionInterval(0, 0), new FractionInterval(0.05, 0.85)),
+        ],
+        TemperatureMin, TemperatureMax);
 
     /// <summary>A FINALES2 formulation array (mole fractions, rounded to 6 decimals, zeros left out).</summary>
     public static JsonArray Formulation(IReadOnlyDictionary<string, double> fractionsBySmilesOrName)
