@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using Finales.Core;
 using Finales.Core.Interop;
 using Finales.Hosting;
-using Microsoft.FSharp.Collections;
 
 namespace Finales.Tenants.Conductivity;
 
@@ -38,7 +37,7 @@ public sealed class ConductivityWorker : ITenantWorker
     public const double MinSaltFraction = 0.001, MaxSaltFraction = 0.5;
 
     private readonly IConductivityModel _model;
-    private readonly FSharpList<Limitations.Parsed> _own;
+    private readonly IReadOnlyList<TenantLimitation> _own;
 
     private readonly TimeSpan _simulated;
 
@@ -49,10 +48,8 @@ public sealed class ConductivityWorker : ITenantWorker
         _model = model ?? throw new ArgumentNullException(nameof(model));
         if (!(simulatedSeconds >= 0)) throw new ArgumentOutOfRangeException(nameof(simulatedSeconds), simulatedSeconds, "Conductivity:SimulatedSeconds must be >= 0");
         _simulated = TimeSpan.FromSeconds(simulatedSeconds);
-        using var doc = JsonDocument.Parse(LimitationsJson());
-        var parsed = Limitations.parse(doc.RootElement[0].GetProperty("limitations"));
-        if (parsed.IsError) throw new InvalidOperationException("the tenant's own limitations do not parse: " + parsed.ErrorValue);
-        _own = FSharpList<Limitations.Parsed>.Cons(parsed.ResultValue, FSharpList<Limitations.Parsed>.Empty);
+        _own = Finales.Core.Interop.LimitationsJson.ParseTenantLimitations(LimitationsJson(), out var problems);
+        if (problems.Count > 0) throw new InvalidOperationException("the tenant's own limitations do not parse: " + string.Join("; ", problems));
     }
 
     public IReadOnlyList<TenantCapability> Capabilities { get; } = [Capability];
@@ -96,10 +93,8 @@ public sealed class ConductivityWorker : ITenantWorker
             return Fail($"temperature is {(parameters.TryGetProperty("temperature", out var raw) ? raw.GetRawText() : "missing")}; " +
                         $"polynomial_interpolation needs a temperature in kelvin ({MinTemperatureKelvin}..{MaxTemperatureKelvin})");
 
-        var verdict = Limitations.check(_own, parameters);
-        if (verdict.IsError)
-            return Fail("outside this tenant's limitations: " +
-                        string.Join("; ", verdict.ErrorValue.Select(i => $"{ValidationIssueModule.renderPath(i.Path)}: {i.Message}")));
+        if (!Finales.Core.Interop.LimitationsJson.TryAdmit(_own, parameters, out var refusal))
+            return Fail("outside this tenant's limitations: " + refusal);
 
         if (!FormulationJson.TryDecodeMoleFractions(formulation, DuplicateChemicalPolicy.Refuse, out var fractions, out var refused))
             return Fail(refused);
