@@ -30,15 +30,9 @@ public static class Formulations
     {
         var key = KeyOf(chemical);
         if (key is null) return null;
-        try
-        {
-            var c = ScienceApi.FindChemical(key);
-            return new ChemicalRef(key, c.Smiles, c.InChIKey);
-        }
-        catch (ScienceException)
-        {
-            return new ChemicalRef(key, Text(chemical, "SMILES") ?? key, Text(chemical, "InChIKey") ?? key);
-        }
+        return ScienceApi.TryFindChemical(key, out var c)
+            ? new ChemicalRef(key, c.Smiles, c.InChIKey)
+            : new ChemicalRef(key, Text(chemical, "SMILES") ?? key, Text(chemical, "InChIKey") ?? key);
     }
 
     /// <summary>Reads a FINALES2 formulation list ([{chemical, fraction, fraction_type}]) into canonical key -&gt; mole
