@@ -183,7 +183,7 @@ module Benchmarks =
         let sets = electrolyteSets p
         let rng = Random(20261125)
 
-        let asX (q: Formulation) =
+        let asX (q: DesignPoint) =
             Array.append q.Fractions [| q.Temperature |]
 
         let pts = FeasibleSet.sample rng electrolyteChemicals sets 20000 |> Array.map asX

@@ -308,7 +308,7 @@ module Campaign =
                     if candidates.Length = 0 then
                         Error(LimitationsFailed(Infeasible(0, "no feasible zero-set")))
                     else
-                        let toSuggestion (p: Formulation) mu sd acq =
+                        let toSuggestion (p: DesignPoint) mu sd acq =
                             { Formulation = Array.zip chemicals p.Fractions
                               Temperature = p.Temperature
                               Source = settings.TargetSource
@@ -316,7 +316,7 @@ module Campaign =
                               PredictedStd = sd
                               Acquisition = acq }
 
-                        let same (a: Formulation) (b: Formulation) =
+                        let same (a: DesignPoint) (b: DesignPoint) =
                             abs (a.Temperature - b.Temperature) < 1e-6
                             && Array.forall2 (fun (u: float) v -> abs (u - v) < 1e-9) a.Fractions b.Fractions
 
@@ -352,12 +352,12 @@ module Campaign =
                             | Error e -> Error(BadSetting("observations", e.Message))
                             | Ok model0 ->
                                 let mutable model = GaussianProcess.addBelievers model0 believers
-                                let chosen = ResizeArray<Formulation * float * float * float>()
+                                let chosen = ResizeArray<DesignPoint * float * float * float>()
 
-                                let target (p: Formulation) =
+                                let target (p: DesignPoint) =
                                     toInput p.Fractions p.Temperature settings.TargetSource
 
-                                let score (ps: Formulation[]) =
+                                let score (ps: DesignPoint[]) =
                                     let mu, var = GaussianProcess.predict model (ps |> Array.map target)
                                     Acquisition.scores sqrtBeta mu var
 
@@ -374,7 +374,7 @@ module Campaign =
                                                    Temperature = p.Temperature })))
 
                                 for _ in 1 .. settings.BatchSize do
-                                    let exclude (p: Formulation) =
+                                    let exclude (p: DesignPoint) =
                                         chosen |> Seq.exists (fun (c, _, _, _) -> same c p)
                                         || pendingForms |> Array.exists (same p)
 

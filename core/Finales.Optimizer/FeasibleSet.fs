@@ -17,8 +17,8 @@ type FeasibleSet =
       TemperatureMin: float
       TemperatureMax: float }
 
-/// A point of the design space: fractions aligned with a chemical list, and a temperature.
-type Formulation =
+/// A point of the design space: fractions aligned with a chemical list, and a temperature (kelvin).
+type DesignPoint =
     { Fractions: float[]
       Temperature: float }
 
@@ -416,7 +416,7 @@ module FeasibleSet =
 
     /// Samples `count` feasible points (seeded by the given generator): an alternative, then a
     /// feasible zero-set, then fractions by `sampleActive`, and a uniform temperature.
-    let sample (rng: Random) (chemicals: string[]) (sets: FeasibleSet[]) (count: int) : Formulation[] =
+    let sample (rng: Random) (chemicals: string[]) (sets: FeasibleSet[]) (count: int) : DesignPoint[] =
         let actives = sets |> Array.map (activeSets rng)
 
         let usable =
@@ -440,7 +440,7 @@ module FeasibleSet =
 
     /// Whether a point satisfies one alternative within `tol`: chemicals outside it are zero, each
     /// fraction is 0 (if allowed) or within bounds, the sum is 1, the temperature is in range.
-    let satisfies (tol: float) (chemicals: string[]) (set: FeasibleSet) (p: Formulation) : bool =
+    let satisfies (tol: float) (chemicals: string[]) (set: FeasibleSet) (p: DesignPoint) : bool =
         let sumOk = abs (Array.sum p.Fractions - 1.0) <= tol
 
         let tOk =
@@ -460,13 +460,13 @@ module FeasibleSet =
         sumOk && tOk && compsOk && p.Fractions.Length = chemicals.Length
 
     /// Whether a point satisfies at least one alternative.
-    let isFeasible (tol: float) (chemicals: string[]) (sets: FeasibleSet[]) (p: Formulation) : bool =
+    let isFeasible (tol: float) (chemicals: string[]) (sets: FeasibleSet[]) (p: DesignPoint) : bool =
         sets |> Array.exists (fun s -> satisfies tol chemicals s p)
 
     /// Neighbours of a feasible point for pattern search, feasible by construction: move an amount
     /// `step` (clipped to the bounds) from one nonzero chemical to another nonzero one of the same
     /// alternative (sum and zero-set preserved), and temperature +- step x range (clipped).
-    let moves (chemicals: string[]) (sets: FeasibleSet[]) (p: Formulation) (step: float) : Formulation[] =
+    let moves (chemicals: string[]) (sets: FeasibleSet[]) (p: DesignPoint) (step: float) : DesignPoint[] =
         match sets |> Array.tryFind (fun s -> satisfies 1e-9 chemicals s p) with
         | None -> [||]
         | Some set ->
@@ -490,7 +490,7 @@ module FeasibleSet =
                     && (p.Fractions[i] > 1e-12 || ((bound c).Lower = 0.0 && (bound c).Upper > 0.0)))
                 |> Array.map fst
 
-            let result = ResizeArray<Formulation>()
+            let result = ResizeArray<DesignPoint>()
 
             for i in donors do
                 for j in receivers do

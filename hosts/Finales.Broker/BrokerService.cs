@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Finales.Core;
+using Finales.Core.Interop;
 using Microsoft.Extensions.Logging;
 using Microsoft.FSharp.Collections;
 
@@ -168,71 +169,18 @@ public sealed class BrokerService : IDisposable
         ParseLimitations(json, InputLimitsModule.defaults, out errors);
 
     /// <summary>
-    /// Parses a FINALES2 tenant limitations list [{quantity, method, limitations}] as strictly as a request body
-    /// (no duplicate members, finite numbers, valid text; at most <see cref="InputLimits.MaxLimitationEntries"/>
-    /// entries and <see cref="InputLimits.MaxLimitationsBytes"/> bytes). Returns the usable entries; the problems
-    /// (each naming its path) are collected in <paramref name="errors"/>: a new document with any problem is refused,
-    /// a stored one keeps its usable entries.
+    /// Parses a FINALES2 tenant limitations list [{quantity, method, limitations}] with the core's parser
+    /// (<see cref="LimitationsJson.ParseTenantLimitations(string, InputLimits, out IReadOnlyList{string})"/>: as strictly
+    /// as a request body, at most <see cref="InputLimits.MaxLimitationEntries"/> entries and
+    /// <see cref="InputLimits.MaxLimitationsBytes"/> bytes). Returns the usable entries; the problems (each naming its
+    /// path) are collected in <paramref name="errors"/>: a new document with any problem is refused, a stored one keeps
+    /// its usable entries.
     /// </summary>
     public static List<TenantLimitation> ParseLimitations(string json, InputLimits limits, out List<string> errors)
     {
-        errors = [];
-        var list = new List<TenantLimitation>();
-        var bytes = System.Text.Encoding.UTF8.GetByteCount(json);
-        if (bytes > limits.MaxLimitationsBytes)
-        {
-            errors.Add($"limitations are {bytes} bytes of JSON; at most {limits.MaxLimitationsBytes} are allowed per tenant");
-            return list;
-        }
-        var strict = StrictJson.parseText(StrictJson.defaultLimits, ListModule.OfSeq(["limitations"]), json);
-        JsonDocument doc;
-        if (strict.IsOk) doc = strict.ResultValue;
-        else
-        {
-            // Keep the usable entries of a stored document (each entry is checked strictly below).
-            try { doc = JsonDocument.Parse(json); }
-            catch (JsonException) { errors.Add(Describe(strict.ErrorValue)); return list; }
-        }
-        using (doc)
-        {
-            if (doc.RootElement.ValueKind != JsonValueKind.Array)
-            {
-                errors.Add($"limitations must be a list of {{quantity, method, limitations}}, got {doc.RootElement.ValueKind}");
-                return list;
-            }
-            var count = doc.RootElement.GetArrayLength();
-            if (count > limits.MaxLimitationEntries)
-            {
-                errors.Add($"limitations hold {count} entries; at most {limits.MaxLimitationEntries} (quantity, method) entries are allowed per tenant");
-                return list;
-            }
-            var errorsBefore = errors.Count;
-            var i = 0;
-            foreach (var entry in doc.RootElement.EnumerateArray())
-            {
-                if (strict.IsError)
-                {
-                    var one = StrictJson.parseText(StrictJson.defaultLimits, ListModule.OfSeq(["limitations", i.ToString()]), entry.GetRawText());
-                    if (one.IsError) { errors.Add(Describe(one.ErrorValue)); i++; continue; }
-                    one.ResultValue.Dispose();
-                }
-                if (entry.ValueKind != JsonValueKind.Object
-                    || !entry.TryGetProperty("quantity", out var q) || q.ValueKind != JsonValueKind.String
-                    || !entry.TryGetProperty("method", out var m) || m.ValueKind != JsonValueKind.String
-                    || !entry.TryGetProperty("limitations", out var l))
-                {
-                    errors.Add($"limitations[{i}] must be an object with string quantity, string method and limitations");
-                    i++;
-                    continue;
-                }
-                var parsed = Limitations.parse(l);
-                if (parsed.IsError) errors.Add($"limitations[{i}] ({q.GetString()}/{m.GetString()}): {parsed.ErrorValue}");
-                else list.Add(new TenantLimitation(q.GetString()!, m.GetString()!, l.Clone(), parsed.ResultValue));
-                i++;
-            }
-            if (strict.IsError && errors.Count == errorsBefore) errors.Add(Describe(strict.ErrorValue));
-        }
-        return list;
+        var usable = LimitationsJson.ParseTenantLimitations(json, limits, out var problems);
+        errors = [.. problems];
+        return [.. usable];
     }
 
     // ------------------------------------------------------------ administration (HTTP and CLI)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Finales.Core;
+using Finales.Core.Interop;
 using Finales.Devices.Fluidics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
@@ -114,18 +115,7 @@ public static class AsabTenant
     /// <summary>The parameters object for mole fractions keyed by chemical name, SMILES or InChIKey.</summary>
     public static JsonElement Parameters(IReadOnlyDictionary<string, double> fractions, double? temperatureK)
     {
-        var formulation = new JsonArray();
-        foreach (var (key, x) in fractions)
-        {
-            var c = ScienceApi.FindChemical(key);
-            formulation.Add(new JsonObject
-            {
-                ["chemical"] = new JsonObject { ["SMILES"] = c.Smiles, ["InChIKey"] = c.InChIKey },
-                ["fraction"] = x,
-                ["fraction_type"] = "molPerMol",
-            });
-        }
-        var o = new JsonObject { ["formulation"] = formulation };
+        var o = new JsonObject { ["formulation"] = FormulationJson.Encode(fractions) };
         if (temperatureK is { } t) o["temperature"] = t;
         return JsonSerializer.SerializeToElement(o, Relaxed);
     }

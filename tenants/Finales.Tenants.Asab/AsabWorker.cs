@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Finales.Core;
+using Finales.Core.Interop;
 using Finales.Devices;
 using Finales.Devices.Fluidics;
 using Finales.Devices.Lims;
@@ -66,27 +67,11 @@ public sealed class AsabWorker : ITenantWorker, IAsyncDisposable
     public string LimitationsJson()
     {
         var max = _planner.Stocks.Plan.MaximumFractions;
-        var components = new JsonArray();
-        foreach (var name in _planner.Stocks.Chemicals)
-        {
-            var c = ScienceApi.FindChemical(name);
-            components.Add(new JsonObject
-            {
-                ["chemical"] = new JsonObject { ["SMILES"] = c.Smiles, ["InChIKey"] = c.InChIKey },
-                ["fraction"] = new JsonArray(new JsonObject { ["min"] = 0.0, ["max"] = Math.Round(max[name], 6, MidpointRounding.ToZero) }),
-                ["fraction_type"] = new JsonArray("molPerMol"),
-            });
-        }
-        return new JsonArray(new JsonObject
-        {
-            ["quantity"] = Capability.Quantity,
-            ["method"] = Capability.Method,
-            ["limitations"] = new JsonObject
-            {
-                ["formulation"] = new JsonArray(components),
-                ["temperature"] = new JsonArray(new JsonObject { ["min"] = Settings.TemperatureMinK, ["max"] = Settings.TemperatureMaxK }),
-            },
-        }).ToJsonString(Relaxed);
+        var limitations = Finales.Core.Interop.LimitationsJson.DesignSpace(
+            _planner.Stocks.Chemicals.Select(name =>
+                new DesignComponentSpec(name, new FractionInterval(0.0, Math.Round(max[name], 6, MidpointRounding.ToZero)))),
+            Settings.TemperatureMinK, Settings.TemperatureMaxK);
+        return new JsonArray(Finales.Core.Interop.LimitationsJson.TenantEntry(Capability.Quantity, Capability.Method, limitations)).ToJsonString(Relaxed);
     }
 
     public async Task<WorkOutcome> ProcessAsync(WorkItem item, CancellationToken cancellationToken)
@@ -423,21 +408,8 @@ public sealed class AsabWorker : ITenantWorker, IAsyncDisposable
     }
 
     /// <summary>A formulation in the FINALES2 shape (chemicals with a positive fraction, molPerMol).</summary>
-    public static JsonArray FormulationJson(IReadOnlyDictionary<string, double> fractions)
-    {
-        var a = new JsonArray();
-        foreach (var (name, x) in fractions.Where(kv => kv.Value > 0).OrderBy(kv => kv.Key, StringComparer.Ordinal))
-        {
-            var c = ScienceApi.FindChemical(name);
-            a.Add(new JsonObject
-            {
-                ["chemical"] = new JsonObject { ["SMILES"] = c.Smiles, ["InChIKey"] = c.InChIKey },
-                ["fraction"] = x,
-                ["fraction_type"] = "molPerMol",
-            });
-        }
-        return a;
-    }
+    public static JsonArray FormulationJson(IReadOnlyDictionary<string, double> fractions) =>
+        Finales.Core.Interop.FormulationJson.Encode(fractions.Where(kv => kv.Value > 0).OrderBy(kv => kv.Key, StringComparer.Ordinal));
 
     public async ValueTask DisposeAsync()
     {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Finales.Core.Interop;
 
 namespace Finales.Tenants.Conductivity;
 
@@ -25,14 +26,7 @@ public static class ConductivityRequests
     /// <summary>The parameters object for given mole fractions and temperature.</summary>
     public static JsonElement Parameters(IEnumerable<(ChemicalId Chemical, double Fraction)> fractions, double temperatureKelvin)
     {
-        var formulation = new JsonArray();
-        foreach (var (c, x) in fractions)
-            formulation.Add(new JsonObject
-            {
-                ["chemical"] = new JsonObject { ["SMILES"] = c.Smiles, ["InChIKey"] = c.InChIKey },
-                ["fraction"] = x,
-                ["fraction_type"] = "molPerMol",
-            });
+        var formulation = FormulationJson.Encode(fractions.Select(p => KeyValuePair.Create(p.Chemical.InChIKey, p.Fraction)));
         return JsonSerializer.SerializeToElement(new JsonObject { ["formulation"] = formulation, ["temperature"] = temperatureKelvin }, Relaxed);
     }
 }

@@ -2,13 +2,21 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Finales.Core;
+using Finales.Core.Interop;
 using Finales.Hosting;
-using Microsoft.FSharp.Collections;
 
 namespace Finales.Tenants.Conductivity;
 
 /// <summary>A chemical as FINALES2 names it.</summary>
-public sealed record ChemicalId(string Name, string Smiles, string InChIKey);
+public sealed record ChemicalId(string Name, string Smiles, string InChIKey)
+{
+    /// <summary>The identifiers of a chemical of the core's table (by name, SMILES or InChIKey).</summary>
+    public static ChemicalId Of(string key)
+    {
+        var c = ScienceApi.FindChemical(key);
+        return new ChemicalId(c.Name, c.Smiles, c.InChIKey);
+    }
+}
 
 /// <summary>
 /// The computational tenant of the paper: answers <c>conductivity/polynomial_interpolation</c> with the
@@ -19,16 +27,17 @@ public sealed record ChemicalId(string Name, string Smiles, string InChIKey);
 public sealed class ConductivityWorker : ITenantWorker
 {
     public static readonly TenantCapability Capability = new("conductivity", "polynomial_interpolation");
-    public static readonly ChemicalId LiPF6 = new("LiPF6", "[Li+].F[P-](F)(F)(F)(F)F", "AXPLOJNSKRXQPA-UHFFFAOYSA-N");
-    public static readonly ChemicalId EC = new("EC", "C1COC(=O)O1", "KMTRUDSVKNLOMY-UHFFFAOYSA-N");
-    public static readonly ChemicalId PC = new("PC", "CC1COC(=O)O1", "RUOJZAUFBMNUDX-UHFFFAOYSA-N");
+    // The identifiers come from the core's chemicals table, never copied here.
+    public static readonly ChemicalId LiPF6 = ChemicalId.Of("LiPF6");
+    public static readonly ChemicalId EC = ChemicalId.Of("EC");
+    public static readonly ChemicalId PC = ChemicalId.Of("PC");
     public const double MinTemperatureKelvin = 243.15;
     public const double MaxTemperatureKelvin = 333.15;
     /// <summary>Admitted mole fraction of LiPF6 (the model needs salt; above 0.5 is far outside its data).</summary>
     public const double MinSaltFraction = 0.001, MaxSaltFraction = 0.5;
 
     private readonly IConductivityModel _model;
-    private readonly FSharpList<Limitations.Parsed> _own;
+    private readonly IReadOnlyList<TenantLimitation> _own;
 
     private readonly TimeSpan _simulated;
 
@@ -39,10 +48,8 @@ public sealed class ConductivityWorker : ITenantWorker
         _model = model ?? throw new ArgumentNullException(nameof(model));
         if (!(simulatedSeconds >= 0)) throw new ArgumentOutOfRangeException(nameof(simulatedSeconds), simulatedSeconds, "Conductivity:SimulatedSeconds must be >= 0");
         _simulated = TimeSpan.FromSeconds(simulatedSeconds);
-        using var doc = JsonDocument.Parse(LimitationsJson());
-        var parsed = Limitations.parse(doc.RootElement[0].GetProperty("limitations"));
-        if (parsed.IsError) throw new InvalidOperationException("the tenant's own limitations do not parse: " + parsed.ErrorValue);
-        _own = FSharpList<Limitations.Parsed>.Cons(parsed.ResultValue, FSharpList<Limitations.Parsed>.Empty);
+        _own = Finales.Core.Interop.LimitationsJson.ParseTenantLimitations(LimitationsJson(), out var problems);
+        if (problems.Count > 0) throw new InvalidOperationException("the tenant's own limitations do not parse: " + string.Join("; ", problems));
     }
 
     public IReadOnlyList<TenantCapability> Capabilities { get; } = [Capability];
@@ -51,24 +58,14 @@ public sealed class ConductivityWorker : ITenantWorker
     /// 0.001..0.5), EC and PC (each 0..1, may be absent), mole fractions, temperature 243.15..333.15 K.</summary>
     public string LimitationsJson()
     {
-        static JsonObject Component(ChemicalId c, double min, double max) => new()
-        {
-            ["chemical"] = new JsonObject { ["SMILES"] = c.Smiles, ["InChIKey"] = c.InChIKey },
-            ["fraction"] = new JsonArray(new JsonObject { ["min"] = min, ["max"] = max }),
-            ["fraction_type"] = new JsonArray("molPerMol"),
-        };
-        var limitations = new JsonObject
-        {
-            ["formulation"] = new JsonArray(new JsonArray(
-                Component(LiPF6, MinSaltFraction, MaxSaltFraction), Component(EC, 0, 1), Component(PC, 0, 1))),
-            ["temperature"] = new JsonArray(new JsonObject { ["min"] = MinTemperatureKelvin, ["max"] = MaxTemperatureKelvin }),
-        };
-        return new JsonArray(new JsonObject
-        {
-            ["quantity"] = Capability.Quantity,
-            ["method"] = Capability.Method,
-            ["limitations"] = limitations,
-        }).ToJsonString();
+        var limitations = Finales.Core.Interop.LimitationsJson.DesignSpace(
+            [
+                new DesignComponentSpec(LiPF6.InChIKey, new FractionInterval(MinSaltFraction, MaxSaltFraction)),
+                new DesignComponentSpec(EC.InChIKey, new FractionInterval(0, 1)),
+                new DesignComponentSpec(PC.InChIKey, new FractionInterval(0, 1)),
+            ],
+            MinTemperatureKelvin, MaxTemperatureKelvin);
+        return new JsonArray(Finales.Core.Interop.LimitationsJson.TenantEntry(Capability.Quantity, Capability.Method, limitations)).ToJsonString();
     }
 
     public async Task<WorkOutcome> ProcessAsync(WorkItem item, CancellationToken cancellationToken)
@@ -96,27 +93,11 @@ public sealed class ConductivityWorker : ITenantWorker
             return Fail($"temperature is {(parameters.TryGetProperty("temperature", out var raw) ? raw.GetRawText() : "missing")}; " +
                         $"polynomial_interpolation needs a temperature in kelvin ({MinTemperatureKelvin}..{MaxTemperatureKelvin})");
 
-        var verdict = Limitations.check(_own, parameters);
-        if (verdict.IsError)
-            return Fail("outside this tenant's limitations: " +
-                        string.Join("; ", verdict.ErrorValue.Select(i => $"{ValidationIssueModule.renderPath(i.Path)}: {i.Message}")));
+        if (!Finales.Core.Interop.LimitationsJson.TryAdmit(_own, parameters, out var refusal))
+            return Fail("outside this tenant's limitations: " + refusal);
 
-        var fractions = new Dictionary<string, double>();
-        var i = 0;
-        foreach (var component in formulation.EnumerateArray())
-        {
-            var where = $"formulation[{i++}]";
-            var chemical = component.TryGetProperty("chemical", out var c) ? c : default;
-            var key = Text(chemical, "InChIKey") ?? Text(chemical, "SMILES");
-            if (key is null) return Fail($"{where}.chemical names neither an InChIKey nor a SMILES");
-            var type = Text(component, "fraction_type") ?? "";
-            if (Limitations.canonicalFractionType(type) != "molPerMol")
-                return Fail($"{where}.fraction_type is '{type}'; polynomial_interpolation takes mole fractions (molPerMol)");
-            if (!component.TryGetProperty("fraction", out var x) || x.ValueKind != JsonValueKind.Number)
-                return Fail($"{where}.fraction must be a number");
-            if (fractions.ContainsKey(key)) return Fail($"{where}: chemical {key} appears more than once in the formulation");
-            fractions[key] = x.GetDouble();
-        }
+        if (!FormulationJson.TryDecodeMoleFractions(formulation, DuplicateChemicalPolicy.Refuse, out var fractions, out var refused))
+            return Fail(refused);
 
         try
         {
@@ -133,10 +114,6 @@ public sealed class ConductivityWorker : ITenantWorker
             return Fail(e.Message);
         }
     }
-
-    private static string? Text(JsonElement e, string name) =>
-        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(v.GetString())
-            ? v.GetString() : null;
 
     /// <summary>Result data shaped like examples/results/conductivity/polynomial_interpolation.json.</summary>
     private static JsonElement Data(Guid requestId, JsonElement formulation, double? temperature, ConductivityEstimate? estimate, string? failure)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Finales.Client;
 using Finales.Core;
+using Finales.Core.Interop;
 using Finales.Optimizer;
 
 namespace Finales.Tenants.Optimizer;
@@ -20,57 +21,28 @@ public static class Formulations
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String
         && !string.IsNullOrWhiteSpace(v.GetString()) ? v.GetString()!.Trim() : null;
 
-    /// <summary>The canonical key of a <c>chemical</c> object ({SMILES, InChIKey, name}); null when it names nothing.</summary>
-    public static string? KeyOf(JsonElement chemical)
-    {
-        var raw = Text(chemical, "SMILES") ?? Text(chemical, "smiles") ?? Text(chemical, "InChIKey") ?? Text(chemical, "name");
-        if (raw is null) return null;
-        var key = OptimizerFacade.ChemicalKey(raw);
-        // An unknown SMILES with an InChIKey beside it: the InChIKey may still be known.
-        if (key == raw && Text(chemical, "InChIKey") is { } ik && OptimizerFacade.ChemicalKey(ik) != ik) key = OptimizerFacade.ChemicalKey(ik);
-        return key;
-    }
+    /// <summary>The canonical key of a <c>chemical</c> object ({SMILES, InChIKey, name}); null when it names nothing
+    /// (the core's codec, <see cref="FormulationJson.ChemicalKey"/>).</summary>
+    public static string? KeyOf(JsonElement chemical) => FormulationJson.ChemicalKey(chemical);
 
     /// <summary>The chemical reference of an object, completed from the core's table for known chemicals.</summary>
     public static ChemicalRef? RefOf(JsonElement chemical)
     {
         var key = KeyOf(chemical);
         if (key is null) return null;
-        try
-        {
-            var c = ScienceApi.FindChemical(key);
-            return new ChemicalRef(key, c.Smiles, c.InChIKey);
-        }
-        catch (ScienceException)
-        {
-            return new ChemicalRef(key, Text(chemical, "SMILES") ?? key, Text(chemical, "InChIKey") ?? key);
-        }
+        return ScienceApi.TryFindChemical(key, out var c)
+            ? new ChemicalRef(key, c.Smiles, c.InChIKey)
+            : new ChemicalRef(key, Text(chemical, "SMILES") ?? key, Text(chemical, "InChIKey") ?? key);
     }
 
     /// <summary>Reads a FINALES2 formulation list ([{chemical, fraction, fraction_type}]) into canonical key -&gt; mole
-    /// fraction (zero fractions dropped). False with a message naming the entry when it is not a mole-fraction list.</summary>
+    /// fraction (zero fractions dropped, a chemical named twice summed) with the core's codec
+    /// (<see cref="FormulationJson.TryDecodeMoleFractions"/>). False with a message naming every refused entry.</summary>
     public static bool TryParse(JsonElement formulation, out Dictionary<string, double> fractions, out string error)
     {
-        fractions = new Dictionary<string, double>(StringComparer.Ordinal);
-        error = "";
-        if (formulation.ValueKind != JsonValueKind.Array) { error = $"formulation is {formulation.ValueKind}; expected a list of components"; return false; }
-        var i = 0;
-        foreach (var c in formulation.EnumerateArray())
-        {
-            var at = $"formulation[{i++}]";
-            var key = c.ValueKind == JsonValueKind.Object && c.TryGetProperty("chemical", out var ch) ? KeyOf(ch) : null;
-            if (key is null) { error = $"{at}.chemical names no SMILES, InChIKey or name"; return false; }
-            var type = Text(c, "fraction_type") ?? "molPerMol";
-            if (Limitations.canonicalFractionType(type) != "molPerMol") { error = $"{at}.fraction_type is '{type}'; only mole fractions (molPerMol) are used"; return false; }
-            if (!c.TryGetProperty("fraction", out var x) || x.ValueKind != JsonValueKind.Number || !double.IsFinite(x.GetDouble()))
-            { error = $"{at}.fraction is {(c.TryGetProperty("fraction", out var raw) ? raw.GetRawText() : "missing")}; expected a number"; return false; }
-            var v = x.GetDouble();
-            if (v < 0 || v > 1) { error = $"{at}.fraction is {v.ToString(CultureInfo.InvariantCulture)}; expected 0..1"; return false; }
-            fractions[key] = fractions.GetValueOrDefault(key) + v;
-        }
-        foreach (var k in fractions.Where(kv => kv.Value == 0).Select(kv => kv.Key).ToList()) fractions.Remove(k);
-        if (fractions.Count == 0) { error = "formulation has no chemical with a positive fraction"; return false; }
-        return true;
+        var ok = FormulationJson.TryDecodeMoleFractions(formulation, DuplicateChemicalPolicy.Sum, out var decoded, out error);
+        fractions = new Dictionary<string, double>(decoded, StringComparer.Ordinal);
+        return ok;
     }
 
     /// <summary>Fractions rounded to <paramref name="digits"/> decimals (zeros dropped).</summary>

@@ -28,7 +28,7 @@ let private objectives =
 let private truth (x: float[]) (t: float) =
     10.0 * x[0] * (1.0 - x[0]) + 0.01 * t, 1.0 + x[1] * 2.0
 
-let private observe (chems: string[]) (pts: Formulation[]) =
+let private observe (chems: string[]) (pts: DesignPoint[]) =
     pts
     |> Array.collect (fun p ->
         let c, v = truth p.Fractions p.Temperature

@@ -2,6 +2,7 @@ namespace Finales.Core
 
 open System
 open System.Text.Json
+open Finales.Core.LimitationsLanguage
 
 /// The tenant limitations language of FINALES2 (what a tenant can actually do for one capability) and the check of
 /// request parameters against it (broker-api.md section 2, fix 9; optimizer.md section 3).
@@ -22,37 +23,18 @@ open System.Text.Json
 /// or given as null, is satisfied (schema validation already enforces the required fields). Numbers compare with a
 /// relative tolerance of 1e-9 (plus 1e-12 absolute, so 0 is comparable); strings exactly, except `fraction_type`.
 ///
-/// `fraction_type` equivalence (case-insensitive, surrounding blanks ignored):
-/// | canonical   | accepted spellings                                                                  |
-/// |-------------|-------------------------------------------------------------------------------------|
-/// | molPerMol   | molPerMol, mol/mol, molar fraction, mole fraction, mol fraction, molar_fraction, mole_fraction, molfraction, x |
-/// | gPerG       | gPerG, g/g, mass fraction, weight fraction, mass_fraction, weight_fraction, wt/wt, w/w          |
-/// | lPerL       | lPerL, l/l, ml/ml, volume fraction, volume_fraction, v/v                                    |
-/// Other spellings compare as written.
+/// `fraction_type` values compare by their canonical name (`FractionType.canonical`: "mole fraction" is "molPerMol").
 [<RequireQualifiedAccess>]
 module Limitations =
 
     /// A closed numeric interval; an absent bound is open. With a step only `min + k * step` (k integer) is admitted.
-    type Range =
-        { Min: float option
-          Max: float option
-          Step: float option }
+    type Range = LimitationsLanguage.Range
 
     /// The limit on one field: anything, or any of a non-empty list of alternatives.
-    type Limit =
-        | Unconstrained
-        | AnyOf of Alternative list
+    type Limit = LimitationsLanguage.Limit
 
     /// One admitted shape of a value.
-    and Alternative =
-        /// Exactly this scalar (string, number, boolean or null).
-        | Exactly of JsonElement
-        /// A number in this range.
-        | Within of Range
-        /// An object whose listed fields obey their limits.
-        | Fields of (string * Limit) list
-        /// An array admitted element by element (formulation semantics when the elements name a chemical).
-        | Elements of Alternative list
+    type Alternative = LimitationsLanguage.Alternative
 
     /// One tenant's limitations for one capability: alternatives of parameter objects (OR-ed).
     type Parsed = private Parsed of Alternative list
@@ -60,177 +42,17 @@ module Limitations =
     /// The alternatives of a parsed document (each one a `Fields` for the parameters object).
     let alternatives (Parsed alternatives: Parsed) : Alternative list = alternatives
 
-    // ---------------------------------------------------------------- parsing
-
-    let private rangeKeys = set [ "min"; "max"; "step"; "minimum"; "maximum" ]
-
-    let private isRange (element: JsonElement) =
-        let names = element.EnumerateObject() |> Seq.map (fun p -> p.Name) |> List.ofSeq
-
-        not names.IsEmpty
-        && names |> List.forall rangeKeys.Contains
-        && names |> List.exists (fun n -> n <> "step")
-
-    let private where (path: string list) =
-        ValidationIssue.renderPath ("limitations" :: path)
-
-    let private parseRange (path: string list) (element: JsonElement) : Result<Alternative, string> =
-        let bound (names: string list) =
-            names
-            |> List.tryPick (fun name ->
-                match element.TryGetProperty(name: string) with
-                | true, value -> Some(name, value)
-                | _ -> None)
-            |> function
-                | None -> Ok None
-                | Some(_, value) when value.ValueKind = JsonValueKind.Null -> Ok None
-                | Some(_, value) when value.ValueKind = JsonValueKind.Number && Double.IsFinite(value.GetDouble()) ->
-                    Ok(Some(value.GetDouble()))
-                | Some(name, value) ->
-                    Error(
-                        sprintf
-                            "%s is %s; a range bound must be a finite number"
-                            (where (path @ [ name ]))
-                            (ValidationIssue.renderValue value)
-                    )
-
-        match bound [ "min"; "minimum" ], bound [ "max"; "maximum" ], bound [ "step" ] with
-        | Error e, _, _
-        | _, Error e, _
-        | _, _, Error e -> Error e
-        | Ok lo, Ok hi, _ when lo.IsNone && hi.IsNone ->
-            Error(sprintf "%s is %s; a range needs min or max" (where path) (ValidationIssue.renderValue element))
-        | Ok(Some lo), Ok(Some hi), _ when lo > hi ->
-            Error(
-                sprintf
-                    "%s is %s; min %g is greater than max %g"
-                    (where path)
-                    (ValidationIssue.renderValue element)
-                    lo
-                    hi
-            )
-        | _, _, Ok(Some step) when step <= 0.0 ->
-            Error(sprintf "%s is %s; step %g must be positive" (where path) (ValidationIssue.renderValue element) step)
-        | Ok lo, Ok hi, Ok step -> Ok(Within { Min = lo; Max = hi; Step = step })
-
-    /// `{"anyOf": [...]}` and nothing else: the wrapper FINALES2 tenants use for alternative limits.
-    let private isAnyOfWrapper (element: JsonElement) =
-        element.ValueKind = JsonValueKind.Object
-        && (element.EnumerateObject() |> Seq.map (fun p -> p.Name) |> List.ofSeq) = [ "anyOf" ]
-        && element.GetProperty("anyOf").ValueKind = JsonValueKind.Array
-
-    let rec private parseAlternative (path: string list) (element: JsonElement) : Result<Alternative, string> =
-        match element.ValueKind with
-        | JsonValueKind.Object when isRange element -> parseRange path element
-        | JsonValueKind.Object ->
-            element.EnumerateObject()
-            |> Seq.map (fun p ->
-                parseLimit (path @ [ p.Name ]) p.Value
-                |> Result.map (fun limit -> p.Name, limit))
-            |> Results.all
-            |> Result.map Fields
-        | JsonValueKind.Array ->
-            element.EnumerateArray()
-            |> Seq.mapi (fun i item -> parseAlternative (path @ [ string i ]) item)
-            |> Results.all
-            |> Result.map Elements
-        | JsonValueKind.String
-        | JsonValueKind.Number
-        | JsonValueKind.True
-        | JsonValueKind.False
-        | JsonValueKind.Null -> Ok(Exactly(element.Clone()))
-        | _ -> Error(sprintf "%s is not a JSON value" (where path))
-
-    and private parseLimit (path: string list) (element: JsonElement) : Result<Limit, string> =
-        match element.ValueKind with
-        | JsonValueKind.Array when element.GetArrayLength() = 0 -> Ok Unconstrained
-        | JsonValueKind.Array ->
-            element.EnumerateArray()
-            |> Seq.mapi (fun i item -> parseAlternative (path @ [ string i ]) item)
-            |> Results.all
-            |> Result.map AnyOf
-        | _ when isAnyOfWrapper element ->
-            // {"anyOf": [l1, l2, ...]}: the union of the alternatives of each limit.
-            element.GetProperty("anyOf").EnumerateArray()
-            |> Seq.mapi (fun i item -> parseLimit (path @ [ "anyOf"; string i ]) item)
-            |> Results.all
-            |> Result.map (fun limits ->
-                if limits |> List.contains Unconstrained then
-                    Unconstrained
-                else
-                    limits
-                    |> List.collect (function
-                        | AnyOf alternatives -> alternatives
-                        | Unconstrained -> [])
-                    |> AnyOf)
-        | _ ->
-            parseAlternative path element
-            |> Result.map (fun alternative -> AnyOf [ alternative ])
-
-    /// The top-level alternatives: an object, a list of objects, {"anyOf": [...]}, nested lists thereof.
-    let rec private topLevel (path: string list) (element: JsonElement) : Result<Alternative list, string> =
-        match element.ValueKind with
-        | _ when isAnyOfWrapper element ->
-            element.GetProperty("anyOf").EnumerateArray()
-            |> Seq.mapi (fun i item -> topLevel (path @ [ "anyOf"; string i ]) item)
-            |> Results.all
-            |> Result.map List.concat
-        | JsonValueKind.Object -> parseAlternative path element |> Result.map List.singleton
-        | JsonValueKind.Array ->
-            element.EnumerateArray()
-            |> Seq.mapi (fun i item -> topLevel (path @ [ string i ]) item)
-            |> Results.all
-            |> Result.map List.concat
-        | _ ->
-            Error(
-                sprintf
-                    "%s is %s (%s); expected an object of parameter limits, a list of such objects or {\"anyOf\": [...]}"
-                    (where path)
-                    (ValidationIssue.renderValue element)
-                    (ValidationIssue.jsonTypeName element)
-            )
-
     /// Parse one tenant limitation document for a (quantity, method) in any of the real forms (object; list of alternative objects; {"anyOf":[[...]]}; ...). Error names the path and value.
     let parse (document: JsonElement) : Result<Parsed, string> =
-        topLevel [] document
+        LimitationsLanguage.parseAlternatives document
         |> Result.map (fun alternatives ->
             // An empty document ([] or {"anyOf": []}) limits nothing.
             Parsed(if alternatives.IsEmpty then [ Fields [] ] else alternatives))
 
     // ---------------------------------------------------------------- checking
 
-    let private close (a: float) (b: float) =
-        a = b || abs (a - b) <= 1e-9 * max (abs a) (abs b) + 1e-12
-
-    let private fractionTypes =
-        [ "molPerMol",
-          [ "molpermol"
-            "mol/mol"
-            "molar fraction"
-            "mole fraction"
-            "mol fraction"
-            "molar_fraction"
-            "mole_fraction"
-            "molfraction"
-            "x" ]
-          "gPerG",
-          [ "gperg"
-            "g/g"
-            "mass fraction"
-            "weight fraction"
-            "mass_fraction"
-            "weight_fraction"
-            "wt/wt"
-            "w/w" ]
-          "lPerL", [ "lperl"; "l/l"; "ml/ml"; "volume fraction"; "volume_fraction"; "v/v" ] ]
-        |> List.collect (fun (canonical, spellings) -> spellings |> List.map (fun s -> s, canonical))
-        |> dict
-
-    /// The canonical name of a fraction type (see the equivalence table of this module).
-    let canonicalFractionType (fractionType: string) : string =
-        match fractionTypes.TryGetValue(fractionType.Trim().ToLowerInvariant()) with
-        | true, canonical -> canonical
-        | _ -> fractionType
+    /// The canonical name of a fraction type (`FractionType.canonical`, which holds the table of spellings).
+    let canonicalFractionType (fractionType: string) : string = FractionType.canonical fractionType
 
     let private sameValue (field: string) (allowed: JsonElement) (value: JsonElement) =
         match allowed.ValueKind, value.ValueKind with
@@ -265,34 +87,6 @@ module Limitations =
             | _ -> true
 
         aboveMin && belowMax && onStep
-
-    let private describeRange (range: Range) =
-        let body =
-            match range.Min, range.Max with
-            | Some lo, Some hi when close lo hi -> sprintf "%g" lo
-            | Some lo, Some hi -> sprintf "%g..%g" lo hi
-            | Some lo, None -> sprintf ">= %g" lo
-            | None, Some hi -> sprintf "<= %g" hi
-            | None, None -> "any number"
-
-        match range.Step with
-        | Some step -> sprintf "%s (step %g)" body step
-        | None -> body
-
-    let rec private describe (alternative: Alternative) =
-        match alternative with
-        | Exactly value -> ValidationIssue.renderValue value
-        | Within range -> describeRange range
-        | Fields fields ->
-            fields
-            |> List.map (fun (name, limit) ->
-                match limit with
-                | Unconstrained -> sprintf "%s: any" name
-                | AnyOf alternatives ->
-                    sprintf "%s: %s" name (alternatives |> List.map describe |> String.concat " | "))
-            |> String.concat ", "
-            |> sprintf "{%s}"
-        | Elements elements -> elements |> List.map describe |> String.concat ", " |> sprintf "[%s]"
 
     let private issue (path: string list) (message: string) =
         { Path = path

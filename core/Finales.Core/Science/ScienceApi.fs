@@ -274,9 +274,7 @@ type SeededNoise(seed: uint64) =
 /// naming the field and value on invalid input.
 [<AbstractClass; Sealed>]
 type ScienceApi =
-    /// Look up a chemical by name, SMILES or InChIKey.
-    static member FindChemical(key: string) : ChemicalInfo =
-        let c = Chemical.find key |> Facade.orFail1 id
+    static member private Info(c: Chemical) : ChemicalInfo =
         let d = Chemical.data c
 
         { Name = d.Name
@@ -284,6 +282,26 @@ type ScienceApi =
           InChIKey = d.InChIKey
           MolarMassGramsPerMole = float d.MolarMass
           DensityGramsPerCubicCentimeter = float d.Density25 }
+
+    /// Look up a chemical by name, SMILES or InChIKey; throws ScienceException naming the key and the known chemicals
+    /// (for keys the caller's own configuration names; use TryFindChemical for keys from requests).
+    static member FindChemical(key: string) : ChemicalInfo =
+        Chemical.find key |> Facade.orFail1 id |> ScienceApi.Info
+
+    /// Look up a chemical by name, SMILES or InChIKey: false (and `chemical` null) when the core does not know it.
+    static member TryFindChemical
+        (
+            key: string,
+            [<System.Runtime.InteropServices.Out; System.Diagnostics.CodeAnalysis.NotNullWhen(true)>] chemical:
+                byref<ChemicalInfo>
+        ) : bool =
+        match Chemical.tryFind key with
+        | Some c ->
+            chemical <- ScienceApi.Info c
+            true
+        | None ->
+            chemical <- Unchecked.defaultof<ChemicalInfo>
+            false
 
     /// Validate stocks and prepare them for repeated mixing.
     static member PrepareStocks(stocks: IReadOnlyList<StockInput>) : MixingPlan =

@@ -1,6 +1,8 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Finales.Core;
+using Finales.Core.Interop;
 
 namespace Finales.Cli.Demo;
 
@@ -35,55 +37,41 @@ public static class DemoChemistry
     /// The design space in the FINALES2 limitation grammar, inside what the ASAB example stocks reach (LiPF6 at most 0.0863,
     /// EC at most 0.4689, EMC at most 0.6637): LiPF6 0.02..0.086, EC 0.1..0.46, EMC and DMC each exactly 0 or 0.05..0.66 / 0.05..0.85.
     /// </summary>
-    public static JsonObject DesignLimitations()
-    {
-        static JsonObject Component(DemoChemical c, params (double Min, double Max)[] ranges) => new()
-        {
-            ["chemical"] = new JsonObject { ["SMILES"] = c.Smiles, ["InChIKey"] = c.InChIKey },
-            ["fraction"] = new JsonArray(ranges.Select(r => (JsonNode?)new JsonObject { ["min"] = r.Min, ["max"] = r.Max }).ToArray()),
-            ["fraction_type"] = new JsonArray("molPerMol"),
-        };
-        return new JsonObject
-        {
-            ["formulation"] = new JsonArray(new JsonArray(
-                Component(LiPF6, (0.02, 0.086)),
-                Component(EC, (0.1, 0.46)),
-                Component(EMC, (0, 0), (0.05, 0.66)),
-                Component(DMC, (0, 0), (0.05, 0.85)))),
-            ["temperature"] = new JsonArray(new JsonObject { ["min"] = TemperatureMin, ["max"] = TemperatureMax }),
-        };
-    }
+    public static JsonObject DesignLimitations() => LimitationsJson.DesignSpace(
+        [
+            new DesignComponentSpec(LiPF6.InChIKey, new FractionInterval(0.02, 0.086)),
+            new DesignComponentSpec(EC.InChIKey, new FractionInterval(0.1, 0.46)),
+            new DesignComponentSpec(EMC.InChIKey, new FractionInterval(0, 0), new FractionInterval(0.05, 0.66)),
+            new DesignComponentSpec(DMC.InChIKey, new FractionInterval(0, 0), new FractionInterval(0.05, 0.85)),
+        ],
+        TemperatureMin, TemperatureMax);
 
     /// <summary>A FINALES2 formulation array (mole fractions, rounded to 6 decimals, zeros left out).</summary>
     public static JsonArray Formulation(IReadOnlyDictionary<string, double> fractionsBySmilesOrName)
     {
-        var items = new List<JsonNode?>();
+        var items = new List<KeyValuePair<string, double>>();
         foreach (var (key, value) in fractionsBySmilesOrName)
         {
             var c = Find(key) ?? throw new InvalidOperationException($"chemical '{key}' is not in the demo's design space");
             var x = Math.Round(value, 6);
-            if (x <= 0) continue;
-            items.Add(new JsonObject
-            {
-                ["chemical"] = new JsonObject { ["SMILES"] = c.Smiles, ["InChIKey"] = c.InChIKey },
-                ["fraction"] = x,
-                ["fraction_type"] = "molPerMol",
-            });
+            if (x > 0) items.Add(KeyValuePair.Create(c.InChIKey, x));
         }
-        return new JsonArray(items.ToArray());
+        return FormulationJson.Encode(items);
     }
 
-    /// <summary>Mole fractions by chemical name from a FINALES2 formulation array (unknown chemicals by their SMILES).</summary>
+    /// <summary>Fractions by chemical name from a FINALES2 formulation array (unknown chemicals by their SMILES, else
+    /// InChIKey), read with the core's codec; every demo chemical is present (0 when absent). Throws
+    /// <see cref="InvalidOperationException"/> naming the refused entries when the array is not a FINALES2 formulation.</summary>
     public static Dictionary<string, double> Fractions(JsonNode? formulation)
     {
         var d = All.ToDictionary(c => c.Name, _ => 0.0);
         if (formulation is not JsonArray arr) return d;
-        foreach (var item in arr)
+        if (!FormulationJson.TryDecode(JsonSerializer.SerializeToElement(arr), out var entries, out var error))
+            throw new InvalidOperationException("not a FINALES2 formulation: " + error);
+        foreach (var e in entries)
         {
-            var smiles = item?["chemical"]?["SMILES"]?.GetValue<string>();
-            var key = item?["chemical"]?["InChIKey"]?.GetValue<string>();
-            var name = (Find(smiles) ?? Find(key))?.Name ?? smiles ?? key ?? "?";
-            d[name] = d.GetValueOrDefault(name) + (item?["fraction"]?.GetValue<double>() ?? 0);
+            var name = Find(e.Key)?.Name ?? e.Smiles ?? e.InChIKey ?? e.Key;
+            d[name] = d.GetValueOrDefault(name) + e.Fraction;
         }
         return d;
     }
