@@ -12,7 +12,7 @@ public static class Program
         new("demo", "autonomous electrolyte campaign on the whole platform, live view, audit and HTML report", Demo.DemoCommand.Run),
         new("serve", "run the broker (SQLite file by default, or PostgreSQL)", BrokerCommands.Serve),
         new("admin", "manage users, capabilities and tenants directly on a store", BrokerCommands.Admin),
-        new("tenant", "run a tenant (conductivity, asab, optimizer, demo-cell) or post example requests for it", TenantCommands.Run),
+        new("tenant", "run a tenant (conductivity, asab, optimizer, cell) or post example requests for it", TenantCommands.Run),
         new("device", "poke a lab device or its simulator: balance, lims, syringes, pump", DeviceCommands.Run),
         new("chimera", "Chimera merits of a table of objectives (JSON stdin -> stdout)", ChimeraCommand.Run),
         new("suggest", "Next batch of formulations by GP-UCB + Chimera (JSON stdin -> stdout)", SuggestCommand.Run),

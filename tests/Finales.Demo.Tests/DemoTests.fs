@@ -442,7 +442,8 @@ let private independence =
               File.Move(moved, store)
       } ]
 
-/// The stand-in cell and the ASAB tenant mix from one stock table (they had drifted: EC 568.0 g against 567.9975 g).
+/// The simulated cell, as the demo configures it, and the ASAB tenant mix from one stock table (they had drifted: EC 568.0 g
+/// against 567.9975 g).
 let stockTable =
     testList
         "stand-in cell"
@@ -452,7 +453,11 @@ let stockTable =
                       Path.Combine(repoRoot, "tenants", "Finales.Tenants.Asab", "stocks-2022.json")
                   )
 
-              let cell = Finales.Cli.Demo.DemoCellWorker.Stocks()
+              let cell =
+                  Finales.Tenants.Cell.SimulatedConductivityCell
+                      .LoadStocks(Finales.Cli.BundledData.AsabStocksFile)
+                      .StockInputs
+
               let exact = { absolute = 0.0; relative = 0.0 }
 
               Expect.sequenceEqual
@@ -526,7 +531,7 @@ let chemistry =
     testList
         "chemistry"
         [ test "the demo's chemicals carry the core table's names, SMILES and InChIKeys" {
-              for c in Finales.Cli.Demo.DemoChemistry.All do
+              for c in Finales.Tenants.Cell.DemoChemistry.All do
                   let row = Finales.Core.ScienceApi.FindChemical c.Name
                   Expect.equal (c.Name, c.Smiles, c.InChIKey) (row.Name, row.Smiles, row.InChIKey) c.Name
           } ]

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Finales.Tenants.Cell;
 using Finales.Tenants.Conductivity;
 
 namespace Finales.Cli.Demo;
@@ -18,7 +19,7 @@ public static class DemoCommand
                               [--chaos] [--report DIR] [--time-scale X] [--plain]
 
         Runs an autonomous electrolyte campaign on the whole platform: a broker (SQLite store), the ASAB lab tenant on
-        simulated hardware (density + viscosity), a simulated two-electrode conductivity cell (stand-in), the
+        simulated hardware (density + viscosity), a simulated two-electrode conductivity cell (tenants/Finales.Tenants.Cell), the
         low-fidelity conductivity tenant and the optimizer tenant (GP-UCB + Chimera) closing the loop, each a child
         process of this one. See docs/demo.md.
         At the end the store is audited and a self-contained HTML report (plus report.json) is written.
@@ -215,7 +216,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         var asabConfig = TenantConfig("asab", Lab, "asab-pw", url, new JsonObject { ["Asab"] = AsabSection() });
         var cellConfig = TenantConfig("cell", Cell, "cell-pw", url, new JsonObject
         {
-            ["DemoCell"] = new JsonObject { ["Seconds"] = Math.Round(240 * s.TimeScale, 3), ["Seed"] = s.Seed },
+            ["DemoCell"] = new JsonObject { ["Seconds"] = Math.Round(240 * s.TimeScale, 3), ["Seed"] = s.Seed, ["StocksFile"] = BundledData.AsabStocksFile },
         });
         var condConfig = TenantConfig("conductivity", Conductivity, "conductivity-pw", url, new JsonObject
         {
@@ -242,7 +243,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
             },
         });
         _lab = Child("asab", $"tenant asab --config \"{asabConfig}\"");
-        _cell = Child("cell", $"tenant demo-cell --config \"{cellConfig}\"");
+        _cell = Child("cell", $"tenant cell --config \"{cellConfig}\"");
         _conductivity = Child("conductivity", $"tenant conductivity --config \"{condConfig}\"");
         _optimizer = Child("optimizer", $"tenant optimizer --config \"{optimizerConfig}\"");
         _lab.Start();
@@ -379,7 +380,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
             ("optimizer", Requester, new JsonArray(), "optimizer", "optimizer-pw"),
             ("reference-series", Reference, new JsonArray(), "reference", "reference-pw"),
             ("asab-lab", Lab, AsabLimitations(), "asab", "asab-pw"),
-            ("conductivity-cell-standin", Cell, DemoCellWorker.Limitations(), "cell", "cell-pw"),
+            ("conductivity-cell-standin", Cell, SimulatedConductivityCell.Limitations(), "cell", "cell-pw"),
             ("conductivity-model", Conductivity, condLimitations, "conductivity", "conductivity-pw"),
         };
         foreach (var t in tenants)

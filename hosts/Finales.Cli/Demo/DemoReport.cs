@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Finales.Broker;
+using Finales.Tenants.Cell;
 
 namespace Finales.Cli.Demo;
 
