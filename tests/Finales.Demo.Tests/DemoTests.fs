@@ -276,15 +276,15 @@ let private tamperedAudit (run: Run) (sql: string) =
             run.Store
             "SELECT r.uuid, r.quantity, r.methods FROM requests r JOIN request_state s ON s.uuid = r.uuid JOIN tenants t ON t.uuid = s.requester WHERE t.name = 'optimizer' ORDER BY r.seq"
             (fun x -> Guid.Parse(x.GetString 0), x.GetString 1, x.GetString 2)
-        |> List.map (fun (id, q, m) -> Finales.Cli.Demo.PostedRequest(id, 1, q + "/" + m.Trim('|')))
+        |> List.map (fun (id, q, m) -> Finales.Demo.PostedRequest(id, 1, q + "/" + m.Trim('|')))
 
     let requester =
         query run.Store "SELECT uuid FROM tenants WHERE name = 'optimizer'" (fun x -> Guid.Parse(x.GetString 0))
         |> List.head
 
     let info =
-        Finales.Cli.Demo.DemoRunInfo(
-            Finales.Cli.Demo.DemoPreset.Electrolyte,
+        Finales.Demo.DemoRunInfo(
+            Finales.Demo.DemoPreset.Electrolyte,
             3,
             2,
             5,
@@ -297,7 +297,7 @@ let private tamperedAudit (run: Run) (sql: string) =
             requester
         )
 
-    (Finales.Cli.Demo.DemoReport.Compute(copy, info))["audit"]
+    (Finales.Demo.DemoReport.Compute(copy, info))["audit"]
 
 /// A copy of the built CLI's output folder in a temp dir of its own: no repository and no other data above or
 /// beside it, so the demo can only use what the build ships next to finales.dll. Main deletes it after the run.
@@ -511,11 +511,11 @@ let pointJoin =
               let byName = [ "LiPF6", 0.0500000001; "EC", 0.4499999999; "DMC", 0.5 ]
 
               let points =
-                  Finales.Cli.Demo.DemoMetrics.CompletePoints(
+                  Finales.Demo.DemoMetrics.CompletePoints(
                       [ observation (bySmiles, 298.15, "conductivity", 0.9)
                         observation (byName, 298.150001, "viscosity", 1.2)
                         observation (byName, 298.150001, "density", 1.1) ],
-                      Finales.Cli.Demo.DemoPreset.Electrolyte
+                      Finales.Demo.DemoPreset.Electrolyte
                   )
 
               Expect.equal points.Count 1 "one complete point"

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
 
-namespace Finales.Cli.Demo;
+namespace Finales.Demo;
 
 public sealed record StoredRequest(Guid Id, long Seq, string Quantity, string Method, Guid Requester, string Status, JsonNode Body);
 public sealed record StoredResult(Guid Id, Guid Request, string Method, Guid Tenant, string Status, JsonNode Body);

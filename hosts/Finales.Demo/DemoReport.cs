@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 using Finales.Broker;
 using Finales.Tenants.Cell;
 
-namespace Finales.Cli.Demo;
+namespace Finales.Demo;
 
 /// <summary>What the report needs besides the store: the run's settings and what the demo itself did.</summary>
 /// <summary>One request the optimizer tenant says it posted (from its log): id, its iteration, capability.</summary>

@@ -5,77 +5,52 @@ using System.Text.Json.Nodes;
 using Finales.Tenants.Cell;
 using Finales.Tenants.Conductivity;
 
-namespace Finales.Cli.Demo;
+namespace Finales.Demo;
 
 /// <summary>
-/// `finales demo`: an autonomous electrolyte campaign on the whole platform. Starts the broker and the tenants as
-/// child processes, registers them over the admin routes, runs the optimizer loop, shows live progress, optionally
-/// injects chaos (kill -9 of a tenant mid-request and of the broker), then audits the store and writes the report.
+/// The settings of one `finales demo` run, checked: sizes in range, a fresh store and run folder. <see cref="Create"/>
+/// makes the store's and the run's folders.
 /// </summary>
-public static class DemoCommand
+public sealed class DemoSettings
 {
-    private const string Help = """
-        Usage: ./finales demo [--store PATH] [--iterations N] [--batch B] [--seed S] [--preset electrolyte|paper]
-                              [--chaos] [--report DIR] [--time-scale X] [--plain]
+    public string Store { get; private init; } = "";
+    public string Dir { get; private init; } = "";
+    public string ReportDir { get; private init; } = "";
+    public int Iterations { get; private init; }
+    public int Batch { get; private init; }
+    public int Seed { get; private init; }
+    public DemoPreset Preset { get; private init; } = DemoPreset.Electrolyte;
+    public bool Chaos { get; private init; }
+    public bool Plain { get; private init; }
+    public double TimeScale { get; private init; }
+    public DemoData Data { get; private init; } = null!;
 
-        Runs an autonomous electrolyte campaign on the whole platform: a broker (SQLite store), the ASAB lab tenant on
-        simulated hardware (density + viscosity), a simulated two-electrode conductivity cell (tenants/Finales.Tenants.Cell), the
-        low-fidelity conductivity tenant and the optimizer tenant (GP-UCB + Chimera) closing the loop, each a child
-        process of this one. See docs/demo.md.
-        At the end the store is audited and a self-contained HTML report (plus report.json) is written.
-
-          --store PATH        SQLite store of the broker (default finales-demo/run-<time>.db; must not exist yet);
-                              everything else the run writes (configs, tenant journals, logs, the report) goes
-                              into its run folder, the store's path without its extension (finales-demo/run-<time>/;
-                              <store>.run/ for a store without an extension), which must not exist yet either
-          --iterations N      posting iterations of the optimizer tenant (default 30)
-          --batch B           formulations per iteration (default 3)
-          --seed S            seed of the optimizer, the simulated instruments' noise and the tenants (default 1)
-          --preset NAME       electrolyte (default): conductivity >= 0.8 S/m, then viscosity min, then density min
-                              paper: viscosity max, then density min (the paper's goal)
-          --chaos             kill -9 the ASAB tenant while it holds a request and restart it, then kill -9 and
-                              restart the broker; the audit must still pass
-          --report DIR        where report.html and report.json go (default: report/ in the run folder)
-          --time-scale X      wall seconds per simulated second of the lab hardware (default 0.002: one ASAB
-                              request, about 13 simulated minutes, takes about 2 s)
-          --plain             line output even on a terminal (automatic when output is redirected)
-
-        Exit code 0 when the audit passes, 3 when it fails, 130 when interrupted (the report is still written).
-        Example: ./finales demo --iterations 4 --chaos
-        """;
-
-    public static int Run(string[] args)
+    /// <summary>Checks the options (a <see cref="DemoException"/> names the first bad one) and creates the run folder.
+    /// A null store means finales-demo/run-TIME.db, a null report directory report/ in the run folder.</summary>
+    public static DemoSettings Create(string? store, int iterations, int batch, int seed, string preset, bool chaos, bool plain, double timeScale,
+        string? reportDir, DemoData data)
     {
-        var a = new CliArgs(args, "chaos", "plain");
-        if (a.Help) { Console.WriteLine(Help); return 0; }
-        a.Only("store", "iterations", "batch", "seed", "preset", "chaos", "report", "plain", "time-scale");
-        var settings = new DemoSettings
+        ArgumentNullException.ThrowIfNull(data);
+        var parsedPreset = DemoPreset.Parse(preset);
+        if (iterations < 1 || iterations > 1000) throw new DemoException($"--iterations must be 1..1000, got {iterations}");
+        if (batch < 1 || batch > 50) throw new DemoException($"--batch must be 1..50, got {batch}");
+        if (timeScale <= 0 || timeScale > 1) throw new DemoException($"--time-scale must be in (0, 1], got {timeScale}");
+        var fullStore = Path.GetFullPath(store ?? DefaultStore());
+        if (File.Exists(fullStore) || Directory.Exists(fullStore))
+            throw new DemoException($"store {fullStore} already exists; the demo starts on a fresh store (choose another --store)");
+        var dir = RunFolder(fullStore);
+        if (Directory.Exists(dir) || File.Exists(dir))
+            throw new DemoException($"run folder {dir} already exists (another run's configs, journals and logs); " +
+                                    "each run writes into a folder of its own (choose another --store)");
+        var report = Path.GetFullPath(reportDir ?? Path.Combine(dir, "report"));
+        if (File.Exists(report)) throw new DemoException($"--report {report} is a file; give a directory");
+        Directory.CreateDirectory(Path.GetDirectoryName(fullStore)!);
+        Directory.CreateDirectory(dir);
+        return new DemoSettings
         {
-            Store = a.Get("store") ?? DefaultStore(),
-            Iterations = a.GetInt("iterations", 30),
-            Batch = a.GetInt("batch", 3),
-            Seed = a.GetInt("seed", 1),
-            Preset = DemoPreset.Parse(a.Get("preset", "electrolyte")),
-            Chaos = a.Has("chaos"),
-            Plain = a.Has("plain") || Console.IsOutputRedirected,
-            TimeScale = a.GetDouble("time-scale", 0.002),
+            Store = fullStore, Dir = dir, ReportDir = report, Iterations = iterations, Batch = batch, Seed = seed, Preset = parsedPreset,
+            Chaos = chaos, Plain = plain, TimeScale = timeScale, Data = data,
         };
-        if (settings.Iterations < 1 || settings.Iterations > 1000) throw new CliError($"--iterations must be 1..1000, got {settings.Iterations}");
-        if (settings.Batch < 1 || settings.Batch > 50) throw new CliError($"--batch must be 1..50, got {settings.Batch}");
-        if (settings.TimeScale <= 0 || settings.TimeScale > 1) throw new CliError($"--time-scale must be in (0, 1], got {settings.TimeScale}");
-        settings.Store = Path.GetFullPath(settings.Store);
-        if (File.Exists(settings.Store) || Directory.Exists(settings.Store))
-            throw new CliError($"store {settings.Store} already exists; the demo starts on a fresh store (choose another --store)");
-        settings.Dir = RunFolder(settings.Store);
-        if (Directory.Exists(settings.Dir) || File.Exists(settings.Dir))
-            throw new CliError($"run folder {settings.Dir} already exists (another run's configs, journals and logs); " +
-                               "each run writes into a folder of its own (choose another --store)");
-        settings.ReportDir = Path.GetFullPath(a.Get("report") ?? Path.Combine(settings.Dir, "report"));
-        if (File.Exists(settings.ReportDir)) throw new CliError($"--report {settings.ReportDir} is a file; give a directory");
-        Directory.CreateDirectory(Path.GetDirectoryName(settings.Store)!);
-        Directory.CreateDirectory(settings.Dir);
-        using var run = new DemoRun(settings);
-        return run.Execute();
     }
 
     /// <summary>
@@ -99,19 +74,12 @@ public static class DemoCommand
     }
 }
 
-public sealed class DemoSettings
-{
-    public string Store { get; set; } = "";
-    public string Dir { get; set; } = "";
-    public string ReportDir { get; set; } = "";
-    public int Iterations { get; init; }
-    public int Batch { get; init; }
-    public int Seed { get; init; }
-    public DemoPreset Preset { get; init; } = DemoPreset.Electrolyte;
-    public bool Chaos { get; init; }
-    public bool Plain { get; init; }
-    public double TimeScale { get; init; }
-}
+/// <summary>
+/// The data files the demo reads, which its host ships (the CLI copies them next to finales.dll, see data/README.md):
+/// the FINALES2 capability files (serialized_quantities/ of the corpus) and the ASAB example's tubing graph, stocks
+/// and tenant config.
+/// </summary>
+public sealed record DemoData(string CapabilitiesDirectory, string AsabGraphDirectory, string AsabStocksFile, string AsabExampleConfig);
 
 /// <summary>One run of the demo: the process tree, the live view, the chaos and the report.</summary>
 public sealed class DemoRun(DemoSettings s) : IDisposable
@@ -147,7 +115,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
             RunAsync(_cts.Token).GetAwaiter().GetResult();
         }
         catch (OperationCanceledException) { interrupted = true; }
-        catch (Exception e) when (e is CliError or InvalidOperationException or HttpRequestException or IOException)
+        catch (Exception e) when (e is DemoException or InvalidOperationException or HttpRequestException or IOException)
         {
             failure = e;
             Note($"the demo stopped early: {e.Message}");
@@ -160,7 +128,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         StopAll();
         AppDomain.CurrentDomain.ProcessExit -= onExit;
         if (!File.Exists(s.Store))
-            throw new CliError($"{failure?.Message ?? "the broker never created its store"}; no report was written (logs: {Path.Combine(s.Dir, "logs")})");
+            throw new DemoException($"{failure?.Message ?? "the broker never created its store"}; no report was written (logs: {Path.Combine(s.Dir, "logs")})");
         var info = new DemoRunInfo(s.Preset, s.Iterations, s.Batch, s.Seed, s.Chaos, interrupted || failure is not null, _clock.Elapsed.TotalSeconds,
             OptimizerPosted(), _chaos, new Dictionary<string, string>
             {
@@ -178,7 +146,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
         {
             // Only paths of files this run wrote are printed: here the store and the logs, not a report.
-            throw new CliError($"{(failure is null ? "" : failure.Message + "; ")}no report was written: {e.Message} (store: {s.Store}, logs: {Path.Combine(s.Dir, "logs")})");
+            throw new DemoException($"{(failure is null ? "" : failure.Message + "; ")}no report was written: {e.Message} (store: {s.Store}, logs: {Path.Combine(s.Dir, "logs")})");
         }
         var audit = report["audit"]!;
         var ok = audit["ok"]!.GetValue<bool>();
@@ -203,7 +171,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
 
     private async Task RunAsync(CancellationToken ct)
     {
-        var port = Loopback.FreePort();
+        var port = Finales.Hosting.Loopback.FreePort();
         var url = $"http://127.0.0.1:{port}";
         _status = "starting the broker";
         _broker = Child("broker", $"serve --db \"{s.Store}\" --urls {url} --quiet --lease-seconds 30",
@@ -216,7 +184,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         var asabConfig = TenantConfig("asab", Lab, "asab-pw", url, new JsonObject { ["Asab"] = AsabSection() });
         var cellConfig = TenantConfig("cell", Cell, "cell-pw", url, new JsonObject
         {
-            ["DemoCell"] = new JsonObject { ["Seconds"] = Math.Round(240 * s.TimeScale, 3), ["Seed"] = s.Seed, ["StocksFile"] = BundledData.AsabStocksFile },
+            ["DemoCell"] = new JsonObject { ["Seconds"] = Math.Round(240 * s.TimeScale, 3), ["Seed"] = s.Seed, ["StocksFile"] = s.Data.AsabStocksFile },
         });
         var condConfig = TenantConfig("conductivity", Conductivity, "conductivity-pw", url, new JsonObject
         {
@@ -269,7 +237,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
                 await Task.Delay(200, ct);
             }
             if (_optimizer.ExitCode is not 0)
-                throw new CliError($"the optimizer tenant exited with code {_optimizer.ExitCode}; see {Log("optimizer")}");
+                throw new DemoException($"the optimizer tenant exited with code {_optimizer.ExitCode}; see {Log("optimizer")}");
             Note($"optimizer tenant finished {OptimizerIteration()} iterations; waiting for the last results");
             _status = "draining the queue";
             var deadline = DateTime.UtcNow.AddSeconds(180);
@@ -373,7 +341,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     {
         using var admin = new DemoHttp(url, "admin", _adminPassword);
         foreach (var cap in new[] { "density/vibrating_tube_densimetry.json", "conductivity/two_electrode.json", "conductivity/polynomial_interpolation.json" })
-            await admin.PostOk("/admin/capabilities", await File.ReadAllTextAsync(BundledData.Corpus("serialized_quantities/" + cap), ct), ct);
+            await admin.PostOk("/admin/capabilities", await File.ReadAllTextAsync(Path.Combine(s.Data.CapabilitiesDirectory, cap), ct), ct);
         var condLimitations = JsonNode.Parse(new ConductivityWorker(new CoreConductivityModel()).LimitationsJson())!;
         var tenants = new (string Name, Guid Id, JsonNode Limitations, string User, string Password)[]
         {
@@ -404,14 +372,14 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     /// </summary>
     private JsonObject AsabSection()
     {
-        var example = BundledData.AsabExampleConfig;
+        var example = s.Data.AsabExampleConfig;
         var asab = (JsonNode.Parse(File.ReadAllText(example))?["Asab"] as JsonObject)?.DeepClone().AsObject()
-                   ?? throw new CliError($"{example} has no \"Asab\" section");
+                   ?? throw new DemoException($"{example} has no \"Asab\" section");
         asab["Simulated"] = true;
         asab["TimeScale"] = s.TimeScale;
         asab["Seed"] = s.Seed;
-        asab["GraphDirectory"] = BundledData.AsabGraphDirectory;
-        asab["StocksFile"] = BundledData.AsabStocksFile;
+        asab["GraphDirectory"] = s.Data.AsabGraphDirectory;
+        asab["StocksFile"] = s.Data.AsabStocksFile;
         asab["WorkDirectory"] = Path.Combine(s.Dir, "asab-work");
         asab["TemperatureMinK"] = DemoChemistry.TemperatureMin;
         asab["TemperatureMaxK"] = DemoChemistry.TemperatureMax;
