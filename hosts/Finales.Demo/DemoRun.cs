@@ -89,7 +89,11 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     private readonly List<string> _chaos = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly string _adminPassword = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
+    private readonly string _dumpKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
     private DemoChild? _broker, _lab, _cell, _conductivity, _optimizer;
+    private string _url = "";
+    private DemoHttp? _admin;
+    private BrokerReader? _reader;
     private string _status = "starting";
     private int _disposed;
 
@@ -124,11 +128,14 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         {
             Console.CancelKeyPress -= onCancel;
         }
-        _status = "stopping tenants and broker";
-        StopAll();
-        AppDomain.CurrentDomain.ProcessExit -= onExit;
+        _status = "stopping tenants";
+        StopTenants();
         if (!File.Exists(s.Store))
+        {
+            StopBroker();
+            AppDomain.CurrentDomain.ProcessExit -= onExit;
             throw new DemoException($"{failure?.Message ?? "the broker never created its store"}; no report was written (logs: {Path.Combine(s.Dir, "logs")})");
+        }
         var info = new DemoRunInfo(s.Preset, s.Iterations, s.Batch, s.Seed, s.Chaos, interrupted || failure is not null, _clock.Elapsed.TotalSeconds,
             OptimizerPosted(), _chaos, new Dictionary<string, string>
             {
@@ -140,13 +147,21 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         string html;
         try
         {
-            report = DemoReport.Compute(s.Store, info);
+            // The report reads the broker's final state over its HTTP API, so the broker stops only afterwards.
+            var (snapshot, brokerAudit) = ReadFinal().GetAwaiter().GetResult();
+            report = DemoReport.Compute(snapshot, brokerAudit, s.Store, info);
             html = DemoReport.Write(report, s.ReportDir);
         }
-        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is DemoException or HttpRequestException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
         {
             // Only paths of files this run wrote are printed: here the store and the logs, not a report.
             throw new DemoException($"{(failure is null ? "" : failure.Message + "; ")}no report was written: {e.Message} (store: {s.Store}, logs: {Path.Combine(s.Dir, "logs")})");
+        }
+        finally
+        {
+            _status = "stopping the broker";
+            StopBroker();
+            AppDomain.CurrentDomain.ProcessExit -= onExit;
         }
         var audit = report["audit"]!;
         var ok = audit["ok"]!.GetValue<bool>();
@@ -174,10 +189,13 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         var port = Finales.Hosting.Loopback.FreePort();
         var url = $"http://127.0.0.1:{port}";
         _status = "starting the broker";
+        _url = url;
         _broker = Child("broker", $"serve --db \"{s.Store}\" --urls {url} --quiet --lease-seconds 30",
-            new Dictionary<string, string> { ["FINALES_ADMIN_PASSWORD"] = _adminPassword });
+            new Dictionary<string, string> { ["FINALES_ADMIN_PASSWORD"] = _adminPassword, ["FINALES_DUMP_KEY"] = _dumpKey });
         _broker.Start();
         await DemoHttp.WaitUp(url, _broker, TimeSpan.FromSeconds(60), ct);
+        _admin = new DemoHttp(url, "admin", _adminPassword);
+        _reader = new BrokerReader(_admin, _dumpKey);
         Note($"broker up on {url} (pid {_broker.Pid}), store {s.Store}");
         _status = "registering capabilities, tenants and users";
         await Register(url, ct);
@@ -243,7 +261,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
             var deadline = DateTime.UtcNow.AddSeconds(180);
             while (true)
             {
-                var counts = new DemoStore(s.Store).StatusCounts();
+                var counts = (await _reader.Snapshot(ct)).StatusCounts();
                 var open = counts.GetValueOrDefault("pending") + counts.GetValueOrDefault("reserved");
                 if (open == 0) break;
                 if (DateTime.UtcNow > deadline) { Note($"{open} requests still open after 180 s; stopping anyway (the audit counts them as pending)"); break; }
@@ -255,7 +273,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         {
             liveCts.Cancel();
             try { await live; } catch (OperationCanceledException) { }
-            Render(final: true);
+            await Render(final: true, CancellationToken.None);
         }
     }
 
@@ -339,7 +357,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     /// <summary>Capabilities from the FINALES2 corpus, the three tenants and their users, through the admin routes.</summary>
     private async Task Register(string url, CancellationToken ct)
     {
-        using var admin = new DemoHttp(url, "admin", _adminPassword);
+        var admin = _admin!;
         foreach (var cap in new[] { "density/vibrating_tube_densimetry.json", "conductivity/two_electrode.json", "conductivity/polynomial_interpolation.json" })
             await admin.PostOk("/admin/capabilities", await File.ReadAllTextAsync(Path.Combine(s.Data.CapabilitiesDirectory, cap), ct), ct);
         var condLimitations = JsonNode.Parse(new ConductivityWorker(new CoreConductivityModel()).LimitationsJson())!;
@@ -398,12 +416,11 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     /// </summary>
     private async Task Chaos(CancellationToken ct)
     {
-        var store = new DemoStore(s.Store);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         Guid? held = null;
         while (held is null && DateTime.UtcNow < deadline)
         {
-            held = ReservedBy(store, Lab);
+            held = (await _reader!.Snapshot(ct)).ReservedBy(Lab);
             if (held is null) await Task.Delay(50, ct);
         }
         _lab!.KillHard();
@@ -419,16 +436,6 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         _broker.Start();
         Note($"chaos: broker restarted on the same store (pid {_broker.Pid}); the tenants reconnect");
         _chaos.Add("kill -9 of the broker; restarted on the same store and port after 2 s");
-    }
-
-    private static Guid? ReservedBy(DemoStore store, Guid tenant)
-    {
-        try
-        {
-            return store.Requests().Where(r => r.Status == "reserved").Select(r => r.Id)
-                .FirstOrDefault(id => store.Events().LastOrDefault(e => e.Request == id && e.Kind == "reserved")?.Holder == tenant) is var g && g != Guid.Empty ? g : null;
-        }
-        catch (Microsoft.Data.Sqlite.SqliteException) { return null; }
     }
 
     private readonly List<string> _notes = [];
@@ -448,25 +455,26 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     {
         while (!ct.IsCancellationRequested)
         {
-            Render(final: false);
+            await Render(final: false, ct);
             await Task.Delay(s.Plain ? 1000 : 250, ct);
         }
     }
 
-    private void Render(bool final)
+    private async Task Render(bool final, CancellationToken ct)
     {
         IReadOnlyList<TenantCounts> counts;
         Dictionary<string, long> statuses;
         (int Complete, string Best) best;
         try
         {
-            if (!File.Exists(s.Store)) return;
-            var store = new DemoStore(s.Store);
-            counts = store.Live();
-            statuses = store.StatusCounts();
-            best = DemoReport.LiveBest(store, s.Preset);
+            if (_reader is null) return;
+            // A short patience: while the broker restarts (chaos) the view waits for the next tick.
+            var snapshot = await _reader.Snapshot(ct, TimeSpan.FromSeconds(2));
+            counts = snapshot.Live();
+            statuses = snapshot.StatusCounts();
+            best = DemoReport.LiveBest(snapshot, s.Preset);
         }
-        catch (Microsoft.Data.Sqlite.SqliteException) { return; }
+        catch (DemoException) { return; }
         var it = OptimizerIteration();
         // An iteration is done when its requests are resolved: with one batch in flight, that is all but the last.
         var done = statuses.GetValueOrDefault("pending") + statuses.GetValueOrDefault("reserved") == 0 ? it : Math.Max(0, it - 1);
@@ -501,11 +509,28 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         _drawnLines = lines.Count;
     }
 
-    private void StopAll()
+    /// <summary>Tenants stop first (they release unfinished work); the broker stays up for the report's reads.</summary>
+    private void StopTenants()
     {
-        // Tenants first (they release unfinished work), then the broker.
         foreach (var child in _children.Where(c => c != _broker)) child.Stop(TimeSpan.FromSeconds(8));
-        _broker?.Stop(TimeSpan.FromSeconds(8));
+    }
+
+    private void StopBroker() => _broker?.Stop(TimeSpan.FromSeconds(8));
+
+    /// <summary>
+    /// The broker's final state and its own audit, over its HTTP API. A broker that is not running (it failed, or the run
+    /// was interrupted during a chaos restart) is started again on the same store for these reads.
+    /// </summary>
+    private async Task<(BrokerSnapshot Snapshot, IReadOnlyList<string> Audit)> ReadFinal()
+    {
+        if (_broker is null || _reader is null) throw new DemoException("the broker never answered, so there is nothing to report");
+        if (!_broker.IsRunning)
+        {
+            _broker.Start();
+            await DemoHttp.WaitUp(_url, _broker, TimeSpan.FromSeconds(60), CancellationToken.None);
+        }
+        var snapshot = await _reader.Snapshot(CancellationToken.None, TimeSpan.FromSeconds(30));
+        return (snapshot, await _reader.Audit(CancellationToken.None));
     }
 
     private void KillAll()
@@ -517,6 +542,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         foreach (var child in _children) child.Dispose();
+        _admin?.Dispose();
         _cts.Dispose();
     }
 }

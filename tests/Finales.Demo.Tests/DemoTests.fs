@@ -6,6 +6,7 @@ open System
 open System.Diagnostics
 open System.Globalization
 open System.IO
+open System.Threading
 open System.Text.Json.Nodes
 open Expecto
 open Microsoft.Data.Sqlite
@@ -254,7 +255,8 @@ let private checks (run: Lazy<Run>) =
           Expect.stringContains r.Html "Pearson r" "density-viscosity chart with Pearson r"
       } ]
 
-/// Edits a copy of a finished store and re-runs the demo's audit on it.
+/// Edits a copy of a finished store, serves it with a broker and re-runs the demo's audit on it, reading the broker's
+/// HTTP API as the demo does.
 let private tamperedAudit (run: Run) (sql: string) =
     let copy =
         Path.Combine(
@@ -297,7 +299,33 @@ let private tamperedAudit (run: Run) (sql: string) =
             requester
         )
 
-    (Finales.Demo.DemoReport.Compute(copy, info))["audit"]
+    let dumpKey = "tamper-dump-key"
+    let auditor = "auditor-pw"
+
+    let code, out =
+        Finales.Integration.Tests.Harness.run
+            "dotnet"
+            (sprintf
+                "\"%s\" admin --db \"%s\" user add --username auditor --password %s --roles admin"
+                cliDll
+                copy
+                auditor)
+            []
+
+    Expect.equal code 0 (sprintf "an admin user for the copy: %s" out)
+
+    use broker =
+        (new Finales.Integration.Tests.Harness.BrokerProcess(
+            Finales.Integration.Tests.Harness.Sqlite copy,
+            sprintf "--dump-key %s" dumpKey
+        ))
+            .Start()
+
+    use admin = new Finales.Demo.DemoHttp(broker.Url, "auditor", auditor)
+    let reader = Finales.Demo.BrokerReader(admin, dumpKey)
+    let snapshot = reader.Snapshot(CancellationToken.None).Result
+    let brokerAudit = reader.Audit(CancellationToken.None).Result
+    (Finales.Demo.DemoReport.Compute(snapshot, brokerAudit, copy, info))["audit"]
 
 /// A copy of the built CLI's output folder in a temp dir of its own: no repository and no other data above or
 /// beside it, so the demo can only use what the build ships next to finales.dll. Main deletes it after the run.
