@@ -94,6 +94,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     private string _url = "";
     private DemoHttp? _admin;
     private BrokerReader? _reader;
+    private DemoLiveView _view = null!;
     private string _status = "starting";
     private int _disposed;
 
@@ -107,6 +108,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
 
     public int Execute()
     {
+        _view = new DemoLiveView(s, _clock, () => new DemoProgress(_status, OptimizerIteration()), ReadLive);
         Directory.CreateDirectory(Path.Combine(s.Dir, "logs"));
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; Note("Ctrl-C: stopping the tenants and the broker; the report is still written"); _cts.Cancel(); };
         EventHandler onExit = (_, _) => KillAll();
@@ -241,7 +243,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         Note($"optimizer tenant started (pid {_optimizer.Pid}): {s.Preset.Description}; batch {s.Batch}, {s.Iterations} iterations, seed {s.Seed}");
         _status = "running";
         using var liveCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var live = Task.Run(() => LiveView(liveCts.Token), CancellationToken.None);
+        var live = Task.Run(() => _view.Run(liveCts.Token), CancellationToken.None);
         try
         {
             var chaosDone = !s.Chaos;
@@ -272,8 +274,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         finally
         {
             liveCts.Cancel();
-            try { await live; } catch (OperationCanceledException) { }
-            await Render(final: true, CancellationToken.None);
+            await live;
         }
     }
 
@@ -438,75 +439,15 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         _chaos.Add("kill -9 of the broker; restarted on the same store and port after 2 s");
     }
 
-    private readonly List<string> _notes = [];
+    private void Note(string message) => _view.Note(message);
 
-    private void Note(string message)
+    /// <summary>The broker's state for the live view, or null while it cannot answer: a short patience, so during a
+    /// chaos restart the view waits for its next tick.</summary>
+    private async Task<BrokerSnapshot?> ReadLive(CancellationToken ct)
     {
-        var line = $"{DateTime.Now:HH:mm:ss} {message}";
-        lock (_notes) _notes.Add(line);
-        if (s.Plain) lock (Console.Out) Console.WriteLine(line);
-    }
-
-    private int _drawnLines;
-    private DateTime _lastPlain = DateTime.MinValue;
-    private string _lastPlainLine = "";
-
-    private async Task LiveView(CancellationToken ct)
-    {
-        while (!ct.IsCancellationRequested)
-        {
-            await Render(final: false, ct);
-            await Task.Delay(s.Plain ? 1000 : 250, ct);
-        }
-    }
-
-    private async Task Render(bool final, CancellationToken ct)
-    {
-        IReadOnlyList<TenantCounts> counts;
-        Dictionary<string, long> statuses;
-        (int Complete, string Best) best;
-        try
-        {
-            if (_reader is null) return;
-            // A short patience: while the broker restarts (chaos) the view waits for the next tick.
-            var snapshot = await _reader.Snapshot(ct, TimeSpan.FromSeconds(2));
-            counts = snapshot.Live();
-            statuses = snapshot.StatusCounts();
-            best = DemoReport.LiveBest(snapshot, s.Preset);
-        }
-        catch (DemoException) { return; }
-        var it = OptimizerIteration();
-        // An iteration is done when its requests are resolved: with one batch in flight, that is all but the last.
-        var done = statuses.GetValueOrDefault("pending") + statuses.GetValueOrDefault("reserved") == 0 ? it : Math.Max(0, it - 1);
-        var elapsed = _clock.Elapsed;
-        var status = string.Join(", ", statuses.OrderBy(kv => kv.Key).Select(kv => $"{kv.Value} {kv.Key}"));
-        if (s.Plain)
-        {
-            if (!final && DateTime.UtcNow - _lastPlain < TimeSpan.FromSeconds(5)) return;
-            _lastPlain = DateTime.UtcNow;
-            var tenants = string.Join(" | ", counts.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => $"{t.Name} posted {t.Posted} claimed {t.Claimed} resolved {t.Resolved}"));
-            var line = $"iteration {it}/{s.Iterations} ({done} done), best {best.Best} ({best.Complete} points) | {tenants} | requests: {status}";
-            if (final && line == _lastPlainLine) return;
-            _lastPlainLine = line;
-            lock (Console.Out) Console.WriteLine($"{DateTime.Now:HH:mm:ss} [{elapsed:mm\\:ss}] {line}");
-            return;
-        }
-        const int width = 30;
-        var filled = (int)Math.Round(width * (double)done / s.Iterations);
-        var lines = new List<string>
-        {
-            $"Finales demo: {s.Preset.Name} preset, seed {s.Seed}{(s.Chaos ? ", chaos" : "")}   elapsed {elapsed:mm\\:ss}   {_status}",
-            $"[{new string('#', filled)}{new string('-', width - filled)}] iteration {it}/{s.Iterations} ({done} done)   best {best.Best} ({best.Complete} points)",
-            $"  {"tenant",-27}{"posted",8}{"claimed",9}{"resolved",10}",
-        };
-        lines.AddRange(counts.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => $"  {t.Name,-27}{t.Posted,8}{t.Claimed,9}{t.Resolved,10}"));
-        lines.Add($"  requests: {status}");
-        lock (_notes) lines.AddRange(_notes.TakeLast(4).Select(n => "  " + n));
-        var sb = new StringBuilder();
-        if (_drawnLines > 0) sb.Append($"\u001b[{_drawnLines}A");
-        foreach (var l in lines) sb.Append("\u001b[2K").Append(l.Length > Console.WindowWidth - 1 && Console.WindowWidth > 20 ? l[..(Console.WindowWidth - 1)] : l).Append('\n');
-        lock (Console.Out) Console.Write(sb.ToString());
-        _drawnLines = lines.Count;
+        if (_reader is null) return null;
+        try { return await _reader.Snapshot(ct, TimeSpan.FromSeconds(2)); }
+        catch (DemoException) { return null; }
     }
 
     /// <summary>Tenants stop first (they release unfinished work); the broker stays up for the report's reads.</summary>
