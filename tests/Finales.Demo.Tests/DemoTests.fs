@@ -513,6 +513,27 @@ let stockTable =
                       Expect.floatClose exact c.MassesGrams[chemical] grams $"mass of {chemical} in {a.Name}"
           } ]
 
+/// The simulated cell runs as `tenant cell` (what the demo starts) and still under its earlier name `tenant demo-cell`.
+let cellTenant =
+    let finales (args: string) =
+        Finales.Integration.Tests.Harness.run "dotnet" (sprintf "\"%s\" %s" cliDll args) []
+
+    testList
+        "simulated cell tenant"
+        [ for name in [ "cell"; "demo-cell" ] do
+              test (sprintf "tenant %s --help describes the simulated two-electrode cell" name) {
+                  let code, out = finales (sprintf "tenant %s --help" name)
+                  Expect.equal code 0 (sprintf "exit code; output:\n%s" out)
+                  Expect.stringContains out "Simulated two-electrode conductivity cell" "the help names the simulator"
+                  Expect.stringContains out "conductivity/two_electrode" "the help names its capability"
+              }
+
+              test (sprintf "tenant %s without --config is refused with exit code 2" name) {
+                  let code, out = finales (sprintf "tenant %s" name)
+                  Expect.equal code 2 (sprintf "exit code; output:\n%s" out)
+                  Expect.stringContains out "--config FILE is required" "names the missing option"
+              } ]
+
 /// The demo joins observations per point with the core's point key, as the optimizer tenant does.
 let pointJoin =
     testList
@@ -570,6 +591,7 @@ let tests =
     <| testList
         "demo"
         [ stockTable
+          cellTenant
           pointJoin
           chemistry
           testList "small run" (checks plain)
