@@ -54,16 +54,3 @@ public sealed class CliArgs
 
 /// <summary>A user error on the command line: printed without a stack trace, exit code 2.</summary>
 public sealed class CliError(string message) : Exception(message);
-
-/// <summary>A TCP port on 127.0.0.1 that is free right now (for a broker this command starts itself).</summary>
-public static class Loopback
-{
-    public static int FreePort()
-    {
-        var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        var p = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return p;
-    }
-}

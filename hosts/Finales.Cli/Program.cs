@@ -9,10 +9,10 @@ public static class Program
     private static readonly Command[] Commands =
     [
         // Each area adds its commands here (one line each).
-        new("demo", "autonomous electrolyte campaign on the whole platform, live view, audit and HTML report", Demo.DemoCommand.Run),
+        new("demo", "autonomous electrolyte campaign on the whole platform, live view, audit and HTML report", DemoCommand.Run),
         new("serve", "run the broker (SQLite file by default, or PostgreSQL)", BrokerCommands.Serve),
         new("admin", "manage users, capabilities and tenants directly on a store", BrokerCommands.Admin),
-        new("tenant", "run a tenant (conductivity, asab, optimizer, demo-cell) or post example requests for it", TenantCommands.Run),
+        new("tenant", "run a tenant (conductivity, asab, optimizer, cell) or post example requests for it", TenantCommands.Run),
         new("device", "poke a lab device or its simulator: balance, lims, syringes, pump", DeviceCommands.Run),
         new("chimera", "Chimera merits of a table of objectives (JSON stdin -> stdout)", ChimeraCommand.Run),
         new("suggest", "Next batch of formulations by GP-UCB + Chimera (JSON stdin -> stdout)", SuggestCommand.Run),
@@ -25,7 +25,7 @@ public static class Program
 
     public static int Main(string[] args)
     {
-        Demo.ParentWatch.StartIfRequested();
+        Finales.Demo.ParentWatch.StartIfRequested();
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
             PrintHelp();
@@ -41,7 +41,7 @@ public static class Program
         {
             return command.Run(args[1..]);
         }
-        catch (CliError e)
+        catch (Exception e) when (e is CliError or Finales.Demo.DemoException)
         {
             Console.Error.WriteLine($"finales {command.Name}: {e.Message}");
             return 2;

@@ -454,27 +454,3 @@ internal static class ScienceBench
     }
 
 }
-
-/// <summary>`finales bench &lt;area&gt;`: benchmarks by area (other areas add their entry to Areas).</summary>
-internal static class BenchCommand
-{
-    public const string Summary = "Benchmarks: ./finales bench science [--seconds S]";
-
-    private static readonly Dictionary<string, Func<string[], int>> Areas = new()
-    {
-        ["science"] = ScienceBench.Run,
-    };
-
-    public static int Run(string[] args)
-    {
-        if (args.Length == 0 || args[0] is "-h" or "--help")
-        {
-            Console.WriteLine("Usage: ./finales bench <area> [options]   (./finales bench <area> --help)");
-            Console.WriteLine($"Areas: {string.Join(", ", Areas.Keys)}");
-            return args.Length == 0 ? 1 : 0;
-        }
-        return Areas.TryGetValue(args[0], out var run)
-            ? run(args[1..])
-            : ScienceIo.Guard(() => throw new CliInputException($"bench area '{args[0]}' is unknown; expected one of {string.Join(", ", Areas.Keys)}"));
-    }
-}

@@ -1,6 +1,7 @@
 using Finales.Client;
 using Finales.Hosting;
 using Finales.Tenants.Asab;
+using Finales.Tenants.Cell;
 using Finales.Tenants.Conductivity;
 using Finales.Tenants.Optimizer;
 using Microsoft.Extensions.Configuration;
@@ -22,7 +23,8 @@ public static class TenantCommands
         new("conductivity", "low-fidelity conductivity model (conductivity/polynomial_interpolation)", Conductivity),
         new("asab", "lab robot: mix stocks, measure density + viscosity (density/vibrating_tube_densimetry)", Asab),
         new("optimizer", "requester: GP-UCB + Chimera over formulations and temperature (posts requests, reads results)", Optimizer),
-        new("demo-cell", "STAND-IN two-electrode conductivity cell used by `finales demo` (conductivity/two_electrode, simulated)", DemoCell),
+        new("cell", "simulated two-electrode conductivity cell, the demo's conductivity instrument (conductivity/two_electrode)", Cell),
+        new("demo-cell", "the same simulated cell under its earlier name (`finales demo` starts it as `tenant cell`)", Cell),
     ];
 
     public static int Run(string[] args)
@@ -181,24 +183,29 @@ public static class TenantCommands
         catch (InvalidOperationException e) { throw new CliError($"config file '{config}': {e.Message}{(e.InnerException is { } i ? " " + i.Message : "")}"); }
     }
 
-    private static int DemoCell(string[] args)
+    private static int Cell(string[] args)
     {
         var a = new CliArgs(args);
         if (a.Help)
         {
-            Console.WriteLine("Usage: ./finales tenant demo-cell --config FILE\n\n" +
-                              "Stand-in two-electrode conductivity cell, started by ./finales demo (no tenant in the repository measures\n" +
-                              "conductivity of LiPF6/EC/EMC/DMC mixtures yet): mixes the requested formulation from the same stocks as the\n" +
-                              "ASAB example (exact projection, so achieved != requested) and measures the virtual electrolyte's conductivity\n" +
+            Console.WriteLine("Usage: ./finales tenant cell --config FILE      (also: ./finales tenant demo-cell --config FILE)\n\n" +
+                              "Simulated two-electrode conductivity cell (tenants/Finales.Tenants.Cell), started by ./finales demo (no tenant\n" +
+                              "in the repository measures conductivity of LiPF6/EC/EMC/DMC mixtures yet): mixes the requested formulation from\n" +
+                              "a stock table (exact projection, so achieved != requested) and measures the virtual electrolyte's conductivity\n" +
                               "with seeded noise. Serves conductivity/two_electrode.\n\n" +
-                              RunHelp + "  \"DemoCell\": {\"Seconds\": S, \"Seed\": N, \"TemperatureMinK\": T, \"TemperatureMaxK\": T} simulated time per request, noise seed, range.\n");
+                              RunHelp + "  \"DemoCell\": {\"Seconds\": S, \"Seed\": N, \"StocksFile\": F} simulated time per request, noise seed, stock table\n" +
+                              "                       (default: the copy of tenants/Finales.Tenants.Asab/stocks-2022.json shipped with the CLI).\n");
             return 0;
         }
         a.Only("config");
         return RunHost(a, sp =>
         {
             var c = sp.GetRequiredService<IConfiguration>();
-            return new Demo.DemoCellWorker(c.GetValue("DemoCell:Seconds", 0.5), c.GetValue("DemoCell:Seed", 1));
+            var stocks = c.GetValue<string?>("DemoCell:StocksFile") ?? BundledData.AsabStocksFile;
+            Finales.Core.StockTableInfo table;
+            try { table = SimulatedConductivityCell.LoadStocks(stocks); }
+            catch (Finales.Core.ScienceException e) { throw new CliError(e.Message); }
+            return new SimulatedConductivityCell(table, c.GetValue("DemoCell:Seconds", 0.5), c.GetValue("DemoCell:Seed", 1));
         });
     }
 

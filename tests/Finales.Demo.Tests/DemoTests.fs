@@ -6,6 +6,7 @@ open System
 open System.Diagnostics
 open System.Globalization
 open System.IO
+open System.Threading
 open System.Text.Json.Nodes
 open Expecto
 open Microsoft.Data.Sqlite
@@ -254,7 +255,8 @@ let private checks (run: Lazy<Run>) =
           Expect.stringContains r.Html "Pearson r" "density-viscosity chart with Pearson r"
       } ]
 
-/// Edits a copy of a finished store and re-runs the demo's audit on it.
+/// Edits a copy of a finished store, serves it with a broker and re-runs the demo's audit on it, reading the broker's
+/// HTTP API as the demo does.
 let private tamperedAudit (run: Run) (sql: string) =
     let copy =
         Path.Combine(
@@ -276,15 +278,15 @@ let private tamperedAudit (run: Run) (sql: string) =
             run.Store
             "SELECT r.uuid, r.quantity, r.methods FROM requests r JOIN request_state s ON s.uuid = r.uuid JOIN tenants t ON t.uuid = s.requester WHERE t.name = 'optimizer' ORDER BY r.seq"
             (fun x -> Guid.Parse(x.GetString 0), x.GetString 1, x.GetString 2)
-        |> List.map (fun (id, q, m) -> Finales.Cli.Demo.PostedRequest(id, 1, q + "/" + m.Trim('|')))
+        |> List.map (fun (id, q, m) -> Finales.Demo.PostedRequest(id, 1, q + "/" + m.Trim('|')))
 
     let requester =
         query run.Store "SELECT uuid FROM tenants WHERE name = 'optimizer'" (fun x -> Guid.Parse(x.GetString 0))
         |> List.head
 
     let info =
-        Finales.Cli.Demo.DemoRunInfo(
-            Finales.Cli.Demo.DemoPreset.Electrolyte,
+        Finales.Demo.DemoRunInfo(
+            Finales.Demo.DemoPreset.Electrolyte,
             3,
             2,
             5,
@@ -297,7 +299,33 @@ let private tamperedAudit (run: Run) (sql: string) =
             requester
         )
 
-    (Finales.Cli.Demo.DemoReport.Compute(copy, info))["audit"]
+    let dumpKey = "tamper-dump-key"
+    let auditor = "auditor-pw"
+
+    let code, out =
+        Finales.Integration.Tests.Harness.run
+            "dotnet"
+            (sprintf
+                "\"%s\" admin --db \"%s\" user add --username auditor --password %s --roles admin"
+                cliDll
+                copy
+                auditor)
+            []
+
+    Expect.equal code 0 (sprintf "an admin user for the copy: %s" out)
+
+    use broker =
+        (new Finales.Integration.Tests.Harness.BrokerProcess(
+            Finales.Integration.Tests.Harness.Sqlite copy,
+            sprintf "--dump-key %s" dumpKey
+        ))
+            .Start()
+
+    use admin = new Finales.Demo.DemoHttp(broker.Url, "auditor", auditor)
+    let reader = Finales.Demo.BrokerReader(admin, dumpKey)
+    let snapshot = reader.Snapshot(CancellationToken.None).Result
+    let brokerAudit = reader.Audit(CancellationToken.None).Result
+    (Finales.Demo.DemoReport.Compute(snapshot, brokerAudit, copy, info))["audit"]
 
 /// A copy of the built CLI's output folder in a temp dir of its own: no repository and no other data above or
 /// beside it, so the demo can only use what the build ships next to finales.dll. Main deletes it after the run.
@@ -442,7 +470,8 @@ let private independence =
               File.Move(moved, store)
       } ]
 
-/// The stand-in cell and the ASAB tenant mix from one stock table (they had drifted: EC 568.0 g against 567.9975 g).
+/// The simulated cell, as the demo configures it, and the ASAB tenant mix from one stock table (they had drifted: EC 568.0 g
+/// against 567.9975 g).
 let stockTable =
     testList
         "stand-in cell"
@@ -452,7 +481,11 @@ let stockTable =
                       Path.Combine(repoRoot, "tenants", "Finales.Tenants.Asab", "stocks-2022.json")
                   )
 
-              let cell = Finales.Cli.Demo.DemoCellWorker.Stocks()
+              let cell =
+                  Finales.Tenants.Cell.SimulatedConductivityCell
+                      .LoadStocks(Finales.Cli.BundledData.AsabStocksFile)
+                      .StockInputs
+
               let exact = { absolute = 0.0; relative = 0.0 }
 
               Expect.sequenceEqual
@@ -480,6 +513,27 @@ let stockTable =
                       Expect.floatClose exact c.MassesGrams[chemical] grams $"mass of {chemical} in {a.Name}"
           } ]
 
+/// The simulated cell runs as `tenant cell` (what the demo starts) and still under its earlier name `tenant demo-cell`.
+let cellTenant =
+    let finales (args: string) =
+        Finales.Integration.Tests.Harness.run "dotnet" (sprintf "\"%s\" %s" cliDll args) []
+
+    testList
+        "simulated cell tenant"
+        [ for name in [ "cell"; "demo-cell" ] do
+              test (sprintf "tenant %s --help describes the simulated two-electrode cell" name) {
+                  let code, out = finales (sprintf "tenant %s --help" name)
+                  Expect.equal code 0 (sprintf "exit code; output:\n%s" out)
+                  Expect.stringContains out "Simulated two-electrode conductivity cell" "the help names the simulator"
+                  Expect.stringContains out "conductivity/two_electrode" "the help names its capability"
+              }
+
+              test (sprintf "tenant %s without --config is refused with exit code 2" name) {
+                  let code, out = finales (sprintf "tenant %s" name)
+                  Expect.equal code 2 (sprintf "exit code; output:\n%s" out)
+                  Expect.stringContains out "--config FILE is required" "names the missing option"
+              } ]
+
 /// The demo joins observations per point with the core's point key, as the optimizer tenant does.
 let pointJoin =
     testList
@@ -506,11 +560,11 @@ let pointJoin =
               let byName = [ "LiPF6", 0.0500000001; "EC", 0.4499999999; "DMC", 0.5 ]
 
               let points =
-                  Finales.Cli.Demo.DemoMetrics.CompletePoints(
+                  Finales.Demo.DemoMetrics.CompletePoints(
                       [ observation (bySmiles, 298.15, "conductivity", 0.9)
                         observation (byName, 298.150001, "viscosity", 1.2)
                         observation (byName, 298.150001, "density", 1.1) ],
-                      Finales.Cli.Demo.DemoPreset.Electrolyte
+                      Finales.Demo.DemoPreset.Electrolyte
                   )
 
               Expect.equal points.Count 1 "one complete point"
@@ -526,7 +580,7 @@ let chemistry =
     testList
         "chemistry"
         [ test "the demo's chemicals carry the core table's names, SMILES and InChIKeys" {
-              for c in Finales.Cli.Demo.DemoChemistry.All do
+              for c in Finales.Tenants.Cell.DemoChemistry.All do
                   let row = Finales.Core.ScienceApi.FindChemical c.Name
                   Expect.equal (c.Name, c.Smiles, c.InChIKey) (row.Name, row.Smiles, row.InChIKey) c.Name
           } ]
@@ -537,6 +591,7 @@ let tests =
     <| testList
         "demo"
         [ stockTable
+          cellTenant
           pointJoin
           chemistry
           testList "small run" (checks plain)

@@ -5,10 +5,10 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
-namespace Finales.Cli.Demo;
+namespace Finales.Demo;
 
 /// <summary>
-/// A child process of the demo (`dotnet finales.dll serve|tenant ...`): its output goes to a log file, it can be
+/// A child process of the demo (`dotnet finales.dll serve|tenant ...`, the CLI that hosts the demo): its output goes to a log file, it can be
 /// killed with SIGKILL (chaos) or stopped with SIGTERM (then SIGKILL after a grace period), and restarted with the
 /// same arguments.
 /// </summary>
@@ -17,6 +17,10 @@ public sealed class DemoChild(string name, string arguments, string logPath, IRe
     private Process? _process;
     private StreamWriter? _log;
     private readonly object _gate = new();
+
+    /// <summary>The finales CLI these children run: the entry assembly of this process (finales.dll).</summary>
+    private static string Cli => System.Reflection.Assembly.GetEntryAssembly()?.Location
+                                 ?? throw new InvalidOperationException("no entry assembly to start children from");
 
     public string Name { get; } = name;
     public int Starts { get; private set; }
@@ -32,13 +36,13 @@ public sealed class DemoChild(string name, string arguments, string logPath, IRe
         {
             if (_process is { HasExited: false }) throw new InvalidOperationException($"{Name} is already running (pid {_process.Id})");
             _log ??= new StreamWriter(new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
-            var psi = new ProcessStartInfo("dotnet", $"\"{typeof(DemoChild).Assembly.Location}\" {arguments}")
+            var psi = new ProcessStartInfo("dotnet", $"\"{Cli}\" {arguments}")
             {
                 RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
             };
             foreach (var (k, v) in environment) psi.Environment[k] = v;
             psi.Environment[ParentWatch.Variable] = "1";
-            var p = Process.Start(psi) ?? throw new CliError($"could not start {Name}");
+            var p = Process.Start(psi) ?? throw new DemoException($"could not start {Name}");
             var log = _log;
             void Line(string? s) { if (s is null) return; lock (log) log.WriteLine(s); }
             p.OutputDataReceived += (_, e) => Line(e.Data);
@@ -105,13 +109,13 @@ public sealed class DemoHttp(string url, string user, string password) : IDispos
         while (DateTime.UtcNow < deadline)
         {
             ct.ThrowIfCancellationRequested();
-            if (!broker.IsRunning) throw new CliError($"the broker exited with code {broker.ExitCode} during start-up (see its log)");
+            if (!broker.IsRunning) throw new DemoException($"the broker exited with code {broker.ExitCode} during start-up (see its log)");
             try { using var r = await http.GetAsync(url + "/healthz", ct); if (r.IsSuccessStatusCode) return; }
             catch (HttpRequestException) { }
             catch (TaskCanceledException) when (!ct.IsCancellationRequested) { }
             await Task.Delay(100, ct);
         }
-        throw new CliError($"the broker did not answer on {url} within {timeout.TotalSeconds:F0} s");
+        throw new DemoException($"the broker did not answer on {url} within {timeout.TotalSeconds:F0} s");
     }
 
     private async Task<string> Login(CancellationToken ct)
@@ -119,7 +123,7 @@ public sealed class DemoHttp(string url, string user, string password) : IDispos
         using var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["username"] = user, ["password"] = password });
         using var r = await _http.PostAsync(Url + "/user_management/authenticate", form, ct);
         var body = await r.Content.ReadAsStringAsync(ct);
-        if (!r.IsSuccessStatusCode) throw new CliError($"login as {user} failed: {(int)r.StatusCode} {body}");
+        if (!r.IsSuccessStatusCode) throw new DemoException($"login as {user} failed: {(int)r.StatusCode} {body}");
         return JsonDocument.Parse(body).RootElement.GetProperty("access_token").GetString()!;
     }
 
@@ -148,7 +152,7 @@ public sealed class DemoHttp(string url, string user, string password) : IDispos
             }
             catch (HttpRequestException) { }
             catch (TaskCanceledException) when (!ct.IsCancellationRequested) { }
-            if (DateTime.UtcNow > deadline) throw new CliError($"the broker at {Url} did not answer {method} {path} for {(patience ?? TimeSpan.FromSeconds(90)).TotalSeconds:F0} s");
+            if (DateTime.UtcNow > deadline) throw new DemoException($"the broker at {Url} did not answer {method} {path} for {(patience ?? TimeSpan.FromSeconds(90)).TotalSeconds:F0} s");
             await Task.Delay(TimeSpan.FromSeconds(delay), ct);
             delay = Math.Min(2, delay * 2);
         }
@@ -157,7 +161,7 @@ public sealed class DemoHttp(string url, string user, string password) : IDispos
     public async Task<string> PostOk(string path, string json, CancellationToken ct)
     {
         var (s, b) = await Send(HttpMethod.Post, path, json, ct);
-        if (s >= 300) throw new CliError($"POST {path} refused: {s} {b}");
+        if (s >= 300) throw new DemoException($"POST {path} refused: {s} {b}");
         return b;
     }
 

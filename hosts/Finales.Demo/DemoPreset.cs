@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Finales.Cli.Demo;
+namespace Finales.Demo;
 
 /// <summary>One level of the goal: which result value (capability + path in the result data) and how to rank it.</summary>
 public sealed record DemoObjective(string Name, string Quantity, string Method, string Path, string Goal, double Tolerance, string Kind);
@@ -30,7 +30,7 @@ public sealed record DemoPreset(string Name, string Description, DemoObjective[]
     {
         "electrolyte" => Electrolyte,
         "paper" => Paper,
-        _ => throw new CliError($"--preset must be electrolyte or paper, got '{name}'"),
+        _ => throw new DemoException($"--preset must be electrolyte or paper, got '{name}'"),
     };
 
     /// <summary>The capabilities requested for every point.</summary>

@@ -86,7 +86,7 @@ public static class BenchBroker
                     Console.Error.WriteLine($"preload: {done:N0}/{preload:N0} requests ({sw.Elapsed.TotalSeconds:F0} s)");
             });
         }
-        var port = Loopback.FreePort();
+        var port = Finales.Hosting.Loopback.FreePort();
         var url = $"http://127.0.0.1:{port}";
         var dll = typeof(BenchBroker).Assembly.Location;
         var psi = new ProcessStartInfo("dotnet", $"\"{dll}\" serve {storeArgs} --urls {url} --quiet")

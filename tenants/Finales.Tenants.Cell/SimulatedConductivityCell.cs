@@ -2,19 +2,18 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Finales.Core;
 using Finales.Hosting;
-using StockSet = Finales.Tenants.Asab.StockSet;
 
-namespace Finales.Cli.Demo;
+namespace Finales.Tenants.Cell;
 
 /// <summary>
-/// STAND-IN two-electrode conductivity cell for `finales demo`: no tenant in the repository measures the conductivity
-/// of LiPF6/EC/EMC/DMC mixtures (the conductivity tenant's model covers LiPF6 in EC/PC only; the ASAB tenant measures
-/// density and viscosity). On the hosting kit, it mixes the requested formulation from the ASAB example's stocks (the
-/// core's exact projection onto their hull, so the achieved composition can differ from the requested one) and
-/// measures the conductivity of the achieved mixture with the core's virtual electrolyte and seeded noise, after
-/// "DemoCell:Seconds" of simulated work. Run as `finales tenant demo-cell --config F`.
+/// SIMULATED two-electrode conductivity cell (the demo's conductivity instrument): no tenant in the repository measures
+/// the conductivity of LiPF6/EC/EMC/DMC mixtures (the conductivity tenant's model covers LiPF6 in EC/PC only; the ASAB
+/// tenant measures density and viscosity). On the hosting kit, it mixes the requested formulation from a stock table
+/// (the core's stock-table parser and exact projection onto the stocks' hull, so the achieved composition can differ
+/// from the requested one) and measures the conductivity of the achieved mixture with the core's virtual electrolyte
+/// and seeded noise, after "DemoCell:Seconds" of simulated work. Run as `finales tenant cell --config F`.
 /// </summary>
-public sealed class DemoCellWorker : ITenantWorker
+public sealed class SimulatedConductivityCell : ITenantWorker
 {
     public static readonly TenantCapability TwoElectrode = new("conductivity", "two_electrode");
 
@@ -22,20 +21,23 @@ public sealed class DemoCellWorker : ITenantWorker
     private readonly double _seconds;
     private readonly int _seed;
 
-    public DemoCellWorker(double seconds, int seed)
+    /// <param name="stocks">The stock table it mixes from (<see cref="LoadStocks"/>).</param>
+    /// <param name="seconds">Simulated work per request, wall seconds.</param>
+    /// <param name="seed">Seed of the measurement noise.</param>
+    public SimulatedConductivityCell(StockTableInfo stocks, double seconds, int seed)
     {
+        ArgumentNullException.ThrowIfNull(stocks);
         _seconds = seconds;
         _seed = seed;
-        _plan = StockTable().Plan;
+        _plan = stocks.Plan;
     }
 
-    /// <summary>The 2022 ASAB stocks (LP30, LP57, EC:EMC 3:7, DMC): the stock table the CLI ships
-    /// (<see cref="BundledData.AsabStocksFile"/>, a copy of tenants/Finales.Tenants.Asab/stocks-2022.json), read by the
-    /// same parser as the ASAB tenant's.</summary>
-    public static StockSet StockTable() => StockSet.Load(BundledData.AsabStocksFile);
-
-    /// <summary>The stocks the cell mixes from, as mixing inputs.</summary>
-    public static IReadOnlyList<StockInput> Stocks() => StockTable().Inputs;
+    /// <summary>A stocks file (e.g. tenants/Finales.Tenants.Asab/stocks-2022.json), read by the core's one stock-table
+    /// parser (<see cref="ScienceApi.ParseStockTable"/>, the same the ASAB tenant uses).</summary>
+    public static StockTableInfo LoadStocks(string path) =>
+        File.Exists(path)
+            ? ScienceApi.ParseStockTable(File.ReadAllText(path), path)
+            : throw new ScienceException($"stocks file {path} does not exist");
 
     public IReadOnlyList<TenantCapability> Capabilities { get; } = [TwoElectrode];
 
@@ -44,7 +46,6 @@ public sealed class DemoCellWorker : ITenantWorker
         new JsonObject { ["quantity"] = TwoElectrode.Quantity, ["method"] = TwoElectrode.Method, ["limitations"] = DemoChemistry.DesignLimitations() });
 
     public string LimitationsJson() => Limitations().ToJsonString();
-
     public async Task<WorkOutcome> ProcessAsync(WorkItem item, CancellationToken cancellationToken)
     {
         var p = JsonNode.Parse(item.Parameters.GetRawText())!;

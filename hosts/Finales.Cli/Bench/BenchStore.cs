@@ -170,7 +170,7 @@ public static class BenchStore
 
         public static Broker Start(string storeArgs, string? cliDll)
         {
-            var url = $"http://127.0.0.1:{Loopback.FreePort()}";
+            var url = $"http://127.0.0.1:{Finales.Hosting.Loopback.FreePort()}";
             var dll = cliDll ?? typeof(BenchStore).Assembly.Location;
             var psi = new ProcessStartInfo("dotnet", $"\"{dll}\" serve {storeArgs} --urls {url} --quiet")
             {

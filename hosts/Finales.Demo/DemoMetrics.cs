@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Finales.Core;
 using Finales.Optimizer;
 
-namespace Finales.Cli.Demo;
+namespace Finales.Demo;
 
 /// <summary>One formulation + temperature with a successful value for every objective of the goal.</summary>
 public sealed record CompletePoint(string Key, double[] Objectives);

@@ -1,4 +1,4 @@
-namespace Finales.Cli.Demo;
+namespace Finales.Demo;
 
 /// <summary>
 /// Children started by `finales demo` get FINALES_EXIT_ON_STDIN_EOF=1 and a pipe as stdin: when the demo dies, even by

@@ -3,9 +3,9 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Finales.Broker;
+using Finales.Tenants.Cell;
 
-namespace Finales.Cli.Demo;
+namespace Finales.Demo;
 
 /// <summary>What the report needs besides the store: the run's settings and what the demo itself did.</summary>
 /// <summary>One request the optimizer tenant says it posted (from its log): id, its iteration, capability.</summary>
@@ -15,20 +15,23 @@ public sealed record DemoRunInfo(DemoPreset Preset, int Iterations, int Batch, i
     IReadOnlyList<PostedRequest> Posted, IReadOnlyList<string> ChaosLog, IReadOnlyDictionary<string, string> Journals, Guid Requester);
 
 /// <summary>
-/// The end-of-run report, computed from the broker's store (and the tenants' journals for the audit):
+/// The end-of-run report, computed from the broker's state as its HTTP API returns it (<see cref="BrokerSnapshot"/>,
+/// the broker's own audit) and the tenants' journals:
 /// report.json with every number, report.html with inline CSS and SVG charts (no network needed).
 /// </summary>
 public static class DemoReport
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static JsonObject Compute(string storePath, DemoRunInfo run)
+    /// <summary>The report of a run: <paramref name="brokerAudit"/> is what GET /admin/audit found, <paramref name="storePath"/>
+    /// the store the broker ran on (named in the report).</summary>
+    public static JsonObject Compute(BrokerSnapshot snapshot, IReadOnlyList<string> brokerAudit, string storePath, DemoRunInfo run)
     {
-        var store = new DemoStore(storePath);
-        var names = store.TenantNames();
-        var requests = store.Requests();
-        var results = store.Results();
-        var events = store.Events();
+        ArgumentNullException.ThrowIfNull(snapshot);
+        var names = snapshot.TenantNames;
+        var requests = snapshot.Requests;
+        var results = snapshot.Results;
+        var events = snapshot.Events;
         var current = results.Where(r => r.Status == "original").GroupBy(r => r.Request).ToDictionary(g => g.Key, g => g.First());
         var iterationOf = run.Posted.GroupBy(p => p.Id).ToDictionary(g => g.Key, g => g.Min(p => p.Iteration));
         var iterationOfKey = new Dictionary<string, int>();
@@ -173,7 +176,7 @@ public static class DemoReport
             ["progress"] = progress,
             ["best"] = best,
             ["tenants"] = tenants,
-            ["audit"] = Audit(storePath, store, requests, results, run),
+            ["audit"] = Audit(brokerAudit, requests, results, run),
         };
     }
 
@@ -194,11 +197,11 @@ public static class DemoReport
     }
 
     /// <summary>For the live view: complete lab points so far and the objectives of the best one, from the store.</summary>
-    public static (int Complete, string Best) LiveBest(DemoStore store, DemoPreset preset)
+    public static (int Complete, string Best) LiveBest(BrokerSnapshot snapshot, DemoPreset preset)
     {
-        var requests = store.Requests().ToDictionary(r => r.Id);
+        var requests = snapshot.Requests.ToDictionary(r => r.Id);
         var observations = new List<Finales.Optimizer.ObservationSpec>();
-        foreach (var res in store.Results().Where(r => r.Status == "original"))
+        foreach (var res in snapshot.Results.Where(r => r.Status == "original"))
         {
             if (!requests.TryGetValue(res.Request, out var rq) || rq.Method == "polynomial_interpolation") continue;
             var p = rq.Body["parameters"]?[rq.Method];
@@ -235,10 +238,8 @@ public static class DemoReport
     /// result per request (no duplicated work); every request the optimizer tenant logged as posted is stored and nothing else was
     /// posted in its name; every result a tenant journal says it posted is that request's current result.
     /// </summary>
-    private static JsonObject Audit(string storePath, DemoStore store, List<StoredRequest> requests, List<StoredResult> results, DemoRunInfo run)
+    private static JsonObject Audit(IReadOnlyList<string> storeProblems, IReadOnlyList<StoredRequest> requests, IReadOnlyList<StoredResult> results, DemoRunInfo run)
     {
-        IReadOnlyList<string> storeProblems;
-        using (var s = SqlBrokerStore.OpenSqlite(storePath)) storeProblems = s.Audit();
         var problems = new List<string>();
         var byRequest = results.GroupBy(r => r.Request).ToDictionary(g => g.Key, g => g.ToList());
         foreach (var r in requests)
@@ -263,7 +264,7 @@ public static class DemoReport
         var open = new JsonObject();
         foreach (var (tenant, path) in run.Journals)
         {
-            var rows = DemoStore.Journal(path);
+            var rows = BrokerReader.Journal(path);
             journalEntries += rows.Count;
             foreach (var row in rows.Where(x => x.State == "posted"))
                 if (row.Result is not { } rid || !currentByRequest.TryGetValue(row.Request, out var cur) || cur != rid)

@@ -4,14 +4,14 @@ using System.Text.Json.Nodes;
 using Finales.Core;
 using Finales.Core.Interop;
 
-namespace Finales.Cli.Demo;
+namespace Finales.Tenants.Cell;
 
 /// <summary>One chemical of the demo's design space, with the identifiers FINALES2 formulations carry.</summary>
 public sealed record DemoChemical(string Name, string Smiles, string InChIKey);
 
 /// <summary>
 /// The demo's design space (LiPF6 in EC/EMC/DMC, mole fractions, a temperature range) and the FINALES2 JSON
-/// shapes built from it. Shared by the demo's configuration, the stand-in cell tenant and the report.
+/// shapes built from it. Shared by the simulated cell tenant (its published limitations), the demo's configuration and report.
 /// </summary>
 public static class DemoChemistry
 {

@@ -2,79 +2,55 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Finales.Tenants.Cell;
 using Finales.Tenants.Conductivity;
 
-namespace Finales.Cli.Demo;
+namespace Finales.Demo;
 
 /// <summary>
-/// `finales demo`: an autonomous electrolyte campaign on the whole platform. Starts the broker and the tenants as
-/// child processes, registers them over the admin routes, runs the optimizer loop, shows live progress, optionally
-/// injects chaos (kill -9 of a tenant mid-request and of the broker), then audits the store and writes the report.
+/// The settings of one `finales demo` run, checked: sizes in range, a fresh store and run folder. <see cref="Create"/>
+/// makes the store's and the run's folders.
 /// </summary>
-public static class DemoCommand
+public sealed class DemoSettings
 {
-    private const string Help = """
-        Usage: ./finales demo [--store PATH] [--iterations N] [--batch B] [--seed S] [--preset electrolyte|paper]
-                              [--chaos] [--report DIR] [--time-scale X] [--plain]
+    public string Store { get; private init; } = "";
+    public string Dir { get; private init; } = "";
+    public string ReportDir { get; private init; } = "";
+    public int Iterations { get; private init; }
+    public int Batch { get; private init; }
+    public int Seed { get; private init; }
+    public DemoPreset Preset { get; private init; } = DemoPreset.Electrolyte;
+    public bool Chaos { get; private init; }
+    public bool Plain { get; private init; }
+    public double TimeScale { get; private init; }
+    public DemoData Data { get; private init; } = null!;
 
-        Runs an autonomous electrolyte campaign on the whole platform: a broker (SQLite store), the ASAB lab tenant on
-        simulated hardware (density + viscosity), a simulated two-electrode conductivity cell (stand-in), the
-        low-fidelity conductivity tenant and the optimizer tenant (GP-UCB + Chimera) closing the loop, each a child
-        process of this one. See docs/demo.md.
-        At the end the store is audited and a self-contained HTML report (plus report.json) is written.
-
-          --store PATH        SQLite store of the broker (default finales-demo/run-<time>.db; must not exist yet);
-                              everything else the run writes (configs, tenant journals, logs, the report) goes
-                              into its run folder, the store's path without its extension (finales-demo/run-<time>/;
-                              <store>.run/ for a store without an extension), which must not exist yet either
-          --iterations N      posting iterations of the optimizer tenant (default 30)
-          --batch B           formulations per iteration (default 3)
-          --seed S            seed of the optimizer, the simulated instruments' noise and the tenants (default 1)
-          --preset NAME       electrolyte (default): conductivity >= 0.8 S/m, then viscosity min, then density min
-                              paper: viscosity max, then density min (the paper's goal)
-          --chaos             kill -9 the ASAB tenant while it holds a request and restart it, then kill -9 and
-                              restart the broker; the audit must still pass
-          --report DIR        where report.html and report.json go (default: report/ in the run folder)
-          --time-scale X      wall seconds per simulated second of the lab hardware (default 0.002: one ASAB
-                              request, about 13 simulated minutes, takes about 2 s)
-          --plain             line output even on a terminal (automatic when output is redirected)
-
-        Exit code 0 when the audit passes, 3 when it fails, 130 when interrupted (the report is still written).
-        Example: ./finales demo --iterations 4 --chaos
-        """;
-
-    public static int Run(string[] args)
+    /// <summary>Checks the options (a <see cref="DemoException"/> names the first bad one) and creates the run folder.
+    /// A null store means finales-demo/run-TIME.db, a null report directory report/ in the run folder.</summary>
+    public static DemoSettings Create(string? store, int iterations, int batch, int seed, string preset, bool chaos, bool plain, double timeScale,
+        string? reportDir, DemoData data)
     {
-        var a = new CliArgs(args, "chaos", "plain");
-        if (a.Help) { Console.WriteLine(Help); return 0; }
-        a.Only("store", "iterations", "batch", "seed", "preset", "chaos", "report", "plain", "time-scale");
-        var settings = new DemoSettings
+        ArgumentNullException.ThrowIfNull(data);
+        var parsedPreset = DemoPreset.Parse(preset);
+        if (iterations < 1 || iterations > 1000) throw new DemoException($"--iterations must be 1..1000, got {iterations}");
+        if (batch < 1 || batch > 50) throw new DemoException($"--batch must be 1..50, got {batch}");
+        if (timeScale <= 0 || timeScale > 1) throw new DemoException($"--time-scale must be in (0, 1], got {timeScale}");
+        var fullStore = Path.GetFullPath(store ?? DefaultStore());
+        if (File.Exists(fullStore) || Directory.Exists(fullStore))
+            throw new DemoException($"store {fullStore} already exists; the demo starts on a fresh store (choose another --store)");
+        var dir = RunFolder(fullStore);
+        if (Directory.Exists(dir) || File.Exists(dir))
+            throw new DemoException($"run folder {dir} already exists (another run's configs, journals and logs); " +
+                                    "each run writes into a folder of its own (choose another --store)");
+        var report = Path.GetFullPath(reportDir ?? Path.Combine(dir, "report"));
+        if (File.Exists(report)) throw new DemoException($"--report {report} is a file; give a directory");
+        Directory.CreateDirectory(Path.GetDirectoryName(fullStore)!);
+        Directory.CreateDirectory(dir);
+        return new DemoSettings
         {
-            Store = a.Get("store") ?? DefaultStore(),
-            Iterations = a.GetInt("iterations", 30),
-            Batch = a.GetInt("batch", 3),
-            Seed = a.GetInt("seed", 1),
-            Preset = DemoPreset.Parse(a.Get("preset", "electrolyte")),
-            Chaos = a.Has("chaos"),
-            Plain = a.Has("plain") || Console.IsOutputRedirected,
-            TimeScale = a.GetDouble("time-scale", 0.002),
+            Store = fullStore, Dir = dir, ReportDir = report, Iterations = iterations, Batch = batch, Seed = seed, Preset = parsedPreset,
+            Chaos = chaos, Plain = plain, TimeScale = timeScale, Data = data,
         };
-        if (settings.Iterations < 1 || settings.Iterations > 1000) throw new CliError($"--iterations must be 1..1000, got {settings.Iterations}");
-        if (settings.Batch < 1 || settings.Batch > 50) throw new CliError($"--batch must be 1..50, got {settings.Batch}");
-        if (settings.TimeScale <= 0 || settings.TimeScale > 1) throw new CliError($"--time-scale must be in (0, 1], got {settings.TimeScale}");
-        settings.Store = Path.GetFullPath(settings.Store);
-        if (File.Exists(settings.Store) || Directory.Exists(settings.Store))
-            throw new CliError($"store {settings.Store} already exists; the demo starts on a fresh store (choose another --store)");
-        settings.Dir = RunFolder(settings.Store);
-        if (Directory.Exists(settings.Dir) || File.Exists(settings.Dir))
-            throw new CliError($"run folder {settings.Dir} already exists (another run's configs, journals and logs); " +
-                               "each run writes into a folder of its own (choose another --store)");
-        settings.ReportDir = Path.GetFullPath(a.Get("report") ?? Path.Combine(settings.Dir, "report"));
-        if (File.Exists(settings.ReportDir)) throw new CliError($"--report {settings.ReportDir} is a file; give a directory");
-        Directory.CreateDirectory(Path.GetDirectoryName(settings.Store)!);
-        Directory.CreateDirectory(settings.Dir);
-        using var run = new DemoRun(settings);
-        return run.Execute();
     }
 
     /// <summary>
@@ -98,19 +74,12 @@ public static class DemoCommand
     }
 }
 
-public sealed class DemoSettings
-{
-    public string Store { get; set; } = "";
-    public string Dir { get; set; } = "";
-    public string ReportDir { get; set; } = "";
-    public int Iterations { get; init; }
-    public int Batch { get; init; }
-    public int Seed { get; init; }
-    public DemoPreset Preset { get; init; } = DemoPreset.Electrolyte;
-    public bool Chaos { get; init; }
-    public bool Plain { get; init; }
-    public double TimeScale { get; init; }
-}
+/// <summary>
+/// The data files the demo reads, which its host ships (the CLI copies them next to finales.dll, see data/README.md):
+/// the FINALES2 capability files (serialized_quantities/ of the corpus) and the ASAB example's tubing graph, stocks
+/// and tenant config.
+/// </summary>
+public sealed record DemoData(string CapabilitiesDirectory, string AsabGraphDirectory, string AsabStocksFile, string AsabExampleConfig);
 
 /// <summary>One run of the demo: the process tree, the live view, the chaos and the report.</summary>
 public sealed class DemoRun(DemoSettings s) : IDisposable
@@ -120,7 +89,12 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     private readonly List<string> _chaos = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly string _adminPassword = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
+    private readonly string _dumpKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
     private DemoChild? _broker, _lab, _cell, _conductivity, _optimizer;
+    private string _url = "";
+    private DemoHttp? _admin;
+    private BrokerReader? _reader;
+    private DemoLiveView _view = null!;
     private string _status = "starting";
     private int _disposed;
 
@@ -134,6 +108,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
 
     public int Execute()
     {
+        _view = new DemoLiveView(s, _clock, () => new DemoProgress(_status, OptimizerIteration()), ReadLive);
         Directory.CreateDirectory(Path.Combine(s.Dir, "logs"));
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; Note("Ctrl-C: stopping the tenants and the broker; the report is still written"); _cts.Cancel(); };
         EventHandler onExit = (_, _) => KillAll();
@@ -146,7 +121,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
             RunAsync(_cts.Token).GetAwaiter().GetResult();
         }
         catch (OperationCanceledException) { interrupted = true; }
-        catch (Exception e) when (e is CliError or InvalidOperationException or HttpRequestException or IOException)
+        catch (Exception e) when (e is DemoException or InvalidOperationException or HttpRequestException or IOException)
         {
             failure = e;
             Note($"the demo stopped early: {e.Message}");
@@ -155,11 +130,14 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         {
             Console.CancelKeyPress -= onCancel;
         }
-        _status = "stopping tenants and broker";
-        StopAll();
-        AppDomain.CurrentDomain.ProcessExit -= onExit;
+        _status = "stopping tenants";
+        StopTenants();
         if (!File.Exists(s.Store))
-            throw new CliError($"{failure?.Message ?? "the broker never created its store"}; no report was written (logs: {Path.Combine(s.Dir, "logs")})");
+        {
+            StopBroker();
+            AppDomain.CurrentDomain.ProcessExit -= onExit;
+            throw new DemoException($"{failure?.Message ?? "the broker never created its store"}; no report was written (logs: {Path.Combine(s.Dir, "logs")})");
+        }
         var info = new DemoRunInfo(s.Preset, s.Iterations, s.Batch, s.Seed, s.Chaos, interrupted || failure is not null, _clock.Elapsed.TotalSeconds,
             OptimizerPosted(), _chaos, new Dictionary<string, string>
             {
@@ -171,13 +149,21 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         string html;
         try
         {
-            report = DemoReport.Compute(s.Store, info);
+            // The report reads the broker's final state over its HTTP API, so the broker stops only afterwards.
+            var (snapshot, brokerAudit) = ReadFinal().GetAwaiter().GetResult();
+            report = DemoReport.Compute(snapshot, brokerAudit, s.Store, info);
             html = DemoReport.Write(report, s.ReportDir);
         }
-        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is DemoException or HttpRequestException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
         {
             // Only paths of files this run wrote are printed: here the store and the logs, not a report.
-            throw new CliError($"{(failure is null ? "" : failure.Message + "; ")}no report was written: {e.Message} (store: {s.Store}, logs: {Path.Combine(s.Dir, "logs")})");
+            throw new DemoException($"{(failure is null ? "" : failure.Message + "; ")}no report was written: {e.Message} (store: {s.Store}, logs: {Path.Combine(s.Dir, "logs")})");
+        }
+        finally
+        {
+            _status = "stopping the broker";
+            StopBroker();
+            AppDomain.CurrentDomain.ProcessExit -= onExit;
         }
         var audit = report["audit"]!;
         var ok = audit["ok"]!.GetValue<bool>();
@@ -202,20 +188,23 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
 
     private async Task RunAsync(CancellationToken ct)
     {
-        var port = Loopback.FreePort();
+        var port = Finales.Hosting.Loopback.FreePort();
         var url = $"http://127.0.0.1:{port}";
         _status = "starting the broker";
+        _url = url;
         _broker = Child("broker", $"serve --db \"{s.Store}\" --urls {url} --quiet --lease-seconds 30",
-            new Dictionary<string, string> { ["FINALES_ADMIN_PASSWORD"] = _adminPassword });
+            new Dictionary<string, string> { ["FINALES_ADMIN_PASSWORD"] = _adminPassword, ["FINALES_DUMP_KEY"] = _dumpKey });
         _broker.Start();
         await DemoHttp.WaitUp(url, _broker, TimeSpan.FromSeconds(60), ct);
+        _admin = new DemoHttp(url, "admin", _adminPassword);
+        _reader = new BrokerReader(_admin, _dumpKey);
         Note($"broker up on {url} (pid {_broker.Pid}), store {s.Store}");
         _status = "registering capabilities, tenants and users";
         await Register(url, ct);
         var asabConfig = TenantConfig("asab", Lab, "asab-pw", url, new JsonObject { ["Asab"] = AsabSection() });
         var cellConfig = TenantConfig("cell", Cell, "cell-pw", url, new JsonObject
         {
-            ["DemoCell"] = new JsonObject { ["Seconds"] = Math.Round(240 * s.TimeScale, 3), ["Seed"] = s.Seed },
+            ["DemoCell"] = new JsonObject { ["Seconds"] = Math.Round(240 * s.TimeScale, 3), ["Seed"] = s.Seed, ["StocksFile"] = s.Data.AsabStocksFile },
         });
         var condConfig = TenantConfig("conductivity", Conductivity, "conductivity-pw", url, new JsonObject
         {
@@ -242,7 +231,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
             },
         });
         _lab = Child("asab", $"tenant asab --config \"{asabConfig}\"");
-        _cell = Child("cell", $"tenant demo-cell --config \"{cellConfig}\"");
+        _cell = Child("cell", $"tenant cell --config \"{cellConfig}\"");
         _conductivity = Child("conductivity", $"tenant conductivity --config \"{condConfig}\"");
         _optimizer = Child("optimizer", $"tenant optimizer --config \"{optimizerConfig}\"");
         _lab.Start();
@@ -254,7 +243,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         Note($"optimizer tenant started (pid {_optimizer.Pid}): {s.Preset.Description}; batch {s.Batch}, {s.Iterations} iterations, seed {s.Seed}");
         _status = "running";
         using var liveCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var live = Task.Run(() => LiveView(liveCts.Token), CancellationToken.None);
+        var live = Task.Run(() => _view.Run(liveCts.Token), CancellationToken.None);
         try
         {
             var chaosDone = !s.Chaos;
@@ -268,13 +257,13 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
                 await Task.Delay(200, ct);
             }
             if (_optimizer.ExitCode is not 0)
-                throw new CliError($"the optimizer tenant exited with code {_optimizer.ExitCode}; see {Log("optimizer")}");
+                throw new DemoException($"the optimizer tenant exited with code {_optimizer.ExitCode}; see {Log("optimizer")}");
             Note($"optimizer tenant finished {OptimizerIteration()} iterations; waiting for the last results");
             _status = "draining the queue";
             var deadline = DateTime.UtcNow.AddSeconds(180);
             while (true)
             {
-                var counts = new DemoStore(s.Store).StatusCounts();
+                var counts = (await _reader.Snapshot(ct)).StatusCounts();
                 var open = counts.GetValueOrDefault("pending") + counts.GetValueOrDefault("reserved");
                 if (open == 0) break;
                 if (DateTime.UtcNow > deadline) { Note($"{open} requests still open after 180 s; stopping anyway (the audit counts them as pending)"); break; }
@@ -285,8 +274,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         finally
         {
             liveCts.Cancel();
-            try { await live; } catch (OperationCanceledException) { }
-            Render(final: true);
+            await live;
         }
     }
 
@@ -370,16 +358,16 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     /// <summary>Capabilities from the FINALES2 corpus, the three tenants and their users, through the admin routes.</summary>
     private async Task Register(string url, CancellationToken ct)
     {
-        using var admin = new DemoHttp(url, "admin", _adminPassword);
+        var admin = _admin!;
         foreach (var cap in new[] { "density/vibrating_tube_densimetry.json", "conductivity/two_electrode.json", "conductivity/polynomial_interpolation.json" })
-            await admin.PostOk("/admin/capabilities", await File.ReadAllTextAsync(BundledData.Corpus("serialized_quantities/" + cap), ct), ct);
+            await admin.PostOk("/admin/capabilities", await File.ReadAllTextAsync(Path.Combine(s.Data.CapabilitiesDirectory, cap), ct), ct);
         var condLimitations = JsonNode.Parse(new ConductivityWorker(new CoreConductivityModel()).LimitationsJson())!;
         var tenants = new (string Name, Guid Id, JsonNode Limitations, string User, string Password)[]
         {
             ("optimizer", Requester, new JsonArray(), "optimizer", "optimizer-pw"),
             ("reference-series", Reference, new JsonArray(), "reference", "reference-pw"),
             ("asab-lab", Lab, AsabLimitations(), "asab", "asab-pw"),
-            ("conductivity-cell-standin", Cell, DemoCellWorker.Limitations(), "cell", "cell-pw"),
+            ("conductivity-cell-standin", Cell, SimulatedConductivityCell.Limitations(), "cell", "cell-pw"),
             ("conductivity-model", Conductivity, condLimitations, "conductivity", "conductivity-pw"),
         };
         foreach (var t in tenants)
@@ -403,14 +391,14 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     /// </summary>
     private JsonObject AsabSection()
     {
-        var example = BundledData.AsabExampleConfig;
+        var example = s.Data.AsabExampleConfig;
         var asab = (JsonNode.Parse(File.ReadAllText(example))?["Asab"] as JsonObject)?.DeepClone().AsObject()
-                   ?? throw new CliError($"{example} has no \"Asab\" section");
+                   ?? throw new DemoException($"{example} has no \"Asab\" section");
         asab["Simulated"] = true;
         asab["TimeScale"] = s.TimeScale;
         asab["Seed"] = s.Seed;
-        asab["GraphDirectory"] = BundledData.AsabGraphDirectory;
-        asab["StocksFile"] = BundledData.AsabStocksFile;
+        asab["GraphDirectory"] = s.Data.AsabGraphDirectory;
+        asab["StocksFile"] = s.Data.AsabStocksFile;
         asab["WorkDirectory"] = Path.Combine(s.Dir, "asab-work");
         asab["TemperatureMinK"] = DemoChemistry.TemperatureMin;
         asab["TemperatureMaxK"] = DemoChemistry.TemperatureMax;
@@ -429,12 +417,11 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     /// </summary>
     private async Task Chaos(CancellationToken ct)
     {
-        var store = new DemoStore(s.Store);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         Guid? held = null;
         while (held is null && DateTime.UtcNow < deadline)
         {
-            held = ReservedBy(store, Lab);
+            held = (await _reader!.Snapshot(ct)).ReservedBy(Lab);
             if (held is null) await Task.Delay(50, ct);
         }
         _lab!.KillHard();
@@ -452,91 +439,39 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         _chaos.Add("kill -9 of the broker; restarted on the same store and port after 2 s");
     }
 
-    private static Guid? ReservedBy(DemoStore store, Guid tenant)
+    private void Note(string message) => _view.Note(message);
+
+    /// <summary>The broker's state for the live view, or null while it cannot answer: a short patience, so during a
+    /// chaos restart the view waits for its next tick.</summary>
+    private async Task<BrokerSnapshot?> ReadLive(CancellationToken ct)
     {
-        try
-        {
-            return store.Requests().Where(r => r.Status == "reserved").Select(r => r.Id)
-                .FirstOrDefault(id => store.Events().LastOrDefault(e => e.Request == id && e.Kind == "reserved")?.Holder == tenant) is var g && g != Guid.Empty ? g : null;
-        }
-        catch (Microsoft.Data.Sqlite.SqliteException) { return null; }
+        if (_reader is null) return null;
+        try { return await _reader.Snapshot(ct, TimeSpan.FromSeconds(2)); }
+        catch (DemoException) { return null; }
     }
 
-    private readonly List<string> _notes = [];
-
-    private void Note(string message)
+    /// <summary>Tenants stop first (they release unfinished work); the broker stays up for the report's reads.</summary>
+    private void StopTenants()
     {
-        var line = $"{DateTime.Now:HH:mm:ss} {message}";
-        lock (_notes) _notes.Add(line);
-        if (s.Plain) lock (Console.Out) Console.WriteLine(line);
-    }
-
-    private int _drawnLines;
-    private DateTime _lastPlain = DateTime.MinValue;
-    private string _lastPlainLine = "";
-
-    private async Task LiveView(CancellationToken ct)
-    {
-        while (!ct.IsCancellationRequested)
-        {
-            Render(final: false);
-            await Task.Delay(s.Plain ? 1000 : 250, ct);
-        }
-    }
-
-    private void Render(bool final)
-    {
-        IReadOnlyList<TenantCounts> counts;
-        Dictionary<string, long> statuses;
-        (int Complete, string Best) best;
-        try
-        {
-            if (!File.Exists(s.Store)) return;
-            var store = new DemoStore(s.Store);
-            counts = store.Live();
-            statuses = store.StatusCounts();
-            best = DemoReport.LiveBest(store, s.Preset);
-        }
-        catch (Microsoft.Data.Sqlite.SqliteException) { return; }
-        var it = OptimizerIteration();
-        // An iteration is done when its requests are resolved: with one batch in flight, that is all but the last.
-        var done = statuses.GetValueOrDefault("pending") + statuses.GetValueOrDefault("reserved") == 0 ? it : Math.Max(0, it - 1);
-        var elapsed = _clock.Elapsed;
-        var status = string.Join(", ", statuses.OrderBy(kv => kv.Key).Select(kv => $"{kv.Value} {kv.Key}"));
-        if (s.Plain)
-        {
-            if (!final && DateTime.UtcNow - _lastPlain < TimeSpan.FromSeconds(5)) return;
-            _lastPlain = DateTime.UtcNow;
-            var tenants = string.Join(" | ", counts.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => $"{t.Name} posted {t.Posted} claimed {t.Claimed} resolved {t.Resolved}"));
-            var line = $"iteration {it}/{s.Iterations} ({done} done), best {best.Best} ({best.Complete} points) | {tenants} | requests: {status}";
-            if (final && line == _lastPlainLine) return;
-            _lastPlainLine = line;
-            lock (Console.Out) Console.WriteLine($"{DateTime.Now:HH:mm:ss} [{elapsed:mm\\:ss}] {line}");
-            return;
-        }
-        const int width = 30;
-        var filled = (int)Math.Round(width * (double)done / s.Iterations);
-        var lines = new List<string>
-        {
-            $"Finales demo: {s.Preset.Name} preset, seed {s.Seed}{(s.Chaos ? ", chaos" : "")}   elapsed {elapsed:mm\\:ss}   {_status}",
-            $"[{new string('#', filled)}{new string('-', width - filled)}] iteration {it}/{s.Iterations} ({done} done)   best {best.Best} ({best.Complete} points)",
-            $"  {"tenant",-27}{"posted",8}{"claimed",9}{"resolved",10}",
-        };
-        lines.AddRange(counts.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => $"  {t.Name,-27}{t.Posted,8}{t.Claimed,9}{t.Resolved,10}"));
-        lines.Add($"  requests: {status}");
-        lock (_notes) lines.AddRange(_notes.TakeLast(4).Select(n => "  " + n));
-        var sb = new StringBuilder();
-        if (_drawnLines > 0) sb.Append($"\u001b[{_drawnLines}A");
-        foreach (var l in lines) sb.Append("\u001b[2K").Append(l.Length > Console.WindowWidth - 1 && Console.WindowWidth > 20 ? l[..(Console.WindowWidth - 1)] : l).Append('\n');
-        lock (Console.Out) Console.Write(sb.ToString());
-        _drawnLines = lines.Count;
-    }
-
-    private void StopAll()
-    {
-        // Tenants first (they release unfinished work), then the broker.
         foreach (var child in _children.Where(c => c != _broker)) child.Stop(TimeSpan.FromSeconds(8));
-        _broker?.Stop(TimeSpan.FromSeconds(8));
+    }
+
+    private void StopBroker() => _broker?.Stop(TimeSpan.FromSeconds(8));
+
+    /// <summary>
+    /// The broker's final state and its own audit, over its HTTP API. A broker that is not running (it failed, or the run
+    /// was interrupted during a chaos restart) is started again on the same store for these reads.
+    /// </summary>
+    private async Task<(BrokerSnapshot Snapshot, IReadOnlyList<string> Audit)> ReadFinal()
+    {
+        if (_broker is null || _reader is null) throw new DemoException("the broker never answered, so there is nothing to report");
+        if (!_broker.IsRunning)
+        {
+            _broker.Start();
+            await DemoHttp.WaitUp(_url, _broker, TimeSpan.FromSeconds(60), CancellationToken.None);
+        }
+        var snapshot = await _reader.Snapshot(CancellationToken.None, TimeSpan.FromSeconds(30));
+        return (snapshot, await _reader.Audit(CancellationToken.None));
     }
 
     private void KillAll()
@@ -548,6 +483,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         foreach (var child in _children) child.Dispose();
+        _admin?.Dispose();
         _cts.Dispose();
     }
 }
