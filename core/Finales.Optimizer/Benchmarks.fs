@@ -1,7 +1,6 @@
 namespace Finales.Optimizer
 
 open System
-open System.Text
 
 /// The benchmark problems of optimizer.md section 4: synthetic functions and the electrolyte
 /// problems E1/E2 on the core's virtual electrolyte.
@@ -22,6 +21,14 @@ type RegretStats =
       Q1: float
       Q3: float }
 
+/// The regret curves of one `bench optimizer` run (one best-so-far curve per seed and method).
+type RegretRun =
+    { Problem: BenchProblem
+      Seeds: int
+      Evaluations: int
+      GpUcb: float[][]
+      Random: float[][] }
+
 /// Benchmark harness: regret curves of GP-UCB vs random search from the same seeded initial
 /// design, and the timing workload of `bench gp`. Pure: progress goes through a callback.
 [<RequireQualifiedAccess>]
@@ -35,7 +42,7 @@ module Benchmarks =
         | "dtlz2" -> Ok Dtlz2
         | "e1" -> Ok E1
         | "e2" -> Ok E2
-        | other -> Error(sprintf "--problem is '%s'; expected branin, hartmann6, dtlz2, e1 or e2" other)
+        | other -> Error(sprintf "problem is '%s'; expected branin, hartmann6, dtlz2, e1 or e2" other)
 
     /// The problem's name as used on the command line.
     let name (p: BenchProblem) =
@@ -483,111 +490,25 @@ module Benchmarks =
               Q1 = quantile v 0.25
               Q3 = quantile v 0.75 })
 
-    /// An SVG plot of median regret (log scale) with the interquartile band for each method.
-    let svg (title: string) (methods: (string * float[][]) list) : string =
-        let w, h, ml, mr, mt, mb = 640.0, 400.0, 70.0, 20.0, 40.0, 50.0
+    /// The regret curves of a `bench optimizer` run: `seeds` curves of `evals` best-so-far regrets
+    /// per method, GP-UCB first, then random search. `progress` receives one line per curve.
+    let regretRun (p: BenchProblem) (seeds: int) (evals: int) (progress: string -> unit) : RegretRun =
+        let run gp label =
+            Array.init seeds (fun s ->
+                let c = runOne p gp s evals
 
-        let all =
-            methods
-            |> List.collect (fun (_, cs) -> cs |> Array.collect id |> List.ofArray)
-            |> List.filter (fun v -> v > 0.0)
+                progress (sprintf "%s %s seed %d/%d: final regret %.3g" (name p) label (s + 1) seeds c[c.Length - 1])
 
-        let ymin = if all.IsEmpty then 1e-6 else max 1e-8 (List.min all)
+                c)
 
-        let ymax =
-            if all.IsEmpty then
-                1.0
-            else
-                max (ymin * 10.0) (List.max all)
+        let gp = run true "gp-ucb"
+        let rnd = run false "random"
 
-        let ly v = log10 (max ymin v)
-
-        let evals =
-            methods
-            |> List.map (fun (_, cs) -> if cs.Length = 0 then 0 else cs[0].Length)
-            |> List.max
-
-        let px (e: int) =
-            ml + (float (e - 1) / float (max 1 (evals - 1))) * (w - ml - mr)
-
-        let py (v: float) =
-            mt + (ly ymax - ly v) / (ly ymax - ly ymin) * (h - mt - mb)
-
-        let sb = StringBuilder()
-
-        let inv (x: float) =
-            x.ToString("0.##", Globalization.CultureInfo.InvariantCulture)
-
-        sb.AppendFormat(
-            Globalization.CultureInfo.InvariantCulture,
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" font-family=\"sans-serif\" font-size=\"12\">\n",
-            w,
-            h
-        )
-        |> ignore
-
-        sb.Append(
-            $"<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n<text x=\"{inv ml}\" y=\"22\" font-size=\"14\">{title}</text>\n"
-        )
-        |> ignore
-
-        sb.Append(
-            $"<line x1=\"{inv ml}\" y1=\"{inv (h - mb)}\" x2=\"{inv (w - mr)}\" y2=\"{inv (h - mb)}\" stroke=\"black\"/>\n<line x1=\"{inv ml}\" y1=\"{inv mt}\" x2=\"{inv ml}\" y2=\"{inv (h - mb)}\" stroke=\"black\"/>\n"
-        )
-        |> ignore
-
-        for e in 0 .. int (ceil (ly ymax)) - int (floor (ly ymin)) do
-            let v = 10.0 ** (floor (ly ymin) + float e)
-
-            if v >= ymin && v <= ymax then
-                sb.Append($"<text x=\"5\" y=\"{inv (py v + 4.0)}\">1e{int (log10 v)}</text>\n")
-                |> ignore
-
-        for e in [ 1; 10; 25; 50; 100 ] do
-            if e <= evals then
-                sb.Append($"<text x=\"{inv (px e - 8.0)}\" y=\"{inv (h - mb + 18.0)}\">{e}</text>\n")
-                |> ignore
-
-        sb.Append($"<text x=\"{inv (w / 2.0 - 60.0)}\" y=\"{inv (h - 8.0)}\">evaluations after initial design</text>\n")
-        |> ignore
-
-        let colours = [| "#1f77b4"; "#d62728"; "#2ca02c" |]
-
-        methods
-        |> List.iteri (fun k (label, curves) ->
-            if curves.Length > 0 then
-                let stats = summarise curves [| 1 .. curves[0].Length |]
-
-                let line f =
-                    stats
-                    |> Array.map (fun s -> $"{inv (px s.Evaluations)},{inv (py (f s))}")
-                    |> String.concat " "
-
-                let c = colours[k % colours.Length]
-
-                let band =
-                    (stats |> Array.map (fun s -> $"{inv (px s.Evaluations)},{inv (py s.Q3)}"))
-                    |> Array.append
-                    <| (stats
-                        |> Array.rev
-                        |> Array.map (fun s -> $"{inv (px s.Evaluations)},{inv (py s.Q1)}"))
-
-                let bandText = String.concat " " band
-
-                sb.Append($"<polygon points=\"{bandText}\" fill=\"{c}\" fill-opacity=\"0.15\" stroke=\"none\"/>\n")
-                |> ignore
-
-                sb.Append(
-                    $"<polyline points=\"{line (fun s -> s.Median)}\" fill=\"none\" stroke=\"{c}\" stroke-width=\"2\"/>\n"
-                )
-                |> ignore
-
-                sb.Append(
-                    $"<text x=\"{inv (w - 160.0)}\" y=\"{inv (mt + 16.0 * float k)}\" fill=\"{c}\">{label} (median, IQR)</text>\n"
-                )
-                |> ignore)
-
-        sb.Append("</svg>\n").ToString()
+        { Problem = p
+          Seeds = seeds
+          Evaluations = evals
+          GpUcb = gp
+          Random = rnd }
 
     /// The `bench gp` workload: n observations of a smooth 5-input function on [0,1]^5, then one
     /// suggestion (ML-II fit + GP-UCB over 1000 candidates + refinement). Returns the suggestion.

@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Finales.Client;
 using Finales.Core;
-using Finales.Optimizer;
+using Finales.Optimizer.Interop;
 using Microsoft.FSharp.Collections;
 
 namespace Finales.Tenants.Optimizer;
@@ -153,16 +153,14 @@ public sealed class OptimizerPlanner
             spaceTexts.Add(docs.GetRawText());
             CollectChemicals(docs, chemicals);
         }
-        var tmin = _o.TemperatureMin ?? double.NaN;
-        var tmax = _o.TemperatureMax ?? double.NaN;
-        var space = OptimizerFacade.DesignSpace(spaceTexts, _o.Chemicals, tmin, tmax);
-        if (!space.Ok) return Wait($"no design space: {space.Error}");
+        if (!OptimizerFacade.TryDesignSpace(spaceTexts, _o.Chemicals, _o.TemperatureMin, _o.TemperatureMax, out var space, out var spaceError))
+            return Wait($"no design space: {spaceError}");
 
         // 4. suggest: own open requests are conditioned on; failed results mark their region
         var observations = extracted.Values.Select(v => new ObservationSpec
         {
             Formulation = v.Formulation, Temperature = v.Temperature, Source = "", Quantity = v.Objective,
-            Value = v.Value, Rating = v.Rating, Success = v.Success, Deleted = false,
+            Value = v.Value, Rating = double.IsNaN(v.Rating) ? null : v.Rating, Success = v.Success, Deleted = false,
         }).ToList();
         var pending = new List<PendingSpec>();
         var pendingKeys = new HashSet<string>(StringComparer.Ordinal);
@@ -176,26 +174,27 @@ public sealed class OptimizerPlanner
         {
             BatchSize = batch + 2, // spares for suggestions that turn out duplicates after rounding
             Seed = unchecked(_o.Seed * 1_000_003 + own.Count),
-            SqrtBeta = _o.SqrtBeta ?? double.NaN,
+            SqrtBeta = _o.SqrtBeta,
             Delta = defaults.Delta,
             BetaScale = _o.BetaScale,
             MinRating = double.NegativeInfinity, // already applied when reading
             TargetSource = "",
             Candidates = _o.Candidates,
             Softness = defaults.Softness,
-            TemperatureMin = double.NaN,
-            TemperatureMax = double.NaN,
+            TemperatureMin = null,
+            TemperatureMax = null,
         };
-        var suggested = OptimizerFacade.Suggest(space.Value, _objectives.Select(o => new ObjectiveSpec
-        { Quantity = o.EffectiveName, Goal = o.Goal, Tolerance = o.Tolerance, Kind = o.Kind }).ToList(), observations, pending, options);
-        if (!suggested.Ok) return Wait($"the optimizer could not suggest: {suggested.Error}", space.Value);
+        var objectives = _objectives.Select(o => new ObjectiveSpec
+        { Quantity = o.EffectiveName, Goal = o.GoalValue, Tolerance = o.Tolerance, Kind = o.KindValue }).ToList();
+        if (!OptimizerFacade.TrySuggest(space, objectives, observations, pending, options, out var suggested, out var suggestError))
+            return Wait($"the optimizer could not suggest: {suggestError}", space);
         var mode = complete.Count + failed == 0 ? "random" : "model";
 
         // 5. round, dedupe, build, validate
         var points = new List<PlannedPoint>();
         var skipped = new List<string>();
         var planned = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var sg in suggested.Value)
+        foreach (var sg in suggested)
         {
             if (points.Count >= batch) break;
             var f = RoundToSum(sg.Formulation, _o.FractionDigits);
@@ -219,7 +218,7 @@ public sealed class OptimizerPlanner
             if (problems.Count > 0) skipped.Add($"{key}: partly skipped: {string.Join("; ", problems)}");
             points.Add(new PlannedPoint(f, t, key, sg.PredictedMerit, sg.PredictedStd, sg.Acquisition, requests));
         }
-        return new Plan("", points, skipped, extracted.Values.Count, complete.Count, failed, openCount, own.Count, best, bestMerit, joined, space.Value, mode);
+        return new Plan("", points, skipped, extracted.Values.Count, complete.Count, failed, openCount, own.Count, best, bestMerit, joined, space, mode);
     }
 
     private static void CollectChemicals(JsonElement e, Dictionary<string, ChemicalRef> into)
