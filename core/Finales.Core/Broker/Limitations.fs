@@ -22,13 +22,7 @@ open System.Text.Json
 /// or given as null, is satisfied (schema validation already enforces the required fields). Numbers compare with a
 /// relative tolerance of 1e-9 (plus 1e-12 absolute, so 0 is comparable); strings exactly, except `fraction_type`.
 ///
-/// `fraction_type` equivalence (case-insensitive, surrounding blanks ignored):
-/// | canonical   | accepted spellings                                                                  |
-/// |-------------|-------------------------------------------------------------------------------------|
-/// | molPerMol   | molPerMol, mol/mol, molar fraction, mole fraction, mol fraction, molar_fraction, mole_fraction, molfraction, x |
-/// | gPerG       | gPerG, g/g, mass fraction, weight fraction, mass_fraction, weight_fraction, wt/wt, w/w          |
-/// | lPerL       | lPerL, l/l, ml/ml, volume fraction, volume_fraction, v/v                                    |
-/// Other spellings compare as written.
+/// `fraction_type` values compare by their canonical name (`FractionType.canonical`: "mole fraction" is "molPerMol").
 [<RequireQualifiedAccess>]
 module Limitations =
 
@@ -202,35 +196,8 @@ module Limitations =
     let private close (a: float) (b: float) =
         a = b || abs (a - b) <= 1e-9 * max (abs a) (abs b) + 1e-12
 
-    let private fractionTypes =
-        [ "molPerMol",
-          [ "molpermol"
-            "mol/mol"
-            "molar fraction"
-            "mole fraction"
-            "mol fraction"
-            "molar_fraction"
-            "mole_fraction"
-            "molfraction"
-            "x" ]
-          "gPerG",
-          [ "gperg"
-            "g/g"
-            "mass fraction"
-            "weight fraction"
-            "mass_fraction"
-            "weight_fraction"
-            "wt/wt"
-            "w/w" ]
-          "lPerL", [ "lperl"; "l/l"; "ml/ml"; "volume fraction"; "volume_fraction"; "v/v" ] ]
-        |> List.collect (fun (canonical, spellings) -> spellings |> List.map (fun s -> s, canonical))
-        |> dict
-
-    /// The canonical name of a fraction type (see the equivalence table of this module).
-    let canonicalFractionType (fractionType: string) : string =
-        match fractionTypes.TryGetValue(fractionType.Trim().ToLowerInvariant()) with
-        | true, canonical -> canonical
-        | _ -> fractionType
+    /// The canonical name of a fraction type (`FractionType.canonical`, which holds the table of spellings).
+    let canonicalFractionType (fractionType: string) : string = FractionType.canonical fractionType
 
     let private sameValue (field: string) (allowed: JsonElement) (value: JsonElement) =
         match allowed.ValueKind, value.ValueKind with
