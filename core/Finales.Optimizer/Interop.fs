@@ -345,3 +345,83 @@ type OptimizerFacade =
 
     /// The `bench gp` workload at n observations (fit + acquisition over 1000 candidates).
     static member GpSuggestion(n: int, seed: int) : float[] = Benchmarks.gpSuggestion n seed
+
+/// A capability's parameter schema, compiled (opaque to C#; empty after a failed compile).
+[<Sealed>]
+type ParameterSchema internal (compiled: Finales.Core.CapabilitySchema.Compiled option) =
+    member internal _.Compiled = compiled
+
+/// A capability's limitations as every active tenant offers them, parsed (opaque to C#).
+[<Sealed>]
+type ParameterLimits internal (parsed: Finales.Core.Limitations.Parsed list) =
+    member internal _.Parsed = parsed
+
+/// Checks of planned request parameters against a capability, for C#: Try pattern for compiling
+/// and parsing, and the issues of a check as "path: message" lines (empty = accepted).
+[<AbstractClass; Sealed>]
+type RequestChecks =
+    static member private Render(issues: Finales.Core.ValidationIssue seq) : IReadOnlyList<string> =
+        issues
+        |> Seq.map (fun i -> sprintf "%s: %s" (Finales.Core.ValidationIssue.renderPath i.Path) i.Message)
+        |> Array.ofSeq
+        :> IReadOnlyList<string>
+
+    /// Compiles a capability's `json_schema_specifications`.
+    static member TryCompileSchema
+        (
+            specification: System.Text.Json.JsonElement,
+            [<Out>] schema: byref<ParameterSchema>,
+            [<Out>] error: byref<string>
+        ) : bool =
+        match Finales.Core.CapabilitySchema.compile specification with
+        | Ok c ->
+            schema <- ParameterSchema(Some c)
+            error <- ""
+            true
+        | Error e ->
+            schema <- ParameterSchema None
+            error <- e
+            false
+
+    /// Parses the limitations documents of a capability (one per offering tenant); the error is
+    /// the first document's that does not parse.
+    static member TryParseLimits
+        (
+            documents: IReadOnlyList<System.Text.Json.JsonElement>,
+            [<Out>] limits: byref<ParameterLimits>,
+            [<Out>] error: byref<string>
+        ) : bool =
+        if obj.ReferenceEquals(documents, null) then
+            nullArg (nameof documents)
+
+        match documents |> Seq.map Finales.Core.Limitations.parse |> Finales.Core.Results.all with
+        | Ok parsed ->
+            limits <- ParameterLimits parsed
+            error <- ""
+            true
+        | Error e ->
+            limits <- ParameterLimits []
+            error <- e
+            false
+
+    /// Where `parameters` break the schema, as "path: message" lines; empty when valid.
+    static member SchemaIssues
+        (schema: ParameterSchema, parameters: System.Text.Json.JsonElement)
+        : IReadOnlyList<string> =
+        if obj.ReferenceEquals(schema, null) then
+            nullArg (nameof schema)
+
+        match schema.Compiled with
+        | Some c -> RequestChecks.Render(Finales.Core.CapabilitySchema.validate c parameters)
+        | None -> invalidArg (nameof schema) "the schema did not compile (TryCompileSchema returned false)"
+
+    /// Where `parameters` lie outside every offered limitation, as "path: message" lines; empty when inside.
+    static member LimitIssues
+        (limits: ParameterLimits, parameters: System.Text.Json.JsonElement)
+        : IReadOnlyList<string> =
+        if obj.ReferenceEquals(limits, null) then
+            nullArg (nameof limits)
+
+        match Finales.Core.Limitations.check limits.Parsed parameters with
+        | Ok() -> Array.empty
+        | Error issues -> RequestChecks.Render issues

@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using Finales.Client;
 using Finales.Core;
 using Finales.Optimizer.Interop;
-using Microsoft.FSharp.Collections;
 
 namespace Finales.Tenants.Optimizer;
 
@@ -42,7 +41,7 @@ public sealed class OptimizerPlanner
     private readonly Guid _tenant;
     private readonly IReadOnlyList<ObjectiveOptions> _objectives;
     private readonly IReadOnlyList<RequestTarget> _targets;
-    private readonly Dictionary<string, CapabilitySchema.Compiled> _schemas = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ParameterSchema> _schemas = new(StringComparer.Ordinal);
 
     public OptimizerPlanner(OptimizerOptions options, Guid tenant)
     {
@@ -125,7 +124,7 @@ public sealed class OptimizerPlanner
         var batch = Math.Min(_o.BatchSize, room);
 
         // 3. schemas and limitations of every requested capability
-        var checks = new List<(RequestTarget T, CapabilitySchema.Compiled Schema, FSharpList<Limitations.Parsed> Limits)>();
+        var checks = new List<(RequestTarget T, ParameterSchema Schema, ParameterLimits Limits)>();
         var spaceTexts = new List<string>();
         var chemicals = new Dictionary<string, ChemicalRef>(StringComparer.Ordinal);
         foreach (var t in _targets)
@@ -135,21 +134,16 @@ public sealed class OptimizerPlanner
             var raw = spec.GetRawText();
             if (!_schemas.TryGetValue(raw, out var compiled))
             {
-                var c = CapabilitySchema.compile(spec);
-                if (c.IsError) return Wait($"the parameter schema of {t} does not compile: {c.ErrorValue}");
-                _schemas[raw] = compiled = c.ResultValue;
+                if (!RequestChecks.TryCompileSchema(spec, out compiled, out var schemaError))
+                    return Wait($"the parameter schema of {t} does not compile: {schemaError}");
+                _schemas[raw] = compiled;
             }
             if (Find(s.Limitations, t) is not { } lim || !lim.TryGetProperty("limitations", out var docs)
                 || docs.ValueKind is not (JsonValueKind.Array or JsonValueKind.Object) || (docs.ValueKind == JsonValueKind.Array && docs.GetArrayLength() == 0))
                 return Wait($"no active tenant offers {t} yet (no limitations in GET /limitations/)");
-            var parsed = new List<Limitations.Parsed>();
-            foreach (var d in docs.ValueKind == JsonValueKind.Array ? docs.EnumerateArray().ToList() : [docs])
-            {
-                var p = Limitations.parse(d);
-                if (p.IsError) return Wait($"the limitations of {t} do not parse: {p.ErrorValue}");
-                parsed.Add(p.ResultValue);
-            }
-            checks.Add((t, compiled, ListModule.OfSeq(parsed)));
+            if (!RequestChecks.TryParseLimits(docs.ValueKind == JsonValueKind.Array ? docs.EnumerateArray().ToList() : [docs], out var limits, out var limitsError))
+                return Wait($"the limitations of {t} do not parse: {limitsError}");
+            checks.Add((t, compiled, limits));
             spaceTexts.Add(docs.GetRawText());
             CollectChemicals(docs, chemicals);
         }
@@ -208,10 +202,10 @@ public sealed class OptimizerPlanner
                 if (taken.Contains($"{target}|{key}")) { problems.Add($"duplicate of an own {target} request"); continue; }
                 var parameters = Parameters(f, t, chemicals, out var missing);
                 if (missing is not null) { problems.Add(missing); continue; }
-                var issues = CapabilitySchema.validate(schema, parameters).ToList();
-                if (issues.Count > 0) { problems.Add($"{target} schema: " + string.Join("; ", issues.Select(i => $"{ValidationIssueModule.renderPath(i.Path)}: {i.Message}"))); continue; }
-                var verdict = Limitations.check(limits, parameters);
-                if (verdict.IsError) { problems.Add($"{target} limitations: " + string.Join("; ", verdict.ErrorValue.Select(i => $"{ValidationIssueModule.renderPath(i.Path)}: {i.Message}"))); continue; }
+                var issues = RequestChecks.SchemaIssues(schema, parameters);
+                if (issues.Count > 0) { problems.Add($"{target} schema: " + string.Join("; ", issues)); continue; }
+                var outside = RequestChecks.LimitIssues(limits, parameters);
+                if (outside.Count > 0) { problems.Add($"{target} limitations: " + string.Join("; ", outside)); continue; }
                 requests.Add(new PlannedRequest(target, Body(target, parameters)));
             }
             if (problems.Count > 0 && requests.Count == 0) { skipped.Add($"{key}: {string.Join("; ", problems)}"); continue; }

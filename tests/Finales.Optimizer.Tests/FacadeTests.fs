@@ -2,6 +2,7 @@ module Finales.Optimizer.Tests.FacadeTests
 
 open System
 open System.Collections.Generic
+open System.Text.Json
 open Expecto
 open Finales.Optimizer.Interop
 
@@ -133,6 +134,55 @@ let tests =
               Expect.isFalse ok "rejected"
               Expect.equal suggestions.Count 0 "no suggestions, not null"
               Expect.equal error "limitations is missing" "names the field"
+          }
+          test "RequestChecks: a schema that does not compile is refused with the reason and an empty schema" {
+              let spec = JsonDocument.Parse("""{"type": 5}""").RootElement
+              let ok, schema, error = RequestChecks.TryCompileSchema(spec)
+              Expect.isFalse ok "refused"
+              Expect.isFalse (obj.ReferenceEquals(schema, null)) "an empty schema, not null"
+              Expect.isNotEmpty error "the reason"
+
+              Expect.throws
+                  (fun () -> RequestChecks.SchemaIssues(schema, spec) |> ignore)
+                  "checking against an empty schema is a programmer error"
+          }
+          test "RequestChecks: schema and limitation issues name the path; accepted parameters give none" {
+              let spec =
+                  JsonDocument
+                      .Parse(
+                          """{"type":"object","properties":{"temperature":{"type":"number"}},"required":["temperature"]}"""
+                      )
+                      .RootElement
+
+              let ok, schema, error = RequestChecks.TryCompileSchema(spec)
+              Expect.isTrue ok error
+
+              let limits =
+                  JsonDocument.Parse("""{"temperature":[{"min":280,"max":320}]}""").RootElement
+
+              let parsed, ranges, limitsError = RequestChecks.TryParseLimits([| limits |])
+              Expect.isTrue parsed limitsError
+              let inside = JsonDocument.Parse("""{"temperature":300}""").RootElement
+              let outside = JsonDocument.Parse("""{"temperature":400}""").RootElement
+              let wrong = JsonDocument.Parse("""{"temperature":"hot"}""").RootElement
+              Expect.isEmpty (RequestChecks.SchemaIssues(schema, inside)) "valid"
+              Expect.isEmpty (RequestChecks.LimitIssues(ranges, inside)) "inside"
+
+              Expect.stringContains
+                  (String.Join("; ", RequestChecks.SchemaIssues(schema, wrong)))
+                  "temperature"
+                  "the schema issue names the field"
+
+              Expect.stringContains
+                  (String.Join("; ", RequestChecks.LimitIssues(ranges, outside)))
+                  "temperature"
+                  "the limitation issue names the field"
+          }
+          test "RequestChecks: limitations that do not parse are refused with the reason" {
+              let bad = JsonDocument.Parse("""[1, 2]""").RootElement
+              let ok, _, error = RequestChecks.TryParseLimits([| bad |])
+              Expect.isFalse ok "refused"
+              Expect.isNotEmpty error "the reason"
           }
           test "DefaultOptions leave sqrt(beta) and the temperature range unset (null), not NaN" {
               let d = OptimizerFacade.DefaultOptions
