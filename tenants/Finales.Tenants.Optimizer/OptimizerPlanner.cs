@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Finales.Client;
 using Finales.Core;
+using Finales.Core.Interop;
 using Finales.Optimizer.Interop;
 
 namespace Finales.Tenants.Optimizer;
@@ -253,12 +254,7 @@ public sealed class OptimizerPlanner
         foreach (var (k, v) in fractions.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (kv.Key, kv.Value)))
         {
             if (!chemicals.TryGetValue(k, out var c)) { missing = $"chemical {k} has no SMILES/InChIKey in the limitations"; continue; }
-            list.Add(new JsonObject
-            {
-                ["chemical"] = new JsonObject { ["SMILES"] = c.Smiles, ["InChIKey"] = c.InChIKey },
-                ["fraction"] = v,
-                ["fraction_type"] = "molPerMol",
-            });
+            list.Add(FormulationJson.Entry(c.Smiles, c.InChIKey, v, "molPerMol"));
         }
         var o = new JsonObject { ["formulation"] = list, ["temperature"] = temperature };
         return JsonSerializer.SerializeToElement(o);
