@@ -120,9 +120,8 @@ public sealed class OptimizerPlanner
         Plan Wait(string why, string space = "") => WaitPlan(why, extracted.Values.Count, complete.Count, failed, openCount, own.Count, best, bestMerit, joined, space);
 
         // 2. room in the queue
-        var room = (_o.QueueCap - openCount) / _targets.Count;
-        if (room <= 0) return Wait($"queue full: {openCount} own requests pending or reserved, cap {_o.QueueCap} ({_targets.Count} per point)");
-        var batch = Math.Min(_o.BatchSize, room);
+        var batch = BatchPlanner.Room(_o.QueueCap, openCount, _targets.Count, _o.BatchSize);
+        if (batch <= 0) return Wait($"queue full: {openCount} own requests pending or reserved, cap {_o.QueueCap} ({_targets.Count} per point)");
 
         // 3. schemas and limitations of every requested capability
         var checks = new List<(RequestTarget T, ParameterSchema Schema, ParameterLimits Limits)>();
@@ -185,34 +184,26 @@ public sealed class OptimizerPlanner
             return Wait($"the optimizer could not suggest: {suggestError}", space);
         var mode = complete.Count + failed == 0 ? "random" : "model";
 
-        // 5. round, dedupe, build, validate
-        var points = new List<PlannedPoint>();
-        var skipped = new List<string>();
-        var planned = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var sg in suggested)
-        {
-            if (points.Count >= batch) break;
-            var f = RoundToSum(sg.Formulation, _o.FractionDigits);
-            var t = Math.Round(sg.Temperature, _o.TemperatureDigits, MidpointRounding.AwayFromZero);
-            var key = Formulations.PointKey(f, t, _o.FractionDigits, _o.TemperatureDigits);
-            if (!planned.Add(key)) { skipped.Add($"{key}: suggested twice in this batch"); continue; }
-            var requests = new List<PlannedRequest>();
-            var problems = new List<string>();
-            foreach (var (target, schema, limits) in checks)
+        // 5. round, dedupe, build, validate (the core's BatchSelection)
+        var byTarget = checks.ToDictionary(c => c.T);
+        var selection = BatchPlanner.Select(suggested, batch, _o.FractionDigits, _o.TemperatureDigits, _targets, taken,
+            (RequestTarget target, IReadOnlyDictionary<string, double> f, double t) =>
             {
-                if (taken.Contains($"{target}|{key}")) { problems.Add($"duplicate of an own {target} request"); continue; }
+                var (_, schema, limits) = byTarget[target];
                 var parameters = Parameters(f, t, chemicals, out var missing);
-                if (missing is not null) { problems.Add(missing); continue; }
+                if (missing is not null) return CheckOutcome<PlannedRequest>.Refuse(missing);
                 var issues = RequestChecks.SchemaIssues(schema, parameters);
-                if (issues.Count > 0) { problems.Add($"{target} schema: " + string.Join("; ", issues)); continue; }
+                if (issues.Count > 0) return CheckOutcome<PlannedRequest>.Refuse($"{target} schema: " + string.Join("; ", issues));
                 var outside = RequestChecks.LimitIssues(limits, parameters);
-                if (outside.Count > 0) { problems.Add($"{target} limitations: " + string.Join("; ", outside)); continue; }
-                requests.Add(new PlannedRequest(target, Body(target, parameters)));
-            }
-            if (problems.Count > 0 && requests.Count == 0) { skipped.Add($"{key}: {string.Join("; ", problems)}"); continue; }
-            if (problems.Count > 0) skipped.Add($"{key}: partly skipped: {string.Join("; ", problems)}");
-            points.Add(new PlannedPoint(f, t, key, sg.PredictedMerit, sg.PredictedStd, sg.Acquisition, requests));
-        }
+                if (outside.Count > 0) return CheckOutcome<PlannedRequest>.Refuse($"{target} limitations: " + string.Join("; ", outside));
+                return CheckOutcome<PlannedRequest>.Accept(new PlannedRequest(target, Body(target, parameters)));
+            });
+        var points = selection.Points.Select(p =>
+        {
+            var sg = suggested[p.SuggestionIndex];
+            return new PlannedPoint(p.Formulation, p.Temperature, p.PointKey, sg.PredictedMerit, sg.PredictedStd, sg.Acquisition, p.Requests);
+        }).ToList();
+        var skipped = selection.Skipped;
         return new Plan("", points, skipped, extracted.Values.Count, complete.Count, failed, openCount, own.Count, best, bestMerit, joined, space, mode);
     }
 
@@ -234,15 +225,8 @@ public sealed class OptimizerPlanner
     }
 
     /// <summary>Fractions rounded to <paramref name="digits"/> decimals, zeros dropped, the largest adjusted so the sum is exactly 1 at that precision.</summary>
-    public static Dictionary<string, double> RoundToSum(IReadOnlyDictionary<string, double> fractions, int digits)
-    {
-        var r = Formulations.Round(fractions, digits);
-        if (r.Count == 0) return r;
-        var largest = r.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).First().Key;
-        var rest = r.Where(kv => kv.Key != largest).Sum(kv => kv.Value);
-        r[largest] = Math.Round(1.0 - rest, digits, MidpointRounding.AwayFromZero);
-        return r;
-    }
+    public static Dictionary<string, double> RoundToSum(IReadOnlyDictionary<string, double> fractions, int digits) =>
+        new(BatchPlanner.RoundToSum(fractions, digits), StringComparer.Ordinal);
 
     /// <summary>The request parameters {formulation: [{chemical: {SMILES, InChIKey}, fraction, fraction_type}], temperature},
     /// components in key order.</summary>
