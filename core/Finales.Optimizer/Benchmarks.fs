@@ -62,44 +62,6 @@ module Benchmarks =
         | E1 -> [| 0.02; 0.0; 0.0; 0.0; 0.0; 263.15 |], [| 0.15; 0.6; 0.9; 0.9; 0.6; 263.15 |]
         | E2 -> [| 0.02; 0.0; 0.0; 0.0; 0.0; 253.15 |], [| 0.15; 0.6; 0.9; 0.9; 0.6; 333.15 |]
 
-    /// Branin-Hoo; global minimum 0.397887.
-    let branin (x: float[]) =
-        let a, b, c = 1.0, 5.1 / (4.0 * Math.PI * Math.PI), 5.0 / Math.PI
-        let r, s, t = 6.0, 10.0, 1.0 / (8.0 * Math.PI)
-
-        a * (x[1] - b * x[0] * x[0] + c * x[0] - r) ** 2.0
-        + s * (1.0 - t) * cos x[0]
-        + s
-
-    let private hA =
-        [| [| 10.0; 3.0; 17.0; 3.5; 1.7; 8.0 |]
-           [| 0.05; 10.0; 17.0; 0.1; 8.0; 14.0 |]
-           [| 3.0; 3.5; 1.7; 10.0; 17.0; 8.0 |]
-           [| 17.0; 8.0; 0.05; 10.0; 0.1; 14.0 |] |]
-
-    let private hP =
-        [| [| 1312.0; 1696.0; 5569.0; 124.0; 8283.0; 5886.0 |]
-           [| 2329.0; 4135.0; 8307.0; 3736.0; 1004.0; 9991.0 |]
-           [| 2348.0; 1451.0; 3522.0; 2883.0; 3047.0; 6650.0 |]
-           [| 4047.0; 8828.0; 8732.0; 5743.0; 1091.0; 381.0 |] |]
-        |> Array.map (Array.map (fun v -> v * 1e-4))
-
-    let private hAlpha = [| 1.0; 1.2; 3.0; 3.2 |]
-
-    /// Hartmann-6; global minimum -3.32237.
-    let hartmann6 (x: float[]) =
-        -(Array.init 4 (fun i ->
-            let inner = Array.init 6 (fun j -> hA[i][j] * (x[j] - hP[i][j]) ** 2.0) |> Array.sum
-            hAlpha[i] * exp (-inner))
-          |> Array.sum)
-
-    /// DTLZ2 with 2 objectives: f1 = (1+g) cos(x1 pi/2), f2 = (1+g) sin(x1 pi/2).
-    let dtlz2 (x: float[]) =
-        let g = x[1..] |> Array.sumBy (fun v -> (v - 0.5) ** 2.0)
-
-        [| (1.0 + g) * cos (x[0] * Math.PI / 2.0)
-           (1.0 + g) * sin (x[0] * Math.PI / 2.0) |]
-
     /// The electrolyte chemicals in design order (canonical keys: InChIKeys).
     let electrolyteChemicals: string[] =
         [| Finales.Core.LiPF6
@@ -153,9 +115,9 @@ module Benchmarks =
     /// viscosity and temperature for E1/E2).
     let evaluate (p: BenchProblem) (x: float[]) : float[] =
         match p with
-        | Branin -> [| branin x |]
-        | Hartmann6 -> [| hartmann6 x |]
-        | Dtlz2 -> dtlz2 x
+        | Branin -> [| TestFunctions.branin x |]
+        | Hartmann6 -> [| TestFunctions.hartmann6 x |]
+        | Dtlz2 -> TestFunctions.dtlz2 x
         | E1
         | E2 -> electrolyte None x
 
@@ -300,10 +262,10 @@ module Benchmarks =
             else
                 2000.0
 
-    let private uniform (rng: Random) (lo: float[]) (hi: float[]) =
+    let internal uniform (rng: Random) (lo: float[]) (hi: float[]) =
         Array.init lo.Length (fun j -> lo[j] + rng.NextDouble() * (hi[j] - lo[j]))
 
-    let private boxMoves (lo: float[]) (hi: float[]) (x: float[]) (step: float) =
+    let internal boxMoves (lo: float[]) (hi: float[]) (x: float[]) (step: float) =
         [| for j in 0 .. x.Length - 1 do
                for s in [ -1.0; 1.0 ] do
                    let v = min hi[j] (max lo[j] (x[j] + s * step * (hi[j] - lo[j])))
@@ -509,31 +471,3 @@ module Benchmarks =
           Evaluations = evals
           GpUcb = gp
           Random = rnd }
-
-    /// The `bench gp` workload: n observations of a smooth 5-input function on [0,1]^5, then one
-    /// suggestion (ML-II fit + GP-UCB over 1000 candidates + refinement). Returns the suggestion.
-    let gpSuggestion (n: int) (seed: int) : float[] =
-        let rng = Random(seed)
-        let lo, hi = Array.zeroCreate 5, Array.create 5 1.0
-
-        let f (x: float[]) =
-            sin (3.0 * x[0]) + x[1] * x[1] - 0.5 * x[2]
-            + cos (2.0 * x[3] * x[4])
-            + 0.01 * rng.NextDouble()
-
-        let xs = Array.init n (fun _ -> uniform rng lo hi)
-        let ys = xs |> Array.map f
-
-        match GaussianProcess.fit GaussianProcess.defaultOptions seed lo hi xs ys with
-        | Error _ -> [||]
-        | Ok model ->
-            let cands = Array.init 1000 (fun _ -> uniform rng lo hi)
-            let sb = Acquisition.sqrtBeta Acquisition.defaultSchedule cands.Length n
-
-            let score (ps: float[][]) =
-                let mu, var = GaussianProcess.predict model ps
-                Acquisition.scores sb mu var
-
-            match Acquisition.maximise score (boxMoves lo hi) 3 15 (fun _ -> false) cands with
-            | Some(x, _) -> x
-            | None -> [||]

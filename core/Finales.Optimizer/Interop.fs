@@ -344,4 +344,4 @@ type OptimizerFacade =
             false
 
     /// The `bench gp` workload at n observations (fit + acquisition over 1000 candidates).
-    static member GpSuggestion(n: int, seed: int) : float[] = Benchmarks.gpSuggestion n seed
+    static member GpSuggestion(n: int, seed: int) : float[] = GpWorkload.suggestion n seed
