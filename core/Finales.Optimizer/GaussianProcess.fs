@@ -4,71 +4,6 @@ open System
 open MathNet.Numerics.LinearAlgebra
 open MathNet.Numerics.Optimization
 
-/// Settings of hyper-parameter fitting (ML-II).
-type GpOptions =
-    {
-        /// Seeded random restarts of L-BFGS in addition to the default starting point.
-        Restarts: int
-        /// Iteration cap of each L-BFGS run.
-        MaxIterations: int
-        /// Above this many observations the hyper-parameters are fitted on a seeded random subsample
-        /// of this size (the final model always conditions on every observation).
-        MaxFitPoints: int
-        /// Floor of the noise variance in standardised units.
-        NoiseFloor: float
-    }
-
-/// Hyper-parameters of a Matern-5/2 ARD GP, in standardised output and unit-cube input units.
-type GpHyper =
-    {
-        /// One log length scale per input.
-        LogLengthScales: float[]
-        /// Log of the kernel scale (signal variance).
-        LogSignalVariance: float
-        /// Log of the noise variance above the floor: noise = floor + exp(LogNoiseExcess).
-        LogNoiseExcess: float
-        /// The constant prior mean.
-        Mean: float
-    }
-
-/// A fitted GP: unit-cube inputs, standardised outputs, a packed row-major Cholesky factor of
-/// K + noise I (which can grow by appended rows) and alpha = K^-1 (y - mean).
-type GpModel =
-    internal
-        { Lower: float[]
-          Upper: float[]
-          X: ResizeArray<float[]>
-          Y: ResizeArray<float>
-          YMean: float
-          YStd: float
-          Hyper: GpHyper
-          NoiseFloor: float
-          L: ResizeArray<float>
-          mutable Alpha: float[]
-          Jitter: float }
-
-    /// Number of conditioned points (observations plus fantasies).
-    member m.Count = m.X.Count
-    /// The fitted hyper-parameters.
-    member m.Hyperparameters = m.Hyper
-    /// The jitter that had to be added to the diagonal (0 when none was needed).
-    member m.JitterAdded = m.Jitter
-
-/// Invalid GP input; each case names the field and the value.
-type GpError =
-    | NoData
-    | DimensionMismatch of field: string * index: int * length: int * expected: int
-    | NonFiniteValue of field: string * index: int * value: float
-    | BadBounds of index: int * lower: float * upper: float
-
-    /// A sentence naming the field and the value.
-    member this.Message =
-        match this with
-        | NoData -> "x is empty; a GP needs at least one observation"
-        | DimensionMismatch(f, i, l, e) -> sprintf "%s[%d] has length %d; expected %d" f i l e
-        | NonFiniteValue(f, i, v) -> sprintf "%s[%d] is %g; values must be finite" f i v
-        | BadBounds(i, lo, hi) -> sprintf "bounds[%d] is [%g, %g]; lower must be <= upper and finite" i lo hi
-
 /// Gaussian-process regression with a constant mean, a Matern-5/2 ARD kernel and Gaussian noise.
 [<RequireQualifiedAccess>]
 module GaussianProcess =
@@ -89,47 +24,7 @@ module GaussianProcess =
         let s = sqrt5 * r
         (1.0 + s + s * s / 3.0) * exp (-s)
 
-    // --- low-level helpers on packed row-major lower-triangular factors ---------------------
-
-    let inline private rowOffset (j: int) = j * (j + 1) / 2
-
-    /// SIMD dot product of a[aOff..aOff+len) and b[bOff..bOff+len).
-    let private dot (a: float[]) (aOff: int) (b: float[]) (bOff: int) (len: int) : float =
-        let w = System.Numerics.Vector<float>.Count
-        let mutable acc = System.Numerics.Vector<float>.Zero
-        let mutable i = 0
-
-        while i + w <= len do
-            acc <-
-                acc
-                + System.Numerics.Vector<float>(a, aOff + i)
-                  * System.Numerics.Vector<float>(b, bOff + i)
-
-            i <- i + w
-
-        let mutable s = System.Numerics.Vector.Sum acc
-
-        while i < len do
-            s <- s + a[aOff + i] * b[bOff + i]
-            i <- i + 1
-
-        s
-
-    /// Solves L v = b in place (L packed row-major, n rows).
-    let private forwardSolve (l: float[]) (n: int) (b: float[]) =
-        for j in 0 .. n - 1 do
-            let off = rowOffset j
-            b[j] <- (b[j] - dot l off b 0 j) / l[off + j]
-
-    /// Solves L^T x = b in place.
-    let private backwardSolve (l: float[]) (n: int) (b: float[]) =
-        for j in n - 1 .. -1 .. 0 do
-            let off = rowOffset j
-            b[j] <- b[j] / l[off + j]
-            let xj = b[j]
-
-            for k in 0 .. j - 1 do
-                b[k] <- b[k] - l[off + k] * xj
+    open GpLinearAlgebra
 
     let private scaleInputs (lower: float[]) (upper: float[]) (x: float[]) : float[] =
         Array.init x.Length (fun j ->
