@@ -1,7 +1,6 @@
 namespace Finales.Optimizer
 
 open System
-open System.Text
 
 /// The benchmark problems of optimizer.md section 4: synthetic functions and the electrolyte
 /// problems E1/E2 on the core's virtual electrolyte.
@@ -22,6 +21,14 @@ type RegretStats =
       Q1: float
       Q3: float }
 
+/// The regret curves of one `bench optimizer` run (one best-so-far curve per seed and method).
+type RegretRun =
+    { Problem: BenchProblem
+      Seeds: int
+      Evaluations: int
+      GpUcb: float[][]
+      Random: float[][] }
+
 /// Benchmark harness: regret curves of GP-UCB vs random search from the same seeded initial
 /// design, and the timing workload of `bench gp`. Pure: progress goes through a callback.
 [<RequireQualifiedAccess>]
@@ -35,7 +42,7 @@ module Benchmarks =
         | "dtlz2" -> Ok Dtlz2
         | "e1" -> Ok E1
         | "e2" -> Ok E2
-        | other -> Error(sprintf "--problem is '%s'; expected branin, hartmann6, dtlz2, e1 or e2" other)
+        | other -> Error(sprintf "problem is '%s'; expected branin, hartmann6, dtlz2, e1 or e2" other)
 
     /// The problem's name as used on the command line.
     let name (p: BenchProblem) =
@@ -54,44 +61,6 @@ module Benchmarks =
         | Dtlz2 -> Array.zeroCreate 5, Array.create 5 1.0
         | E1 -> [| 0.02; 0.0; 0.0; 0.0; 0.0; 263.15 |], [| 0.15; 0.6; 0.9; 0.9; 0.6; 263.15 |]
         | E2 -> [| 0.02; 0.0; 0.0; 0.0; 0.0; 253.15 |], [| 0.15; 0.6; 0.9; 0.9; 0.6; 333.15 |]
-
-    /// Branin-Hoo; global minimum 0.397887.
-    let branin (x: float[]) =
-        let a, b, c = 1.0, 5.1 / (4.0 * Math.PI * Math.PI), 5.0 / Math.PI
-        let r, s, t = 6.0, 10.0, 1.0 / (8.0 * Math.PI)
-
-        a * (x[1] - b * x[0] * x[0] + c * x[0] - r) ** 2.0
-        + s * (1.0 - t) * cos x[0]
-        + s
-
-    let private hA =
-        [| [| 10.0; 3.0; 17.0; 3.5; 1.7; 8.0 |]
-           [| 0.05; 10.0; 17.0; 0.1; 8.0; 14.0 |]
-           [| 3.0; 3.5; 1.7; 10.0; 17.0; 8.0 |]
-           [| 17.0; 8.0; 0.05; 10.0; 0.1; 14.0 |] |]
-
-    let private hP =
-        [| [| 1312.0; 1696.0; 5569.0; 124.0; 8283.0; 5886.0 |]
-           [| 2329.0; 4135.0; 8307.0; 3736.0; 1004.0; 9991.0 |]
-           [| 2348.0; 1451.0; 3522.0; 2883.0; 3047.0; 6650.0 |]
-           [| 4047.0; 8828.0; 8732.0; 5743.0; 1091.0; 381.0 |] |]
-        |> Array.map (Array.map (fun v -> v * 1e-4))
-
-    let private hAlpha = [| 1.0; 1.2; 3.0; 3.2 |]
-
-    /// Hartmann-6; global minimum -3.32237.
-    let hartmann6 (x: float[]) =
-        -(Array.init 4 (fun i ->
-            let inner = Array.init 6 (fun j -> hA[i][j] * (x[j] - hP[i][j]) ** 2.0) |> Array.sum
-            hAlpha[i] * exp (-inner))
-          |> Array.sum)
-
-    /// DTLZ2 with 2 objectives: f1 = (1+g) cos(x1 pi/2), f2 = (1+g) sin(x1 pi/2).
-    let dtlz2 (x: float[]) =
-        let g = x[1..] |> Array.sumBy (fun v -> (v - 0.5) ** 2.0)
-
-        [| (1.0 + g) * cos (x[0] * Math.PI / 2.0)
-           (1.0 + g) * sin (x[0] * Math.PI / 2.0) |]
 
     /// The electrolyte chemicals in design order (canonical keys: InChIKeys).
     let electrolyteChemicals: string[] =
@@ -146,9 +115,9 @@ module Benchmarks =
     /// viscosity and temperature for E1/E2).
     let evaluate (p: BenchProblem) (x: float[]) : float[] =
         match p with
-        | Branin -> [| branin x |]
-        | Hartmann6 -> [| hartmann6 x |]
-        | Dtlz2 -> dtlz2 x
+        | Branin -> [| TestFunctions.branin x |]
+        | Hartmann6 -> [| TestFunctions.hartmann6 x |]
+        | Dtlz2 -> TestFunctions.dtlz2 x
         | E1
         | E2 -> electrolyte None x
 
@@ -293,10 +262,10 @@ module Benchmarks =
             else
                 2000.0
 
-    let private uniform (rng: Random) (lo: float[]) (hi: float[]) =
+    let internal uniform (rng: Random) (lo: float[]) (hi: float[]) =
         Array.init lo.Length (fun j -> lo[j] + rng.NextDouble() * (hi[j] - lo[j]))
 
-    let private boxMoves (lo: float[]) (hi: float[]) (x: float[]) (step: float) =
+    let internal boxMoves (lo: float[]) (hi: float[]) (x: float[]) (step: float) =
         [| for j in 0 .. x.Length - 1 do
                for s in [ -1.0; 1.0 ] do
                    let v = min hi[j] (max lo[j] (x[j] + s * step * (hi[j] - lo[j])))
@@ -483,136 +452,22 @@ module Benchmarks =
               Q1 = quantile v 0.25
               Q3 = quantile v 0.75 })
 
-    /// An SVG plot of median regret (log scale) with the interquartile band for each method.
-    let svg (title: string) (methods: (string * float[][]) list) : string =
-        let w, h, ml, mr, mt, mb = 640.0, 400.0, 70.0, 20.0, 40.0, 50.0
+    /// The regret curves of a `bench optimizer` run: `seeds` curves of `evals` best-so-far regrets
+    /// per method, GP-UCB first, then random search. `progress` receives one line per curve.
+    let regretRun (p: BenchProblem) (seeds: int) (evals: int) (progress: string -> unit) : RegretRun =
+        let run gp label =
+            Array.init seeds (fun s ->
+                let c = runOne p gp s evals
 
-        let all =
-            methods
-            |> List.collect (fun (_, cs) -> cs |> Array.collect id |> List.ofArray)
-            |> List.filter (fun v -> v > 0.0)
+                progress (sprintf "%s %s seed %d/%d: final regret %.3g" (name p) label (s + 1) seeds c[c.Length - 1])
 
-        let ymin = if all.IsEmpty then 1e-6 else max 1e-8 (List.min all)
+                c)
 
-        let ymax =
-            if all.IsEmpty then
-                1.0
-            else
-                max (ymin * 10.0) (List.max all)
+        let gp = run true "gp-ucb"
+        let rnd = run false "random"
 
-        let ly v = log10 (max ymin v)
-
-        let evals =
-            methods
-            |> List.map (fun (_, cs) -> if cs.Length = 0 then 0 else cs[0].Length)
-            |> List.max
-
-        let px (e: int) =
-            ml + (float (e - 1) / float (max 1 (evals - 1))) * (w - ml - mr)
-
-        let py (v: float) =
-            mt + (ly ymax - ly v) / (ly ymax - ly ymin) * (h - mt - mb)
-
-        let sb = StringBuilder()
-
-        let inv (x: float) =
-            x.ToString("0.##", Globalization.CultureInfo.InvariantCulture)
-
-        sb.AppendFormat(
-            Globalization.CultureInfo.InvariantCulture,
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" font-family=\"sans-serif\" font-size=\"12\">\n",
-            w,
-            h
-        )
-        |> ignore
-
-        sb.Append(
-            $"<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n<text x=\"{inv ml}\" y=\"22\" font-size=\"14\">{title}</text>\n"
-        )
-        |> ignore
-
-        sb.Append(
-            $"<line x1=\"{inv ml}\" y1=\"{inv (h - mb)}\" x2=\"{inv (w - mr)}\" y2=\"{inv (h - mb)}\" stroke=\"black\"/>\n<line x1=\"{inv ml}\" y1=\"{inv mt}\" x2=\"{inv ml}\" y2=\"{inv (h - mb)}\" stroke=\"black\"/>\n"
-        )
-        |> ignore
-
-        for e in 0 .. int (ceil (ly ymax)) - int (floor (ly ymin)) do
-            let v = 10.0 ** (floor (ly ymin) + float e)
-
-            if v >= ymin && v <= ymax then
-                sb.Append($"<text x=\"5\" y=\"{inv (py v + 4.0)}\">1e{int (log10 v)}</text>\n")
-                |> ignore
-
-        for e in [ 1; 10; 25; 50; 100 ] do
-            if e <= evals then
-                sb.Append($"<text x=\"{inv (px e - 8.0)}\" y=\"{inv (h - mb + 18.0)}\">{e}</text>\n")
-                |> ignore
-
-        sb.Append($"<text x=\"{inv (w / 2.0 - 60.0)}\" y=\"{inv (h - 8.0)}\">evaluations after initial design</text>\n")
-        |> ignore
-
-        let colours = [| "#1f77b4"; "#d62728"; "#2ca02c" |]
-
-        methods
-        |> List.iteri (fun k (label, curves) ->
-            if curves.Length > 0 then
-                let stats = summarise curves [| 1 .. curves[0].Length |]
-
-                let line f =
-                    stats
-                    |> Array.map (fun s -> $"{inv (px s.Evaluations)},{inv (py (f s))}")
-                    |> String.concat " "
-
-                let c = colours[k % colours.Length]
-
-                let band =
-                    (stats |> Array.map (fun s -> $"{inv (px s.Evaluations)},{inv (py s.Q3)}"))
-                    |> Array.append
-                    <| (stats
-                        |> Array.rev
-                        |> Array.map (fun s -> $"{inv (px s.Evaluations)},{inv (py s.Q1)}"))
-
-                let bandText = String.concat " " band
-
-                sb.Append($"<polygon points=\"{bandText}\" fill=\"{c}\" fill-opacity=\"0.15\" stroke=\"none\"/>\n")
-                |> ignore
-
-                sb.Append(
-                    $"<polyline points=\"{line (fun s -> s.Median)}\" fill=\"none\" stroke=\"{c}\" stroke-width=\"2\"/>\n"
-                )
-                |> ignore
-
-                sb.Append(
-                    $"<text x=\"{inv (w - 160.0)}\" y=\"{inv (mt + 16.0 * float k)}\" fill=\"{c}\">{label} (median, IQR)</text>\n"
-                )
-                |> ignore)
-
-        sb.Append("</svg>\n").ToString()
-
-    /// The `bench gp` workload: n observations of a smooth 5-input function on [0,1]^5, then one
-    /// suggestion (ML-II fit + GP-UCB over 1000 candidates + refinement). Returns the suggestion.
-    let gpSuggestion (n: int) (seed: int) : float[] =
-        let rng = Random(seed)
-        let lo, hi = Array.zeroCreate 5, Array.create 5 1.0
-
-        let f (x: float[]) =
-            sin (3.0 * x[0]) + x[1] * x[1] - 0.5 * x[2]
-            + cos (2.0 * x[3] * x[4])
-            + 0.01 * rng.NextDouble()
-
-        let xs = Array.init n (fun _ -> uniform rng lo hi)
-        let ys = xs |> Array.map f
-
-        match GaussianProcess.fit GaussianProcess.defaultOptions seed lo hi xs ys with
-        | Error _ -> [||]
-        | Ok model ->
-            let cands = Array.init 1000 (fun _ -> uniform rng lo hi)
-            let sb = Acquisition.sqrtBeta Acquisition.defaultSchedule cands.Length n
-
-            let score (ps: float[][]) =
-                let mu, var = GaussianProcess.predict model ps
-                Acquisition.scores sb mu var
-
-            match Acquisition.maximise score (boxMoves lo hi) 3 15 (fun _ -> false) cands with
-            | Some(x, _) -> x
-            | None -> [||]
+        { Problem = p
+          Seeds = seeds
+          Evaluations = evals
+          GpUcb = gp
+          Random = rnd }

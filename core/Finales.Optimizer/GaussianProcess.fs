@@ -4,76 +4,9 @@ open System
 open MathNet.Numerics.LinearAlgebra
 open MathNet.Numerics.Optimization
 
-/// Settings of hyper-parameter fitting (ML-II).
-type GpOptions =
-    {
-        /// Seeded random restarts of L-BFGS in addition to the default starting point.
-        Restarts: int
-        /// Iteration cap of each L-BFGS run.
-        MaxIterations: int
-        /// Above this many observations the hyper-parameters are fitted on a seeded random subsample
-        /// of this size (the final model always conditions on every observation).
-        MaxFitPoints: int
-        /// Floor of the noise variance in standardised units.
-        NoiseFloor: float
-    }
-
-/// Hyper-parameters of a Matern-5/2 ARD GP, in standardised output and unit-cube input units.
-type GpHyper =
-    {
-        /// One log length scale per input.
-        LogLengthScales: float[]
-        /// Log of the kernel scale (signal variance).
-        LogSignalVariance: float
-        /// Log of the noise variance above the floor: noise = floor + exp(LogNoiseExcess).
-        LogNoiseExcess: float
-        /// The constant prior mean.
-        Mean: float
-    }
-
-/// A fitted GP: unit-cube inputs, standardised outputs, a packed row-major Cholesky factor of
-/// K + noise I (which can grow by appended rows) and alpha = K^-1 (y - mean).
-type GpModel =
-    internal
-        { Lower: float[]
-          Upper: float[]
-          X: ResizeArray<float[]>
-          Y: ResizeArray<float>
-          YMean: float
-          YStd: float
-          Hyper: GpHyper
-          NoiseFloor: float
-          L: ResizeArray<float>
-          mutable Alpha: float[]
-          Jitter: float }
-
-    /// Number of conditioned points (observations plus fantasies).
-    member m.Count = m.X.Count
-    /// The fitted hyper-parameters.
-    member m.Hyperparameters = m.Hyper
-    /// The jitter that had to be added to the diagonal (0 when none was needed).
-    member m.JitterAdded = m.Jitter
-
-/// Invalid GP input; each case names the field and the value.
-type GpError =
-    | NoData
-    | DimensionMismatch of field: string * index: int * length: int * expected: int
-    | NonFiniteValue of field: string * index: int * value: float
-    | BadBounds of index: int * lower: float * upper: float
-
-    /// A sentence naming the field and the value.
-    member this.Message =
-        match this with
-        | NoData -> "x is empty; a GP needs at least one observation"
-        | DimensionMismatch(f, i, l, e) -> sprintf "%s[%d] has length %d; expected %d" f i l e
-        | NonFiniteValue(f, i, v) -> sprintf "%s[%d] is %g; values must be finite" f i v
-        | BadBounds(i, lo, hi) -> sprintf "bounds[%d] is [%g, %g]; lower must be <= upper and finite" i lo hi
-
 /// Gaussian-process regression with a constant mean, a Matern-5/2 ARD kernel and Gaussian noise.
 [<RequireQualifiedAccess>]
 module GaussianProcess =
-
-    open GpKernel
 
     let private sqrt5 = sqrt 5.0
     let private log2Pi = log (2.0 * Math.PI)
@@ -87,7 +20,28 @@ module GaussianProcess =
           NoiseFloor = 1e-6 }
 
     /// Matern-5/2 correlation at scaled distance r: (1 + sqrt5 r + 5/3 r^2) exp(-sqrt5 r).
-    let matern52 (r: float) : float = GpKernel.matern52 r
+    let matern52 (r: float) : float =
+        let s = sqrt5 * r
+        (1.0 + s + s * s / 3.0) * exp (-s)
+
+    open GpLinearAlgebra
+
+    let private scaleInputs (lower: float[]) (upper: float[]) (x: float[]) : float[] =
+        Array.init x.Length (fun j ->
+            let range = upper[j] - lower[j]
+            if range > 0.0 then (x[j] - lower[j]) / range else 0.0)
+
+    let private lengthScaled (ls: float[]) (x: float[]) =
+        Array.init x.Length (fun j -> x[j] / ls[j])
+
+    let private sqDist (a: float[]) (b: float[]) =
+        let mutable s = 0.0
+
+        for j in 0 .. a.Length - 1 do
+            let d = a[j] - b[j]
+            s <- s + d * d
+
+        s
 
     let private noiseOf (floor: float) (h: GpHyper) = floor + exp h.LogNoiseExcess
 
@@ -102,6 +56,41 @@ module GaussianProcess =
           LogSignalVariance = theta[d]
           LogNoiseExcess = theta[d + 1]
           Mean = theta[d + 2] }
+
+    /// Cholesky of a symmetric matrix with jitter escalation: tries jitter 0, then 1e-10 .. 1e-1
+    /// times the mean diagonal. Returns the factor and the jitter used.
+    let internal choleskyWithJitter (k: Matrix<float>) : Factorization.Cholesky<float> * float =
+        let n = k.RowCount
+        let meanDiag = (Seq.init n (fun i -> k[i, i]) |> Seq.sum) / float n
+
+        let rec attempt (jitters: float list) =
+            match jitters with
+            | [] -> invalidOp "Cholesky failed even with jitter 0.1; the kernel matrix is not finite"
+            | j :: rest ->
+                let kj =
+                    if j = 0.0 then
+                        k
+                    else
+                        k + Matrix<float>.Build.DiagonalIdentity(n) * (j * meanDiag)
+
+                let ok, chol =
+                    try
+                        let c = kj.Cholesky()
+                        let f = c.Factor
+
+                        let finite =
+                            Seq.init n (fun i -> f[i, i])
+                            |> Seq.forall (fun v -> v > 0.0 && not (Double.IsNaN v) && not (Double.IsInfinity v))
+
+                        finite, Some c
+                    with :? ArgumentException ->
+                        false, None
+
+                match ok, chol with
+                | true, Some c -> c, j * meanDiag
+                | _ -> attempt rest
+
+        attempt [ 0.0; 1e-10; 1e-8; 1e-6; 1e-4; 1e-2; 1e-1 ]
 
     let private kernelMatrix (xs: float[][]) (h: GpHyper) (noise: float) : Matrix<float> =
         let n = xs.Length
@@ -120,6 +109,29 @@ module GaussianProcess =
                 v[k + i * n] <- kv
 
         m
+
+    /// Soft box on the log-parameters: zero inside, quadratic outside. Keeps L-BFGS away from
+    /// degenerate length scales without hard bounds.
+    let private penalty (d: int) (theta: float[]) (grad: float[]) : float =
+        let mutable p = 0.0
+
+        let box i lo hi =
+            let t = theta[i]
+
+            if t < lo then
+                p <- p + 5.0 * (lo - t) * (lo - t)
+                grad[i] <- grad[i] - 10.0 * (lo - t)
+            elif t > hi then
+                p <- p + 5.0 * (t - hi) * (t - hi)
+                grad[i] <- grad[i] + 10.0 * (t - hi)
+
+        for j in 0 .. d - 1 do
+            box j (log 1e-2) (log 1e2)
+
+        box d (log 1e-2) (log 1e2)
+        box (d + 1) (log 1e-9) (log 1.0)
+        box (d + 2) -3.0 3.0
+        p
 
     /// Negative log marginal likelihood of standardised outputs y at unit-cube inputs x, and its
     /// analytic gradient with respect to the vector [log l, log s2, log noise excess, mean]

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Finales.Optimizer;
+using Finales.Optimizer.Interop;
+using Finales.OptimizerCli;
 
 namespace Finales.Cli;
 
@@ -13,10 +14,10 @@ internal static class OptimizerIo
         return 2;
     }
 
-    public static int Emit(Outcome<string> outcome)
+    public static int Emit(bool ok, string json, string error)
     {
-        if (!outcome.Ok) return Error(outcome.Error);
-        Console.Out.WriteLine(outcome.Value);
+        if (!ok) return Error(error);
+        Console.Out.WriteLine(json);
         return 0;
     }
 
@@ -42,7 +43,8 @@ public static class ChimeraCommand
             return 0;
         }
         if (args.Length > 0) return OptimizerIo.Error($"argument '{args[0]}' is not recognised; chimera reads JSON on stdin");
-        return OptimizerIo.Emit(OptimizerFacade.ChimeraJson(Console.In.ReadToEnd()));
+        var ok = OptimizerJson.TryChimera(Console.In.ReadToEnd(), out var json, out var error);
+        return OptimizerIo.Emit(ok, json, error);
     }
 }
 
@@ -76,7 +78,8 @@ public static class SuggestCommand
             return 0;
         }
         if (args.Length > 0) return OptimizerIo.Error($"argument '{args[0]}' is not recognised; suggest reads JSON on stdin");
-        return OptimizerIo.Emit(OptimizerFacade.SuggestJson(Console.In.ReadToEnd()));
+        var ok = OptimizerJson.TrySuggest(Console.In.ReadToEnd(), out var json, out var error);
+        return OptimizerIo.Emit(ok, json, error);
     }
 }
 
@@ -126,17 +129,16 @@ public static class BenchOptimizerCommands
         if (!int.TryParse(o.GetValueOrDefault("--seeds", "20"), out var seeds)) return OptimizerIo.Error($"--seeds is '{o["--seeds"]}'; expected an integer");
         if (!int.TryParse(o.GetValueOrDefault("--evals", "100"), out var evals)) return OptimizerIo.Error($"--evals is '{o["--evals"]}'; expected an integer");
         var sw = Stopwatch.StartNew();
-        var r = OptimizerFacade.BenchOptimizer(problem, seeds, evals, new Action<string>(line => Console.Error.WriteLine($"[{sw.Elapsed.TotalSeconds,7:F1}s] {line}")));
-        if (!r.Ok) return OptimizerIo.Error(r.Error);
-        var (json, svg) = r.Value;
+        if (!OptimizerJson.TryBenchOptimizer(problem, seeds, evals, line => Console.Error.WriteLine($"[{sw.Elapsed.TotalSeconds,7:F1}s] {line}"), out var bench, out var error))
+            return OptimizerIo.Error(error);
         if (o.TryGetValue("--out", out var dir))
         {
             Directory.CreateDirectory(dir);
             var path = Path.Combine(dir, $"regret-{problem}.svg");
-            File.WriteAllText(path, svg);
+            File.WriteAllText(path, bench.Svg);
             Console.Error.WriteLine($"wrote {path}");
         }
-        Console.Out.WriteLine(json);
+        Console.Out.WriteLine(bench.Json);
         return 0;
     }
 

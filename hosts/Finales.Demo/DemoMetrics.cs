@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Finales.Core;
-using Finales.Optimizer;
+using Finales.Optimizer.Interop;
 
 namespace Finales.Demo;
 
@@ -50,10 +50,10 @@ public static class DemoMetrics
     {
         if (objectives.Length == 0) return [];
         var o = preset.Objectives;
-        var r = OptimizerFacade.Chimera(objectives, o.Select(x => x.Tolerance).ToArray(), o.Select(x => x.Kind == "absolute").ToArray(),
-            o.Select(x => x.Kind == "percentile").ToArray(), o.Select(x => x.Goal).ToArray(), 0.001);
-        if (!r.Ok) throw new InvalidOperationException("Chimera refused the demo's objectives: " + r.Error);
-        return r.Value;
+        if (!OptimizerFacade.TryChimera(objectives, o.Select(x => x.Tolerance).ToArray(), o.Select(x => Enum.Parse<ObjectiveKind>(x.Kind, ignoreCase: true)).ToArray(),
+                o.Select(x => Enum.Parse<ObjectiveGoal>(x.Goal, ignoreCase: true)).ToArray(), 0.001, out var merits, out var error))
+            throw new InvalidOperationException("Chimera refused the demo's objectives: " + error);
+        return merits;
     }
 
     /// <summary>Pearson correlation coefficient; NaN for fewer than 3 pairs or a constant series.</summary>

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Finales.Plotting;
 using Finales.Tenants.Cell;
 
 namespace Finales.Demo;
@@ -40,7 +41,7 @@ public static class DemoReport
         var compositions = new JsonArray();
         var conductivity = new JsonArray();
         var dv = new List<(double D, double V)>();
-        var observations = new List<Finales.Optimizer.ObservationSpec>();
+        var observations = new List<Finales.Optimizer.Interop.ObservationSpec>();
         foreach (var rq in requests)
         {
             if (!current.TryGetValue(rq.Id, out var res)) continue;
@@ -68,13 +69,13 @@ public static class DemoReport
                     iterationOfKey[key] = Math.Min(rit, iterationOfKey.GetValueOrDefault(key, int.MaxValue));
                 }
                 if (dOk && vOk) dv.Add((d, v));
-                observations.Add(new(smiles, temperature, source, "density", d, double.NaN, dOk, false));
-                observations.Add(new(smiles, temperature, source, "viscosity", v, double.NaN, vOk, false));
+                observations.Add(new(smiles, temperature, source, "density", d, null, dOk, false));
+                observations.Add(new(smiles, temperature, source, "viscosity", v, null, vOk, false));
             }
             else if (rq.Quantity == "conductivity")
             {
                 var (k, ok, rating) = DemoMetrics.Value(data, "conductivity");
-                observations.Add(new(smiles, temperature, source, "conductivity", k, rating, ok, false));
+                observations.Add(new(smiles, temperature, source, "conductivity", k, double.IsNaN(rating) ? null : rating, ok, false));
                 if (ok)
                     conductivity.Add(new JsonObject
                     {
@@ -200,7 +201,7 @@ public static class DemoReport
     public static (int Complete, string Best) LiveBest(BrokerSnapshot snapshot, DemoPreset preset)
     {
         var requests = snapshot.Requests.ToDictionary(r => r.Id);
-        var observations = new List<Finales.Optimizer.ObservationSpec>();
+        var observations = new List<Finales.Optimizer.Interop.ObservationSpec>();
         foreach (var res in snapshot.Results.Where(r => r.Status == "original"))
         {
             if (!requests.TryGetValue(res.Request, out var rq) || rq.Method == "polynomial_interpolation") continue;
@@ -210,7 +211,7 @@ public static class DemoReport
             foreach (var q in rq.Quantity == "density" ? new[] { "density", "viscosity" } : ["conductivity"])
             {
                 var (v, ok, rating) = DemoMetrics.Value(res.Body["data"], q);
-                observations.Add(new(smiles, t, "lab", q, v, rating, ok, false));
+                observations.Add(new(smiles, t, "lab", q, v, double.IsNaN(rating) ? null : rating, ok, false));
             }
         }
         var points = DemoMetrics.CompletePoints(observations, preset);
@@ -354,45 +355,8 @@ public static class DemoReport
         return sb.ToString();
     }
 
-    private static readonly string[] Colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"];
-
     private static string Figure(string caption, string svg) => $"<figure>{svg}<figcaption>{H(caption)}</figcaption></figure>";
 
-    /// <summary>An inline SVG scatter (or line) plot with axes and five ticks per axis.</summary>
-    private static string Scatter(List<(double X, double Y, int Series)> pts, string xLabel, string yLabel, bool diagonal = false, bool line = false, string[]? legend = null)
-    {
-        const int W = 460, Hh = 320, L = 60, R = 15, T = 15, B = 45;
-        pts = pts.Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).ToList();
-        var sb = new StringBuilder($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{Hh}\" viewBox=\"0 0 {W} {Hh}\">");
-        if (pts.Count == 0) return sb.Append($"<text x=\"{W / 2}\" y=\"{Hh / 2}\" text-anchor=\"middle\">no data</text></svg>").ToString();
-        double x0 = pts.Min(p => p.X), x1 = pts.Max(p => p.X), y0 = pts.Min(p => p.Y), y1 = pts.Max(p => p.Y);
-        if (diagonal) { x0 = y0 = Math.Min(x0, y0); x1 = y1 = Math.Max(x1, y1); }
-        if (x1 - x0 < 1e-12) { x0 -= 0.5; x1 += 0.5; }
-        if (y1 - y0 < 1e-12) { y0 -= 0.5; y1 += 0.5; }
-        double padX = (x1 - x0) * 0.05, padY = (y1 - y0) * 0.05;
-        x0 -= padX; x1 += padX; y0 -= padY; y1 += padY;
-        string Px(double x) => (L + (x - x0) / (x1 - x0) * (W - L - R)).ToString("F1", Inv);
-        string Py(double y) => (Hh - B - (y - y0) / (y1 - y0) * (Hh - T - B)).ToString("F1", Inv);
-        sb.Append($"<rect x=\"{L}\" y=\"{T}\" width=\"{W - L - R}\" height=\"{Hh - T - B}\" fill=\"none\" stroke=\"#888\"/>");
-        for (var i = 0; i <= 4; i++)
-        {
-            var xv = x0 + (x1 - x0) * i / 4; var yv = y0 + (y1 - y0) * i / 4;
-            sb.Append($"<text x=\"{Px(xv)}\" y=\"{Hh - B + 14}\" text-anchor=\"middle\">{N(xv, 3)}</text>");
-            sb.Append($"<text x=\"{L - 4}\" y=\"{Py(yv)}\" text-anchor=\"end\" dominant-baseline=\"middle\">{N(yv, 3)}</text>");
-        }
-        sb.Append($"<text x=\"{(L + W - R) / 2}\" y=\"{Hh - 8}\" text-anchor=\"middle\">{H(xLabel)}</text>");
-        sb.Append($"<text transform=\"translate(14 {(T + Hh - B) / 2}) rotate(-90)\" text-anchor=\"middle\">{H(yLabel)}</text>");
-        if (diagonal) sb.Append($"<line x1=\"{Px(x0)}\" y1=\"{Py(x0)}\" x2=\"{Px(x1)}\" y2=\"{Py(x1)}\" stroke=\"#bbb\" stroke-dasharray=\"4 3\"/>");
-        if (line && pts.Count > 1)
-            sb.Append("<polyline fill=\"none\" stroke=\"#1f77b4\" points=\"").Append(string.Join(" ", pts.OrderBy(p => p.X).Select(p => $"{Px(p.X)},{Py(p.Y)}"))).Append("\"/>");
-        foreach (var p in pts)
-            sb.Append($"<circle cx=\"{Px(p.X)}\" cy=\"{Py(p.Y)}\" r=\"3.5\" fill=\"{Colors[p.Series % Colors.Length]}\" fill-opacity=\"0.75\"/>");
-        if (legend is not null)
-            for (var i = 0; i < legend.Length; i++)
-            {
-                var y = T + 12 + i * 15;
-                sb.Append($"<circle cx=\"{L + 12}\" cy=\"{y}\" r=\"4\" fill=\"{Colors[i % Colors.Length]}\"/><text x=\"{L + 20}\" y=\"{y}\" dominant-baseline=\"middle\">{H(legend[i])}</text>");
-            }
-        return sb.Append("</svg>").ToString();
-    }
+    private static string Scatter(List<(double X, double Y, int Series)> pts, string xLabel, string yLabel, bool diagonal = false, bool line = false, string[]? legend = null) =>
+        Charts.Scatter(pts.Select(p => new ScatterPoint(p.X, p.Y, p.Series)).ToList(), new ScatterOptions(xLabel, yLabel, diagonal, line, legend));
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Finales.Core;
+using Finales.Core.Interop;
 using Finales.Devices.Fluidics;
 
 namespace Finales.Tenants.Asab;
@@ -38,12 +39,14 @@ public sealed record SamplePlan(
 public sealed record AsabRoutes(FluidRoute Fill, FluidRoute PrimeToWaste, FluidRoute ThroughMixerToWaste, FluidRoute ThroughCell);
 
 /// <summary>
-/// Pure planning over the tubing graph and the stocks: routes (shortest by dead volume under the valve rule, core
-/// <see cref="RouteGraph"/>), the mixing solve (<see cref="MixingPlan.Solve"/>), dosing and flows.
+/// Planning over the tubing graph and the stocks, composed from the core: routes (shortest by dead volume under the
+/// valve rule, <see cref="RouteGraph"/>), the mixing solve (<see cref="MixingPlan.Solve"/>), dosing and flows
+/// (<see cref="DosingApi.TryPlan"/>); this class only caches routes and converts them for the device layer.
 /// </summary>
 public sealed class AsabPlanner
 {
     private readonly Dictionary<string, (FluidRoute? Route, string? Error)> _routes = new();
+    private readonly IReadOnlyList<DosingPumpSpec> _pumps;
 
     public AsabPlanner(AsabSettings settings, StockSet stocks, RouteGraph graph)
     {
@@ -69,6 +72,15 @@ public sealed class AsabPlanner
         // Volumes that do not depend on the request.
         MixerToCellInletMl = Route("mixer->cell inlet", settings.Mixer, settings.CellInlet).DeadVolumeMl;
         MixerToWasteMl = Route("mixer->waste", settings.Mixer, settings.Waste).DeadVolumeMl;
+        _pumps = settings.Pumps.Select(p =>
+        {
+            var syringe = SyringeSize.FromNominalVolume(p.SyringeMl);
+            return new DosingPumpSpec
+            {
+                Stock = p.Stock, Pump = p.Node, SyringeNominalMilliliters = p.SyringeMl, MinFlowMillilitersPerSecond = syringe.MinFlowMlPerS,
+                MaxFlowMillilitersPerSecond = syringe.MaxFlowMlPerS, CapacityMilliliters = syringe.CapacityMl,
+            };
+        }).ToList();
     }
 
     public AsabSettings Settings { get; }
@@ -162,7 +174,7 @@ public sealed class AsabPlanner
     }
 
     /// <summary>
-    /// The plan for a request: the closest accessible formulation, doses rounded to <see cref="AsabSettings.MinDoseMl"/>
+    /// The plan for a request (the core's <see cref="DosingApi.TryPlan"/> on the mixing solve): the closest accessible formulation, doses rounded to <see cref="AsabSettings.MinDoseMl"/>
     /// (stocks below it dropped, the rest renormalized; the achieved formulation is recomputed from the doses), flows
     /// = volume fraction x total flow with the total flow moved into every used syringe's limits, and each syringe's
     /// volume checked against its capacity. Throws <see cref="AsabRequestException"/> when the request cannot be served.
@@ -176,58 +188,28 @@ public sealed class AsabPlanner
         try { mix = Stocks.Plan.Solve(request.Fractions); }
         catch (ScienceException e) { throw new AsabRequestException($"formulation cannot be mixed: {e.Message}"); }
 
-        var flush = FlushMl;
-        var sample = SampleMl;
-        var total = flush + sample;
-        var x = mix.VolumeFractions.ToDictionary(kv => kv.Key, kv => Math.Max(0, kv.Value));
-        foreach (var k in x.Keys.ToList()) if (x[k] * total < Settings.MinDoseMl) x[k] = 0;
-        var sum = x.Values.Sum();
-        if (sum <= 0) throw new AsabRequestException("every dose is below the dosing resolution");
-        foreach (var k in x.Keys.ToList()) x[k] /= sum;
-        var achieved = StockSet.MoleFractions(x, Stocks.MolesPerMlByStock());
-        var deviation = Distance(request.Fractions, achieved);
-        var rating = MixRating(request.Fractions, achieved);
-
-        // Flows: x_j F within [min_j, max_j] for every used syringe.
-        var used = x.Where(kv => kv.Value > 0).Select(kv => (Stock: kv.Key, X: kv.Value, Pump: Settings.Pumps.First(p => p.Stock == kv.Key))).ToList();
-        var lo = used.Max(u => SyringeSize.FromNominalVolume(u.Pump.SyringeMl).MinFlowMlPerS / u.X);
-        var hi = used.Min(u => SyringeSize.FromNominalVolume(u.Pump.SyringeMl).MaxFlowMlPerS / u.X);
-        if (lo > hi * (1 - 1e-9))
+        var settings = new DosingSettingsSpec
         {
-            var smallest = used.MinBy(u => u.X);
-            throw new AsabRequestException(FormattableString.Invariant(
-                $"no total flow keeps every pump within its syringe's limits: stock '{smallest.Stock}' (volume fraction {smallest.X:G4}, pump {smallest.Pump.Node}) needs a total flow >= {lo:G4} mL/s, but another pump's maximum allows <= {hi:G4} mL/s"));
-        }
-        var flow = Math.Clamp(Settings.TotalFlowMlPerS, lo * (1 + 1e-6), hi * (1 - 1e-6));
-
-        var doses = new List<StockDose>();
-        foreach (var u in used)
-        {
-            var stock = Stocks[u.Stock];
-            var routes = RoutesFor(u.Pump.Node, stock.Reservoir);
-            var dose = new StockDose(u.Stock, u.Pump.Node, stock.Reservoir, u.X, u.X * flow, u.X * flush, u.X * sample,
-                Settings.PrimeFactor * routes.ThroughMixerToWaste.DeadVolumeMl);
-            var capacity = SyringeSize.FromNominalVolume(u.Pump.SyringeMl).CapacityMl;
-            if (dose.NeededMl + Settings.FillMarginMl > capacity)
-                throw new AsabRequestException(FormattableString.Invariant(
-                    $"stock '{u.Stock}' needs {dose.NeededMl + Settings.FillMarginMl:G4} mL in pump {u.Pump.Node}, more than its {u.Pump.SyringeMl} mL syringe holds"));
-            doses.Add(dose);
-        }
-        return new SamplePlan(request, x, achieved, deviation, rating, flow, flush, sample, doses);
+            MinDoseMilliliters = Settings.MinDoseMl, TotalFlowMillilitersPerSecond = Settings.TotalFlowMlPerS,
+            FlushMilliliters = FlushMl, SampleMilliliters = SampleMl, FillMarginMilliliters = Settings.FillMarginMl,
+        };
+        if (!DosingApi.TryPlan(settings, _pumps, Stocks.MolesPerMlByStock(),
+                (stock, pump) => Settings.PrimeFactor * RoutesFor(pump, Stocks[stock].Reservoir).ThroughMixerToWaste.DeadVolumeMl,
+                request.Fractions, mix.VolumeFractions, out var plan, out var error))
+            throw new AsabRequestException(error);
+        var doses = plan.Doses.Select(d => new StockDose(d.Stock, d.Pump, Stocks[d.Stock].Reservoir, d.VolumeFraction, d.FlowMillilitersPerSecond,
+            d.FlushMilliliters, d.SampleMilliliters, d.PrimeMilliliters)).ToList();
+        return new SamplePlan(request, plan.VolumeFractions, plan.Achieved, plan.Deviation, plan.MixRating, plan.TotalFlowMillilitersPerSecond,
+            FlushMl, SampleMl, doses);
     }
 
     /// <summary>floor((1 - ||req - act|| / ||req||) * 5), 0 when the relative error is >= 1 (domain.md section 4).</summary>
-    public static int MixRating(IReadOnlyDictionary<string, double> requested, IReadOnlyDictionary<string, double> achieved)
-    {
-        var norm = Math.Sqrt(requested.Values.Sum(v => v * v));
-        if (norm <= 0) return 0;
-        var error = Distance(requested, achieved) / norm;
-        return error >= 1 ? 0 : (int)Math.Floor((1 - error) * 5 + 1e-9);
-    }
+    public static int MixRating(IReadOnlyDictionary<string, double> requested, IReadOnlyDictionary<string, double> achieved) =>
+        DosingApi.MixRating(requested, achieved);
 
     /// <summary>Euclidean distance over the union of chemicals.</summary>
     public static double Distance(IReadOnlyDictionary<string, double> a, IReadOnlyDictionary<string, double> b) =>
-        Math.Sqrt(a.Keys.Union(b.Keys).Sum(k => Math.Pow(a.GetValueOrDefault(k) - b.GetValueOrDefault(k), 2)));
+        DosingApi.Distance(a, b);
 
     private static string? Text(JsonElement e, string name) =>
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(v.GetString())

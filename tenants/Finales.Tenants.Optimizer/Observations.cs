@@ -4,6 +4,7 @@ using Finales.Client;
 using Finales.Core;
 using Finales.Core.Interop;
 using Finales.Optimizer;
+using Finales.Optimizer.Interop;
 
 namespace Finales.Tenants.Optimizer;
 
@@ -178,9 +179,7 @@ public static class ResultReader
         error = "";
         if (complete.Count == 0) return [];
         var rows = complete.Select(p => objectives.Select(o => p.Values[o.EffectiveName]).ToArray()).ToArray();
-        var o = OptimizerFacade.Chimera(rows, objectives.Select(x => x.Tolerance).ToArray(), objectives.Select(x => x.Kind == "absolute").ToArray(),
-            objectives.Select(x => x.Kind == "percentile").ToArray(), objectives.Select(x => x.Goal).ToArray(), 1e-3);
-        if (!o.Ok) { error = o.Error; return []; }
-        return o.Value;
+        return OptimizerFacade.TryChimera(rows, objectives.Select(x => x.Tolerance).ToArray(), objectives.Select(x => x.KindValue).ToArray(),
+            objectives.Select(x => x.GoalValue).ToArray(), 1e-3, out var merits, out error) ? merits : [];
     }
 }

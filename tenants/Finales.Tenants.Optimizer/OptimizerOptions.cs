@@ -1,4 +1,5 @@
 using System.Globalization;
+using Finales.Optimizer.Interop;
 
 namespace Finales.Tenants.Optimizer;
 
@@ -32,6 +33,12 @@ public sealed class ObjectiveOptions
     public double Tolerance { get; set; }
     /// <summary><c>absolute</c>, <c>relative</c> or <c>percentile</c>.</summary>
     public string Kind { get; set; } = "relative";
+
+    /// <summary><see cref="Goal"/> as the optimizer's enum (defined once <see cref="OptimizerOptions.Problems"/> is empty).</summary>
+    public ObjectiveGoal GoalValue => Enum.Parse<ObjectiveGoal>(Goal, ignoreCase: true);
+
+    /// <summary><see cref="Kind"/> as the optimizer's enum (defined once <see cref="OptimizerOptions.Problems"/> is empty).</summary>
+    public ObjectiveKind KindValue => Enum.Parse<ObjectiveKind>(Kind, ignoreCase: true);
 
     public string EffectiveName
     {

@@ -3,8 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Finales.Client;
 using Finales.Core;
-using Finales.Optimizer;
-using Microsoft.FSharp.Collections;
+using Finales.Core.Interop;
+using Finales.Optimizer.Interop;
 
 namespace Finales.Tenants.Optimizer;
 
@@ -42,7 +42,7 @@ public sealed class OptimizerPlanner
     private readonly Guid _tenant;
     private readonly IReadOnlyList<ObjectiveOptions> _objectives;
     private readonly IReadOnlyList<RequestTarget> _targets;
-    private readonly Dictionary<string, CapabilitySchema.Compiled> _schemas = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ParameterSchema> _schemas = new(StringComparer.Ordinal);
 
     public OptimizerPlanner(OptimizerOptions options, Guid tenant)
     {
@@ -120,12 +120,11 @@ public sealed class OptimizerPlanner
         Plan Wait(string why, string space = "") => WaitPlan(why, extracted.Values.Count, complete.Count, failed, openCount, own.Count, best, bestMerit, joined, space);
 
         // 2. room in the queue
-        var room = (_o.QueueCap - openCount) / _targets.Count;
-        if (room <= 0) return Wait($"queue full: {openCount} own requests pending or reserved, cap {_o.QueueCap} ({_targets.Count} per point)");
-        var batch = Math.Min(_o.BatchSize, room);
+        var batch = BatchPlanner.Room(_o.QueueCap, openCount, _targets.Count, _o.BatchSize);
+        if (batch <= 0) return Wait($"queue full: {openCount} own requests pending or reserved, cap {_o.QueueCap} ({_targets.Count} per point)");
 
         // 3. schemas and limitations of every requested capability
-        var checks = new List<(RequestTarget T, CapabilitySchema.Compiled Schema, FSharpList<Limitations.Parsed> Limits)>();
+        var checks = new List<(RequestTarget T, ParameterSchema Schema, ParameterLimits Limits)>();
         var spaceTexts = new List<string>();
         var chemicals = new Dictionary<string, ChemicalRef>(StringComparer.Ordinal);
         foreach (var t in _targets)
@@ -135,34 +134,27 @@ public sealed class OptimizerPlanner
             var raw = spec.GetRawText();
             if (!_schemas.TryGetValue(raw, out var compiled))
             {
-                var c = CapabilitySchema.compile(spec);
-                if (c.IsError) return Wait($"the parameter schema of {t} does not compile: {c.ErrorValue}");
-                _schemas[raw] = compiled = c.ResultValue;
+                if (!RequestChecks.TryCompileSchema(spec, out compiled, out var schemaError))
+                    return Wait($"the parameter schema of {t} does not compile: {schemaError}");
+                _schemas[raw] = compiled;
             }
             if (Find(s.Limitations, t) is not { } lim || !lim.TryGetProperty("limitations", out var docs)
                 || docs.ValueKind is not (JsonValueKind.Array or JsonValueKind.Object) || (docs.ValueKind == JsonValueKind.Array && docs.GetArrayLength() == 0))
                 return Wait($"no active tenant offers {t} yet (no limitations in GET /limitations/)");
-            var parsed = new List<Limitations.Parsed>();
-            foreach (var d in docs.ValueKind == JsonValueKind.Array ? docs.EnumerateArray().ToList() : [docs])
-            {
-                var p = Limitations.parse(d);
-                if (p.IsError) return Wait($"the limitations of {t} do not parse: {p.ErrorValue}");
-                parsed.Add(p.ResultValue);
-            }
-            checks.Add((t, compiled, ListModule.OfSeq(parsed)));
+            if (!RequestChecks.TryParseLimits(docs.ValueKind == JsonValueKind.Array ? docs.EnumerateArray().ToList() : [docs], out var limits, out var limitsError))
+                return Wait($"the limitations of {t} do not parse: {limitsError}");
+            checks.Add((t, compiled, limits));
             spaceTexts.Add(docs.GetRawText());
             CollectChemicals(docs, chemicals);
         }
-        var tmin = _o.TemperatureMin ?? double.NaN;
-        var tmax = _o.TemperatureMax ?? double.NaN;
-        var space = OptimizerFacade.DesignSpace(spaceTexts, _o.Chemicals, tmin, tmax);
-        if (!space.Ok) return Wait($"no design space: {space.Error}");
+        if (!OptimizerFacade.TryDesignSpace(spaceTexts, _o.Chemicals, _o.TemperatureMin, _o.TemperatureMax, out var space, out var spaceError))
+            return Wait($"no design space: {spaceError}");
 
         // 4. suggest: own open requests are conditioned on; failed results mark their region
         var observations = extracted.Values.Select(v => new ObservationSpec
         {
             Formulation = v.Formulation, Temperature = v.Temperature, Source = "", Quantity = v.Objective,
-            Value = v.Value, Rating = v.Rating, Success = v.Success, Deleted = false,
+            Value = v.Value, Rating = double.IsNaN(v.Rating) ? null : v.Rating, Success = v.Success, Deleted = false,
         }).ToList();
         var pending = new List<PendingSpec>();
         var pendingKeys = new HashSet<string>(StringComparer.Ordinal);
@@ -176,50 +168,43 @@ public sealed class OptimizerPlanner
         {
             BatchSize = batch + 2, // spares for suggestions that turn out duplicates after rounding
             Seed = unchecked(_o.Seed * 1_000_003 + own.Count),
-            SqrtBeta = _o.SqrtBeta ?? double.NaN,
+            SqrtBeta = _o.SqrtBeta,
             Delta = defaults.Delta,
             BetaScale = _o.BetaScale,
             MinRating = double.NegativeInfinity, // already applied when reading
             TargetSource = "",
             Candidates = _o.Candidates,
             Softness = defaults.Softness,
-            TemperatureMin = double.NaN,
-            TemperatureMax = double.NaN,
+            TemperatureMin = null,
+            TemperatureMax = null,
         };
-        var suggested = OptimizerFacade.Suggest(space.Value, _objectives.Select(o => new ObjectiveSpec
-        { Quantity = o.EffectiveName, Goal = o.Goal, Tolerance = o.Tolerance, Kind = o.Kind }).ToList(), observations, pending, options);
-        if (!suggested.Ok) return Wait($"the optimizer could not suggest: {suggested.Error}", space.Value);
+        var objectives = _objectives.Select(o => new ObjectiveSpec
+        { Quantity = o.EffectiveName, Goal = o.GoalValue, Tolerance = o.Tolerance, Kind = o.KindValue }).ToList();
+        if (!OptimizerFacade.TrySuggest(space, objectives, observations, pending, options, out var suggested, out var suggestError))
+            return Wait($"the optimizer could not suggest: {suggestError}", space);
         var mode = complete.Count + failed == 0 ? "random" : "model";
 
-        // 5. round, dedupe, build, validate
-        var points = new List<PlannedPoint>();
-        var skipped = new List<string>();
-        var planned = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var sg in suggested.Value)
-        {
-            if (points.Count >= batch) break;
-            var f = RoundToSum(sg.Formulation, _o.FractionDigits);
-            var t = Math.Round(sg.Temperature, _o.TemperatureDigits, MidpointRounding.AwayFromZero);
-            var key = Formulations.PointKey(f, t, _o.FractionDigits, _o.TemperatureDigits);
-            if (!planned.Add(key)) { skipped.Add($"{key}: suggested twice in this batch"); continue; }
-            var requests = new List<PlannedRequest>();
-            var problems = new List<string>();
-            foreach (var (target, schema, limits) in checks)
+        // 5. round, dedupe, build, validate (the core's BatchSelection)
+        var byTarget = checks.ToDictionary(c => c.T);
+        var selection = BatchPlanner.Select(suggested, batch, _o.FractionDigits, _o.TemperatureDigits, _targets, taken,
+            (RequestTarget target, IReadOnlyDictionary<string, double> f, double t) =>
             {
-                if (taken.Contains($"{target}|{key}")) { problems.Add($"duplicate of an own {target} request"); continue; }
+                var (_, schema, limits) = byTarget[target];
                 var parameters = Parameters(f, t, chemicals, out var missing);
-                if (missing is not null) { problems.Add(missing); continue; }
-                var issues = CapabilitySchema.validate(schema, parameters).ToList();
-                if (issues.Count > 0) { problems.Add($"{target} schema: " + string.Join("; ", issues.Select(i => $"{ValidationIssueModule.renderPath(i.Path)}: {i.Message}"))); continue; }
-                var verdict = Limitations.check(limits, parameters);
-                if (verdict.IsError) { problems.Add($"{target} limitations: " + string.Join("; ", verdict.ErrorValue.Select(i => $"{ValidationIssueModule.renderPath(i.Path)}: {i.Message}"))); continue; }
-                requests.Add(new PlannedRequest(target, Body(target, parameters)));
-            }
-            if (problems.Count > 0 && requests.Count == 0) { skipped.Add($"{key}: {string.Join("; ", problems)}"); continue; }
-            if (problems.Count > 0) skipped.Add($"{key}: partly skipped: {string.Join("; ", problems)}");
-            points.Add(new PlannedPoint(f, t, key, sg.PredictedMerit, sg.PredictedStd, sg.Acquisition, requests));
-        }
-        return new Plan("", points, skipped, extracted.Values.Count, complete.Count, failed, openCount, own.Count, best, bestMerit, joined, space.Value, mode);
+                if (missing is not null) return CheckOutcome<PlannedRequest>.Refuse(missing);
+                var issues = RequestChecks.SchemaIssues(schema, parameters);
+                if (issues.Count > 0) return CheckOutcome<PlannedRequest>.Refuse($"{target} schema: " + string.Join("; ", issues));
+                var outside = RequestChecks.LimitIssues(limits, parameters);
+                if (outside.Count > 0) return CheckOutcome<PlannedRequest>.Refuse($"{target} limitations: " + string.Join("; ", outside));
+                return CheckOutcome<PlannedRequest>.Accept(new PlannedRequest(target, Body(target, parameters)));
+            });
+        var points = selection.Points.Select(p =>
+        {
+            var sg = suggested[p.SuggestionIndex];
+            return new PlannedPoint(p.Formulation, p.Temperature, p.PointKey, sg.PredictedMerit, sg.PredictedStd, sg.Acquisition, p.Requests);
+        }).ToList();
+        var skipped = selection.Skipped;
+        return new Plan("", points, skipped, extracted.Values.Count, complete.Count, failed, openCount, own.Count, best, bestMerit, joined, space, mode);
     }
 
     private static void CollectChemicals(JsonElement e, Dictionary<string, ChemicalRef> into)
@@ -240,15 +225,8 @@ public sealed class OptimizerPlanner
     }
 
     /// <summary>Fractions rounded to <paramref name="digits"/> decimals, zeros dropped, the largest adjusted so the sum is exactly 1 at that precision.</summary>
-    public static Dictionary<string, double> RoundToSum(IReadOnlyDictionary<string, double> fractions, int digits)
-    {
-        var r = Formulations.Round(fractions, digits);
-        if (r.Count == 0) return r;
-        var largest = r.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).First().Key;
-        var rest = r.Where(kv => kv.Key != largest).Sum(kv => kv.Value);
-        r[largest] = Math.Round(1.0 - rest, digits, MidpointRounding.AwayFromZero);
-        return r;
-    }
+    public static Dictionary<string, double> RoundToSum(IReadOnlyDictionary<string, double> fractions, int digits) =>
+        new(BatchPlanner.RoundToSum(fractions, digits), StringComparer.Ordinal);
 
     /// <summary>The request parameters {formulation: [{chemical: {SMILES, InChIKey}, fraction, fraction_type}], temperature},
     /// components in key order.</summary>
@@ -260,12 +238,7 @@ public sealed class OptimizerPlanner
         foreach (var (k, v) in fractions.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (kv.Key, kv.Value)))
         {
             if (!chemicals.TryGetValue(k, out var c)) { missing = $"chemical {k} has no SMILES/InChIKey in the limitations"; continue; }
-            list.Add(new JsonObject
-            {
-                ["chemical"] = new JsonObject { ["SMILES"] = c.Smiles, ["InChIKey"] = c.InChIKey },
-                ["fraction"] = v,
-                ["fraction_type"] = "molPerMol",
-            });
+            list.Add(FormulationJson.Entry(c.Smiles, c.InChIKey, v, "molPerMol"));
         }
         var o = new JsonObject { ["formulation"] = list, ["temperature"] = temperature };
         return JsonSerializer.SerializeToElement(o);

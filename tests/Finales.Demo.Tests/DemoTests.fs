@@ -543,13 +543,13 @@ let pointJoin =
                   System.Collections.Generic.Dictionary<string, float>(dict pairs)
                   :> System.Collections.Generic.IReadOnlyDictionary<string, float>
 
-              let observation (f, t, quantity, value) : Finales.Optimizer.ObservationSpec =
+              let observation (f, t, quantity, value) : Finales.Optimizer.Interop.ObservationSpec =
                   { Formulation = ro f
                     Temperature = t
                     Source = "lab"
                     Quantity = quantity
                     Value = value
-                    Rating = nan
+                    Rating = System.Nullable()
                     Success = true
                     Deleted = false }
 

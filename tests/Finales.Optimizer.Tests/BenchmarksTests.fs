@@ -10,17 +10,17 @@ let tests =
         [ test "Branin, Hartmann-6 and DTLZ2 have their known optima" {
               Expect.floatClose
                   { absolute = 1e-5; relative = 0.0 }
-                  (Benchmarks.branin [| System.Math.PI; 2.275 |])
+                  (TestFunctions.branin [| System.Math.PI; 2.275 |])
                   0.397887
                   "Branin"
 
               Expect.floatClose
                   { absolute = 1e-4; relative = 0.0 }
-                  (Benchmarks.hartmann6 [| 0.20169; 0.150011; 0.476874; 0.275332; 0.311652; 0.6573 |])
+                  (TestFunctions.hartmann6 [| 0.20169; 0.150011; 0.476874; 0.275332; 0.311652; 0.6573 |])
                   -3.32237
                   "Hartmann-6"
 
-              let f = Benchmarks.dtlz2 [| 2.0 / 3.0; 0.5; 0.5; 0.5; 0.5 |]
+              let f = TestFunctions.dtlz2 [| 2.0 / 3.0; 0.5; 0.5; 0.5; 0.5 |]
               Expect.floatClose { absolute = 1e-9; relative = 0.0 } f[0] 0.5 "f1 on the threshold"
               Expect.floatClose { absolute = 1e-6; relative = 0.0 } f[1] 0.866025 "f2*"
 

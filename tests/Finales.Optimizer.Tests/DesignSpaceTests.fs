@@ -3,6 +3,7 @@ module Finales.Optimizer.Tests.DesignSpaceTests
 open System
 open Expecto
 open Finales.Optimizer
+open Finales.Optimizer.Interop
 
 let private limitations (chemicals: (string * string) list) (tmin: float) (tmax: float) =
     let comps =
@@ -19,6 +20,18 @@ let private sets (text: string) =
     match FeasibleSet.parseText None text with
     | Ok s -> s
     | Error e -> failtestf "design space does not parse: %s" e.Message
+
+/// OptimizerFacade.TryDesignSpace with NaN for an absent temperature bound.
+let private designSpace (docs: string[], chemicals: string[], tmin: float, tmax: float) =
+    let bound (t: float) =
+        if Double.IsNaN t then Nullable() else Nullable t
+
+    let ok, space, error =
+        OptimizerFacade.TryDesignSpace(docs, chemicals, bound tmin, bound tmax)
+
+    {| Ok = ok
+       Value = space
+       Error = error |}
 
 [<Tests>]
 let tests =
@@ -43,7 +56,7 @@ let tests =
                       243.15
                       313.15
 
-              let o = OptimizerFacade.DesignSpace([| density; cond |], null, nan, nan)
+              let o = designSpace ([| density; cond |], null, nan, nan)
               Expect.isTrue o.Ok o.Error
               let s = (sets o.Value)[0]
 
@@ -77,8 +90,7 @@ let tests =
                       253.15
                       333.15
 
-              let o =
-                  OptimizerFacade.DesignSpace([| density |], [| "LiPF6"; "EMC" |], 260.0, 270.0)
+              let o = designSpace ([| density |], [| "LiPF6"; "EMC" |], 260.0, 270.0)
 
               Expect.isTrue o.Ok o.Error
               let s = (sets o.Value)[0]
@@ -89,12 +101,12 @@ let tests =
                   "EC dropped"
 
               Expect.equal (s.TemperatureMin, s.TemperatureMax) (260.0, 270.0) "temperature restricted"
-              let none = OptimizerFacade.DesignSpace([| density |], [| "LiPF6"; "EC" |], nan, nan)
+              let none = designSpace ([| density |], [| "LiPF6"; "EC" |], nan, nan)
               Expect.isFalse none.Ok "salt <= 0.15 and EC <= 0.6 cannot sum to 1"
               Expect.stringContains none.Error "no feasible formulation is left" "the error says why"
 
               let disjoint =
-                  OptimizerFacade.DesignSpace(
+                  designSpace (
                       [| density
                          limitations [ lipf6, """[{"min":0.5,"max":1}]"""; ec, """[{"min":0,"max":1}]""" ] 253.15 333.15 |],
                       null,

@@ -1,70 +1,192 @@
 module Finales.Optimizer.Tests.FacadeTests
 
-open System.IO
+open System
+open System.Collections.Generic
 open System.Text.Json
 open Expecto
-open Finales.Optimizer
+open Finales.Optimizer.Interop
+
+let private ro (pairs: (string * float) list) =
+    Dictionary<string, float>(dict pairs) :> IReadOnlyDictionary<string, float>
+
+let private electrolyte =
+    """{"formulation":[[{"chemical":{"SMILES":"C1COC(=O)O1"},"fraction":[{"min":0,"max":0.6}],"fraction_type":"molPerMol"},
+                         {"chemical":{"SMILES":"[Li+].F[P-](F)(F)(F)(F)F"},"fraction":[{"min":0.02,"max":0.15}],"fraction_type":"molPerMol"},
+                         {"chemical":{"SMILES":"CCOC(=O)OC"},"fraction":[{"min":0.3,"max":0.9}],"fraction_type":"molPerMol"}]],
+        "temperature":[{"min":280,"max":320}]}"""
+
+let private objective quantity goal =
+    { Quantity = quantity
+      Goal = goal
+      Tolerance = 0.1
+      Kind = ObjectiveKind.Relative }
+
+let private observation f t value (rating: Nullable<float>) =
+    { Formulation = ro f
+      Temperature = t
+      Source = "two_electrode"
+      Quantity = "conductivity"
+      Value = value
+      Rating = rating
+      Success = true
+      Deleted = false }
 
 [<Tests>]
 let tests =
     testList
         "Facade"
-        [ test "ChimeraJson returns the merits of the README case" {
-              let o =
-                  OptimizerFacade.ChimeraJson
-                      """{"objectives":[[1,5],[2,3],[0.5,1],[3,9],[1.5,7]],"tolerances":[0.5,0.2],"absolutes":[false,false],"percentiles":[false,false],"goals":["min","max"],"softness":0.001}"""
+        [ test "TryChimera takes goals and kinds as enums and gives the README merits" {
+              let ok, merits, error =
+                  OptimizerFacade.TryChimera(
+                      [| [| 1.0; 5.0 |]
+                         [| 2.0; 3.0 |]
+                         [| 0.5; 1.0 |]
+                         [| 3.0; 9.0 |]
+                         [| 1.5; 7.0 |] |],
+                      [| 0.5; 0.2 |],
+                      [| ObjectiveKind.Relative; ObjectiveKind.Relative |],
+                      [| ObjectiveGoal.Min; ObjectiveGoal.Max |],
+                      0.001
+                  )
 
-              Expect.isTrue o.Ok o.Error
-
-              let m =
-                  JsonDocument.Parse(o.Value).RootElement.GetProperty("merits").EnumerateArray()
-                  |> Seq.map (fun e -> e.GetDouble())
-                  |> Array.ofSeq
-
-              Expect.floatClose { absolute = 1e-9; relative = 0.0 } m[4] 0.0 "best point"
-              Expect.floatClose { absolute = 1e-9; relative = 0.0 } m[3] 1.0 "worst point"
+              Expect.isTrue ok error
+              Expect.equal error "" "no error on success"
+              Expect.floatClose { absolute = 1e-9; relative = 0.0 } merits[4] 0.0 "best point"
+              Expect.floatClose { absolute = 1e-9; relative = 0.0 } merits[3] 1.0 "worst point"
           }
-          test "ChimeraJson errors name the field and value" {
-              let o =
-                  OptimizerFacade.ChimeraJson """{"objectives":[[1,"x"]],"tolerances":[0.5,0.2]}"""
+          test "TryChimera: null kinds and goals mean relative and minimised" {
+              let rows = [| [| 1.0 |]; [| 3.0 |]; [| 2.0 |] |]
 
-              Expect.isFalse o.Ok "rejected"
-              Expect.stringContains o.Error "objectives[0][1]" "names the cell"
+              let _, byDefault, _ = OptimizerFacade.TryChimera(rows, [| 0.0 |], null, null, 0.001)
+
+              let _, explicitly, _ =
+                  OptimizerFacade.TryChimera(
+                      rows,
+                      [| 0.0 |],
+                      [| ObjectiveKind.Relative |],
+                      [| ObjectiveGoal.Min |],
+                      0.001
+                  )
+
+              Expect.sequenceEqual byDefault explicitly "same merits"
+              Expect.isLessThan byDefault[0] byDefault[1] "the smallest value is best"
           }
-          test "SuggestJson proposes a feasible batch for the two-electrode limitations" {
-              let lim =
-                  Finales.Tests.RepoData.readCorpus "examples/limitations/electrolyte/flow.json"
+          test "TryChimera fails with an empty value and an error naming the cell" {
+              let ok, merits, error =
+                  OptimizerFacade.TryChimera([| [| 1.0; nan |] |], [| 0.5; 0.2 |], null, null, 0.001)
 
-              let req =
-                  sprintf
-                      """{"limitations": %s, "temperature": {"min": 280, "max": 320},
-                   "objectives": [{"quantity":"conductivity","goal":"max","tolerance":0.1,"kind":"relative"}],
-                   "observations": [
-                     {"formulation":{"C1COC(=O)O1":0.3,"[Li+].F[P-](F)(F)(F)(F)F":0.1,"CCOC(=O)OC":0.6},"temperature":300,"source":"two_electrode","quantity":"conductivity","value":9.5},
-                     {"formulation":{"C1COC(=O)O1":0.1,"[Li+].F[P-](F)(F)(F)(F)F":0.05,"CCOC(=O)OC":0.85},"temperature":290,"source":"two_electrode","quantity":"conductivity","value":6.1},
-                     {"formulation":{"C1COC(=O)O1":0.2,"[Li+].F[P-](F)(F)(F)(F)F":0.12,"CCOC(=O)OC":0.68},"temperature":310,"source":"two_electrode","quantity":"conductivity","success":false}],
-                   "batch_size": 2, "seed": 3, "target_source": "two_electrode", "candidates": 200}"""
-                      lim
-
-              let o = OptimizerFacade.SuggestJson req
-              Expect.isTrue o.Ok o.Error
-              let s = JsonDocument.Parse(o.Value).RootElement.GetProperty("suggestions")
-              Expect.equal (s.GetArrayLength()) 2 "batch of 2"
-
-              for e in s.EnumerateArray() do
-                  let total =
-                      e.GetProperty("formulation").EnumerateObject()
-                      |> Seq.sumBy (fun p -> p.Value.GetDouble())
-
-                  Expect.floatClose { absolute = 1e-9; relative = 0.0 } total 1.0 "fractions sum to 1"
-                  let emc = e.GetProperty("formulation").GetProperty("CCOC(=O)OC").GetDouble()
-                  Expect.isGreaterThanOrEqual emc (0.4 - 1e-9) "EMC lower bound"
+              Expect.isFalse ok "rejected"
+              Expect.isEmpty merits "no merits, not null"
+              Expect.stringContains error "objectives[0][1]" "names the cell"
           }
-          test "SuggestJson errors name the field and value" {
-              let o =
-                  OptimizerFacade.SuggestJson
-                      """{"limitations": {"formulation":[[{"chemical":{"SMILES":"A"},"fraction":[{"min":0,"max":1}]}]],"temperature":[300]}, "objectives":[{"quantity":"q","goal":"up"}]}"""
+          test "TryChimera rejects an enum value outside the enum, naming the goal" {
+              let ok, _, error =
+                  OptimizerFacade.TryChimera([| [| 1.0 |] |], [| 0.5 |], null, [| enum<ObjectiveGoal> 7 |], 0.001)
 
-              Expect.isFalse o.Ok "rejected"
-              Expect.stringContains o.Error "objectives[0].goal is 'up'" "names the goal"
+              Expect.isFalse ok "rejected"
+              Expect.stringContains error "goals[0]" "names the goal"
+          }
+          test
+              "TrySuggest proposes a feasible batch; a null rating is unrated and null temperatures come from the limitations" {
+              let options =
+                  { OptimizerFacade.DefaultOptions with
+                      BatchSize = 2
+                      Seed = 3
+                      Candidates = 200
+                      MinRating = 2.0 }
+
+              let ok, suggestions, error =
+                  OptimizerFacade.TrySuggest(
+                      electrolyte,
+                      [| objective "conductivity" ObjectiveGoal.Max |],
+                      [| observation
+                             [ "C1COC(=O)O1", 0.3; "[Li+].F[P-](F)(F)(F)(F)F", 0.1; "CCOC(=O)OC", 0.6 ]
+                             300.0
+                             9.5
+                             (Nullable())
+                         observation
+                             [ "C1COC(=O)O1", 0.1; "[Li+].F[P-](F)(F)(F)(F)F", 0.05; "CCOC(=O)OC", 0.85 ]
+                             290.0
+                             6.1
+                             (Nullable 3.0) |],
+                      [||],
+                      options
+                  )
+
+              Expect.isTrue ok error
+              Expect.equal suggestions.Count 2 "batch of 2"
+
+              for s in suggestions do
+                  Expect.floatClose
+                      { absolute = 1e-9; relative = 0.0 }
+                      (Seq.sum s.Formulation.Values)
+                      1.0
+                      "fractions sum to 1"
+
+                  Expect.isTrue
+                      (s.Temperature >= 280.0 - 1e-9 && s.Temperature <= 320.0 + 1e-9)
+                      "temperature from the limitations"
+          }
+          test "TrySuggest fails with an empty list and an error naming the field" {
+              let ok, suggestions, error =
+                  OptimizerFacade.TrySuggest("", [||], null, null, OptimizerFacade.DefaultOptions)
+
+              Expect.isFalse ok "rejected"
+              Expect.equal suggestions.Count 0 "no suggestions, not null"
+              Expect.equal error "limitations is missing" "names the field"
+          }
+          test "RequestChecks: a schema that does not compile is refused with the reason and an empty schema" {
+              let spec = JsonDocument.Parse("""{"type": 5}""").RootElement
+              let ok, schema, error = RequestChecks.TryCompileSchema(spec)
+              Expect.isFalse ok "refused"
+              Expect.isFalse (obj.ReferenceEquals(schema, null)) "an empty schema, not null"
+              Expect.isNotEmpty error "the reason"
+
+              Expect.throws
+                  (fun () -> RequestChecks.SchemaIssues(schema, spec) |> ignore)
+                  "checking against an empty schema is a programmer error"
+          }
+          test "RequestChecks: schema and limitation issues name the path; accepted parameters give none" {
+              let spec =
+                  JsonDocument
+                      .Parse(
+                          """{"type":"object","properties":{"temperature":{"type":"number"}},"required":["temperature"]}"""
+                      )
+                      .RootElement
+
+              let ok, schema, error = RequestChecks.TryCompileSchema(spec)
+              Expect.isTrue ok error
+
+              let limits =
+                  JsonDocument.Parse("""{"temperature":[{"min":280,"max":320}]}""").RootElement
+
+              let parsed, ranges, limitsError = RequestChecks.TryParseLimits([| limits |])
+              Expect.isTrue parsed limitsError
+              let inside = JsonDocument.Parse("""{"temperature":300}""").RootElement
+              let outside = JsonDocument.Parse("""{"temperature":400}""").RootElement
+              let wrong = JsonDocument.Parse("""{"temperature":"hot"}""").RootElement
+              Expect.isEmpty (RequestChecks.SchemaIssues(schema, inside)) "valid"
+              Expect.isEmpty (RequestChecks.LimitIssues(ranges, inside)) "inside"
+
+              Expect.stringContains
+                  (String.Join("; ", RequestChecks.SchemaIssues(schema, wrong)))
+                  "temperature"
+                  "the schema issue names the field"
+
+              Expect.stringContains
+                  (String.Join("; ", RequestChecks.LimitIssues(ranges, outside)))
+                  "temperature"
+                  "the limitation issue names the field"
+          }
+          test "RequestChecks: limitations that do not parse are refused with the reason" {
+              let bad = JsonDocument.Parse("""[1, 2]""").RootElement
+              let ok, _, error = RequestChecks.TryParseLimits([| bad |])
+              Expect.isFalse ok "refused"
+              Expect.isNotEmpty error "the reason"
+          }
+          test "DefaultOptions leave sqrt(beta) and the temperature range unset (null), not NaN" {
+              let d = OptimizerFacade.DefaultOptions
+              Expect.isFalse d.SqrtBeta.HasValue "Srinivas schedule"
+              Expect.isFalse d.TemperatureMin.HasValue "temperature from the limitations"
+              Expect.isFalse d.TemperatureMax.HasValue "temperature from the limitations"
           } ]

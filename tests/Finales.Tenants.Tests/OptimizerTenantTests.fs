@@ -99,7 +99,7 @@ let unit =
                       Formulations.Round(
                           a
                           |> Seq.map (fun kv ->
-                              KeyValuePair(Finales.Optimizer.OptimizerFacade.ChemicalKey kv.Key, kv.Value))
+                              KeyValuePair(Finales.Optimizer.Interop.OptimizerFacade.ChemicalKey kv.Key, kv.Value))
                           |> Dictionary,
                           6
                       ),

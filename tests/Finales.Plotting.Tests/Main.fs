@@ -1,0 +1,6 @@
+module Finales.Plotting.Tests.Main
+
+open Expecto
+
+[<EntryPoint>]
+let main argv = runTestsInAssemblyWithCLIArgs [] argv
