@@ -3,13 +3,12 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Finales.Core;
+using Finales.Core.Interop;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.FSharp.Collections;
-using Microsoft.FSharp.Core;
 
 namespace Finales.Broker;
 
@@ -90,7 +89,7 @@ public static class BrokerApi
         long after = 0;
         if (Q(ctx, "after") is { } rawAfter)
         {
-            var id = WireFormat.tryParseUuid(rawAfter) is { } g ? g.Value
+            var id = BrokerCore.TryParseUuid(rawAfter, out var g) ? g
                 : throw ApiError.ValidationOne(["query", "after"], $"after must be the uuid of the last item of the previous page, got '{ApiError.Echo(rawAfter)}'", "type_error.uuid");
             after = seqOf(id) ?? throw ApiError.ValidationOne(["query", "after"], $"after names {id:D}, which is not in this list's store", "value_error");
         }
@@ -130,14 +129,14 @@ public static class BrokerApi
     private static Guid PathUuid(HttpContext ctx, string name)
     {
         var raw = ctx.Request.RouteValues[name]?.ToString() ?? "";
-        return WireFormat.tryParseUuid(raw) is { } g ? g.Value : throw new ApiError(400, "badly formed hexadecimal UUID string");
+        return BrokerCore.TryParseUuid(raw, out var g) ? g : throw new ApiError(400, "badly formed hexadecimal UUID string");
     }
 
     private static Guid? QueryUuid(HttpContext ctx, string name)
     {
         var raw = ctx.Request.Query[name].ToString();
         if (string.IsNullOrEmpty(raw)) return null;
-        return WireFormat.tryParseUuid(raw) is { } g ? g.Value : throw new ApiError(400, "badly formed hexadecimal UUID string");
+        return BrokerCore.TryParseUuid(raw, out var g) ? g : throw new ApiError(400, "badly formed hexadecimal UUID string");
     }
 
     private static string? Q(HttpContext ctx, string name) =>
@@ -193,9 +192,8 @@ public static class BrokerApi
         var expected = ctx.Request.ContentLength is { } n && n > 0 && n <= Svc(ctx).Options.MaxBodyBytes ? (int)n : 0;
         using var buffer = new MemoryStream(expected);
         await ctx.Request.Body.CopyToAsync(buffer, ctx.RequestAborted);
-        var parsed = StrictJson.parseBytes(StrictJson.defaultLimits, FSharpList<string>.Empty, buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
-        if (parsed.IsError) throw ApiError.Validation([parsed.ErrorValue], "body");
-        return parsed.ResultValue;
+        return BrokerCore.TryParseJson(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), [], out var document, out var issue)
+            ? document : throw ApiError.Validation([issue], "body");
     }
 
     /// <summary>
@@ -239,18 +237,21 @@ public static class BrokerApi
         var user = Writer(ctx);
         using var doc = await Body(ctx);
         var svc = Svc(ctx);
-        var decoded = Wire.resultWithin(svc.Options.Limits, solicited, FSharpList<string>.Empty, doc.RootElement);
-        if (decoded.IsError) throw ApiError.Validation(decoded.ErrorValue);
-        CheckActsFor(svc, user, decoded.ResultValue.TenantUuid);
-        return (user, svc, decoded.ResultValue);
+        if (!BrokerCore.TryDecodeResult(svc.Options.Limits, solicited, doc.RootElement, out var result, out var issues))
+            throw ApiError.Validation(issues);
+        CheckActsFor(svc, user, BrokerCore.TenantOf(result));
+        return (user, svc, result);
     }
 
-    /// <summary>Result-data validation under the configured policy: refusals become 422, warnings are logged.</summary>
-    private static void CheckResult(WebApplication app, BrokerService svc, Catalog catalog, FSharpOption<RequestBody> request, ResultBody result)
+    /// <summary>
+    /// Result-data validation under the configured policy, against the request as stored (null: unsolicited):
+    /// refusals become 422, warnings are logged.
+    /// </summary>
+    private static void CheckResult(WebApplication app, BrokerService svc, Catalog catalog, string? storedRequest, ResultBody result)
     {
-        var verdict = CatalogModule.validateResult(catalog, svc.Options.ResultPolicy, request, result);
-        if (verdict.IsError) throw ApiError.Validation(verdict.ErrorValue);
-        foreach (var w in verdict.ResultValue)
+        if (!BrokerCore.TryValidateResult(catalog, svc.Options.ResultPolicy, storedRequest, result, out var warnings, out var issues))
+            throw ApiError.Validation(issues);
+        foreach (var w in warnings)
             app.Logger.LogWarning("Result data outside its capability's schema accepted (result validation warn): {Warning}", w);
     }
 
@@ -286,9 +287,8 @@ public static class BrokerApi
     /// <summary>The reservation policy of the core (<c>Catalog.mayReserve</c>) as a 403.</summary>
     private static void CheckMayReserve(BrokerService svc, UserRecord user, Guid? tenant, string quantity, IEnumerable<string> methods)
     {
-        var verdict = CatalogModule.mayReserve(svc.Current.Catalog, user.IsAdmin,
-            tenant is null ? FSharpOption<Guid>.None : FSharpOption<Guid>.Some(tenant.Value), quantity, ListModule.OfSeq(methods));
-        if (verdict.IsError) throw new ApiError(403, verdict.ErrorValue);
+        if (!BrokerCore.MayReserve(svc.Current.Catalog, user.IsAdmin, tenant, quantity, methods, out var refusal))
+            throw new ApiError(403, refusal);
     }
 
     private static void Map(IEndpointRouteBuilder app, string method, string path, string summary, bool auth, string tag, Func<HttpContext, Task> handler)
@@ -363,16 +363,15 @@ public static class BrokerApi
             var user = Writer(ctx);
             using var doc = await Body(ctx);
             var svc = Svc(ctx);
-            var decoded = Wire.requestWithin(svc.Options.Limits, FSharpList<string>.Empty, doc.RootElement);
-            if (decoded.IsError) throw ApiError.Validation(decoded.ErrorValue);
-            var request = decoded.ResultValue;
-            CheckActsFor(svc, user, request.TenantUuid);
+            if (!BrokerCore.TryDecodeRequest(svc.Options.Limits, doc.RootElement, out var request, out var issues))
+                throw ApiError.Validation(issues);
+            CheckActsFor(svc, user, BrokerCore.TenantOf(request));
             var snapshot = svc.Current;
-            var verdict = CatalogModule.validateRequestWithin(svc.Options.Limits, snapshot.Catalog, svc.Options.Policy, request);
-            if (verdict.IsError) throw ApiError.Validation(verdict.ErrorValue);
-            if (FSharpOption<Guid>.get_IsSome(request.ParentRequest) && svc.Store.Request(request.ParentRequest!.Value) is null)
-                throw ApiError.ValidationOne(["body", "parent_request"], $"parent_request {request.ParentRequest.Value:D} does not exist", "value_error");
-            foreach (var w in verdict.ResultValue)
+            if (!BrokerCore.TryValidateRequest(svc.Options.Limits, snapshot.Catalog, svc.Options.Policy, request, out var warnings, out issues))
+                throw ApiError.Validation(issues);
+            if (BrokerCore.ParentRequest(request) is { } parent && svc.Store.Request(parent) is null)
+                throw ApiError.ValidationOne(["body", "parent_request"], $"parent_request {parent:D} does not exist", "value_error");
+            foreach (var w in warnings)
                 app.Logger.LogWarning("Request outside every tenant's limitations accepted (policy warn): {Warning}", w);
             var id = await svc.Store.PostRequestAsync(request, user);
             await WriteJson(ctx, JsonString(id.ToString("D")));
@@ -381,15 +380,13 @@ public static class BrokerApi
         Map(app, "POST", "/results/", "Post a result for a pending request or one reserved by the posting tenant; resolves it.", true, "results", async ctx =>
         {
             var (user, svc, result) = await ResultBodyOf(ctx, solicited: true);
-            var requestId = result.RequestUuid!.Value;
+            var requestId = BrokerCore.RequestOf(result) ?? throw new InvalidOperationException("a solicited result carries its request_uuid");
             var catalog = svc.Current.Catalog;
             var id = await svc.Store.PostResultAsync(requestId, result, user, stored =>
             {
                 if (stored is null)
                     throw ApiError.ValidationOne(["body", "request_uuid"], $"request {requestId:D} does not exist", "value_error");
-                using var reqDoc = JsonDocument.Parse(stored);
-                var req = Wire.requestWithin(InputLimitsModule.none, FSharpList<string>.Empty, reqDoc.RootElement);
-                CheckResult(app, svc, catalog, req.IsOk ? FSharpOption<RequestBody>.Some(req.ResultValue) : FSharpOption<RequestBody>.None, result);
+                CheckResult(app, svc, catalog, stored, result);
             });
             await WriteJson(ctx, JsonString(id.ToString("D")));
         });
@@ -397,7 +394,7 @@ public static class BrokerApi
         Map(app, "POST", "/results/post_unsolicited_result", "Post a result nobody requested; an 'unsolicited' request is created for it.", true, "results", async ctx =>
         {
             var (user, svc, result) = await ResultBodyOf(ctx, solicited: false);
-            CheckResult(app, svc, svc.Current.Catalog, FSharpOption<RequestBody>.None, result);
+            CheckResult(app, svc, svc.Current.Catalog, null, result);
             var id = await svc.Store.PostUnsolicitedAsync(result, user);
             await WriteJson(ctx, JsonString(id.ToString("D")));
         });
@@ -463,21 +460,9 @@ public static class BrokerApi
             Caller(ctx);
             var snap = Svc(ctx).Current;
             var onlyActive = QBool(ctx, "currently_available", true);
-            var groups = new Dictionary<(string, string), List<string>>();
             // From the catalog's strictly parsed limitations: an unusable stored entry is not offered, so not listed.
-            foreach (var t in snap.Catalog.Tenants.Where(t => t.IsActive || !onlyActive))
-            {
-                foreach (var e in t.Limitations)
-                {
-                    var key = (e.Quantity, e.Method);
-                    if (!groups.TryGetValue(key, out var list)) groups[key] = list = [];
-                    var lim = e.Document;
-                    if (lim.ValueKind == JsonValueKind.Array) list.AddRange(lim.EnumerateArray().Select(x => x.GetRawText()));
-                    else list.Add(lim.GetRawText());
-                }
-            }
-            return WriteJson(ctx, JsonArray(groups.Select(g =>
-                $"{{\"quantity\":{JsonString(g.Key.Item1)},\"method\":{JsonString(g.Key.Item2)},\"limitations\":{JsonArray(g.Value)}}}")));
+            return WriteJson(ctx, JsonArray(BrokerCore.LimitationGroups(snap.Catalog, onlyActive).Select(g =>
+                $"{{\"quantity\":{JsonString(g.Quantity)},\"method\":{JsonString(g.Method)},\"limitations\":{JsonArray(g.Documents.Select(d => d.GetRawText()))}}}")));
         });
 
         Map(app, "POST", "/requests/{object_id}/update_status/", "Change a request's status (query request_id, new_status, status_change_message).", true, "requests", async ctx =>
@@ -486,22 +471,15 @@ public static class BrokerApi
             var svc = Svc(ctx);
             var id = QueryUuid(ctx, "request_id") ?? PathUuid(ctx, "object_id");
             var raw = Q(ctx, "new_status") ?? throw ApiError.ValidationOne(["query", "new_status"], "field required", "value_error.missing");
-            var status = RequestStatusModule.tryParse(raw);
-            if (status is null)
+            if (!BrokerCore.TryParseRequestState(raw, out var status))
                 throw ApiError.ValidationOne(["query", "new_status"], $"new_status must be one of pending, reserved, resolved, retracted, unsolicited; got '{raw}'", "type_error.enum");
             var message = Q(ctx, "status_change_message") ?? "";
             var tenant = ActingTenant(ctx, svc, user);
             // Quantity and methods never change, so checking before the locked reservation is race-free.
-            if (status.Value.IsReserved && svc.Store.QuantityAndMethods(id) is { } capability)
+            if (status == RequestState.Reserved && svc.Store.QuantityAndMethods(id) is { } capability)
                 CheckMayReserve(svc, user, tenant, capability.Quantity, capability.Methods);
-            Command command = status.Value.Tag switch
-            {
-                RequestStatus.Tags.Reserved => Command.NewReserve(tenant is null ? FSharpOption<Guid>.None : FSharpOption<Guid>.Some(tenant.Value), svc.Options.DefaultLeaseSeconds),
-                RequestStatus.Tags.Pending => Command.Release,
-                RequestStatus.Tags.Retracted => Command.Retract,
-                RequestStatus.Tags.Resolved => Command.Resolve,
-                _ => throw new ApiError(409, "the status 'unsolicited' is set only by posting an unsolicited result"),
-            };
+            if (!BrokerCore.TryCommandFor(status, tenant, svc.Options.DefaultLeaseSeconds, out var command, out var refusal))
+                throw new ApiError(409, refusal);
             await svc.Store.ExecuteAsync(id, user, tenant, command, message);
             await WriteJson(ctx, JsonString($"Successful change of status to {raw}"));
         });
@@ -511,9 +489,9 @@ public static class BrokerApi
             var user = Writer(ctx);
             var id = QueryUuid(ctx, "result_id") ?? PathUuid(ctx, "object_id");
             var raw = Q(ctx, "new_status") ?? throw ApiError.ValidationOne(["query", "new_status"], "field required", "value_error.missing");
-            var status = ResultStatusModule.tryParse(raw)
-                ?? throw ApiError.ValidationOne(["query", "new_status"], $"new_status must be one of original, deleted, amended; got '{raw}'", "type_error.enum");
-            Svc(ctx).Store.SetResultStatus(id, user, status.Value, Q(ctx, "status_change_message") ?? "");
+            if (!BrokerCore.TryParseResultStatus(raw, out var status))
+                throw ApiError.ValidationOne(["query", "new_status"], $"new_status must be one of original, deleted, amended; got '{raw}'", "type_error.enum");
+            Svc(ctx).Store.SetResultStatus(id, user, status, Q(ctx, "status_change_message") ?? "");
             return WriteJson(ctx, JsonString($"Successful change of status to {raw}"));
         });
 
@@ -561,7 +539,7 @@ public static class BrokerApi
     {
         var active = snap.CapabilityRecords.Where(c => c.IsActive);
         if (!onlyOffered) return active;
-        return active.Where(c => CatalogModule.offeredBy(snap.Catalog, c.Quantity, c.Method).Length > 0);
+        return active.Where(c => BrokerCore.IsOffered(snap.Catalog, c.Quantity, c.Method));
     }
 
     private static void MapExtensions(WebApplication app)
@@ -577,8 +555,7 @@ public static class BrokerApi
             {
                 // Tenants claim only what their limitations offer. Without quantity or method, the claim is for the
                 // one capability the tenant offers that fits what was given; when that is ambiguous, 422 asks for them.
-                var offered = svc.Current.Catalog.Tenants.Where(t => tenant is { } g && t.Uuid == g)
-                    .SelectMany(t => t.Limitations).Select(l => (l.Quantity, l.Method)).Distinct()
+                var offered = BrokerCore.Offerings(svc.Current.Catalog, tenant)
                     .Where(c => (quantity is null || c.Quantity == quantity) && (method is null || c.Method == method)).ToList();
                 if (quantity is null || method is null)
                 {
@@ -586,12 +563,11 @@ public static class BrokerApi
                         throw ApiError.ValidationOne(["query", quantity is null ? "quantity" : "method"],
                             $"give quantity and method: the acting tenant offers {offered.Count} capabilities that fit ({ApiError.Echo(string.Join(", ", offered.Select(c => c.Quantity + "/" + c.Method)))})",
                             "value_error.missing");
-                    (quantity, method) = offered[0];
+                    (quantity, method) = (offered[0].Quantity, offered[0].Method);
                 }
                 // A capability the broker does not know has nothing to claim (204, as before); a known one the
                 // tenant does not offer is refused.
-                if (offered.Count == 0 && CatalogModule.activeCapability(svc.Current.Catalog, quantity, method) is null
-                    && CatalogModule.offeredBy(svc.Current.Catalog, quantity, method).IsEmpty)
+                if (offered.Count == 0 && !BrokerCore.IsKnown(svc.Current.Catalog, quantity, method))
                 {
                     ctx.Response.StatusCode = 204;
                     return;
@@ -609,12 +585,12 @@ public static class BrokerApi
             var svc = Svc(ctx);
             var id = PathUuid(ctx, "object_id");
             var lease = LeaseSeconds(ctx, svc, 300);
-            var state = await svc.Store.ExecuteAsync(id, user, ActingTenant(ctx, svc, user), Command.NewHeartbeat(lease), "heartbeat");
+            var state = await svc.Store.ExecuteAsync(id, user, ActingTenant(ctx, svc, user), BrokerCore.Heartbeat(lease), "heartbeat");
             await WriteJson(ctx, new Dictionary<string, object?>
             {
                 ["uuid"] = id.ToString("D"),
-                ["status"] = RequestStatusModule.name(state.Status),
-                ["lease_until"] = FSharpOption<DateTime>.get_IsSome(state.LeaseUntil) ? WireFormat.ctime(state.LeaseUntil!.Value) : null,
+                ["status"] = BrokerCore.StatusName(state),
+                ["lease_until"] = BrokerCore.LeaseUntil(state) is { } until ? WireFormat.ctime(until) : null,
             });
         });
 

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Finales.Core;
+using Finales.Core.Interop;
 using Microsoft.Extensions.Logging;
 using Microsoft.FSharp.Collections;
 
@@ -121,25 +122,14 @@ public sealed class BrokerService : IDisposable
             if (!_compiled.TryGetValue(c.Id, out var cap))
             {
                 // Stored shared state is read as strictly as a request; an unusable version is reported and not offered.
-                var spec = StrictJson.parseText(StrictJson.defaultLimits, ListModule.OfSeq(["json_schema_specifications"]), c.Specification);
-                var output = StrictJson.parseText(StrictJson.defaultLimits, ListModule.OfSeq(["json_schema_result_output"]), c.ResultOutput);
-                string? problem = spec.IsError ? Describe(spec.ErrorValue) : output.IsError ? Describe(output.ErrorValue) : null;
-                if (problem is null)
-                {
-                    using var specDoc = spec.ResultValue;
-                    using var outputDoc = output.ResultValue;
-                    var r = CatalogModule.compileCapability(c.Id, c.Quantity, c.Method, specDoc.RootElement, outputDoc.RootElement, true);
-                    if (r.IsError) problem = r.ErrorValue;
-                    else cap = r.ResultValue;
-                }
-                if (problem is not null)
+                if (!BrokerCore.TryCompileStored(c.Id, c.Quantity, c.Method, c.Specification, c.ResultOutput, out cap, out var problem))
                 {
                     Warn($"stored capability {c.Id} ({c.Quantity}/{c.Method}) is not usable and not offered: {problem}");
                     continue;
                 }
-                _compiled[c.Id] = cap!;
+                _compiled[c.Id] = cap;
             }
-            compiled.Add(cap!);
+            compiled.Add(cap);
         }
         var parsedTenants = tenants.Select(t =>
         {
@@ -149,9 +139,9 @@ public sealed class BrokerService : IDisposable
             catch (Exception e) { usable = []; problems = [$"{e.GetType().Name}: {e.Message}"]; }
             foreach (var p in problems)
                 Warn($"stored limitations of tenant {t.Uuid:D} ({t.Name}): an entry is not usable and that capability is treated as not offered by this tenant: {p}");
-            return new Tenant(t.Uuid, t.Name, ListModule.OfSeq(usable), t.ContactPerson, t.IsActive);
+            return BrokerCore.Tenant(t.Uuid, t.Name, usable, t.ContactPerson, t.IsActive);
         }).ToList();
-        var catalog = new Catalog(ListModule.OfSeq(compiled), ListModule.OfSeq(parsedTenants));
+        var catalog = BrokerCore.Catalog(compiled, parsedTenants);
         return new Snapshot(version, users, caps, tenants, catalog);
     }
 
@@ -273,9 +263,9 @@ public sealed class BrokerService : IDisposable
         var result = new List<Guid>();
         foreach (var x in t.EnumerateArray())
         {
-            var g = x.ValueKind == JsonValueKind.String ? WireFormat.tryParseUuid(x.GetString()!) : null;
-            if (g is null) throw Bad("tenants", $"tenants holds {ApiError.Echo(x.GetRawText())}, which is not a UUID");
-            result.Add(g.Value);
+            if (x.ValueKind != JsonValueKind.String || !BrokerCore.TryParseUuid(x.GetString()!, out var g))
+                throw Bad("tenants", $"tenants holds {ApiError.Echo(x.GetRawText())}, which is not a UUID");
+            result.Add(g);
         }
         return result.Distinct().ToArray();
     }
@@ -323,8 +313,7 @@ public sealed class BrokerService : IDisposable
         }
         var spec = body.GetProperty("json_schema_specifications");
         var output = body.GetProperty("json_schema_result_output");
-        var check = CatalogModule.compileCapability(0, q, m, spec, output, true);
-        if (check.IsError) throw Bad("json_schema_specifications", check.ErrorValue);
+        if (!BrokerCore.TryCompileCapability(0, q, m, spec, output, out _, out var error)) throw Bad("json_schema_specifications", error);
         var r = Store.AddCapability(q, m, spec.GetRawText(), output.GetRawText());
         Invalidate();
         return r;
@@ -343,8 +332,8 @@ public sealed class BrokerService : IDisposable
         var name = ReqString(body, "name");
         var uuid = Guid.NewGuid();
         if (body.TryGetProperty("uuid", out var u) && u.ValueKind != JsonValueKind.Null)
-            uuid = (u.ValueKind == JsonValueKind.String ? WireFormat.tryParseUuid(u.GetString()!) : null)?.Value
-                   ?? throw Bad("uuid", $"uuid must be a UUID, got {ApiError.Echo(u.GetRawText())}");
+            uuid = u.ValueKind == JsonValueKind.String && BrokerCore.TryParseUuid(u.GetString()!, out var given) ? given
+                   : throw Bad("uuid", $"uuid must be a UUID, got {ApiError.Echo(u.GetRawText())}");
         var limitations = body.TryGetProperty("limitations", out var l) ? l.GetRawText() : "[]";
         ParseLimitations(limitations, Options.Limits, out var errors);
         if (errors.Count > 0) throw ApiError.ValidationOne(["body", "limitations"], string.Join("; ", errors), "value_error");

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Finales.Broker;
 using Finales.Core;
+using Finales.Core.Interop;
 
 namespace Finales.Cli;
 
@@ -10,9 +11,8 @@ public static class BrokerCommands
     /// <summary>A capability or tenant file read by the core's strict JSON reader (the same rules as an HTTP body).</summary>
     private static JsonDocument StrictFile(string file)
     {
-        var parsed = StrictJson.parseBytes(StrictJson.defaultLimits, Microsoft.FSharp.Collections.FSharpList<string>.Empty, File.ReadAllBytes(file));
-        return parsed.IsOk ? parsed.ResultValue
-            : throw new CliError($"{file}: {ValidationIssueModule.renderPath(parsed.ErrorValue.Path)}: {parsed.ErrorValue.Message}");
+        return BrokerCore.TryParseJson(File.ReadAllBytes(file), [], out var document, out var issue) ? document
+            : throw new CliError($"{file}: {issue.RenderedPath}: {issue.Message}");
     }
 
     private const string StoreHelp =
@@ -187,9 +187,9 @@ public static class BrokerCommands
                     break;
                 case ("tenant", "activate" or "deactivate"):
                 {
-                    var id = WireFormat.tryParseUuid(Need(0, "tenant UUID")) ?? throw new CliError("tenant id must be a UUID");
-                    svc.SetTenantActive(id.Value, verb == "activate");
-                    Console.WriteLine($"tenant {id.Value:D} {verb}d");
+                    var id = BrokerCore.TryParseUuid(Need(0, "tenant UUID"), out var given) ? given : throw new CliError("tenant id must be a UUID");
+                    svc.SetTenantActive(id, verb == "activate");
+                    Console.WriteLine($"tenant {id:D} {verb}d");
                     break;
                 }
                 case ("backup", _):
