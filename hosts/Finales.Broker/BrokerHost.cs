@@ -37,12 +37,15 @@ public static class BrokerHost
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", options.Quiet ? LogLevel.Warning : LogLevel.Information);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(sp => new BrokerService(OpenStore(options), options, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Finales.Broker.Catalog")));
+        builder.Services.AddBrokerAuth();
         builder.Services.AddSingleton<RouteDocs>();
         builder.Services.AddSingleton<BrokerMetrics>();
         builder.Services.AddHostedService<LeaseSweeper>();
         var app = builder.Build();
         app.Use(SecurityHeaders.Add);
         app.UseMiddleware<ErrorMapping>();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapBrokerApi();
         return app;
     }

@@ -6,35 +6,13 @@ namespace Finales.Broker;
 /// <summary>Who may do what: the caller, the roles a route needs, and acting for a tenant (fix 10).</summary>
 public static class Access
 {
-    /// <summary>The authenticated user, or a 401 in the FINALES2 wording.</summary>
-    public static UserRecord Caller(HttpContext ctx)
-    {
-        if (ctx.Items.TryGetValue("user", out var cached) && cached is UserRecord u0) return u0;
-        var header = ctx.Request.Headers.Authorization.ToString();
-        if (string.IsNullOrEmpty(header) || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-            throw new ApiError(401, "Not authenticated");
-        var svc = ApiInput.Svc(ctx);
-        var token = svc.Tokens.Validate(header[7..].Trim(), DateTime.UtcNow);
-        // A token issued before the user's password changed (or before a deactivation) carries an older version.
-        if (token is not { } t || !svc.Current.Users.TryGetValue(t.Username, out var user) || !user.IsActive || user.TokenVersion != t.Version)
-            throw new ApiError(401, "Authentication failed. Wrong username or password.");
-        ctx.Items["user"] = user;
-        return user;
-    }
-
-    public static UserRecord Writer(HttpContext ctx)
-    {
-        var u = Caller(ctx);
-        if (!u.CanWrite) throw new ApiError(403, $"user {u.Username} has roles [{string.Join(", ", u.Roles)}]; this needs role tenant or admin");
-        return u;
-    }
-
-    public static UserRecord Admin(HttpContext ctx)
-    {
-        var u = Caller(ctx);
-        if (!u.IsAdmin) throw new ApiError(403, $"user {u.Username} is not an admin");
-        return u;
-    }
+    /// <summary>
+    /// The authenticated user of a route that requires one (a <see cref="Policies"/> policy): the
+    /// <see cref="BrokerAuthentication"/> handler put it there.
+    /// </summary>
+    public static UserRecord Caller(HttpContext ctx) =>
+        ctx.Items.TryGetValue(BrokerAuthentication.UserItem, out var user) && user is UserRecord u ? u
+            : throw new InvalidOperationException($"{ctx.GetEndpoint()?.DisplayName} reads the caller but requires no authorization policy");
 
     /// <summary>
     /// Fix 10: the tenant must be registered, active, and the caller must be allowed to act for it. Every write that

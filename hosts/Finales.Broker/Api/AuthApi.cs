@@ -13,7 +13,7 @@ public static class AuthApi
 {
     public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder app)
     {
-        app.MapRoute("", "POST", "/user_management/authenticate", "Log in with form fields username and password; returns a bearer token.", false, "auth", async ctx =>
+        app.MapRoute("", "POST", "/user_management/authenticate", "Log in with form fields username and password; returns a bearer token.", null, "auth", async ctx =>
         {
             if (!ctx.Request.HasFormContentType)
                 throw ApiError.ValidationOne(["body", "username"], "field required (send username and password as form fields)", "value_error.missing");
@@ -44,7 +44,7 @@ public static class AuthApi
             return ApiResults.Json(new Dictionary<string, string> { ["access_token"] = svc.Tokens.Issue(username, user!.TokenVersion, DateTime.UtcNow), ["token_type"] = "bearer" });
         });
 
-        app.MapRoute("", "GET", "/test", "Who am I: username, uuid, usergroups of the caller.", true, "auth", ctx =>
+        app.MapRoute("", "GET", "/test", "Who am I: username, uuid, usergroups of the caller.", Policies.User, "auth", ctx =>
         {
             var u = Caller(ctx);
             var uuid = new Guid(MD5.HashData(Encoding.UTF8.GetBytes("finales-user:" + u.Username)));

@@ -15,18 +15,16 @@ public static class CatalogApi
     {
         var capabilities = app.MapGroup("/capabilities");
 
-        capabilities.MapRoute("/capabilities", "GET", "/", "Capabilities; with currently_available=true (default) only those some active tenant offers.", true, "capabilities", ctx =>
+        capabilities.MapRoute("/capabilities", "GET", "/", "Capabilities; with currently_available=true (default) only those some active tenant offers.", Policies.User, "capabilities", ctx =>
         {
-            Caller(ctx);
             var snap = Svc(ctx).Current;
             var caps = AvailableCapabilities(snap, QBool(ctx, "currently_available", true));
             return ApiResults.Raw(WireJson.Array(caps.Select(c =>
                 $"{{\"quantity\":{WireJson.String(c.Quantity)},\"method\":{WireJson.String(c.Method)},\"json_schema_specifications\":{c.Specification},\"json_schema_result_output\":{c.ResultOutput}}}")));
         });
 
-        app.MapRoute("", "GET", "/limitations/", "Per capability, the concatenated limitations of the (active) tenants offering it.", true, "capabilities", ctx =>
+        app.MapRoute("", "GET", "/limitations/", "Per capability, the concatenated limitations of the (active) tenants offering it.", Policies.User, "capabilities", ctx =>
         {
-            Caller(ctx);
             var snap = Svc(ctx).Current;
             var onlyActive = QBool(ctx, "currently_available", true);
             // From the catalog's strictly parsed limitations: an unusable stored entry is not offered, so not listed.
@@ -34,9 +32,8 @@ public static class CatalogApi
                 $"{{\"quantity\":{WireJson.String(g.Quantity)},\"method\":{WireJson.String(g.Method)},\"limitations\":{WireJson.Array(g.Documents.Select(d => d.GetRawText()))}}}")));
         });
 
-        capabilities.MapRoute("/capabilities", "GET", "/templates/", "Input/output templates of capabilities ('required, float' leaves).", true, "capabilities", ctx =>
+        capabilities.MapRoute("/capabilities", "GET", "/templates/", "Input/output templates of capabilities ('required, float' leaves).", Policies.User, "capabilities", ctx =>
         {
-            Caller(ctx);
             var snap = Svc(ctx).Current;
             var q = Q(ctx, "quantity");
             var m = Q(ctx, "method");
@@ -55,15 +52,14 @@ public static class CatalogApi
 
         var tenants = app.MapGroup("/tenants");
 
-        tenants.MapRoute("/tenants", "GET", "/", "Every registered tenant, inactive ones included.", true, "tenants", ctx =>
+        tenants.MapRoute("/tenants", "GET", "/", "Every registered tenant, inactive ones included.", Policies.User, "tenants", ctx =>
         {
-            Caller(ctx);
             return ApiResults.Raw(WireJson.Array(Svc(ctx).Current.TenantRecords.Select(WireJson.TenantInfo)));
         });
 
-        tenants.MapRoute("/tenants", "PUT", "/{tenant_uuid}/limitations", "Replace a tenant's limitations (the tenant itself or an admin).", true, "tenants", async ctx =>
+        tenants.MapRoute("/tenants", "PUT", "/{tenant_uuid}/limitations", "Replace a tenant's limitations (the tenant itself or an admin).", Policies.Tenant, "tenants", async ctx =>
         {
-            var user = Writer(ctx);
+            var user = Caller(ctx);
             var svc = Svc(ctx);
             var id = PathUuid(ctx, "tenant_uuid");
             CheckActsFor(svc, user, id);

@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using static Finales.Broker.Access;
 using static Finales.Broker.ApiInput;
 
 namespace Finales.Broker;
@@ -12,9 +11,9 @@ public static class OpsApi
 {
     public static IEndpointRouteBuilder MapOpsApi(this IEndpointRouteBuilder app)
     {
-        app.MapRoute("", "GET", "/", "Liveness greeting.", false, "misc", _ => ApiResults.String("Hello! This is FINALES2."));
+        app.MapRoute("", "GET", "/", "Liveness greeting.", null, "misc", _ => ApiResults.String("Hello! This is FINALES2."));
 
-        app.MapRoute("", "GET", "/healthz", "Liveness and the store's health (read probe, last write failure); 503 when the store is unhealthy.", false, "misc", ctx =>
+        app.MapRoute("", "GET", "/healthz", "Liveness and the store's health (read probe, last write failure); 503 when the store is unhealthy.", null, "misc", ctx =>
         {
             var store = Svc(ctx).Store;
             var problem = store.Health();
@@ -23,11 +22,8 @@ public static class OpsApi
                 : ApiResults.Json(new Dictionary<string, string> { ["status"] = "unhealthy", ["store"] = store.Description, ["detail"] = "store unavailable: " + problem }, 503);
         });
 
-        app.MapRoute("", "GET", "/metrics", "Prometheus text metrics (roles admin or observer).", true, "misc", ctx =>
+        app.MapRoute("", "GET", "/metrics", "Prometheus text metrics (roles admin or observer).", Policies.ObserverOrAdmin, "misc", ctx =>
         {
-            var caller = Caller(ctx);
-            if (!caller.IsAdmin && !caller.Roles.Contains("observer"))
-                throw new ApiError(403, $"user {caller.Username} has roles [{string.Join(", ", caller.Roles)}]; /metrics needs role admin or observer");
             var text = ctx.RequestServices.GetRequiredService<BrokerMetrics>().Render(Svc(ctx).Store);
             return TypedResults.Text(text, "text/plain; version=0.0.4");
         });

@@ -15,16 +15,15 @@ public static class RequestsApi
     {
         var requests = app.MapGroup("/requests");
 
-        requests.MapRoute("/requests", "GET", "/{object_id}", "One request (RequestInfo) or null.", true, "requests", ctx =>
+        requests.MapRoute("/requests", "GET", "/{object_id}", "One request (RequestInfo) or null.", Policies.User, "requests", ctx =>
         {
-            Caller(ctx);
             var row = Svc(ctx).Store.Request(PathUuid(ctx, "object_id"));
             return row is null ? ApiResults.Null : ApiResults.Raw(WireJson.RequestInfo(row));
         });
 
-        requests.MapRoute("/requests", "POST", "/", "Post a request (validated against the active capability and the tenants' limitations); returns its id.", true, "requests", async ctx =>
+        requests.MapRoute("/requests", "POST", "/", "Post a request (validated against the active capability and the tenants' limitations); returns its id.", Policies.Tenant, "requests", async ctx =>
         {
-            var user = Writer(ctx);
+            var user = Caller(ctx);
             using var doc = await Body(ctx);
             var svc = Svc(ctx);
             if (!BrokerCore.TryDecodeRequest(svc.Options.Limits, doc.RootElement, out var request, out var issues))
@@ -41,9 +40,8 @@ public static class RequestsApi
             return ApiResults.String(id.ToString("D"));
         });
 
-        app.MapRoute("", "GET", "/pending_requests/", "Pending requests, optionally for one quantity and method; wait_seconds long-polls; limit and after page.", true, "requests", async ctx =>
+        app.MapRoute("", "GET", "/pending_requests/", "Pending requests, optionally for one quantity and method; wait_seconds long-polls; limit and after page.", Policies.User, "requests", async ctx =>
         {
-            Caller(ctx);
             var store = Svc(ctx).Store;
             var q = Q(ctx, "quantity");
             var m = Q(ctx, "method");
@@ -68,17 +66,16 @@ public static class RequestsApi
             return ApiResults.Stream(store.StreamPending(q, m, after, limit), WireJson.RequestInfo);
         });
 
-        app.MapRoute("", "GET", "/all_requests/", "Every request, every status, oldest first; limit and after page.", true, "requests", ctx =>
+        app.MapRoute("", "GET", "/all_requests/", "Every request, every status, oldest first; limit and after page.", Policies.User, "requests", ctx =>
         {
-            Caller(ctx);
             var store = Svc(ctx).Store;
             var (after, limit) = Paging(ctx, store.RequestSeq);
             return ApiResults.Stream(store.StreamAllRequests(after, limit), WireJson.RequestInfo);
         });
 
-        requests.MapRoute("/requests", "POST", "/{object_id}/update_status/", "Change a request's status (query request_id, new_status, status_change_message).", true, "requests", async ctx =>
+        requests.MapRoute("/requests", "POST", "/{object_id}/update_status/", "Change a request's status (query request_id, new_status, status_change_message).", Policies.Tenant, "requests", async ctx =>
         {
-            var user = Writer(ctx);
+            var user = Caller(ctx);
             var svc = Svc(ctx);
             var id = QueryUuid(ctx, "request_id") ?? PathUuid(ctx, "object_id");
             var raw = Q(ctx, "new_status") ?? throw ApiError.ValidationOne(["query", "new_status"], "field required", "value_error.missing");
@@ -95,9 +92,9 @@ public static class RequestsApi
             return ApiResults.String($"Successful change of status to {raw}");
         });
 
-        requests.MapRoute("/requests", "POST", "/claim", "Atomically reserve the oldest matching pending request (RequestInfo), or 204 when none. Query quantity, method, lease_seconds, tenant_uuid.", true, "extensions", async ctx =>
+        requests.MapRoute("/requests", "POST", "/claim", "Atomically reserve the oldest matching pending request (RequestInfo), or 204 when none. Query quantity, method, lease_seconds, tenant_uuid.", Policies.Tenant, "extensions", async ctx =>
         {
-            var user = Writer(ctx);
+            var user = Caller(ctx);
             var svc = Svc(ctx);
             var lease = LeaseSeconds(ctx, svc, 300);
             var tenant = ActingTenant(ctx, svc, user);
@@ -126,9 +123,9 @@ public static class RequestsApi
             return row is null ? TypedResults.NoContent() : ApiResults.Raw(WireJson.RequestInfo(row));
         });
 
-        requests.MapRoute("/requests", "POST", "/{object_id}/heartbeat", "Extend the caller's lease on a reserved request (query lease_seconds).", true, "extensions", async ctx =>
+        requests.MapRoute("/requests", "POST", "/{object_id}/heartbeat", "Extend the caller's lease on a reserved request (query lease_seconds).", Policies.Tenant, "extensions", async ctx =>
         {
-            var user = Writer(ctx);
+            var user = Caller(ctx);
             var svc = Svc(ctx);
             var id = PathUuid(ctx, "object_id");
             var lease = LeaseSeconds(ctx, svc, 300);
@@ -141,9 +138,8 @@ public static class RequestsApi
             });
         });
 
-        requests.MapRoute("/requests", "GET", "/{object_id}/history", "Status events of a request, oldest first.", true, "extensions", ctx =>
+        requests.MapRoute("/requests", "GET", "/{object_id}/history", "Status events of a request, oldest first.", Policies.User, "extensions", ctx =>
         {
-            Caller(ctx);
             var id = PathUuid(ctx, "object_id");
             return ApiResults.Json(Svc(ctx).Store.History(id).Select(WireJson.History).ToList());
         });

@@ -18,14 +18,13 @@ public static class ResultsApi
     {
         var results = app.MapGroup("/results");
 
-        results.MapRoute("/results", "GET", "/{object_id}", "One result (ResultInfo) or null.", true, "results", ctx =>
+        results.MapRoute("/results", "GET", "/{object_id}", "One result (ResultInfo) or null.", Policies.User, "results", ctx =>
         {
-            Caller(ctx);
             var row = Svc(ctx).Store.Result(PathUuid(ctx, "object_id"));
             return row is null ? ApiResults.Null : ApiResults.Raw(WireJson.ResultInfo(row));
         });
 
-        results.MapRoute("/results", "POST", "/", "Post a result for a pending request or one reserved by the posting tenant; resolves it.", true, "results", async ctx =>
+        results.MapRoute("/results", "POST", "/", "Post a result for a pending request or one reserved by the posting tenant; resolves it.", Policies.Tenant, "results", async ctx =>
         {
             var (user, svc, result) = await ResultBodyOf(ctx, solicited: true);
             var requestId = BrokerCore.RequestOf(result) ?? throw new InvalidOperationException("a solicited result carries its request_uuid");
@@ -39,7 +38,7 @@ public static class ResultsApi
             return ApiResults.String(id.ToString("D"));
         });
 
-        results.MapRoute("/results", "POST", "/post_unsolicited_result", "Post a result nobody requested; an 'unsolicited' request is created for it.", true, "results", async ctx =>
+        results.MapRoute("/results", "POST", "/post_unsolicited_result", "Post a result nobody requested; an 'unsolicited' request is created for it.", Policies.Tenant, "results", async ctx =>
         {
             var (user, svc, result) = await ResultBodyOf(ctx, solicited: false);
             CheckResult(log, svc, svc.Current.Catalog, null, result);
@@ -47,25 +46,23 @@ public static class ResultsApi
             return ApiResults.String(id.ToString("D"));
         });
 
-        app.MapRoute("", "GET", "/results_requested/{request_id}", "The current result of a request (not a deleted one), or null.", true, "results", ctx =>
+        app.MapRoute("", "GET", "/results_requested/{request_id}", "The current result of a request (not a deleted one), or null.", Policies.User, "results", ctx =>
         {
-            Caller(ctx);
             var row = Svc(ctx).Store.CurrentResult(PathUuid(ctx, "request_id"));
             return row is null ? ApiResults.Null : ApiResults.Raw(WireJson.ResultInfo(row));
         });
 
-        app.MapRoute("", "GET", "/results_requested/", "All results (all statuses), optionally for one quantity and method, min_rating filters by data.*.meta.rating; limit and after page.", true, "results", ctx =>
+        app.MapRoute("", "GET", "/results_requested/", "All results (all statuses), optionally for one quantity and method, min_rating filters by data.*.meta.rating; limit and after page.", Policies.User, "results", ctx =>
         {
-            Caller(ctx);
             var store = Svc(ctx).Store;
             var minRating = QDouble(ctx, "min_rating", 0, 5);
             var (after, limit) = Paging(ctx, store.ResultSeq);
             return ApiResults.Stream(store.StreamResults(Q(ctx, "quantity"), Q(ctx, "method"), minRating, after, limit), WireJson.ResultInfo);
         });
 
-        results.MapRoute("/results", "POST", "/{object_id}/update_status/", "Change a result's status (query result_id, new_status: deleted or amended).", true, "results", ctx =>
+        results.MapRoute("/results", "POST", "/{object_id}/update_status/", "Change a result's status (query result_id, new_status: deleted or amended).", Policies.Tenant, "results", ctx =>
         {
-            var user = Writer(ctx);
+            var user = Caller(ctx);
             var id = QueryUuid(ctx, "result_id") ?? PathUuid(ctx, "object_id");
             var raw = Q(ctx, "new_status") ?? throw ApiError.ValidationOne(["query", "new_status"], "field required", "value_error.missing");
             if (!BrokerCore.TryParseResultStatus(raw, out var status))
@@ -74,9 +71,8 @@ public static class ResultsApi
             return ApiResults.String($"Successful change of status to {raw}");
         });
 
-        results.MapRoute("/results", "GET", "/{object_id}/history", "Status events of a result, oldest first.", true, "extensions", ctx =>
+        results.MapRoute("/results", "GET", "/{object_id}/history", "Status events of a result, oldest first.", Policies.User, "extensions", ctx =>
         {
-            Caller(ctx);
             var svc = Svc(ctx);
             var id = PathUuid(ctx, "object_id");
             var req = svc.Store.RequestOfResult(id);
@@ -84,9 +80,8 @@ public static class ResultsApi
             return ApiResults.Json(svc.Store.History(req.Value, id).Select(h => WireJson.History(h.Kind == "result_posted" ? h with { Status = "original" } : h)).ToList());
         });
 
-        app.MapRoute("", "GET", "/lineage/{object_id}", "From a request or result id: the request, its events, results, parent and children.", true, "extensions", ctx =>
+        app.MapRoute("", "GET", "/lineage/{object_id}", "From a request or result id: the request, its events, results, parent and children.", Policies.User, "extensions", ctx =>
         {
-            Caller(ctx);
             var svc = Svc(ctx);
             var id = PathUuid(ctx, "object_id");
             var requestId = svc.Store.Request(id) is not null ? id : svc.Store.RequestOfResult(id);
@@ -109,7 +104,7 @@ public static class ResultsApi
     /// <summary>Reads and decodes a result body (422 naming the path) and checks the caller may act for its tenant.</summary>
     private static async Task<(UserRecord User, BrokerService Svc, ResultBody Result)> ResultBodyOf(HttpContext ctx, bool solicited)
     {
-        var user = Writer(ctx);
+        var user = Caller(ctx);
         using var doc = await Body(ctx);
         var svc = Svc(ctx);
         if (!BrokerCore.TryDecodeResult(svc.Options.Limits, solicited, doc.RootElement, out var result, out var issues))

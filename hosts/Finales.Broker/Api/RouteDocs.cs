@@ -97,14 +97,16 @@ public static class DocumentedRoutes
     /// Maps <paramref name="path"/> (relative to the group's <paramref name="prefix"/>) for one HTTP method. ASP.NET
     /// Core routing matches a path with or without its trailing slash, so both spellings reach one endpoint.
     /// </summary>
-    public static RouteHandlerBuilder MapRoute(this IEndpointRouteBuilder group, string prefix, string method, string path, string summary, bool auth, string tag, Func<HttpContext, Task<IResult>> handler)
+    /// <paramref name="policy"/> is the <see cref="Policies"/> policy the caller must meet; null for a route anyone may call.
+    public static RouteHandlerBuilder MapRoute(this IEndpointRouteBuilder group, string prefix, string method, string path, string summary, string? policy, string tag, Func<HttpContext, Task<IResult>> handler)
     {
         var full = prefix + path;
-        group.ServiceProvider.GetRequiredService<RouteDocs>().Add(new RouteDoc(method, full, summary, auth, tag));
-        return group.MapMethods(path, [method], handler).WithDisplayName($"{method} {full}");
+        group.ServiceProvider.GetRequiredService<RouteDocs>().Add(new RouteDoc(method, full, summary, policy is not null, tag));
+        var route = group.MapMethods(path, [method], handler).WithDisplayName($"{method} {full}");
+        return policy is null ? route : route.RequireAuthorization(policy);
     }
 
-    /// <summary>As <see cref="MapRoute(IEndpointRouteBuilder, string, string, string, string, bool, string, Func{HttpContext, Task{IResult}})"/> for a synchronous handler.</summary>
-    public static RouteHandlerBuilder MapRoute(this IEndpointRouteBuilder group, string prefix, string method, string path, string summary, bool auth, string tag, Func<HttpContext, IResult> handler) =>
-        group.MapRoute(prefix, method, path, summary, auth, tag, ctx => Task.FromResult(handler(ctx)));
+    /// <summary>As <see cref="MapRoute(IEndpointRouteBuilder, string, string, string, string, string?, string, Func{HttpContext, Task{IResult}})"/> for a synchronous handler.</summary>
+    public static RouteHandlerBuilder MapRoute(this IEndpointRouteBuilder group, string prefix, string method, string path, string summary, string? policy, string tag, Func<HttpContext, IResult> handler) =>
+        group.MapRoute(prefix, method, path, summary, policy, tag, ctx => Task.FromResult(handler(ctx)));
 }
