@@ -17,7 +17,11 @@ public static class BrokerHost
     public static SqlBrokerStore OpenStore(BrokerOptions o) =>
         string.IsNullOrEmpty(o.Postgres) ? SqlBrokerStore.OpenSqlite(o.DbPath) : SqlBrokerStore.OpenPostgres(o.Postgres);
 
-    public static WebApplication Build(BrokerOptions options, string[]? args = null)
+    /// <summary>
+    /// The broker web application for <paramref name="options"/>; <paramref name="time"/> is its clock (tokens, the login
+    /// throttle, long polls), <see cref="TimeProvider.System"/> unless a test drives a fake one.
+    /// </summary>
+    public static WebApplication Build(BrokerOptions options, string[]? args = null, TimeProvider? time = null)
     {
         // The content root is the (unchanging) install directory, and configuration files are not watched:
         // otherwise every write to a store file in the working directory wakes a file watcher.
@@ -36,7 +40,8 @@ public static class BrokerHost
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", options.Quiet ? LogLevel.Warning : LogLevel.Information);
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(sp => new BrokerService(OpenStore(options), options, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Finales.Broker.Catalog")));
+        builder.Services.AddSingleton(time ?? TimeProvider.System);
+        builder.Services.AddSingleton(sp => new BrokerService(OpenStore(options), options, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Finales.Broker.Catalog"), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddBrokerAuth();
         builder.Services.AddSingleton<RouteDocs>();
         builder.Services.AddSingleton<BrokerMetrics>();

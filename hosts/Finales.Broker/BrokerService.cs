@@ -60,28 +60,30 @@ public sealed class BrokerService : IDisposable
     public BrokerOptions Options { get; }
     public TokenService Tokens { get; }
     public LoginThrottle Logins { get; }
+    /// <summary>The broker's clock (tokens, the login throttle, long polls); <see cref="TimeProvider.System"/> unless a test gives a fake.</summary>
+    public TimeProvider Time { get; }
+
+    /// <summary>Now, in UTC, on <see cref="Time"/>.</summary>
+    public DateTime UtcNow => Time.GetUtcNow().UtcDateTime;
 
     // log: where unusable stored catalog entries are reported (standard error when null).
-    public BrokerService(SqlBrokerStore store, BrokerOptions options, ILogger? log = null)
+    public BrokerService(SqlBrokerStore store, BrokerOptions options, ILogger? log = null, TimeProvider? time = null)
     {
         Store = store;
         Options = options;
+        Time = time ?? TimeProvider.System;
         if (!(options.DefaultLeaseSeconds >= 1 && options.DefaultLeaseSeconds <= options.MaxLeaseSeconds))
             throw new ArgumentException($"the update_status lease ({options.DefaultLeaseSeconds} s) must be between 1 s and the maximum lease ({options.MaxLeaseSeconds} s)");
         if (options.LoginFailuresPerAddress < 1 || options.LoginFailuresPerUser < 1 || options.LoginFailureWindow <= TimeSpan.Zero)
             throw new ArgumentException("login failure limits must be at least 1 and the window positive");
-        Logins = new LoginThrottle(options.LoginFailuresPerAddress, options.LoginFailuresPerUser, options.LoginFailureWindow);
+        Logins = new LoginThrottle(options.LoginFailuresPerAddress, options.LoginFailuresPerUser, options.LoginFailureWindow, Time);
         _log = log;
         var key = store.GetOrAddSetting("jwt_signing_key", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
         Tokens = new TokenService(Convert.FromBase64String(key), options.TokenLifetime);
         _snapshot = Load();
     }
 
-    public void Dispose()
-    {
-        Logins.Dispose();
-        Store.Dispose();
-    }
+    public void Dispose() => Store.Dispose();
 
     /// <summary>Creates the first admin when the store has no users; returns the generated password (null when given or not needed).</summary>
     public (bool Created, string? GeneratedPassword) EnsureAdmin(string? password)

@@ -41,7 +41,7 @@ public static class AuthApi
                 svc.Logins.Failed(address, username);
                 throw new ApiError(401, "Authentication failed. Wrong username or password.");
             }
-            return ApiResults.Json(new Dictionary<string, string> { ["access_token"] = svc.Tokens.Issue(username, user!.TokenVersion, DateTime.UtcNow), ["token_type"] = "bearer" });
+            return ApiResults.Json(new Dictionary<string, string> { ["access_token"] = svc.Tokens.Issue(username, user!.TokenVersion, svc.UtcNow), ["token_type"] = "bearer" });
         });
 
         app.MapRoute("", "GET", "/test", "Who am I: username, uuid, usergroups of the caller.", Policies.User, "auth", ctx =>

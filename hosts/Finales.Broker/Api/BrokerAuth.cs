@@ -94,7 +94,7 @@ public sealed class BrokerAuthentication(IOptionsMonitor<AuthenticationSchemeOpt
         var header = Request.Headers.Authorization.ToString();
         if (string.IsNullOrEmpty(header) || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             return Task.FromResult(AuthenticateResult.NoResult());
-        var token = broker.Tokens.Validate(header[7..].Trim(), DateTime.UtcNow);
+        var token = broker.Tokens.Validate(header[7..].Trim(), broker.UtcNow);
         if (token is not { } t || !broker.Current.Users.TryGetValue(t.Username, out var user) || !user.IsActive || user.TokenVersion != t.Version)
         {
             Context.Items[FailureItem] = Refused;

@@ -42,7 +42,8 @@ public static class RequestsApi
 
         app.MapRoute("", "GET", "/pending_requests/", "Pending requests, optionally for one quantity and method; wait_seconds long-polls; limit and after page.", Policies.User, "requests", async ctx =>
         {
-            var store = Svc(ctx).Store;
+            var svc = Svc(ctx);
+            var store = svc.Store;
             var q = Q(ctx, "quantity");
             var m = Q(ctx, "method");
             var wait = QDouble(ctx, "wait_seconds", 0, 60) ?? 0;
@@ -52,15 +53,15 @@ public static class RequestsApi
                 // Wait until a write makes a matching request pending (no polling): register before each look, so a
                 // signal between the look and the wait is not lost. Another process sharing a PostgreSQL database
                 // does not signal this one, hence the slow re-check there.
-                var deadline = DateTime.UtcNow.AddSeconds(wait);
+                var deadline = svc.Time.GetUtcNow().AddSeconds(wait);
                 var recheck = TimeSpan.FromSeconds(store.IsPostgres ? 1 : 5);
                 while (!ctx.RequestAborted.IsCancellationRequested)
                 {
                     using var waiter = store.Signals.Wait(q, m);
                     if (store.StreamPending(q, m, after, 1).Any()) break;
-                    var left = deadline - DateTime.UtcNow;
+                    var left = deadline - svc.Time.GetUtcNow();
                     if (left <= TimeSpan.Zero) break;
-                    await Task.WhenAny(waiter.Fired, Task.Delay(left < recheck ? left : recheck, ctx.RequestAborted));
+                    await Task.WhenAny(waiter.Fired, Task.Delay(left < recheck ? left : recheck, svc.Time, ctx.RequestAborted));
                 }
             }
             return ApiResults.Stream(store.StreamPending(q, m, after, limit), WireJson.RequestInfo);
