@@ -23,11 +23,14 @@ public static class BrokerHost
     /// </summary>
     public static WebApplication Build(BrokerOptions options, string[]? args = null, TimeProvider? time = null)
     {
+        BrokerOptionsValidation.Check(options);
         // The content root is the (unchanging) install directory, and configuration files are not watched:
-        // otherwise every write to a store file in the working directory wakes a file watcher.
+        // otherwise every write to a store file in the working directory wakes a file watcher. The broker's settings
+        // are the options given (BrokerConfiguration binds them from FINALES_* variables and flags), so the host reads
+        // no configuration sources of its own (an empty one holds the host's settings, such as the URLs below).
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args ?? [], ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.Sources.Clear();
-        builder.Configuration.AddEnvironmentVariables("FINALES_");
+        builder.Configuration.AddInMemoryCollection();
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(k =>
         {

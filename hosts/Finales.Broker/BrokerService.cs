@@ -9,34 +9,6 @@ using Microsoft.FSharp.Collections;
 
 namespace Finales.Broker;
 
-/// <summary>Broker settings (command-line flags and FINALES_* environment variables).</summary>
-public sealed class BrokerOptions
-{
-    /// <summary>SQLite file (default ./finales.db) unless <see cref="Postgres"/> is set.</summary>
-    public string DbPath { get; set; } = "finales.db";
-    public string? Postgres { get; set; }
-    public string Urls { get; set; } = "http://127.0.0.1:13371";
-    /// <summary>Lease of a reservation made through the stock update_status route (long: stock clients never heartbeat).</summary>
-    public double DefaultLeaseSeconds { get; set; } = 6 * 3600;
-    /// <summary>Longest lease anyone may ask for (claim, heartbeat) or configure; longer ones are refused with 422.</summary>
-    public double MaxLeaseSeconds { get; set; } = 6 * 3600;
-    /// <summary>Failed logins allowed per client address per <see cref="LoginFailureWindow"/> (then 429).</summary>
-    public int LoginFailuresPerAddress { get; set; } = 10;
-    /// <summary>Failed logins allowed per username per <see cref="LoginFailureWindow"/> (then 429); looser than per address.</summary>
-    public int LoginFailuresPerUser { get; set; } = 30;
-    public TimeSpan LoginFailureWindow { get; set; } = TimeSpan.FromMinutes(1);
-    public long MaxBodyBytes { get; set; } = 8 * 1024 * 1024;
-    public string? DumpKey { get; set; }
-    public LimitationPolicy Policy { get; set; } = LimitationPolicy.Reject;
-    /// <summary>What happens to result data that break the capability's result schema (reject by default).</summary>
-    public LimitationPolicy ResultPolicy { get; set; } = LimitationPolicy.Reject;
-    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(12);
-    public string? AdminPassword { get; set; }
-    public bool Quiet { get; set; }
-    /// <summary>Caps on methods, names, parameter arrays and limitation sizes (422 above them).</summary>
-    public InputLimits Limits { get; set; } = InputLimitsModule.defaults;
-}
-
 /// <summary>What the broker knows of its users, capabilities and tenants at one catalog version.</summary>
 public sealed record Snapshot(
     long Version,
@@ -70,12 +42,8 @@ public sealed class BrokerService : IDisposable
     public BrokerService(SqlBrokerStore store, BrokerOptions options, ILogger? log = null, TimeProvider? time = null)
     {
         Store = store;
-        Options = options;
+        Options = BrokerOptionsValidation.Check(options);
         Time = time ?? TimeProvider.System;
-        if (!(options.DefaultLeaseSeconds >= 1 && options.DefaultLeaseSeconds <= options.MaxLeaseSeconds))
-            throw new ArgumentException($"the update_status lease ({options.DefaultLeaseSeconds} s) must be between 1 s and the maximum lease ({options.MaxLeaseSeconds} s)");
-        if (options.LoginFailuresPerAddress < 1 || options.LoginFailuresPerUser < 1 || options.LoginFailureWindow <= TimeSpan.Zero)
-            throw new ArgumentException("login failure limits must be at least 1 and the window positive");
         Logins = new LoginThrottle(options.LoginFailuresPerAddress, options.LoginFailuresPerUser, options.LoginFailureWindow, Time);
         _log = log;
         var key = store.GetOrAddSetting("jwt_signing_key", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
