@@ -1,9 +1,11 @@
 namespace Finales.Client
 
 open System
-open System.Net
+open System.Collections.Generic
+open System.Globalization
 open System.Net.Http
 open System.Net.Http.Headers
+open System.Runtime.InteropServices
 open System.Text
 open System.Text.Json
 open System.Threading
@@ -16,7 +18,7 @@ type RequestInfo =
         Ctime: string
         Status: string
         Quantity: string
-        Methods: string list
+        Methods: IReadOnlyList<string>
         /// method -> parameters object
         Parameters: JsonElement
         TenantUuid: string
@@ -39,60 +41,92 @@ type ResultInfo =
         Result: JsonElement
     }
 
-/// The broker answered with a non-success status; `Detail` is the body's `detail` (or the body).
-exception BrokerError of status: int * detail: string
+/// The status code and body of one broker answer.
+type BrokerResponse = { StatusCode: int; Body: string }
+
+/// The broker answered with a status the call does not accept (4xx, 5xx). `Detail` is the body's `detail` (or the
+/// whole body when it has none).
+[<Sealed>]
+type BrokerException(statusCode: int, detail: string) =
+    inherit Exception(sprintf "the broker answered %d: %s" statusCode detail)
+
+    /// The HTTP status code of the answer.
+    member _.StatusCode = statusCode
+
+    /// The FINALES2 `detail` of the answer (a string, or the raw JSON of a structured detail), else the body.
+    member _.Detail = detail
 
 /// A Task-based client for any FINALES2-compatible broker (ours adds claim, heartbeat, history).
 /// Logs in lazily and again when the token is about to expire or is refused. Thread-safe.
-type BrokerClient(baseUrl: string, username: string, password: string, ?http: HttpClient) =
-    let http =
-        match http with
-        | Some h -> h
-        | None -> new HttpClient(Timeout = TimeSpan.FromSeconds 100.0)
-
+/// Every call takes an optional CancellationToken; "none" answers are null (C#) — F# scripts can use the
+/// `Broker` module, which speaks options and lists.
+[<Sealed>]
+type BrokerClient private (baseUrl: string, username: string, password: string, http: HttpClient, ownsHttp: bool) =
     let baseUrl = baseUrl.TrimEnd('/')
     let gate = new SemaphoreSlim(1, 1)
     let mutable token: string = ""
     let mutable tokenUntil = DateTime.MinValue
 
+    static let str (e: JsonElement) : string = e.GetString() |> Unchecked.nonNull
+
     static let parseRequestInfo (e: JsonElement) : RequestInfo =
         let r = e.GetProperty "request"
 
-        { Uuid = Guid.Parse(e.GetProperty("uuid").GetString())
-          Ctime = e.GetProperty("ctime").GetString()
-          Status = e.GetProperty("status").GetString()
-          Quantity = r.GetProperty("quantity").GetString()
-          Methods = [ for m in r.GetProperty("methods").EnumerateArray() -> m.GetString() ]
+        { Uuid = Guid.Parse(str (e.GetProperty "uuid"))
+          Ctime = str (e.GetProperty "ctime")
+          Status = str (e.GetProperty "status")
+          Quantity = str (r.GetProperty "quantity")
+          Methods = Array.AsReadOnly [| for m in r.GetProperty("methods").EnumerateArray() -> str m |]
           Parameters = r.GetProperty("parameters").Clone()
-          TenantUuid = r.GetProperty("tenant_uuid").GetString()
+          TenantUuid = str (r.GetProperty "tenant_uuid")
           Request = r.Clone() }
 
     static let parseResultInfo (e: JsonElement) : ResultInfo =
         let r = e.GetProperty "result"
         let m = r.GetProperty "method"
 
-        { Uuid = Guid.Parse(e.GetProperty("uuid").GetString())
-          Ctime = e.GetProperty("ctime").GetString()
-          Status = e.GetProperty("status").GetString()
-          RequestUuid = r.GetProperty("request_uuid").GetString()
-          Quantity = r.GetProperty("quantity").GetString()
+        { Uuid = Guid.Parse(str (e.GetProperty "uuid"))
+          Ctime = str (e.GetProperty "ctime")
+          Status = str (e.GetProperty "status")
+          RequestUuid = str (r.GetProperty "request_uuid")
+          Quantity = str (r.GetProperty "quantity")
           Method =
             (if m.ValueKind = JsonValueKind.Array && m.GetArrayLength() > 0 then
-                 m[0].GetString()
+                 str m[0]
              else
                  "")
           Data = r.GetProperty("data").Clone()
-          TenantUuid = r.GetProperty("tenant_uuid").GetString()
+          TenantUuid = str (r.GetProperty "tenant_uuid")
           Result = r.Clone() }
 
-    static let query (pairs: (string * string option) list) =
+    static let number (v: float) =
+        v.ToString(CultureInfo.InvariantCulture)
+
+    static let query (pairs: (string * (string | null)) list) =
         let parts =
             pairs
-            |> List.choose (fun (k, v) -> v |> Option.map (fun v -> k + "=" + Uri.EscapeDataString v))
+            |> List.choose (fun (k, v) ->
+                match v with
+                | null -> None
+                | v -> Some(k + "=" + Uri.EscapeDataString v))
 
         if parts.IsEmpty then "" else "?" + String.Join("&", parts)
 
-    /// Parses the `Parsed.Parse(...)` text of a JSON document, cloned so it outlives it.
+    static let ofNullable (v: Nullable<'T>) (format: 'T -> string) : string | null =
+        if v.HasValue then format v.Value else null
+
+    /// A client with its own HttpClient (100 s timeout), disposed with the client.
+    new(baseUrl: string, username: string, password: string) =
+        new BrokerClient(baseUrl, username, password, new HttpClient(Timeout = TimeSpan.FromSeconds 100.0), true)
+
+    /// A client on the caller's HttpClient (its timeout applies; it is not disposed with the client).
+    new(baseUrl: string, username: string, password: string, http: HttpClient) =
+        if obj.ReferenceEquals(http, null) then
+            nullArg (nameof http)
+
+        new BrokerClient(baseUrl, username, password, http, false)
+
+    /// Parses the text of a JSON document, cloned so it outlives it.
     static member ParseJson(text: string) : JsonElement =
         use doc = JsonDocument.Parse text
         doc.RootElement.Clone()
@@ -101,9 +135,7 @@ type BrokerClient(baseUrl: string, username: string, password: string, ?http: Ht
     member _.Username = username
 
     /// Logs in now (POST /user_management/authenticate) and keeps the token.
-    member _.LoginAsync(?ct: CancellationToken) : Task =
-        let ct = defaultArg ct CancellationToken.None
-
+    member _.LoginAsync([<Optional; DefaultParameterValue(CancellationToken())>] ct: CancellationToken) : Task =
         task {
             use form =
                 new FormUrlEncodedContent(dict [ "username", username; "password", password; "grant_type", "password" ])
@@ -112,10 +144,10 @@ type BrokerClient(baseUrl: string, username: string, password: string, ?http: Ht
             let! body = resp.Content.ReadAsStringAsync(ct)
 
             if not resp.IsSuccessStatusCode then
-                raise (BrokerError(int resp.StatusCode, body))
+                raise (BrokerException(int resp.StatusCode, body))
 
             use doc = JsonDocument.Parse body
-            token <- doc.RootElement.GetProperty("access_token").GetString()
+            token <- str (doc.RootElement.GetProperty "access_token")
             // Renew well before the broker's expiry (we do not know it; FINALES2 uses minutes to hours).
             tokenUntil <- DateTime.UtcNow.AddMinutes 10.0
         }
@@ -133,11 +165,16 @@ type BrokerClient(baseUrl: string, username: string, password: string, ?http: Ht
                     gate.Release() |> ignore
         }
 
-    /// Sends one call; on 401 logs in again once. Returns status and body; raises BrokerError on 4xx/5xx
-    /// unless the status is in `accept`.
+    /// Sends one call with the JSON `body` (null: none); on 401 logs in again once. Throws BrokerException on a
+    /// status outside 2xx-3xx unless it is in `accept`.
     member this.SendAsync
-        (method: HttpMethod, path: string, body: string option, accept: int list, ct: CancellationToken)
-        : Task<int * string> =
+        (
+            method: HttpMethod,
+            path: string,
+            body: string | null,
+            accept: IReadOnlyCollection<int>,
+            [<Optional; DefaultParameterValue(CancellationToken())>] ct: CancellationToken
+        ) : Task<BrokerResponse> =
         task {
             let send () =
                 task {
@@ -146,65 +183,90 @@ type BrokerClient(baseUrl: string, username: string, password: string, ?http: Ht
                     msg.Headers.Authorization <- AuthenticationHeaderValue("Bearer", token)
 
                     match body with
-                    | Some b -> msg.Content <- new StringContent(b, Encoding.UTF8, "application/json")
-                    | None -> ()
+                    | null -> ()
+                    | b -> msg.Content <- new StringContent(b, Encoding.UTF8, "application/json")
 
                     use! resp = http.SendAsync(msg, ct)
                     let! text = resp.Content.ReadAsStringAsync(ct)
-                    return int resp.StatusCode, text
+
+                    return
+                        { StatusCode = int resp.StatusCode
+                          Body = text }
                 }
 
-            let! status, text = send ()
+            let! first = send ()
 
-            let! status, text =
-                if status = 401 then
+            let! answer =
+                if first.StatusCode = 401 then
                     token <- ""
                     send ()
                 else
-                    Task.FromResult((status, text))
+                    Task.FromResult first
 
-            if (status >= 400 || status < 200) && not (List.contains status accept) then
+            let status = answer.StatusCode
+
+            if (status >= 400 || status < 200) && not (Seq.contains status accept) then
                 let detail =
                     try
-                        use d = JsonDocument.Parse text
+                        use d = JsonDocument.Parse answer.Body
 
                         match d.RootElement.TryGetProperty "detail" with
-                        | true, v when v.ValueKind = JsonValueKind.String -> v.GetString()
+                        | true, v when v.ValueKind = JsonValueKind.String -> str v
                         | true, v -> v.GetRawText()
-                        | _ -> text
+                        | _ -> answer.Body
                     with _ ->
-                        text
+                        answer.Body
 
-                raise (BrokerError(status, detail))
+                raise (BrokerException(status, detail))
 
-            return status, text
+            return answer
         }
 
     member private this.GetJson(path: string, ct: CancellationToken) : Task<JsonElement> =
         task {
-            let! _, text = this.SendAsync(HttpMethod.Get, path, None, [], ct)
-            return BrokerClient.ParseJson text
+            let! answer = this.SendAsync(HttpMethod.Get, path, null, [||], ct)
+            return BrokerClient.ParseJson answer.Body
+        }
+
+    member private this.GetList
+        (path: string, parse: JsonElement -> 'T, ct: CancellationToken)
+        : Task<IReadOnlyList<'T>> =
+        task {
+            let! e = this.GetJson(path, ct)
+            return Array.AsReadOnly [| for x in e.EnumerateArray() -> parse x |] :> IReadOnlyList<'T>
+        }
+
+    member private this.GetOne<'T when 'T: not struct and 'T: not null>
+        (path: string, parse: JsonElement -> 'T, ct: CancellationToken)
+        : Task<'T | null> =
+        task {
+            let! e = this.GetJson(path, ct)
+
+            return
+                if e.ValueKind = JsonValueKind.Null then
+                    null
+                else
+                    withNull (parse e)
         }
 
     /// POST /requests/ with a full FINALES2 request body; returns the new id.
-    member this.PostRequestJsonAsync(requestJson: string, ?ct: CancellationToken) : Task<Guid> =
+    member this.PostRequestJsonAsync
+        (requestJson: string, [<Optional; DefaultParameterValue(CancellationToken())>] ct: CancellationToken)
+        : Task<Guid> =
         task {
-            let! _, text =
-                this.SendAsync(
-                    HttpMethod.Post,
-                    "/requests/",
-                    Some requestJson,
-                    [],
-                    defaultArg ct CancellationToken.None
-                )
-
-            return Guid.Parse(JsonSerializer.Deserialize<string> text)
+            let! answer = this.SendAsync(HttpMethod.Post, "/requests/", requestJson, [||], ct)
+            return Guid.Parse(JsonSerializer.Deserialize<string> answer.Body |> Unchecked.nonNull)
         }
 
     /// POST /requests/ for one method: {quantity, methods:[method], parameters:{method: parameters}, tenant_uuid}.
     member this.PostRequestAsync
-        (quantity: string, methodName: string, parameters: JsonElement, tenant: Guid, ?ct: CancellationToken)
-        : Task<Guid> =
+        (
+            quantity: string,
+            methodName: string,
+            parameters: JsonElement,
+            tenant: Guid,
+            [<Optional; DefaultParameterValue(CancellationToken())>] ct: CancellationToken
+        ) : Task<Guid> =
         let body =
             sprintf
                 """{"quantity":%s,"methods":[%s],"parameters":{%s:%s},"tenant_uuid":"%s"}"""
@@ -214,203 +276,202 @@ type BrokerClient(baseUrl: string, username: string, password: string, ?http: Ht
                 (parameters.GetRawText())
                 (tenant.ToString "D")
 
-        this.PostRequestJsonAsync(body, defaultArg ct CancellationToken.None)
+        this.PostRequestJsonAsync(body, ct)
 
-    /// GET /pending_requests/ (optionally long-polling up to waitSeconds on our broker).
+    /// GET /pending_requests/, filtered by quantity and method when given (null: any), long-polling up to
+    /// `waitSeconds` on our broker.
     member this.PendingAsync
-        (?quantity: string, ?methodName: string, ?waitSeconds: float, ?ct: CancellationToken)
-        : Task<RequestInfo list> =
+        (
+            [<Optional>] quantity: string | null,
+            [<Optional>] methodName: string | null,
+            [<Optional>] waitSeconds: Nullable<float>,
+            [<Optional; DefaultParameterValue(CancellationToken())>] ct: CancellationToken
+        ) : Task<IReadOnlyList<RequestInfo>> =
+        let q =
+            query
+                [ "quantity", quantity
+                  "method", methodName
+                  "wait_seconds", ofNullable waitSeconds number ]
+
+        this.GetList("/pending_requests/" + q, parseRequestInfo, ct)
+
+    /// GET /all_requests/.
+    member this.AllRequestsAsync
+        ([<Optional; DefaultParameterValue(CancellationToken())>] ct: CancellationToken)
+        : Task<IReadOnlyList<RequestInfo>> =
+        this.GetList("/all_requests/", parseRequestInfo, ct)
+
+    /// GET /requests/{id}; null when the broker does not know the request.
+    member this.RequestAsync
+        (id: Guid, [<Optional; DefaultParameterValue(CancellationToken())>] ct: CancellationToken)
+        : Task<RequestInfo | null> =
+        this.GetOne("/requests/" + id.ToString "D", parseRequestInfo, ct)
+
+    /// Sets a request's status with the stock route (`message`: the status change message, null for none);
+    /// false when the broker refuses with 409 (e.g. already reserved).
+    member this.UpdateRequestStatusAsync
+        (
+            id: Guid,
+            status: string,
+            [<Optional>] message: string | null,
+            [<Optional; DefaultParameterValue(CancellationToken())>] ct: CancellationToken
+        ) : Task<bool> =
+        task {
+            let q =
+                query
+                    [ "request_id", id.ToString "D"
+                      "new_status", status
+                      "status_change_message", message ]
+
+            let! answer =
+                this.SendAsync(HttpMethod.Post, sprintf "/requests/%O/update_status/%s" id q, null, [| 409 |], ct)
+
+            return answer.StatusCode < 300
+        }
+
+    /// Reserves a pending request with the stock route; false when someone else was first (409).
+    member this.ReserveAsync
+        (id: Guid, [<Optional; DefaultParameterValue(CancellationToken())>] ct: CancellationToken)
+        : Task<bool> =
+        this.UpdateRequestStatusAsync(id, "reserved", null, ct)
+
+    /// Our extension: reserve the oldest matching pending request in one round trip, for `tenant` when given.
+    /// Null when nothing is pending. Throws BrokerException 404/405 on a stock FINALES2 server (use PendingAsync +
+    /// ReserveAsync there).
+    member this.ClaimAsync
+        (
+            quantity: string,
+            methodName: string,
+            leaseSeconds: float,
+            [<Optional>] tenant: Nullable<Guid>,
+            [<Optional; DefaultParameterValue(CancellationToken())>] ct: CancellationToken
+        ) : Task<RequestInfo | null> =
         task {
             let q =
                 query
                     [ "quantity", quantity
                       "method", methodName
-                      "wait_seconds",
-                      waitSeconds
-                      |> Option.map (fun w -> w.ToString(Globalization.CultureInfo.InvariantCulture)) ]
+                      "lease_seconds", number leaseSeconds
+                      "tenant_uuid", ofNullable tenant (fun t -> t.ToString "D") ]
 
-            let! e = this.GetJson("/pending_requests/" + q, defaultArg ct CancellationToken.None)
-            return [ for x in e.EnumerateArray() -> parseRequestInfo x ]
-        }
+            let! answer = this.SendAsync(HttpMethod.Post, "/requests/claim" + q, null, [||], ct)
 
-    member this.AllRequestsAsync(?ct: CancellationToken) : Task<RequestInfo list> =
-        task {
-            let! e = this.GetJson("/all_requests/", defaultArg ct CancellationToken.None)
-            return [ for x in e.EnumerateArray() -> parseRequestInfo x ]
-        }
-
-    member this.RequestAsync(id: Guid, ?ct: CancellationToken) : Task<RequestInfo option> =
-        task {
-            let! e = this.GetJson("/requests/" + id.ToString "D", defaultArg ct CancellationToken.None)
-
-            return
-                if e.ValueKind = JsonValueKind.Null then
-                    None
+            let claimed: RequestInfo | null =
+                if answer.StatusCode = 204 || String.IsNullOrWhiteSpace answer.Body then
+                    null
                 else
-                    Some(parseRequestInfo e)
-        }
+                    parseRequestInfo (BrokerClient.ParseJson answer.Body)
 
-    /// Sets a request's status with the stock route; false when the broker refuses with 409 (e.g. already reserved).
-    member this.UpdateRequestStatusAsync
-        (id: Guid, status: string, ?message: string, ?ct: CancellationToken)
-        : Task<bool> =
-        task {
-            let q =
-                query
-                    [ "request_id", Some(id.ToString "D")
-                      "new_status", Some status
-                      "status_change_message", message ]
-
-            let! code, _ =
-                this.SendAsync(
-                    HttpMethod.Post,
-                    sprintf "/requests/%O/update_status/%s" id q,
-                    None,
-                    [ 409 ],
-                    defaultArg ct CancellationToken.None
-                )
-
-            return code < 300
-        }
-
-    member this.ReserveAsync(id: Guid, ?ct: CancellationToken) : Task<bool> =
-        this.UpdateRequestStatusAsync(id, "reserved", ?ct = ct)
-
-    /// Our extension: reserve the oldest matching pending request in one round trip. None when nothing is pending.
-    /// Raises BrokerError 404/405 on a stock FINALES2 server (use PendingAsync + ReserveAsync there).
-    member this.ClaimAsync
-        (quantity: string, methodName: string, leaseSeconds: float, ?tenant: Guid, ?ct: CancellationToken)
-        : Task<RequestInfo option> =
-        task {
-            let q =
-                query
-                    [ "quantity", Some quantity
-                      "method", Some methodName
-                      "lease_seconds", Some(leaseSeconds.ToString(Globalization.CultureInfo.InvariantCulture))
-                      "tenant_uuid", tenant |> Option.map (fun t -> t.ToString "D") ]
-
-            let! code, text =
-                this.SendAsync(HttpMethod.Post, "/requests/claim" + q, None, [], defaultArg ct CancellationToken.None)
-
-            return
-                if code = 204 || String.IsNullOrWhiteSpace text then
-                    None
-                else
-                    Some(parseRequestInfo (BrokerClient.ParseJson text))
+            return claimed
         }
 
     /// Our extension: extend the lease of a reservation.
-    member this.HeartbeatAsync(id: Guid, leaseSeconds: float, ?ct: CancellationToken) : Task =
-        task {
-            let q =
-                sprintf "?lease_seconds=%s" (leaseSeconds.ToString(Globalization.CultureInfo.InvariantCulture))
-
-            let! _ =
-                this.SendAsync(
-                    HttpMethod.Post,
-                    sprintf "/requests/%O/heartbeat%s" id q,
-                    None,
-                    [],
-                    defaultArg ct CancellationToken.None
-                )
-
-            return ()
-        }
+    member this.HeartbeatAsync
+        (id: Guid, leaseSeconds: float, [<Optional; DefaultParameterValue(CancellationToken())>] ct: CancellationToken)
+        : Task =
+        this.SendAsync(
+            HttpMethod.Post,
+            sprintf "/requests/%O/heartbeat?lease_seconds=%s" id (number leaseSeconds),
+            null,
+            [||],
+            ct
+        )
         :> Task
 
     /// POST /results/ with a full FINALES2 result body; returns the result id.
-    member this.PostResultJsonAsync(resultJson: string, ?ct: CancellationToken) : Task<Guid> =
+    member this.PostResultJsonAsync
+        (resultJson: string, [<Optional; DefaultParameterValue(CancellationToken())>] ct: CancellationToken)
+        : Task<Guid> =
         task {
-            let! _, text =
-                this.SendAsync(HttpMethod.Post, "/results/", Some resultJson, [], defaultArg ct CancellationToken.None)
-
-            return Guid.Parse(JsonSerializer.Deserialize<string> text)
+            let! answer = this.SendAsync(HttpMethod.Post, "/results/", resultJson, [||], ct)
+            return Guid.Parse(JsonSerializer.Deserialize<string> answer.Body |> Unchecked.nonNull)
         }
 
-    member this.ResultForRequestAsync(requestId: Guid, ?ct: CancellationToken) : Task<ResultInfo option> =
-        task {
-            let! e = this.GetJson("/results_requested/" + requestId.ToString "D", defaultArg ct CancellationToken.None)
+    /// GET /results_requested/{requestId}: the request's current result; null when it has none.
+    member this.ResultForRequestAsync
+        (requestId: Guid, [<Optional; DefaultParameterValue(CancellationToken())>] ct: CancellationToken)
+        : Task<ResultInfo | null> =
+        this.GetOne("/results_requested/" + requestId.ToString "D", parseResultInfo, ct)
 
-            return
-                if e.ValueKind = JsonValueKind.Null then
-                    None
-                else
-                    Some(parseResultInfo e)
-        }
-
+    /// GET /results_requested/, filtered by quantity, method and minimum rating when given (null: any).
     member this.ResultsAsync
-        (?quantity: string, ?methodName: string, ?minRating: float, ?ct: CancellationToken)
-        : Task<ResultInfo list> =
-        task {
-            let q =
-                query
-                    [ "quantity", quantity
-                      "method", methodName
-                      "min_rating",
-                      minRating
-                      |> Option.map (fun r -> r.ToString(Globalization.CultureInfo.InvariantCulture)) ]
+        (
+            [<Optional>] quantity: string | null,
+            [<Optional>] methodName: string | null,
+            [<Optional>] minRating: Nullable<float>,
+            [<Optional; DefaultParameterValue(CancellationToken())>] ct: CancellationToken
+        ) : Task<IReadOnlyList<ResultInfo>> =
+        let q =
+            query
+                [ "quantity", quantity
+                  "method", methodName
+                  "min_rating", ofNullable minRating number ]
 
-            let! e = this.GetJson("/results_requested/" + q, defaultArg ct CancellationToken.None)
-            return [ for x in e.EnumerateArray() -> parseResultInfo x ]
-        }
+        this.GetList("/results_requested/" + q, parseResultInfo, ct)
 
     /// GET /capabilities/ as raw JSON array.
-    member this.CapabilitiesAsync(?currentlyAvailable: bool, ?ct: CancellationToken) : Task<JsonElement> =
+    member this.CapabilitiesAsync
+        (
+            [<Optional; DefaultParameterValue(true)>] currentlyAvailable: bool,
+            [<Optional; DefaultParameterValue(CancellationToken())>] ct: CancellationToken
+        ) : Task<JsonElement> =
         this.GetJson(
             "/capabilities/?currently_available="
-            + (if defaultArg currentlyAvailable true then
-                   "true"
-               else
-                   "false"),
-            defaultArg ct CancellationToken.None
+            + (if currentlyAvailable then "true" else "false"),
+            ct
         )
 
     /// GET /limitations/ as raw JSON array of {quantity, method, limitations}.
-    member this.LimitationsAsync(?currentlyAvailable: bool, ?ct: CancellationToken) : Task<JsonElement> =
+    member this.LimitationsAsync
+        (
+            [<Optional; DefaultParameterValue(true)>] currentlyAvailable: bool,
+            [<Optional; DefaultParameterValue(CancellationToken())>] ct: CancellationToken
+        ) : Task<JsonElement> =
         this.GetJson(
             "/limitations/?currently_available="
-            + (if defaultArg currentlyAvailable true then
-                   "true"
-               else
-                   "false"),
-            defaultArg ct CancellationToken.None
+            + (if currentlyAvailable then "true" else "false"),
+            ct
         )
 
-    member this.TenantsAsync(?ct: CancellationToken) : Task<JsonElement> =
-        this.GetJson("/tenants/", defaultArg ct CancellationToken.None)
+    /// GET /tenants/ as raw JSON array.
+    member this.TenantsAsync
+        ([<Optional; DefaultParameterValue(CancellationToken())>] ct: CancellationToken)
+        : Task<JsonElement> =
+        this.GetJson("/tenants/", ct)
 
     /// Our extension: replace the limitations of a tenant (FINALES2 list of {quantity, method, limitations}).
-    member this.SetLimitationsAsync(tenant: Guid, limitationsJson: string, ?ct: CancellationToken) : Task =
-        task {
-            let! _ =
-                this.SendAsync(
-                    HttpMethod.Put,
-                    sprintf "/tenants/%O/limitations" tenant,
-                    Some limitationsJson,
-                    [],
-                    defaultArg ct CancellationToken.None
-                )
-
-            return ()
-        }
-        :> Task
+    member this.SetLimitationsAsync
+        (
+            tenant: Guid,
+            limitationsJson: string,
+            [<Optional; DefaultParameterValue(CancellationToken())>] ct: CancellationToken
+        ) : Task =
+        this.SendAsync(HttpMethod.Put, sprintf "/tenants/%O/limitations" tenant, limitationsJson, [||], ct) :> Task
 
     /// Admin: POST a JSON body to an /admin route; returns the response body.
-    member this.AdminPostAsync(path: string, json: string, ?ct: CancellationToken) : Task<string> =
+    member this.AdminPostAsync
+        (path: string, json: string, [<Optional; DefaultParameterValue(CancellationToken())>] ct: CancellationToken)
+        : Task<string> =
         task {
-            let! _, text = this.SendAsync(HttpMethod.Post, path, Some json, [], defaultArg ct CancellationToken.None)
-            return text
+            let! answer = this.SendAsync(HttpMethod.Post, path, json, [||], ct)
+            return answer.Body
         }
 
     /// Does the broker offer our one-round-trip claim (false for a stock FINALES2 server)?
-    member this.SupportsClaimAsync(?ct: CancellationToken) : Task<bool> =
+    member this.SupportsClaimAsync
+        ([<Optional; DefaultParameterValue(CancellationToken())>] ct: CancellationToken)
+        : Task<bool> =
         task {
             try
-                use! resp = http.GetAsync(baseUrl + "/healthz", defaultArg ct CancellationToken.None)
+                use! resp = http.GetAsync(baseUrl + "/healthz", ct)
                 return resp.IsSuccessStatusCode
             with _ ->
                 return false
         }
 
     interface IDisposable with
-        member _.Dispose() = gate.Dispose()
+        member _.Dispose() =
+            gate.Dispose()
+
+            if ownsHttp then
+                http.Dispose()

@@ -13,9 +13,9 @@ namespace Finales.Broker;
 /// <summary>Composes the broker web application: store, service, error mapping, lease sweeper, routes.</summary>
 public static class BrokerHost
 {
-    /// <summary>Opens the configured store (SQLite file or PostgreSQL).</summary>
-    public static SqlBrokerStore OpenStore(BrokerOptions o) =>
-        string.IsNullOrEmpty(o.Postgres) ? SqlBrokerStore.OpenSqlite(o.DbPath) : SqlBrokerStore.OpenPostgres(o.Postgres);
+    /// <summary>Opens the configured store (SQLite file or PostgreSQL) on <paramref name="clock"/> (default: the system clock).</summary>
+    public static SqlBrokerStore OpenStore(BrokerOptions o, TimeProvider? clock = null) =>
+        string.IsNullOrEmpty(o.Postgres) ? SqlBrokerStore.OpenSqlite(o.DbPath, clock) : SqlBrokerStore.OpenPostgres(o.Postgres, clock);
 
     /// <summary>
     /// The broker web application for <paramref name="options"/>; <paramref name="time"/> is its clock (tokens, the login
@@ -44,7 +44,7 @@ public static class BrokerHost
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", options.Quiet ? LogLevel.Warning : LogLevel.Information);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(time ?? TimeProvider.System);
-        builder.Services.AddSingleton(sp => new BrokerService(OpenStore(options), options, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Finales.Broker.Catalog"), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new BrokerService(OpenStore(options, sp.GetRequiredService<TimeProvider>()), options, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Finales.Broker.Catalog"), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddBrokerAuth();
         builder.Services.AddSingleton<RouteDocs>();
         builder.Services.AddSingleton<BrokerMetrics>();
@@ -74,6 +74,10 @@ public sealed class ErrorMapping(RequestDelegate next, ILogger<ErrorMapping> log
         catch (ApiError e)
         {
             await ApiResults.Detail(e).ExecuteAsync(ctx);
+        }
+        catch (LifecycleRejectedException e)
+        {
+            await ApiResults.Detail(ApiError.FromLifecycle(e)).ExecuteAsync(ctx);
         }
         catch (BadHttpRequestException e)
         {
@@ -133,23 +137,29 @@ public static class SecurityHeaders
     }
 }
 
-/// <summary>Returns requests with expired leases to pending, every second, so work is never lost to a crashed tenant.</summary>
+/// <summary>
+/// Returns requests with expired leases to pending, every second of the store's clock, so work is never lost to a
+/// crashed tenant.
+/// </summary>
 public sealed class LeaseSweeper(BrokerService svc, ILogger<LeaseSweeper> log) : BackgroundService
 {
+    private static readonly TimeSpan Period = TimeSpan.FromSeconds(1);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var store = svc.Store;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var n = svc.Store.ExpireLeases(force: true);
+                var n = await store.ExpireLeasesAsync(force: true, stoppingToken);
                 if (n > 0) log.LogInformation("Returned {Count} requests with expired leases to pending", n);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 log.LogWarning(e, "Lease sweep failed; retrying");
             }
-            try { await Task.Delay(1000, stoppingToken); } catch (OperationCanceledException) { }
+            try { await Task.Delay(Period, store.Clock, stoppingToken); } catch (OperationCanceledException) { }
         }
     }
 }

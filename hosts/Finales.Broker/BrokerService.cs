@@ -28,7 +28,7 @@ public sealed class BrokerService : IDisposable
     private long _checkedAt;
     private readonly ILogger? _log;
 
-    public SqlBrokerStore Store { get; }
+    public IBrokerStore Store { get; }
     public BrokerOptions Options { get; }
     public TokenService Tokens { get; }
     public LoginThrottle Logins { get; }
@@ -39,7 +39,7 @@ public sealed class BrokerService : IDisposable
     public DateTime UtcNow => Time.GetUtcNow().UtcDateTime;
 
     // log: where unusable stored catalog entries are reported (standard error when null).
-    public BrokerService(SqlBrokerStore store, BrokerOptions options, ILogger? log = null, TimeProvider? time = null)
+    public BrokerService(IBrokerStore store, BrokerOptions options, ILogger? log = null, TimeProvider? time = null)
     {
         Store = store;
         Options = BrokerOptionsValidation.Check(options);
@@ -92,7 +92,7 @@ public sealed class BrokerService : IDisposable
             if (!_compiled.TryGetValue(c.Id, out var cap))
             {
                 // Stored shared state is read as strictly as a request; an unusable version is reported and not offered.
-                if (!BrokerCore.TryCompileStored(c.Id, c.Quantity, c.Method, c.Specification, c.ResultOutput, out cap, out var problem))
+                if (!BrokerApiCore.TryCompileStored(c.Id, c.Quantity, c.Method, c.Specification, c.ResultOutput, out cap, out var problem))
                 {
                     Warn($"stored capability {c.Id} ({c.Quantity}/{c.Method}) is not usable and not offered: {problem}");
                     continue;
@@ -109,9 +109,9 @@ public sealed class BrokerService : IDisposable
             catch (Exception e) { usable = []; problems = [$"{e.GetType().Name}: {e.Message}"]; }
             foreach (var p in problems)
                 Warn($"stored limitations of tenant {t.Uuid:D} ({t.Name}): an entry is not usable and that capability is treated as not offered by this tenant: {p}");
-            return BrokerCore.Tenant(t.Uuid, t.Name, usable, t.ContactPerson, t.IsActive);
+            return BrokerApiCore.Tenant(t.Uuid, t.Name, usable, t.ContactPerson, t.IsActive);
         }).ToList();
-        var catalog = BrokerCore.Catalog(compiled, parsedTenants);
+        var catalog = BrokerApiCore.Catalog(compiled, parsedTenants);
         return new Snapshot(version, users, caps, tenants, catalog);
     }
 
@@ -233,7 +233,7 @@ public sealed class BrokerService : IDisposable
         var result = new List<Guid>();
         foreach (var x in t.EnumerateArray())
         {
-            if (x.ValueKind != JsonValueKind.String || !BrokerCore.TryParseUuid(x.GetString()!, out var g))
+            if (x.ValueKind != JsonValueKind.String || !BrokerApiCore.TryParseUuid(x.GetString()!, out var g))
                 throw Bad("tenants", $"tenants holds {ApiError.Echo(x.GetRawText())}, which is not a UUID");
             result.Add(g);
         }
@@ -283,7 +283,7 @@ public sealed class BrokerService : IDisposable
         }
         var spec = body.GetProperty("json_schema_specifications");
         var output = body.GetProperty("json_schema_result_output");
-        if (!BrokerCore.TryCompileCapability(0, q, m, spec, output, out _, out var error)) throw Bad("json_schema_specifications", error);
+        if (!BrokerApiCore.TryCompileCapability(0, q, m, spec, output, out _, out var error)) throw Bad("json_schema_specifications", error);
         var r = Store.AddCapability(q, m, spec.GetRawText(), output.GetRawText());
         Invalidate();
         return r;
@@ -302,7 +302,7 @@ public sealed class BrokerService : IDisposable
         var name = ReqString(body, "name");
         var uuid = Guid.NewGuid();
         if (body.TryGetProperty("uuid", out var u) && u.ValueKind != JsonValueKind.Null)
-            uuid = u.ValueKind == JsonValueKind.String && BrokerCore.TryParseUuid(u.GetString()!, out var given) ? given
+            uuid = u.ValueKind == JsonValueKind.String && BrokerApiCore.TryParseUuid(u.GetString()!, out var given) ? given
                    : throw Bad("uuid", $"uuid must be a UUID, got {ApiError.Echo(u.GetRawText())}");
         var limitations = body.TryGetProperty("limitations", out var l) ? l.GetRawText() : "[]";
         ParseLimitations(limitations, Options.Limits, out var errors);

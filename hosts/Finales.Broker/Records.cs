@@ -65,12 +65,12 @@ public sealed class ApiError(int status, object detail) : Exception(detail as st
     public static ApiError ValidationOne(string[] loc, string msg, string type) =>
         new(422, new[] { new Dictionary<string, object> { ["loc"] = loc.Select(p => Echo(p)).ToArray(), ["msg"] = Echo(msg, MessageLimit), ["type"] = type } });
 
-    /// <summary>The one place where lifecycle refusals become HTTP statuses.</summary>
-    public static ApiError FromLifecycle(LifecycleError error) => error switch
+    /// <summary>The one place where lifecycle refusals (the store's <see cref="LifecycleRejectedException"/>) become HTTP statuses.</summary>
+    public static ApiError FromLifecycle(LifecycleRejectedException rejection) => rejection.Kind switch
     {
-        LifecycleError.Conflict c => new ApiError(409, c.Item),
-        LifecycleError.Forbidden f => new ApiError(403, f.Item),
-        LifecycleError.NotFound n => new ApiError(404, n.Item),
+        LifecycleErrorKind.Conflict => new ApiError(409, rejection.Message),
+        LifecycleErrorKind.Forbidden => new ApiError(403, rejection.Message),
+        LifecycleErrorKind.NotFound => new ApiError(404, rejection.Message),
         _ => new ApiError(400, "refused"),
     };
 }

@@ -12,7 +12,7 @@ public static class BrokerCommands
     /// <summary>A capability or tenant file read by the core's strict JSON reader (the same rules as an HTTP body).</summary>
     private static JsonDocument StrictFile(string file)
     {
-        return BrokerCore.TryParseJson(File.ReadAllBytes(file), [], out var document, out var issue) ? document
+        return BrokerApiCore.TryParseJson(File.ReadAllBytes(file), [], out var document, out var issue) ? document
             : throw new CliError($"{file}: {issue.RenderedPath}: {issue.Message}");
     }
 
@@ -167,7 +167,7 @@ public static class BrokerCommands
                     break;
                 case ("tenant", "activate" or "deactivate"):
                 {
-                    var id = BrokerCore.TryParseUuid(Need(0, "tenant UUID"), out var given) ? given : throw new CliError("tenant id must be a UUID");
+                    var id = BrokerApiCore.TryParseUuid(Need(0, "tenant UUID"), out var given) ? given : throw new CliError("tenant id must be a UUID");
                     svc.SetTenantActive(id, verb == "activate");
                     Console.WriteLine($"tenant {id:D} {verb}d");
                     break;

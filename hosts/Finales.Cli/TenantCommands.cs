@@ -7,7 +7,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.FSharp.Core;
 
 namespace Finales.Cli;
 
@@ -243,18 +242,18 @@ public static class TenantCommands
         var tenantRaw = a.Get("tenant") ?? throw new CliError("--tenant UUID (the requesting tenant) is required with --populate");
         if (!Guid.TryParse(tenantRaw, out var tenant)) throw new CliError($"--tenant must be a UUID, got '{tenantRaw}'");
         var random = new Random(a.GetInt("seed", 1));
-        using var client = new BrokerClient(url, user, password, FSharpOption<HttpClient>.None);
+        using var client = new BrokerClient(url, user, password);
         for (var i = 0; i < n; i++)
         {
             var p = parameters(random);
             try
             {
-                var id = client.PostRequestAsync(capability.Quantity, capability.Method, p, tenant, FSharpOption<CancellationToken>.None).GetAwaiter().GetResult();
+                var id = client.PostRequestAsync(capability.Quantity, capability.Method, p, tenant).GetAwaiter().GetResult();
                 Console.WriteLine($"{id:D} {capability} {p.GetRawText()}");
             }
-            catch (BrokerError e)
+            catch (BrokerException e)
             {
-                throw new CliError($"request {i + 1} of {n} refused by the broker ({e.status}): {e.detail}");
+                throw new CliError($"request {i + 1} of {n} refused by the broker ({e.StatusCode}): {e.Detail}");
             }
             catch (HttpRequestException e)
             {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -7,14 +8,15 @@ using Microsoft.Extensions.Options;
 namespace Finales.Hosting;
 
 /// <summary>Runs a <see cref="TenantRunner"/> for the registered <see cref="ITenantWorker"/> as a hosted service.</summary>
-public sealed class TenantService(ITenantWorker worker, IOptions<TenantOptions> options, ILogger<TenantService> logger, IHostApplicationLifetime lifetime)
+public sealed class TenantService(ITenantWorker worker, IOptions<TenantOptions> options, ILogger<TenantService> logger, IHostApplicationLifetime lifetime,
+    TimeProvider time)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Leave the host's start-up path at once: the loop runs for the lifetime of the host.
         await Task.Yield();
-        using var runner = new TenantRunner(worker, options.Value, logger);
+        using var runner = new TenantRunner(worker, options.Value, logger, time: time);
         try
         {
             await runner.RunAsync(stoppingToken);
@@ -65,11 +67,12 @@ public static class TenantKit
     }
 
     /// <summary>Registers the worker, the <see cref="TenantOptions"/> bound from the <c>Tenant</c> section (validated at
-    /// start, errors naming field and value) and the <see cref="TenantService"/>. The host's stop timeout is set to the
-    /// shutdown grace plus time to release or post.</summary>
+    /// start, errors naming field and value), the system <see cref="TimeProvider"/> (unless one is registered) and the
+    /// <see cref="TenantService"/>. The host's stop timeout is set to the shutdown grace plus time to release or post.</summary>
     public static IServiceCollection AddTenantWorker(this IServiceCollection services, Func<IServiceProvider, ITenantWorker> factory)
     {
         services.AddSingleton(factory);
+        services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<TenantOptions>()
             .BindConfiguration(TenantOptions.Section)
             .ValidateOnStart();

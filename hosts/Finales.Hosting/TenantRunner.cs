@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Finales.Client;
 using Microsoft.Extensions.Logging;
-using Microsoft.FSharp.Core;
 
 namespace Finales.Hosting;
 
@@ -21,9 +20,8 @@ public sealed class TenantRunner : IDisposable
     private readonly ILogger _log;
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;
-    private readonly Backoff _backoff;
-    private readonly object _outageGate = new();
-    private DateTime? _downSince;
+    private readonly TimeProvider _time;
+    private readonly BrokerOutage _outage;
     private int _nextCapability;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -37,7 +35,12 @@ public sealed class TenantRunner : IDisposable
     public int PostedCount => _posted;
     private int _posted;
 
-    public TenantRunner(ITenantWorker worker, TenantOptions options, ILogger logger, HttpClient? http = null)
+    /// <param name="worker">The science or hardware part.</param>
+    /// <param name="options">The broker connection and the loop's timing.</param>
+    /// <param name="logger">Structured log of every step.</param>
+    /// <param name="http">Optional HTTP client; otherwise one with <c>Tenant:HttpTimeoutSeconds</c>, disposed with the runner.</param>
+    /// <param name="time">The clock of polling, heartbeats, backoff and the shutdown grace; <see cref="TimeProvider.System"/> if null.</param>
+    public TenantRunner(ITenantWorker worker, TenantOptions options, ILogger logger, HttpClient? http = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(worker);
         ArgumentNullException.ThrowIfNull(options);
@@ -50,13 +53,13 @@ public sealed class TenantRunner : IDisposable
         _log = logger;
         _ownsHttp = http is null;
         _http = http ?? new HttpClient { Timeout = TimeSpan.FromSeconds(options.HttpTimeoutSeconds) };
-        _backoff = new Backoff(options.InitialBackoffSeconds, options.MaxBackoffSeconds, options.Seed);
-        Client = new BrokerClient(options.BrokerUrl, options.Username, options.Password, FSharpOption<HttpClient>.Some(_http));
+        _time = time ?? TimeProvider.System;
+        _outage = new BrokerOutage(options, logger, _time);
+        Client = new BrokerClient(options.BrokerUrl, options.Username, options.Password, _http);
         Journal = new TenantJournal(options.JournalPath);
     }
 
     private string Caps => string.Join(", ", _worker.Capabilities);
-    private static FSharpOption<T> Some<T>(T v) => FSharpOption<T>.Some(v);
 
     // ------------------------------------------------------------------ the loop
 
@@ -67,7 +70,7 @@ public sealed class TenantRunner : IDisposable
             _o.TenantUuid, Caps, _o.BrokerUrl, _o.Username, Journal.Path);
         try
         {
-            await Broker("logging in", async ct => { await Client.LoginAsync(Some(ct)); return true; }, stoppingToken);
+            await Broker("logging in", async ct => { await Client.LoginAsync(ct); return true; }, stoppingToken);
             await DetectProtocolAsync(stoppingToken);
             await RegisterLimitationsAsync(stoppingToken);
             await RecoverAsync(stoppingToken);
@@ -77,7 +80,7 @@ public sealed class TenantRunner : IDisposable
                 var item = await Broker("looking for work", FindWorkAsync, stoppingToken);
                 if (item is null)
                 {
-                    await Task.Delay(TimeSpan.FromSeconds(_o.PollIntervalSeconds), stoppingToken);
+                    await Task.Delay(TimeSpan.FromSeconds(_o.PollIntervalSeconds), _time, stoppingToken);
                     continue;
                 }
                 await HandleAsync(item, resumed: false, stoppingToken);
@@ -123,19 +126,19 @@ public sealed class TenantRunner : IDisposable
         var json = _worker.LimitationsJson();
         try
         {
-            await Broker("registering limitations", async c => { await Client.SetLimitationsAsync(_o.TenantUuid, json, Some(c)); return true; }, ct);
+            await Broker("registering limitations", async c => { await Client.SetLimitationsAsync(_o.TenantUuid, json, c); return true; }, ct);
             _log.LogInformation("Registered limitations of tenant {Tenant} for {Capabilities}", _o.TenantUuid, Caps);
         }
-        catch (BrokerError e) when (!UsesExtensions && e.status is 404 or 405)
+        catch (BrokerException e) when (!UsesExtensions && e.StatusCode is 404 or 405)
         {
             _log.LogWarning("This broker cannot take limitations from tenants (PUT /tenants/{Tenant}/limitations answered {Status}, a stock FINALES2 server); " +
-                            "continuing with the limitations the administrator registered", _o.TenantUuid, e.status);
+                            "continuing with the limitations the administrator registered", _o.TenantUuid, e.StatusCode);
         }
-        catch (BrokerError e)
+        catch (BrokerException e)
         {
             throw new InvalidOperationException(
-                $"registering the limitations of tenant {_o.TenantUuid:D} failed with {e.status}: {e.detail}" +
-                (e.status == 404 ? " (register the tenant first: POST /admin/tenants or ./finales admin tenant add)" : ""), e);
+                $"registering the limitations of tenant {_o.TenantUuid:D} failed with {e.StatusCode}: {e.Detail}" +
+                (e.StatusCode == 404 ? " (register the tenant first: POST /admin/tenants or ./finales admin tenant add)" : ""), e);
         }
     }
 
@@ -155,15 +158,14 @@ public sealed class TenantRunner : IDisposable
                 await PostAsync(entry.RequestId, entry.ResultJson, ct, ct);
                 continue;
             }
-            var request = await Broker("reading a journaled request", c => Client.RequestAsync(entry.RequestId, Some(c)), ct);
-            var info = request?.Value;
+            var info = await Broker("reading a journaled request", c => Client.RequestAsync(entry.RequestId, c), ct);
             string? notOurs = info is null ? "the broker does not know it"
                 : info.Status != "reserved" ? $"its status is now {info.Status}"
                 : null;
             if (notOurs is null && UsesExtensions)
             {
-                try { await Broker("checking our lease", async c => { await Client.HeartbeatAsync(entry.RequestId, _o.LeaseSeconds, Some(c)); return true; }, ct); }
-                catch (BrokerError e) when (e.status is 404 or 409) { notOurs = e.detail; }
+                try { await Broker("checking our lease", async c => { await Client.HeartbeatAsync(entry.RequestId, _o.LeaseSeconds, c); return true; }, ct); }
+                catch (BrokerException e) when (e.StatusCode is 404 or 409) { notOurs = e.Detail; }
             }
             if (notOurs is not null)
             {
@@ -193,24 +195,24 @@ public sealed class TenantRunner : IDisposable
             {
                 try
                 {
-                    var claimed = await Client.ClaimAsync(cap.Quantity, cap.Method, _o.LeaseSeconds, Some(_o.TenantUuid), Some(ct));
+                    var claimed = await Client.ClaimAsync(cap.Quantity, cap.Method, _o.LeaseSeconds, _o.TenantUuid, ct);
                     if (claimed is not null)
                     {
                         _nextCapability = (_nextCapability + k + 1) % caps.Count;
-                        return WorkItem.For(claimed.Value, cap);
+                        return WorkItem.For(claimed, cap);
                     }
                     continue;
                 }
-                catch (BrokerError e) when (e.status is 404 or 405 && _o.Protocol == "auto")
+                catch (BrokerException e) when (e.StatusCode is 404 or 405 && _o.Protocol == "auto")
                 {
-                    _log.LogWarning("POST /requests/claim answered {Status}; falling back to the stock FINALES2 routes", e.status);
+                    _log.LogWarning("POST /requests/claim answered {Status}; falling back to the stock FINALES2 routes", e.StatusCode);
                     UsesExtensions = false;
                 }
             }
-            var pending = await Client.PendingAsync(Some(cap.Quantity), Some(cap.Method), FSharpOption<double>.None, Some(ct));
+            var pending = await Client.PendingAsync(cap.Quantity, cap.Method, null, ct);
             foreach (var r in pending.OrderBy(r => r.Ctime, StringComparer.Ordinal))
             {
-                if (await Client.ReserveAsync(r.Uuid, Some(ct)))
+                if (await Client.ReserveAsync(r.Uuid, ct))
                 {
                     _nextCapability = (_nextCapability + k + 1) % caps.Count;
                     return WorkItem.For(r, cap);
@@ -238,7 +240,7 @@ public sealed class TenantRunner : IDisposable
             id, item.Capability, attempts);
 
         // grace: cancelled ShutdownGraceSeconds after the host starts stopping; work: grace or a lost lease.
-        using var grace = new CancellationTokenSource();
+        using var grace = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
         using var stopReg = stoppingToken.Register(() => { try { grace.CancelAfter(TimeSpan.FromSeconds(_o.ShutdownGraceSeconds)); } catch (ObjectDisposedException) { } });
         using var work = CancellationTokenSource.CreateLinkedTokenSource(grace.Token);
         using var heartbeatStop = new CancellationTokenSource();
@@ -276,7 +278,7 @@ public sealed class TenantRunner : IDisposable
                     return;
                 }
                 await ReleaseAsync(id, $"tenant {_o.TenantUuid:D} failed: {e.Message}", grace.Token);
-                await Task.Delay(TimeSpan.FromSeconds(_o.PollIntervalSeconds * attempts), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                await Task.Delay(TimeSpan.FromSeconds(_o.PollIntervalSeconds * attempts), _time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
                 return;
             }
             var body = ResultBody(item, outcome, _o.TenantUuid);
@@ -296,23 +298,23 @@ public sealed class TenantRunner : IDisposable
     {
         while (!stop.IsCancellationRequested)
         {
-            try { await Task.Delay(_o.HeartbeatPeriod, stop); }
+            try { await Task.Delay(_o.HeartbeatPeriod, _time, stop); }
             catch (OperationCanceledException) { return; }
             try
             {
-                await Client.HeartbeatAsync(id, _o.LeaseSeconds, Some(stop));
-                BrokerUp();
+                await Client.HeartbeatAsync(id, _o.LeaseSeconds, stop);
+                _outage.Succeeded();
                 _log.LogDebug("Heartbeat for {RequestId}: lease extended by {Lease} s", id, _o.LeaseSeconds);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested) { return; }
-            catch (BrokerError e) when (e.status is 404 or 409)
+            catch (BrokerException e) when (e.StatusCode is 404 or 409)
             {
-                onLost(e.detail);
+                onLost(e.Detail);
                 return;
             }
             catch (Exception e) when (IsOutage(e, stop))
             {
-                BrokerDown("sending a heartbeat", e);
+                _outage.Failed("sending a heartbeat", e, out _);
             }
         }
     }
@@ -322,15 +324,14 @@ public sealed class TenantRunner : IDisposable
     {
         try
         {
-            var resultId = await Broker("posting a result", c => Client.PostResultJsonAsync(body, Some(c)), ct);
+            var resultId = await Broker("posting a result", c => Client.PostResultJsonAsync(body, c), ct);
             Journal.Posted(id, resultId, "");
             Interlocked.Increment(ref _posted);
             _log.LogInformation("Posted result {ResultId} for {RequestId}", resultId, id);
         }
-        catch (BrokerError e) when (e.status == 409)
+        catch (BrokerException e) when (e.StatusCode == 409)
         {
-            var current = await Broker("checking the current result", c => Client.ResultForRequestAsync(id, Some(c)), ct);
-            var cur = current?.Value;
+            var cur = await Broker("checking the current result", c => Client.ResultForRequestAsync(id, c), ct);
             if (cur is not null && Guid.TryParse(cur.TenantUuid, out var t) && t == _o.TenantUuid)
             {
                 var same = SameData(cur.Data, body);
@@ -341,15 +342,15 @@ public sealed class TenantRunner : IDisposable
             }
             else
             {
-                Journal.Abandoned(id, "broker refused the result: " + e.detail);
+                Journal.Abandoned(id, "broker refused the result: " + e.Detail);
                 _log.LogWarning("Broker refused the result for {RequestId} ({Detail}); the current result is {Current}; abandoned",
-                    id, e.detail, cur is null ? "none" : $"{cur.Uuid} from tenant {cur.TenantUuid}");
+                    id, e.Detail, cur is null ? "none" : $"{cur.Uuid} from tenant {cur.TenantUuid}");
             }
         }
-        catch (BrokerError e)
+        catch (BrokerException e)
         {
-            Journal.Abandoned(id, $"broker rejected the result ({e.status}): {e.detail}");
-            _log.LogError("Broker rejected the result for {RequestId} with {Status}: {Detail}; the request stays reserved until its lease runs out", id, e.status, e.detail);
+            Journal.Abandoned(id, $"broker rejected the result ({e.StatusCode}): {e.Detail}");
+            _log.LogError("Broker rejected the result for {RequestId} with {Status}: {Detail}; the request stays reserved until its lease runs out", id, e.StatusCode, e.Detail);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -363,7 +364,7 @@ public sealed class TenantRunner : IDisposable
     {
         try
         {
-            var ok = await Broker("releasing a request", c => Client.UpdateRequestStatusAsync(id, "pending", Some(message), Some(c)), ct);
+            var ok = await Broker("releasing a request", c => Client.UpdateRequestStatusAsync(id, "pending", message, c), ct);
             if (ok) { Journal.Released(id, message); _log.LogInformation("Released {RequestId}: {Message}", id, message); }
             else { Journal.Abandoned(id, "release refused (409): no longer ours"); _log.LogInformation("{RequestId} was no longer ours to release", id); }
         }
@@ -376,14 +377,14 @@ public sealed class TenantRunner : IDisposable
     /// <summary>One release attempt with a short deadline (used while stopping).</summary>
     private async Task ReleaseOnceAsync(Guid id, string message)
     {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(Math.Min(5, _o.HttpTimeoutSeconds)));
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(Math.Min(5, _o.HttpTimeoutSeconds)), _time);
         try
         {
-            var ok = await Client.UpdateRequestStatusAsync(id, "pending", Some(message), Some(deadline.Token));
+            var ok = await Client.UpdateRequestStatusAsync(id, "pending", message, deadline.Token);
             if (ok) { Journal.Released(id, message); _log.LogInformation("Released {RequestId}: {Message}", id, message); }
             else Journal.Abandoned(id, "release refused (409): no longer ours");
         }
-        catch (Exception e) when (e is not BrokerError)
+        catch (Exception e) when (e is not BrokerException)
         {
             _log.LogWarning("Could not release {RequestId} while stopping ({Error}); the journal resumes or releases it at the next start", id, e.Message);
         }
@@ -394,11 +395,11 @@ public sealed class TenantRunner : IDisposable
     private static bool IsOutage(Exception e, CancellationToken ct) =>
         e is HttpRequestException
         || (e is TaskCanceledException && !ct.IsCancellationRequested)
-        || (e is BrokerError b && (b.status >= 500 || b.status == 429))
+        || (e is BrokerException b && (b.StatusCode >= 500 || b.StatusCode == 429))
         || (e is IOException);
 
     /// <summary>Runs one broker call, retrying transport failures and 5xx with backoff until it succeeds or
-    /// <paramref name="ct"/> is cancelled. 4xx answers are thrown as <see cref="BrokerError"/>.</summary>
+    /// <paramref name="ct"/> is cancelled. 4xx answers are thrown as <see cref="BrokerException"/>.</summary>
     private async Task<T> Broker<T>(string what, Func<CancellationToken, Task<T>> call, CancellationToken ct)
     {
         while (true)
@@ -407,42 +408,15 @@ public sealed class TenantRunner : IDisposable
             try
             {
                 var r = await call(ct);
-                BrokerUp();
+                _outage.Succeeded();
                 return r;
             }
             catch (Exception e) when (IsOutage(e, ct))
             {
-                BrokerDown(what, e);
-                var delay = _backoff.Next();
-                _log.LogDebug("Retrying {What} in {Delay:F2} s (failure {N})", what, delay.TotalSeconds, _backoff.Failures);
-                await Task.Delay(delay, ct);
+                _outage.Failed(what, e, out _);
+                await _outage.BackOffAsync(what, ct);
             }
         }
-    }
-
-    private void BrokerDown(string what, Exception e)
-    {
-        lock (_outageGate)
-        {
-            if (_downSince is not null) return;
-            _downSince = DateTime.UtcNow;
-        }
-        var reason = e is TaskCanceledException ? $"no answer within {_o.HttpTimeoutSeconds} s" : e.Message;
-        _log.LogWarning("Broker {Broker} unreachable while {What}: {Reason}; retrying with backoff (at most every {Max} s) until it is back",
-            _o.BrokerUrl, what, reason, _o.MaxBackoffSeconds);
-    }
-
-    private void BrokerUp()
-    {
-        DateTime since;
-        lock (_outageGate)
-        {
-            if (_downSince is null) return;
-            since = _downSince.Value;
-            _downSince = null;
-        }
-        _backoff.Reset();
-        _log.LogInformation("Broker {Broker} reachable again after {Seconds:F1} s", _o.BrokerUrl, (DateTime.UtcNow - since).TotalSeconds);
     }
 
     // ------------------------------------------------------------------ JSON

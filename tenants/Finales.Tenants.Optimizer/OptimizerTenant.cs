@@ -2,7 +2,6 @@ using System.Globalization;
 using Finales.Client;
 using Finales.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.FSharp.Core;
 
 namespace Finales.Tenants.Optimizer;
 
@@ -70,9 +69,9 @@ public sealed class OptimizerTenant : IDisposable
     private readonly ILogger _log;
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;
-    private readonly Backoff _backoff;
+    private readonly TimeProvider _time;
+    private readonly BrokerOutage _outage;
     private readonly IOptimizerProgress? _sink;
-    private DateTime? _downSince;
     private string _lastWait = "";
     private volatile OptimizerProgress _progress;
     private int _posted;
@@ -91,7 +90,9 @@ public sealed class OptimizerTenant : IDisposable
     /// <param name="logger">Structured log of every decision.</param>
     /// <param name="sink">Optional progress receiver.</param>
     /// <param name="http">Optional HTTP client (tests); otherwise one with <c>Tenant:HttpTimeoutSeconds</c>.</param>
-    public OptimizerTenant(TenantOptions tenant, OptimizerOptions options, ILogger logger, IOptimizerProgress? sink = null, HttpClient? http = null)
+    /// <param name="time">The clock of polling and backoff; <see cref="TimeProvider.System"/> if null.</param>
+    public OptimizerTenant(TenantOptions tenant, OptimizerOptions options, ILogger logger, IOptimizerProgress? sink = null, HttpClient? http = null,
+        TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(options);
@@ -104,13 +105,13 @@ public sealed class OptimizerTenant : IDisposable
         _sink = sink;
         _ownsHttp = http is null;
         _http = http ?? new HttpClient { Timeout = TimeSpan.FromSeconds(tenant.HttpTimeoutSeconds) };
-        _backoff = new Backoff(tenant.InitialBackoffSeconds, tenant.MaxBackoffSeconds, tenant.Seed);
-        Client = new BrokerClient(tenant.BrokerUrl, tenant.Username, tenant.Password, FSharpOption<HttpClient>.Some(_http));
+        _time = time ?? TimeProvider.System;
+        _outage = new BrokerOutage(tenant, logger, _time);
+        Client = new BrokerClient(tenant.BrokerUrl, tenant.Username, tenant.Password, _http);
         Planner = new OptimizerPlanner(options, tenant.TenantUuid);
-        _progress = OptimizerProgress.Initial(options.MaxIterations);
+        _progress = OptimizerProgress.Initial(options.MaxIterations) with { UpdatedUtc = _time.GetUtcNow().UtcDateTime };
     }
 
-    private static FSharpOption<T> Some<T>(T v) => FSharpOption<T>.Some(v);
     private static string F(double v) => double.IsFinite(v) ? v.ToString("G4", CultureInfo.InvariantCulture) : "n/a";
 
     private void Publish(OptimizerProgress p)
@@ -127,18 +128,18 @@ public sealed class OptimizerTenant : IDisposable
         }
     }
 
-    private void Update(Func<OptimizerProgress, OptimizerProgress> change) => Publish(change(_progress) with { UpdatedUtc = DateTime.UtcNow });
+    private void Update(Func<OptimizerProgress, OptimizerProgress> change) => Publish(change(_progress) with { UpdatedUtc = _time.GetUtcNow().UtcDateTime });
 
     /// <summary>Reads one snapshot from the broker (four GETs plus one per requested capability).</summary>
     public async Task<BrokerSnapshot> ReadAsync(CancellationToken ct)
     {
-        var caps = await Client.CapabilitiesAsync(Some(false), Some(ct));
-        var lims = await Client.LimitationsAsync(Some(true), Some(ct));
+        var caps = await Client.CapabilitiesAsync(false, ct);
+        var lims = await Client.LimitationsAsync(true, ct);
         var results = new List<ResultInfo>();
         foreach (var (q, m) in Planner.Objectives.Select(o => (o.Quantity, o.Method)).Distinct())
-            results.AddRange(await Client.ResultsAsync(Some(q), Some(m), FSharpOption<double>.None, Some(ct)));
-        var requests = await Client.AllRequestsAsync(Some(ct));
-        return new BrokerSnapshot(caps, lims, results, requests.ToList());
+            results.AddRange(await Client.ResultsAsync(q, m, null, ct));
+        var requests = await Client.AllRequestsAsync(ct);
+        return new BrokerSnapshot(caps, lims, results, requests);
     }
 
     /// <summary>Runs iterations until <see cref="OptimizerOptions.MaxIterations"/> (0 = until cancelled).</summary>
@@ -159,16 +160,16 @@ public sealed class OptimizerTenant : IDisposable
                 try
                 {
                     snap = await ReadAsync(stoppingToken);
-                    BrokerUp();
+                    _outage.Succeeded();
                 }
                 catch (Exception e) when (IsOutage(e, stoppingToken))
                 {
                     await OutageAsync("reading results and requests", e, stoppingToken);
                     continue;
                 }
-                catch (BrokerError e) when (e.status is 401 or 403)
+                catch (BrokerException e) when (e.StatusCode is 401 or 403)
                 {
-                    throw new InvalidOperationException($"the broker refused user '{_t.Username}' ({e.status}): {e.detail}", e);
+                    throw new InvalidOperationException($"the broker refused user '{_t.Username}' ({e.StatusCode}): {e.Detail}", e);
                 }
 
                 var plan = Planner.Decide(snap);
@@ -179,7 +180,7 @@ public sealed class OptimizerTenant : IDisposable
                             plan.Wait, plan.Observations, plan.CompletePoints, F(plan.BestMerit));
                     _lastWait = plan.Wait;
                     Update(p => Apply(p, plan) with { State = "waiting", Detail = plan.Wait });
-                    await Task.Delay(TimeSpan.FromSeconds(_o.PollIntervalSeconds), stoppingToken);
+                    await Task.Delay(TimeSpan.FromSeconds(_o.PollIntervalSeconds), _time, stoppingToken);
                     continue;
                 }
                 _lastWait = "";
@@ -199,23 +200,23 @@ public sealed class OptimizerTenant : IDisposable
                     {
                         foreach (var r in point.Requests)
                         {
-                            var id = await Client.PostRequestJsonAsync(r.Body, Some(stoppingToken));
+                            var id = await Client.PostRequestJsonAsync(r.Body, stoppingToken);
                             Interlocked.Increment(ref _posted);
                             _log.LogInformation("Iteration {Iteration}: posted {RequestId} {Capability} for {Point}: predicted merit {Merit} +- {Std}, acquisition {Acquisition}",
                                 iteration, id, r.Target, OptimizerPlanner.Describe(point.Formulation, point.Temperature), F(point.PredictedMerit), F(point.PredictedStd), F(point.Acquisition));
                         }
                         posted.Add(point);
                     }
-                    BrokerUp();
+                    _outage.Succeeded();
                 }
                 catch (Exception e) when (IsOutage(e, stoppingToken))
                 {
                     // Not retried here: the next iteration re-reads the requests, so one that did land is not posted twice.
                     await OutageAsync("posting requests", e, stoppingToken);
                 }
-                catch (BrokerError e)
+                catch (BrokerException e)
                 {
-                    _log.LogError("Iteration {Iteration}: the broker refused a request ({Status}): {Detail}; it will not be retried as is", iteration, e.status, e.detail);
+                    _log.LogError("Iteration {Iteration}: the broker refused a request ({Status}): {Detail}; it will not be retried as is", iteration, e.StatusCode, e.Detail);
                 }
                 Update(p => p with { State = "posted", Posted = _posted, LastSuggestions = posted });
                 if (_o.MaxIterations > 0 && iteration >= _o.MaxIterations)
@@ -224,7 +225,7 @@ public sealed class OptimizerTenant : IDisposable
                     Update(p => p with { State = "done" });
                     return;
                 }
-                await Task.Delay(TimeSpan.FromSeconds(_o.PollIntervalSeconds), stoppingToken);
+                await Task.Delay(TimeSpan.FromSeconds(_o.PollIntervalSeconds), _time, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -266,7 +267,7 @@ public sealed class OptimizerTenant : IDisposable
             HttpRequestException => true,
             TaskCanceledException => true, // HttpClient timeout
             System.Net.Sockets.SocketException => true,
-            BrokerError b => b.status >= 500 || b.status == 429,
+            BrokerException b => b.StatusCode >= 500 || b.StatusCode == 429,
             System.Text.Json.JsonException => true, // a half-written answer from a dying broker
             IOException => true,
             _ => false,
@@ -274,25 +275,8 @@ public sealed class OptimizerTenant : IDisposable
 
     private async Task OutageAsync(string what, Exception e, CancellationToken ct)
     {
-        if (_downSince is null)
-        {
-            _downSince = DateTime.UtcNow;
-            var reason = e is TaskCanceledException ? $"no answer within {_t.HttpTimeoutSeconds} s" : e.Message;
-            _log.LogWarning("Broker {Broker} unreachable while {What}: {Reason}; retrying with backoff (at most every {Max} s) until it is back",
-                _t.BrokerUrl, what, reason, _t.MaxBackoffSeconds);
-            Update(p => p with { State = "broker-unreachable", Detail = reason });
-        }
-        var delay = _backoff.Next();
-        _log.LogDebug("Retrying in {Delay:F2} s (failure {N})", delay.TotalSeconds, _backoff.Failures);
-        await Task.Delay(delay, ct);
-    }
-
-    private void BrokerUp()
-    {
-        if (_downSince is not { } since) return;
-        _downSince = null;
-        _backoff.Reset();
-        _log.LogInformation("Broker {Broker} reachable again after {Seconds:F1} s", _t.BrokerUrl, (DateTime.UtcNow - since).TotalSeconds);
+        if (_outage.Failed(what, e, out var reason)) Update(p => p with { State = "broker-unreachable", Detail = reason });
+        await _outage.BackOffAsync(what, ct);
     }
 
     public void Dispose()

@@ -44,19 +44,19 @@ let private itemsOf (l: TenantLimitation) =
 [<Tests>]
 let tests =
     testList
-        "BrokerCore (the broker's C# facade)"
+        "BrokerApiCore (the broker's C# facade)"
         [ testPropertyWithConfig
               config
               "TryParseUuid reads every spelling FINALES2 accepts back to the same id"
               (fun (g: Guid) ->
                   [ g.ToString "D"; g.ToString "N"; g.ToString "B"; "urn:uuid:" + g.ToString "D" ]
                   |> List.forall (fun text ->
-                      let ok, parsed = BrokerCore.TryParseUuid text
+                      let ok, parsed = BrokerApiCore.TryParseUuid text
                       ok && parsed = g))
 
           test "TryParseUuid refuses text that is not a UUID" {
-              Expect.isFalse (fst (BrokerCore.TryParseUuid "not-a-uuid")) "not a uuid"
-              Expect.isFalse (fst (BrokerCore.TryParseUuid "")) "empty"
+              Expect.isFalse (fst (BrokerApiCore.TryParseUuid "not-a-uuid")) "not a uuid"
+              Expect.isFalse (fst (BrokerApiCore.TryParseUuid "")) "empty"
           }
 
           testPropertyWithConfig
@@ -74,7 +74,7 @@ let tests =
                       |> List.collect (fun t -> t.Limitations |> List.map (fun l -> l.Quantity, l.Method))
                       |> List.distinct
 
-                  let groups = BrokerCore.LimitationGroups(catalog, onlyActive) |> List.ofSeq
+                  let groups = BrokerApiCore.LimitationGroups(catalog, onlyActive) |> List.ofSeq
                   let keys = groups |> List.map (fun g -> g.Quantity, g.Method)
 
                   let countOf (q, m) =
@@ -96,13 +96,13 @@ let tests =
                       { Catalog.empty with
                           Tenants = tenants |> List.map (fun (a, offers) -> tenant a offers) }
 
-                  let none = BrokerCore.Offerings(catalog, Nullable())
+                  let none = BrokerApiCore.Offerings(catalog, Nullable())
 
                   match catalog.Tenants with
                   | [] -> none.Count = 0
                   | ts ->
                       let t = ts[int pick % ts.Length]
-                      let offered = BrokerCore.Offerings(catalog, Nullable t.Uuid) |> List.ofSeq
+                      let offered = BrokerApiCore.Offerings(catalog, Nullable t.Uuid) |> List.ofSeq
                       let pairs = offered |> List.map (fun o -> o.Quantity, o.Method)
 
                       none.Count = 0
@@ -118,7 +118,7 @@ let tests =
                       | None -> Nullable()
 
                   let commandOf state =
-                      match BrokerCore.TryCommandFor(state, nullable, float lease.Get) with
+                      match BrokerApiCore.TryCommandFor(state, nullable, float lease.Get) with
                       | true, c, _ -> Some c
                       | false, _, _ -> None
 
@@ -130,7 +130,7 @@ let tests =
 
           test "TryCommandFor refuses 'unsolicited' with the reason" {
               let ok, _, refusal =
-                  BrokerCore.TryCommandFor(RequestState.Unsolicited, Nullable(), 60.0)
+                  BrokerApiCore.TryCommandFor(RequestState.Unsolicited, Nullable(), 60.0)
 
               Expect.isFalse ok "refused"
               Expect.equal refusal "the status 'unsolicited' is set only by posting an unsolicited result" "why"
@@ -143,14 +143,14 @@ let tests =
                     "resolved", RequestState.Resolved
                     "retracted", RequestState.Retracted
                     "unsolicited", RequestState.Unsolicited ] do
-                  Expect.equal (BrokerCore.TryParseRequestState name) (true, state) name
+                  Expect.equal (BrokerApiCore.TryParseRequestState name) (true, state) name
 
-              Expect.isFalse (fst (BrokerCore.TryParseRequestState "Pending")) "names are lower case"
+              Expect.isFalse (fst (BrokerApiCore.TryParseRequestState "Pending")) "names are lower case"
           }
 
           test "TryDecodeRequest names the path of every problem as C# shapes" {
               let ok, _, issues =
-                  BrokerCore.TryDecodeRequest(InputLimits.defaults, Corpus.json """{"quantity":1}""")
+                  BrokerApiCore.TryDecodeRequest(InputLimits.defaults, Corpus.json """{"quantity":1}""")
 
               Expect.isFalse ok "refused"
               Expect.isNonEmpty issues "issues"

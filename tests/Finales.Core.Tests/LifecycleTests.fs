@@ -86,7 +86,7 @@ let private pick (s: Session) (i: int) =
         Some s.Order[i % s.Order.Length]
 
 /// The command a step means in the current session, with the actor and the request it targets.
-let private command (s: Session) (n: int) (step: Step) : (Guid * Actor * Guid option * Command) option =
+let command (s: Session) (n: int) (step: Step) : (Guid * Actor * Guid option * Command) option =
     match step with
     | Post(r, unsolicited) ->
         Some(

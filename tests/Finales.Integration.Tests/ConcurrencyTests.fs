@@ -278,10 +278,12 @@ let backup (f: StoreFactory) =
             Expect.stringContains refusal "never overwrites" "and says why"
 
             use store = Finales.Broker.SqlBrokerStore.OpenSqlite copy
-            Expect.isEmpty (store.Audit()) "the copy replays to its stored state"
+            Expect.isEmpty (store.AuditAsync().Result) "the copy replays to its stored state"
 
             let inCopy =
-                store.AllRequests() |> Seq.map (fun r -> r.Uuid.ToString("D")) |> Set.ofSeq
+                store.StreamAllRequestsAsync(0L, Nullable()).ToBlockingEnumerable()
+                |> Seq.map (fun r -> r.Uuid.ToString("D"))
+                |> Set.ofSeq
 
             for id in acknowledged do
                 Expect.isTrue

@@ -394,14 +394,16 @@ let suite (f: StoreFactory) (w: Lazy<World>) (poisoned: Lazy<World>) =
                       | Sqlite path -> SqlBrokerStore.OpenSqlite path
                       | Postgres cs -> SqlBrokerStore.OpenPostgres cs
 
-                  Expect.isTrue (store.SetTenantLimitations(w.TenantB, poison)) "stored directly"
+                  Expect.isTrue (store.SetTenantLimitationsAsync(w.TenantB, poison).Result) "stored directly"
                   // And a capability version whose schema holds a lone surrogate.
-                  store.AddCapability(
-                      "poisoned",
-                      "m",
-                      """{"type":"object","properties":{"x":{"enum":["\ud800"]}}}""",
-                      "{}"
-                  )
+                  store
+                      .AddCapabilityAsync(
+                          "poisoned",
+                          "m",
+                          """{"type":"object","properties":{"x":{"enum":["\ud800"]}}}""",
+                          "{}"
+                      )
+                      .Result
                   |> ignore
 
               w.Broker.Start() |> ignore

@@ -137,11 +137,11 @@ type ListLogger() =
             =
             lines.Enqueue(sprintf "%O %s" level (formatter.Invoke(state, ex)))
 
-/// A TenantRunner running in this process until stopped or disposed.
-type RunningTenant(worker: ITenantWorker, options: TenantOptions) =
+/// A TenantRunner running in this process until stopped or disposed (on `time`'s clock if given, else the system's).
+type RunningTenant(worker: ITenantWorker, options: TenantOptions, ?time: TimeProvider) =
     let log = ListLogger()
     let cts = new CancellationTokenSource()
-    let runner = new TenantRunner(worker, options, log)
+    let runner = new TenantRunner(worker, options, log, null, Option.toObj time)
     let run = runner.RunAsync(cts.Token)
     member _.Runner = runner
     member _.Log = log

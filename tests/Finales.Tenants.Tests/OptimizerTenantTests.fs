@@ -8,6 +8,7 @@ open System.Text.Json
 open System.Threading
 open System.Threading.Tasks
 open Expecto
+open Microsoft.Extensions.Time.Testing
 open Finales.Client
 open Finales.Core
 open Finales.Hosting
@@ -380,7 +381,7 @@ type Responder(url: string, account: Account) =
 
                     for (q, m) in caps do
                         try
-                            match! client.ClaimAsync(q, m, 30.0) with
+                            match! Broker.claim q m 30.0 client with
                             | Some r ->
                                 worked <- true
                                 let p = r.Parameters.GetProperty m
@@ -414,6 +415,17 @@ type Responder(url: string, account: Account) =
         member _.Dispose() =
             cts.Cancel()
             loop.Wait(TimeSpan.FromSeconds 10.0) |> ignore
+
+/// A fake clock that counts the timers armed on it. The optimizer tenant arms exactly one (its poll interval or its
+/// backoff delay) at the end of every pass, so the count says when it is asleep and a test can wake it pass by pass.
+type PassClock() =
+    inherit FakeTimeProvider(DateTimeOffset.UtcNow)
+    let mutable armed = 0
+    member _.Armed = Volatile.Read(&armed)
+
+    override _.CreateTimer(callback, state, dueTime, period) =
+        Interlocked.Increment(&armed) |> ignore
+        base.CreateTimer(callback, state, dueTime, period)
 
 let private tenantOptions (url: string) (a: Account) =
     TenantOptions(
@@ -462,9 +474,11 @@ let endToEnd =
 
               let log = ListLogger()
               let progress = ResizeArray<OptimizerProgress>()
+              // The tenant polls and backs off on this clock: the test wakes it, one pass at a time.
+              let clock = PassClock()
 
               use tenant =
-                  new OptimizerTenant(tenantOptions fx.Url optimizer, optimizerOptions 3 8, log)
+                  new OptimizerTenant(tenantOptions fx.Url optimizer, optimizerOptions 3 8, log, null, null, clock)
 
               tenant.add_ProgressChanged (Action<OptimizerProgress>(fun p -> lock progress (fun () -> progress.Add p)))
               use cts = new CancellationTokenSource()
@@ -486,24 +500,62 @@ let endToEnd =
                   |> List.filter (fun r -> r.GetProperty("status").GetString() <> "resolved")
                   |> List.length
 
+              /// The tenant sleeps at the end of every pass (its one timer on the clock): wait for that sleep.
+              let asleep (passes: int) =
+                  waitUntil 30.0 (sprintf "pass %d of the tenant; log:\n%s" passes log.Text) (fun () ->
+                      clock.Armed >= passes || run.IsCompleted)
+
+              /// Wakes the sleeping tenant (1 s covers its poll interval and any backoff delay) for one more pass.
+              let pass () =
+                  let before = clock.Armed
+                  clock.Advance(TimeSpan.FromSeconds 1.0)
+                  asleep (before + 1)
+
+              /// The barrier: every own request answered, then one pass, so each plan sees all earlier results.
+              let answeredThenPass () =
+                  waitUntil 30.0 (sprintf "the responder answers everything; log:\n%s" log.Text) (fun () ->
+                      openCount () = 0)
+
+                  pass ()
+
               let restarted = ref None
 
               try
                   // 1. nobody answers: the tenant fills its queue up to the cap and waits
-                  waitUntil 30.0 (sprintf "queue full; log:\n%s" log.Text) (fun () ->
-                      tenant.Progress.Detail.StartsWith "queue full")
+                  asleep 1
+                  let mutable passes = 0
 
-                  Thread.Sleep 700
+                  while not (tenant.Progress.Detail.StartsWith "queue full") && passes < 5 do
+                      pass ()
+                      passes <- passes + 1
+
+                  Expect.stringStarts
+                      tenant.Progress.Detail
+                      "queue full"
+                      (sprintf "the queue fills up; log:\n%s" log.Text)
+
                   Expect.equal (openCount ()) 4 "exactly QueueCap requests are open while nobody answers"
-                  // 2. a responder answers; the broker goes away for 5 s in the middle
+                  // 2. a responder answers; the broker goes away for 5 s (on the tenant's clock) after iteration 3
                   use _responder = new Responder(fx.Url, responder)
-                  waitUntil 40.0 (sprintf "iteration 3; log:\n%s" log.Text) (fun () -> tenant.Progress.Iteration >= 3)
+
+                  while tenant.Progress.Iteration < 3 && not run.IsCompleted do
+                      answeredThenPass ()
+
+                  waitUntil 30.0 "the responder answers iteration 3" (fun () -> openCount () = 0)
                   fx.Broker.Kill()
-                  Thread.Sleep(TimeSpan.FromSeconds 5.0)
+
+                  for _ in 1..5 do
+                      pass ()
+
                   Expect.isFalse run.IsCompleted (sprintf "the tenant survives the outage:\n%s" log.Text)
                   let b2 = (new BrokerProcess(fx.Broker.Store, "--quiet", fx.Broker.Port)).Start()
                   restarted.Value <- Some b2
                   broker <- b2
+                  let mutable guard = 0
+
+                  while not run.IsCompleted && guard < 40 do
+                      answeredThenPass ()
+                      guard <- guard + 1
 
                   if not (run.Wait(TimeSpan.FromSeconds 45.0)) then
                       failtestf "8 iterations not done in time:\n%s" log.Text

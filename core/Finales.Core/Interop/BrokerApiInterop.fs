@@ -47,7 +47,7 @@ type LimitationGroup(quantity: string, methodName: string, documents: IReadOnlyL
 /// The broker core for the C# host: decoding, validation, the reservation policy, status commands and catalog
 /// assembly, with C# shapes only (Try-pattern methods with `out` values and `IReadOnlyList`, `Nullable`, enums).
 [<AbstractClass; Sealed>]
-type BrokerCore =
+type BrokerApiCore =
     static member private Empty: IReadOnlyList<Issue> = Array.empty<Issue>
     static member private NoWarnings: IReadOnlyList<string> = Array.empty<string>
 
@@ -107,7 +107,7 @@ type BrokerCore =
         match Wire.requestWithin limits [] body with
         | Ok r ->
             request <- r
-            issues <- BrokerCore.Empty
+            issues <- BrokerApiCore.Empty
             true
         | Error es ->
             issues <- Issue.All es
@@ -125,7 +125,7 @@ type BrokerCore =
         match Wire.resultWithin limits solicited [] body with
         | Ok r ->
             result <- r
-            issues <- BrokerCore.Empty
+            issues <- BrokerApiCore.Empty
             true
         | Error es ->
             issues <- Issue.All es
@@ -133,7 +133,7 @@ type BrokerCore =
 
     /// The request's optional `parent_request`.
     static member ParentRequest(request: RequestBody) : Nullable<Guid> =
-        BrokerCore.Nullable request.ParentRequest
+        BrokerApiCore.Nullable request.ParentRequest
 
     /// The tenant a request is posted for.
     static member TenantOf(request: RequestBody) : Guid = request.TenantUuid
@@ -142,7 +142,8 @@ type BrokerCore =
     static member TenantOf(result: ResultBody) : Guid = result.TenantUuid
 
     /// The request a result answers (null for an unsolicited result).
-    static member RequestOf(result: ResultBody) : Nullable<Guid> = BrokerCore.Nullable result.RequestUuid
+    static member RequestOf(result: ResultBody) : Nullable<Guid> =
+        BrokerApiCore.Nullable result.RequestUuid
 
     /// Validates a decoded request against the catalog (capabilities, schemas, limitations under `policy`);
     /// `warnings` are what policy Warn let through.
@@ -158,10 +159,10 @@ type BrokerCore =
         match Catalog.validateRequestWithin limits catalog policy request with
         | Ok ws ->
             warnings <- List.toArray ws
-            issues <- BrokerCore.Empty
+            issues <- BrokerApiCore.Empty
             true
         | Error es ->
-            warnings <- BrokerCore.NoWarnings
+            warnings <- BrokerApiCore.NoWarnings
             issues <- Issue.All es
             false
 
@@ -190,10 +191,10 @@ type BrokerCore =
         match Catalog.validateResult catalog policy request result with
         | Ok ws ->
             warnings <- List.toArray ws
-            issues <- BrokerCore.Empty
+            issues <- BrokerApiCore.Empty
             true
         | Error es ->
-            warnings <- BrokerCore.NoWarnings
+            warnings <- BrokerApiCore.NoWarnings
             issues <- Issue.All es
             false
 
@@ -207,7 +208,7 @@ type BrokerCore =
             methods: IEnumerable<string>,
             [<Out>] refusal: byref<string>
         ) : bool =
-        match Catalog.mayReserve catalog isAdmin (BrokerCore.Option tenant) quantity (List.ofSeq methods) with
+        match Catalog.mayReserve catalog isAdmin (BrokerApiCore.Option tenant) quantity (List.ofSeq methods) with
         | Ok() -> true
         | Error why ->
             refusal <- why
@@ -230,7 +231,7 @@ type BrokerCore =
     /// Whether the broker knows (quantity, method) at all: an active capability or an active tenant offering it.
     static member IsKnown(catalog: Catalog, quantity: string, methodName: string) : bool =
         (Catalog.activeCapability catalog quantity methodName).IsSome
-        || BrokerCore.IsOffered(catalog, quantity, methodName)
+        || BrokerApiCore.IsOffered(catalog, quantity, methodName)
 
     /// Per (quantity, method), in order of first appearance, the limitation entries of the tenants (the active ones
     /// when `onlyActive`) offering it; an array document contributes each of its items.
@@ -294,7 +295,7 @@ type BrokerCore =
         ) : bool =
         let chosen =
             match state with
-            | RequestState.Reserved -> Some(Reserve(BrokerCore.Option tenant, leaseSeconds))
+            | RequestState.Reserved -> Some(Reserve(BrokerApiCore.Option tenant, leaseSeconds))
             | RequestState.Pending -> Some Release
             | RequestState.Retracted -> Some Retract
             | RequestState.Resolved -> Some Resolve
@@ -318,15 +319,6 @@ type BrokerCore =
             status <- s
             true
         | None -> false
-
-    /// The wire name of a request's current status.
-    static member StatusName(request: RequestAggregate) : string = RequestStatus.name request.Status
-
-    /// When the request's lease ends (null when it is not reserved).
-    static member LeaseUntil(request: RequestAggregate) : Nullable<DateTime> =
-        match request.LeaseUntil with
-        | Some t -> Nullable t
-        | None -> Nullable()
 
     /// Compiles a capability's two schemas; the error names which schema is broken.
     static member TryCompileCapability
@@ -370,7 +362,7 @@ type BrokerCore =
             use spec = spec
             use output = output
 
-            BrokerCore.TryCompileCapability(
+            BrokerApiCore.TryCompileCapability(
                 id,
                 quantity,
                 methodName,

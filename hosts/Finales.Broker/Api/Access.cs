@@ -42,7 +42,7 @@ public static class Access
     /// <summary>The reservation policy of the core (<c>Catalog.mayReserve</c>) as a 403.</summary>
     public static void CheckMayReserve(BrokerService svc, UserRecord user, Guid? tenant, string quantity, IEnumerable<string> methods)
     {
-        if (!BrokerCore.MayReserve(svc.Current.Catalog, user.IsAdmin, tenant, quantity, methods, out var refusal))
+        if (!BrokerApiCore.MayReserve(svc.Current.Catalog, user.IsAdmin, tenant, quantity, methods, out var refusal))
             throw new ApiError(403, refusal);
     }
 }

@@ -30,7 +30,7 @@ public static class ApiInput
         long after = 0;
         if (Q(ctx, "after") is { } rawAfter)
         {
-            var id = BrokerCore.TryParseUuid(rawAfter, out var g) ? g
+            var id = BrokerApiCore.TryParseUuid(rawAfter, out var g) ? g
                 : throw ApiError.ValidationOne(["query", "after"], $"after must be the uuid of the last item of the previous page, got '{ApiError.Echo(rawAfter)}'", "type_error.uuid");
             after = seqOf(id) ?? throw ApiError.ValidationOne(["query", "after"], $"after names {id:D}, which is not in this list's store", "value_error");
         }
@@ -40,14 +40,14 @@ public static class ApiInput
     public static Guid PathUuid(HttpContext ctx, string name)
     {
         var raw = ctx.Request.RouteValues[name]?.ToString() ?? "";
-        return BrokerCore.TryParseUuid(raw, out var g) ? g : throw new ApiError(400, "badly formed hexadecimal UUID string");
+        return BrokerApiCore.TryParseUuid(raw, out var g) ? g : throw new ApiError(400, "badly formed hexadecimal UUID string");
     }
 
     public static Guid? QueryUuid(HttpContext ctx, string name)
     {
         var raw = ctx.Request.Query[name].ToString();
         if (string.IsNullOrEmpty(raw)) return null;
-        return BrokerCore.TryParseUuid(raw, out var g) ? g : throw new ApiError(400, "badly formed hexadecimal UUID string");
+        return BrokerApiCore.TryParseUuid(raw, out var g) ? g : throw new ApiError(400, "badly formed hexadecimal UUID string");
     }
 
     /// <summary>A path value as text (see <see cref="Text"/>).</summary>
@@ -111,7 +111,7 @@ public static class ApiInput
         var expected = ctx.Request.ContentLength is { } n && n > 0 && n <= Svc(ctx).Options.MaxBodyBytes ? (int)n : 0;
         using var buffer = new MemoryStream(expected);
         await ctx.Request.Body.CopyToAsync(buffer, ctx.RequestAborted);
-        return BrokerCore.TryParseJson(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), [], out var document, out var issue)
+        return BrokerApiCore.TryParseJson(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), [], out var document, out var issue)
             ? document : throw ApiError.Validation([issue], "body");
     }
 

@@ -16,7 +16,7 @@ public sealed class BrokerMetrics
     public void Count(string route, int code) => _responses.AddOrUpdate((route, code), 1, (_, n) => n + 1);
 
     /// <summary>The Prometheus text exposition (format 0.0.4) of everything the broker measures.</summary>
-    public string Render(SqlBrokerStore store)
+    public string Render(IBrokerStore store)
     {
         var sb = new StringBuilder();
         sb.AppendLine("# TYPE finales_requests gauge");

@@ -28,7 +28,7 @@ public static class CatalogApi
             var snap = Svc(ctx).Current;
             var onlyActive = QBool(ctx, "currently_available", true);
             // From the catalog's strictly parsed limitations: an unusable stored entry is not offered, so not listed.
-            return ApiResults.Raw(WireJson.Array(BrokerCore.LimitationGroups(snap.Catalog, onlyActive).Select(g =>
+            return ApiResults.Raw(WireJson.Array(BrokerApiCore.LimitationGroups(snap.Catalog, onlyActive).Select(g =>
                 $"{{\"quantity\":{WireJson.String(g.Quantity)},\"method\":{WireJson.String(g.Method)},\"limitations\":{WireJson.Array(g.Documents.Select(d => d.GetRawText()))}}}")));
         });
 
@@ -75,6 +75,6 @@ public static class CatalogApi
     {
         var active = snap.CapabilityRecords.Where(c => c.IsActive);
         if (!onlyOffered) return active;
-        return active.Where(c => BrokerCore.IsOffered(snap.Catalog, c.Quantity, c.Method));
+        return active.Where(c => BrokerApiCore.IsOffered(snap.Catalog, c.Quantity, c.Method));
     }
 }

@@ -26,13 +26,13 @@ public static class RequestsApi
             var user = Caller(ctx);
             using var doc = await Body(ctx);
             var svc = Svc(ctx);
-            if (!BrokerCore.TryDecodeRequest(svc.Options.Limits, doc.RootElement, out var request, out var issues))
+            if (!BrokerApiCore.TryDecodeRequest(svc.Options.Limits, doc.RootElement, out var request, out var issues))
                 throw ApiError.Validation(issues);
-            CheckActsFor(svc, user, BrokerCore.TenantOf(request));
+            CheckActsFor(svc, user, BrokerApiCore.TenantOf(request));
             var snapshot = svc.Current;
-            if (!BrokerCore.TryValidateRequest(svc.Options.Limits, snapshot.Catalog, svc.Options.Policy, request, out var warnings, out issues))
+            if (!BrokerApiCore.TryValidateRequest(svc.Options.Limits, snapshot.Catalog, svc.Options.Policy, request, out var warnings, out issues))
                 throw ApiError.Validation(issues);
-            if (BrokerCore.ParentRequest(request) is { } parent && svc.Store.Request(parent) is null)
+            if (BrokerApiCore.ParentRequest(request) is { } parent && svc.Store.Request(parent) is null)
                 throw ApiError.ValidationOne(["body", "parent_request"], $"parent_request {parent:D} does not exist", "value_error");
             foreach (var w in warnings)
                 log.LogWarning("Request outside every tenant's limitations accepted (policy warn): {Warning}", w);
@@ -80,14 +80,14 @@ public static class RequestsApi
             var svc = Svc(ctx);
             var id = QueryUuid(ctx, "request_id") ?? PathUuid(ctx, "object_id");
             var raw = Q(ctx, "new_status") ?? throw ApiError.ValidationOne(["query", "new_status"], "field required", "value_error.missing");
-            if (!BrokerCore.TryParseRequestState(raw, out var status))
+            if (!BrokerApiCore.TryParseRequestState(raw, out var status))
                 throw ApiError.ValidationOne(["query", "new_status"], $"new_status must be one of pending, reserved, resolved, retracted, unsolicited; got '{raw}'", "type_error.enum");
             var message = Q(ctx, "status_change_message") ?? "";
             var tenant = ActingTenant(ctx, svc, user);
             // Quantity and methods never change, so checking before the locked reservation is race-free.
             if (status == RequestState.Reserved && svc.Store.QuantityAndMethods(id) is { } capability)
                 CheckMayReserve(svc, user, tenant, capability.Quantity, capability.Methods);
-            if (!BrokerCore.TryCommandFor(status, tenant, svc.Options.DefaultLeaseSeconds, out var command, out var refusal))
+            if (!BrokerApiCore.TryCommandFor(status, tenant, svc.Options.DefaultLeaseSeconds, out var command, out var refusal))
                 throw new ApiError(409, refusal);
             await svc.Store.ExecuteAsync(id, user, tenant, command, message);
             return ApiResults.String($"Successful change of status to {raw}");
@@ -104,7 +104,7 @@ public static class RequestsApi
             {
                 // Tenants claim only what their limitations offer. Without quantity or method, the claim is for the
                 // one capability the tenant offers that fits what was given; when that is ambiguous, 422 asks for them.
-                var offered = BrokerCore.Offerings(svc.Current.Catalog, tenant)
+                var offered = BrokerApiCore.Offerings(svc.Current.Catalog, tenant)
                     .Where(c => (quantity is null || c.Quantity == quantity) && (method is null || c.Method == method)).ToList();
                 if (quantity is null || method is null)
                 {
@@ -116,7 +116,7 @@ public static class RequestsApi
                 }
                 // A capability the broker does not know has nothing to claim (204, as before); a known one the
                 // tenant does not offer is refused.
-                if (offered.Count == 0 && !BrokerCore.IsKnown(svc.Current.Catalog, quantity, method))
+                if (offered.Count == 0 && !BrokerApiCore.IsKnown(svc.Current.Catalog, quantity, method))
                     return TypedResults.NoContent();
                 CheckMayReserve(svc, user, tenant, quantity, [method]);
             }
@@ -130,12 +130,12 @@ public static class RequestsApi
             var svc = Svc(ctx);
             var id = PathUuid(ctx, "object_id");
             var lease = LeaseSeconds(ctx, svc, 300);
-            var state = await svc.Store.ExecuteAsync(id, user, ActingTenant(ctx, svc, user), BrokerCore.Heartbeat(lease), "heartbeat");
+            var state = await svc.Store.ExecuteAsync(id, user, ActingTenant(ctx, svc, user), BrokerApiCore.Heartbeat(lease), "heartbeat");
             return ApiResults.Json(new Dictionary<string, object?>
             {
                 ["uuid"] = id.ToString("D"),
-                ["status"] = BrokerCore.StatusName(state),
-                ["lease_until"] = BrokerCore.LeaseUntil(state) is { } until ? Finales.Core.WireFormat.ctime(until) : null,
+                ["status"] = state.StatusName,
+                ["lease_until"] = state.LeaseUntil is { } until ? Finales.Core.WireFormat.ctime(until) : null,
             });
         });
 

@@ -27,7 +27,7 @@ public static class ResultsApi
         results.MapRoute("/results", "POST", "/", "Post a result for a pending request or one reserved by the posting tenant; resolves it.", Policies.Tenant, "results", async ctx =>
         {
             var (user, svc, result) = await ResultBodyOf(ctx, solicited: true);
-            var requestId = BrokerCore.RequestOf(result) ?? throw new InvalidOperationException("a solicited result carries its request_uuid");
+            var requestId = BrokerApiCore.RequestOf(result) ?? throw new InvalidOperationException("a solicited result carries its request_uuid");
             var catalog = svc.Current.Catalog;
             var id = await svc.Store.PostResultAsync(requestId, result, user, stored =>
             {
@@ -65,7 +65,7 @@ public static class ResultsApi
             var user = Caller(ctx);
             var id = QueryUuid(ctx, "result_id") ?? PathUuid(ctx, "object_id");
             var raw = Q(ctx, "new_status") ?? throw ApiError.ValidationOne(["query", "new_status"], "field required", "value_error.missing");
-            if (!BrokerCore.TryParseResultStatus(raw, out var status))
+            if (!BrokerApiCore.TryParseResultStatus(raw, out var status))
                 throw ApiError.ValidationOne(["query", "new_status"], $"new_status must be one of original, deleted, amended; got '{raw}'", "type_error.enum");
             Svc(ctx).Store.SetResultStatus(id, user, status, Q(ctx, "status_change_message") ?? "");
             return ApiResults.String($"Successful change of status to {raw}");
@@ -107,9 +107,9 @@ public static class ResultsApi
         var user = Caller(ctx);
         using var doc = await Body(ctx);
         var svc = Svc(ctx);
-        if (!BrokerCore.TryDecodeResult(svc.Options.Limits, solicited, doc.RootElement, out var result, out var issues))
+        if (!BrokerApiCore.TryDecodeResult(svc.Options.Limits, solicited, doc.RootElement, out var result, out var issues))
             throw ApiError.Validation(issues);
-        CheckActsFor(svc, user, BrokerCore.TenantOf(result));
+        CheckActsFor(svc, user, BrokerApiCore.TenantOf(result));
         return (user, svc, result);
     }
 
@@ -119,7 +119,7 @@ public static class ResultsApi
     /// </summary>
     private static void CheckResult(ILogger log, BrokerService svc, Catalog catalog, string? storedRequest, ResultBody result)
     {
-        if (!BrokerCore.TryValidateResult(catalog, svc.Options.ResultPolicy, storedRequest, result, out var warnings, out var issues))
+        if (!BrokerApiCore.TryValidateResult(catalog, svc.Options.ResultPolicy, storedRequest, result, out var warnings, out var issues))
             throw ApiError.Validation(issues);
         foreach (var w in warnings)
             log.LogWarning("Result data outside its capability's schema accepted (result validation warn): {Warning}", w);

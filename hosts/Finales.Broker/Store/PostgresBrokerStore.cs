@@ -1,0 +1,214 @@
+using System.Data;
+using System.Data.Common;
+using Npgsql;
+
+namespace Finales.Broker;
+
+/// <summary>
+/// The store on PostgreSQL: one transaction per write on a pooled connection (read committed, the aggregate row
+/// locked FOR UPDATE), claims that skip rows other claimers hold locked. Several broker processes may share one
+/// database.
+/// </summary>
+public sealed class PostgresBrokerStore : SqlBrokerStore
+{
+    private readonly NpgsqlDataSource _dataSource;
+
+    private PostgresBrokerStore(string description, NpgsqlDataSource dataSource, TimeProvider? clock) : base(description, clock) =>
+        _dataSource = dataSource;
+
+    /// <summary>Opens a PostgreSQL store (the schema is created if missing).</summary>
+    public static PostgresBrokerStore Open(string connectionString, TimeProvider? clock = null)
+    {
+        var b = new NpgsqlConnectionStringBuilder(connectionString);
+        if (b.MaxPoolSize < 32) b.MaxPoolSize = 32;
+        if (b.MaxAutoPrepare == 0) b.MaxAutoPrepare = 64;
+        var store = new PostgresBrokerStore($"PostgreSQL {b.Host}:{b.Port}/{b.Database}", NpgsqlDataSource.Create(b.ConnectionString), clock);
+        try
+        {
+            store.Initialise();
+            return store;
+        }
+        catch (Exception e) when (Unavailable(e) is not null)
+        {
+            store.Dispose();
+            throw new StoreUnavailableException($"cannot open the {store.Description} store: {Unavailable(e)}", e);
+        }
+    }
+
+    public override bool IsPostgres => true;
+
+    public override void Dispose() => _dataSource.Dispose();
+
+    protected override DbConnection OpenRead() => _dataSource.OpenConnection();
+
+    /// <summary>One transaction on a pooled connection, opened and committed asynchronously; the work itself is synchronous.</summary>
+    protected override async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, T> work, CancellationToken ct)
+    {
+        var pending = new List<(string, IReadOnlyList<string>)>();
+        NpgsqlConnection c;
+        try { c = await _dataSource.OpenConnectionAsync(ct); }
+        catch (Exception e) { NoteWrite(e); throw; }
+        T result;
+        await using (c)
+        await using (var tx = await c.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct))
+        {
+            CollectBecamePending(pending);
+            try
+            {
+                result = work(c, tx);
+            }
+            catch (Exception e)
+            {
+                NoteWrite(e);
+                throw;
+            }
+            finally { CollectBecamePending(null); }
+            try { await tx.CommitAsync(ct); }
+            catch (Exception e) { NoteWrite(e); throw; }
+        }
+        NoteWrite(null);
+        SignalCommitted(pending);
+        return result;
+    }
+
+    /// <summary>
+    /// A lifecycle write in as few round trips as the work allows: statements whose results are not needed wait and go
+    /// with the next read (the aggregate's locked load) or with the commit, in one batch. A request post needs no read,
+    /// so it is one batch in an implicit transaction; a reservation or result post is two (load, then writes + COMMIT).
+    /// </summary>
+    protected override async Task<T> WriteLifecycleAsync<T>(Func<LifecycleWrite, ValueTask<T>> work, CancellationToken ct)
+    {
+        NpgsqlConnection c;
+        try { c = await _dataSource.OpenConnectionAsync(ct); }
+        catch (Exception e) { NoteWrite(e); throw; }
+        await using (c)
+        {
+            var session = new Session(c, ct);
+            T result;
+            try
+            {
+                result = await work(session);
+                await session.CommitAsync();
+            }
+            catch (Exception e)
+            {
+                NoteWrite(e);
+                await session.RollbackAsync();
+                throw;
+            }
+            NoteWrite(null);
+            SignalCommitted(session.Pending);
+            return result;
+        }
+    }
+
+    private sealed class Session(NpgsqlConnection c, CancellationToken ct) : LifecycleWrite
+    {
+        private readonly List<NpgsqlBatchCommand> _writes = [];
+        private bool _begun;
+
+        public List<(string Quantity, IReadOnlyList<string> Methods)> Pending { get; } = [];
+
+        private static NpgsqlBatchCommand Command(string sql, object?[] args)
+        {
+            var cmd = new NpgsqlBatchCommand(sql);
+            for (var i = 0; i < args.Length; i++) cmd.Parameters.Add(new NpgsqlParameter("p" + i, args[i] ?? DBNull.Value));
+            return cmd;
+        }
+
+        /// <summary>A batch of the waiting writes and <paramref name="tail"/>, opening the transaction first unless <paramref name="implicitOnly"/>.</summary>
+        private NpgsqlBatch Batch(IEnumerable<NpgsqlBatchCommand> tail, bool implicitOnly = false)
+        {
+            var batch = new NpgsqlBatch(c);
+            if (!_begun && !implicitOnly)
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+                _begun = true;
+            }
+            foreach (var w in _writes) batch.BatchCommands.Add(w);
+            _writes.Clear();
+            foreach (var t in tail) batch.BatchCommands.Add(t);
+            return batch;
+        }
+
+        public override async ValueTask<IReadOnlyList<object?[]>[]> ReadAsync(params (string Sql, object?[] Args)[] queries)
+        {
+            await using var batch = Batch(queries.Select(q => Command(q.Sql, q.Args)));
+            await using var reader = await batch.ExecuteReaderAsync(ct);
+            // Only the queries return rows: the reader's result sets are theirs, in order.
+            var results = new IReadOnlyList<object?[]>[queries.Length];
+            for (var i = 0; i < queries.Length; i++)
+            {
+                if (i > 0 && !await reader.NextResultAsync(ct)) throw new InvalidOperationException($"query {i} of a batch returned no result set");
+                var rows = new List<object?[]>();
+                while (await reader.ReadAsync(ct))
+                {
+                    var row = new object?[reader.FieldCount];
+                    reader.GetValues(row!);
+                    rows.Add(row);
+                }
+                results[i] = rows;
+            }
+            return results;
+        }
+
+        public override void Write(string sql, params object?[] args) => _writes.Add(Command(sql, args));
+
+        public override void BecamePending(string quantity, IReadOnlyList<string> methods) => Pending.Add((quantity, methods));
+
+        /// <summary>Sends the waiting writes with the COMMIT (or, when nothing was read, as one implicit transaction).</summary>
+        public async Task CommitAsync()
+        {
+            if (!_begun)
+            {
+                if (_writes.Count == 0) return;
+                await using var single = Batch([], implicitOnly: true);
+                await single.ExecuteNonQueryAsync(ct);
+                return;
+            }
+            await using var batch = Batch([new NpgsqlBatchCommand("COMMIT")]);
+            await batch.ExecuteNonQueryAsync(ct);
+            _begun = false;
+        }
+
+        public async Task RollbackAsync()
+        {
+            if (!_begun) return;
+            _begun = false;
+            try
+            {
+                await using var rollback = new NpgsqlCommand("ROLLBACK", c);
+                await rollback.ExecuteNonQueryAsync(CancellationToken.None);
+            }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException) { /* the connection is gone or broken: nothing to roll back */ }
+        }
+    }
+
+    // ---------------------------------------------------------------- dialect
+
+    protected override string Serial => "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY";
+    protected override string ForUpdate => " FOR UPDATE";
+    protected override int ClaimAttempts => 8;
+    protected override string ClaimLock => " FOR UPDATE OF s SKIP LOCKED";
+
+    protected override string InsertOrIgnore(string table, string columns, string values) =>
+        $"INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING";
+
+    protected override string Limit(int? limit, int param) => " LIMIT @p" + param;
+
+    protected override void LockSchema(DbConnection c, DbTransaction tx) => Exec(c, tx, "SELECT pg_advisory_xact_lock(727272)");
+
+    protected override void LockCapabilities(DbConnection c, DbTransaction tx) => Exec(c, tx, "SELECT pg_advisory_xact_lock(727273)");
+
+    protected override void AddTokenVersionColumn(DbConnection c, DbTransaction tx) =>
+        Exec(c, tx, "ALTER TABLE users ADD COLUMN IF NOT EXISTS token_version BIGINT NOT NULL DEFAULT 0");
+
+    protected override void BumpCatalogVersion(DbConnection c, DbTransaction tx) =>
+        // An upsert: two first bumps at once (e.g. two replicas creating their first admin) cannot both insert.
+        Exec(c, tx, "INSERT INTO settings (key, value) VALUES ('catalog_version', '1') ON CONFLICT (key) DO UPDATE SET value = (settings.value::bigint + 1)::text");
+
+    protected override DbTransaction BeginSnapshot(DbConnection c) => c.BeginTransaction(IsolationLevel.RepeatableRead);
+
+    public override Task<long> BackupToAsync(string path, CancellationToken ct = default) =>
+        throw new InvalidOperationException("backup copies a SQLite store; for PostgreSQL use pg_dump");
+}
