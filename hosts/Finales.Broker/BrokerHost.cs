@@ -17,13 +17,20 @@ public static class BrokerHost
     public static SqlBrokerStore OpenStore(BrokerOptions o, TimeProvider? clock = null) =>
         string.IsNullOrEmpty(o.Postgres) ? SqlBrokerStore.OpenSqlite(o.DbPath, clock) : SqlBrokerStore.OpenPostgres(o.Postgres, clock);
 
-    public static WebApplication Build(BrokerOptions options, string[]? args = null)
+    /// <summary>
+    /// The broker web application for <paramref name="options"/>; <paramref name="time"/> is its clock (tokens, the login
+    /// throttle, long polls), <see cref="TimeProvider.System"/> unless a test drives a fake one.
+    /// </summary>
+    public static WebApplication Build(BrokerOptions options, string[]? args = null, TimeProvider? time = null)
     {
+        BrokerOptionsValidation.Check(options);
         // The content root is the (unchanging) install directory, and configuration files are not watched:
-        // otherwise every write to a store file in the working directory wakes a file watcher.
+        // otherwise every write to a store file in the working directory wakes a file watcher. The broker's settings
+        // are the options given (BrokerConfiguration binds them from FINALES_* variables and flags), so the host reads
+        // no configuration sources of its own (an empty one holds the host's settings, such as the URLs below).
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args ?? [], ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.Sources.Clear();
-        builder.Configuration.AddEnvironmentVariables("FINALES_");
+        builder.Configuration.AddInMemoryCollection();
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -36,11 +43,17 @@ public static class BrokerHost
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", options.Quiet ? LogLevel.Warning : LogLevel.Information);
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(sp => new BrokerService(OpenStore(options), options, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Finales.Broker.Catalog")));
+        builder.Services.AddSingleton(time ?? TimeProvider.System);
+        builder.Services.AddSingleton(sp => new BrokerService(OpenStore(options, sp.GetRequiredService<TimeProvider>()), options, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Finales.Broker.Catalog"), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddBrokerAuth();
+        builder.Services.AddSingleton<RouteDocs>();
+        builder.Services.AddSingleton<BrokerMetrics>();
         builder.Services.AddHostedService<LeaseSweeper>();
         var app = builder.Build();
         app.Use(SecurityHeaders.Add);
         app.UseMiddleware<ErrorMapping>();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapBrokerApi();
         return app;
     }
@@ -50,7 +63,7 @@ public static class BrokerHost
 /// Maps failures to responses in one place: <see cref="ApiError"/> to its status and FastAPI-style body,
 /// oversized bodies to 413, malformed HTTP to 400; a genuine bug is logged and answered 500.
 /// </summary>
-public sealed class ErrorMapping(RequestDelegate next, ILogger<ErrorMapping> log)
+public sealed class ErrorMapping(RequestDelegate next, ILogger<ErrorMapping> log, BrokerMetrics metrics)
 {
     public async Task InvokeAsync(HttpContext ctx)
     {
@@ -60,22 +73,21 @@ public sealed class ErrorMapping(RequestDelegate next, ILogger<ErrorMapping> log
         }
         catch (ApiError e)
         {
-            await Write(ctx, e.Status, e.Detail, e.RetryAfterSeconds);
+            await ApiResults.Detail(e).ExecuteAsync(ctx);
         }
         catch (LifecycleRejectedException e)
         {
-            var api = ApiError.FromLifecycle(e);
-            await Write(ctx, api.Status, api.Detail);
+            await ApiResults.Detail(ApiError.FromLifecycle(e)).ExecuteAsync(ctx);
         }
         catch (BadHttpRequestException e)
         {
-            await Write(ctx, e.StatusCode == 413 ? 413 : 400, e.StatusCode == 413 ? "Request body too large" : e.Message);
+            await ApiResults.Detail(e.StatusCode == 413 ? 413 : 400, e.StatusCode == 413 ? "Request body too large" : e.Message).ExecuteAsync(ctx);
         }
         catch (Exception e) when (e is not ApiError && SqlBrokerStore.Unavailable(e) is { } why)
         {
             // The store failed, not the request: 503 with the reason, so clients retry and operators see why.
             log.LogWarning("Store unavailable on {Method} {Path}: {Reason}", ctx.Request.Method, ctx.Request.Path, why);
-            await Write(ctx, 503, "store unavailable: " + why);
+            await ApiResults.Detail(503, "store unavailable: " + why).ExecuteAsync(ctx);
         }
         catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
         {
@@ -84,25 +96,13 @@ public sealed class ErrorMapping(RequestDelegate next, ILogger<ErrorMapping> log
         catch (Exception e)
         {
             log.LogError(e, "Unhandled error on {Method} {Path}", ctx.Request.Method, ctx.Request.Path);
-            await Write(ctx, 500, "Internal server error");
+            await ApiResults.Detail(500, "Internal server error").ExecuteAsync(ctx);
         }
         finally
         {
             var endpoint = ctx.GetEndpoint()?.DisplayName ?? "unmatched";
-            Metrics.Count(endpoint, ctx.Response.StatusCode);
+            metrics.Count(endpoint, ctx.Response.StatusCode);
         }
-    }
-
-    private static async Task Write(HttpContext ctx, int status, object detail, int? retryAfterSeconds = null)
-    {
-        if (ctx.Response.HasStarted) return;
-        ctx.Response.Clear();
-        ctx.Response.StatusCode = status;
-        ctx.Response.ContentType = "application/json";
-        if (status == 401) ctx.Response.Headers.WWWAuthenticate = "Bearer";
-        if (retryAfterSeconds is { } after) ctx.Response.Headers.RetryAfter = after.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        // Messages may quote client input: never echo more than a bounded prefix of it.
-        await ctx.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, object> { ["detail"] = detail is string s ? ApiError.Echo(s, 1000) : detail }));
     }
 }
 

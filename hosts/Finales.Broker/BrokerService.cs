@@ -9,34 +9,6 @@ using Microsoft.FSharp.Collections;
 
 namespace Finales.Broker;
 
-/// <summary>Broker settings (command-line flags and FINALES_* environment variables).</summary>
-public sealed class BrokerOptions
-{
-    /// <summary>SQLite file (default ./finales.db) unless <see cref="Postgres"/> is set.</summary>
-    public string DbPath { get; set; } = "finales.db";
-    public string? Postgres { get; set; }
-    public string Urls { get; set; } = "http://127.0.0.1:13371";
-    /// <summary>Lease of a reservation made through the stock update_status route (long: stock clients never heartbeat).</summary>
-    public double DefaultLeaseSeconds { get; set; } = 6 * 3600;
-    /// <summary>Longest lease anyone may ask for (claim, heartbeat) or configure; longer ones are refused with 422.</summary>
-    public double MaxLeaseSeconds { get; set; } = 6 * 3600;
-    /// <summary>Failed logins allowed per client address per <see cref="LoginFailureWindow"/> (then 429).</summary>
-    public int LoginFailuresPerAddress { get; set; } = 10;
-    /// <summary>Failed logins allowed per username per <see cref="LoginFailureWindow"/> (then 429); looser than per address.</summary>
-    public int LoginFailuresPerUser { get; set; } = 30;
-    public TimeSpan LoginFailureWindow { get; set; } = TimeSpan.FromMinutes(1);
-    public long MaxBodyBytes { get; set; } = 8 * 1024 * 1024;
-    public string? DumpKey { get; set; }
-    public LimitationPolicy Policy { get; set; } = LimitationPolicy.Reject;
-    /// <summary>What happens to result data that break the capability's result schema (reject by default).</summary>
-    public LimitationPolicy ResultPolicy { get; set; } = LimitationPolicy.Reject;
-    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(12);
-    public string? AdminPassword { get; set; }
-    public bool Quiet { get; set; }
-    /// <summary>Caps on methods, names, parameter arrays and limitation sizes (422 above them).</summary>
-    public InputLimits Limits { get; set; } = InputLimitsModule.defaults;
-}
-
 /// <summary>What the broker knows of its users, capabilities and tenants at one catalog version.</summary>
 public sealed record Snapshot(
     long Version,
@@ -60,28 +32,26 @@ public sealed class BrokerService : IDisposable
     public BrokerOptions Options { get; }
     public TokenService Tokens { get; }
     public LoginThrottle Logins { get; }
+    /// <summary>The broker's clock (tokens, the login throttle, long polls); <see cref="TimeProvider.System"/> unless a test gives a fake.</summary>
+    public TimeProvider Time { get; }
+
+    /// <summary>Now, in UTC, on <see cref="Time"/>.</summary>
+    public DateTime UtcNow => Time.GetUtcNow().UtcDateTime;
 
     // log: where unusable stored catalog entries are reported (standard error when null).
-    public BrokerService(IBrokerStore store, BrokerOptions options, ILogger? log = null)
+    public BrokerService(IBrokerStore store, BrokerOptions options, ILogger? log = null, TimeProvider? time = null)
     {
         Store = store;
-        Options = options;
-        if (!(options.DefaultLeaseSeconds >= 1 && options.DefaultLeaseSeconds <= options.MaxLeaseSeconds))
-            throw new ArgumentException($"the update_status lease ({options.DefaultLeaseSeconds} s) must be between 1 s and the maximum lease ({options.MaxLeaseSeconds} s)");
-        if (options.LoginFailuresPerAddress < 1 || options.LoginFailuresPerUser < 1 || options.LoginFailureWindow <= TimeSpan.Zero)
-            throw new ArgumentException("login failure limits must be at least 1 and the window positive");
-        Logins = new LoginThrottle(options.LoginFailuresPerAddress, options.LoginFailuresPerUser, options.LoginFailureWindow);
+        Options = BrokerOptionsValidation.Check(options);
+        Time = time ?? TimeProvider.System;
+        Logins = new LoginThrottle(options.LoginFailuresPerAddress, options.LoginFailuresPerUser, options.LoginFailureWindow, Time);
         _log = log;
         var key = store.GetOrAddSetting("jwt_signing_key", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
         Tokens = new TokenService(Convert.FromBase64String(key), options.TokenLifetime);
         _snapshot = Load();
     }
 
-    public void Dispose()
-    {
-        Logins.Dispose();
-        Store.Dispose();
-    }
+    public void Dispose() => Store.Dispose();
 
     /// <summary>Creates the first admin when the store has no users; returns the generated password (null when given or not needed).</summary>
     public (bool Created, string? GeneratedPassword) EnsureAdmin(string? password)
@@ -122,25 +92,14 @@ public sealed class BrokerService : IDisposable
             if (!_compiled.TryGetValue(c.Id, out var cap))
             {
                 // Stored shared state is read as strictly as a request; an unusable version is reported and not offered.
-                var spec = StrictJson.parseText(StrictJson.defaultLimits, ListModule.OfSeq(["json_schema_specifications"]), c.Specification);
-                var output = StrictJson.parseText(StrictJson.defaultLimits, ListModule.OfSeq(["json_schema_result_output"]), c.ResultOutput);
-                string? problem = spec.IsError ? Describe(spec.ErrorValue) : output.IsError ? Describe(output.ErrorValue) : null;
-                if (problem is null)
-                {
-                    using var specDoc = spec.ResultValue;
-                    using var outputDoc = output.ResultValue;
-                    var r = CatalogModule.compileCapability(c.Id, c.Quantity, c.Method, specDoc.RootElement, outputDoc.RootElement, true);
-                    if (r.IsError) problem = r.ErrorValue;
-                    else cap = r.ResultValue;
-                }
-                if (problem is not null)
+                if (!BrokerApiCore.TryCompileStored(c.Id, c.Quantity, c.Method, c.Specification, c.ResultOutput, out cap, out var problem))
                 {
                     Warn($"stored capability {c.Id} ({c.Quantity}/{c.Method}) is not usable and not offered: {problem}");
                     continue;
                 }
-                _compiled[c.Id] = cap!;
+                _compiled[c.Id] = cap;
             }
-            compiled.Add(cap!);
+            compiled.Add(cap);
         }
         var parsedTenants = tenants.Select(t =>
         {
@@ -150,9 +109,9 @@ public sealed class BrokerService : IDisposable
             catch (Exception e) { usable = []; problems = [$"{e.GetType().Name}: {e.Message}"]; }
             foreach (var p in problems)
                 Warn($"stored limitations of tenant {t.Uuid:D} ({t.Name}): an entry is not usable and that capability is treated as not offered by this tenant: {p}");
-            return new Tenant(t.Uuid, t.Name, ListModule.OfSeq(usable), t.ContactPerson, t.IsActive);
+            return BrokerApiCore.Tenant(t.Uuid, t.Name, usable, t.ContactPerson, t.IsActive);
         }).ToList();
-        var catalog = new Catalog(ListModule.OfSeq(compiled), ListModule.OfSeq(parsedTenants));
+        var catalog = BrokerApiCore.Catalog(compiled, parsedTenants);
         return new Snapshot(version, users, caps, tenants, catalog);
     }
 
@@ -221,9 +180,9 @@ public sealed class BrokerService : IDisposable
         var result = new List<Guid>();
         foreach (var x in t.EnumerateArray())
         {
-            var g = x.ValueKind == JsonValueKind.String ? WireFormat.tryParseUuid(x.GetString()!) : null;
-            if (g is null) throw Bad("tenants", $"tenants holds {ApiError.Echo(x.GetRawText())}, which is not a UUID");
-            result.Add(g.Value);
+            if (x.ValueKind != JsonValueKind.String || !BrokerApiCore.TryParseUuid(x.GetString()!, out var g))
+                throw Bad("tenants", $"tenants holds {ApiError.Echo(x.GetRawText())}, which is not a UUID");
+            result.Add(g);
         }
         return result.Distinct().ToArray();
     }
@@ -271,8 +230,7 @@ public sealed class BrokerService : IDisposable
         }
         var spec = body.GetProperty("json_schema_specifications");
         var output = body.GetProperty("json_schema_result_output");
-        var check = CatalogModule.compileCapability(0, q, m, spec, output, true);
-        if (check.IsError) throw Bad("json_schema_specifications", check.ErrorValue);
+        if (!BrokerApiCore.TryCompileCapability(0, q, m, spec, output, out _, out var error)) throw Bad("json_schema_specifications", error);
         var r = Store.AddCapability(q, m, spec.GetRawText(), output.GetRawText());
         Invalidate();
         return r;
@@ -291,8 +249,8 @@ public sealed class BrokerService : IDisposable
         var name = ReqString(body, "name");
         var uuid = Guid.NewGuid();
         if (body.TryGetProperty("uuid", out var u) && u.ValueKind != JsonValueKind.Null)
-            uuid = (u.ValueKind == JsonValueKind.String ? WireFormat.tryParseUuid(u.GetString()!) : null)?.Value
-                   ?? throw Bad("uuid", $"uuid must be a UUID, got {ApiError.Echo(u.GetRawText())}");
+            uuid = u.ValueKind == JsonValueKind.String && BrokerApiCore.TryParseUuid(u.GetString()!, out var given) ? given
+                   : throw Bad("uuid", $"uuid must be a UUID, got {ApiError.Echo(u.GetRawText())}");
         var limitations = body.TryGetProperty("limitations", out var l) ? l.GetRawText() : "[]";
         ParseLimitations(limitations, Options.Limits, out var errors);
         if (errors.Count > 0) throw ApiError.ValidationOne(["body", "limitations"], string.Join("; ", errors), "value_error");

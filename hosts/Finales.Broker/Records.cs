@@ -54,7 +54,7 @@ public sealed class ApiError(int status, object detail) : Exception(detail as st
     /// <summary>Longest message and path element of a 422 detail: messages may quote a value (already capped where built).</summary>
     private const int MessageLimit = 1000;
 
-    public static ApiError Validation(IEnumerable<ValidationIssue> issues, string location = "body") =>
+    public static ApiError Validation(IEnumerable<Issue> issues, string location = "body") =>
         new(422, issues.Select(i => new Dictionary<string, object>
         {
             ["loc"] = new[] { location }.Concat(i.Path.Select(p => Echo(p))).ToArray(),

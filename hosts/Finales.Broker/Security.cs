@@ -115,55 +115,76 @@ public sealed class TokenService(byte[] key, TimeSpan lifetime)
 
 /// <summary>
 /// Brute-force protection of the login route: FAILED logins are counted per client address and per username in
-/// fixed windows (System.Threading.RateLimiting, the limiter under ASP.NET Core's rate-limiting middleware, used
-/// directly because the middleware would count every attempt, successful ones too). While either count is used
-/// up, every login for that address or user answers 429 with Retry-After, even with the right password; the
-/// window is short, so an attacker cannot lock a legitimate user out for long, and the per-address limit is the
-/// tighter one, so one address runs into its own limit before it can lock out the user.
+/// fixed windows that start at a key's first failure and run on the broker's <see cref="TimeProvider"/> (so tests
+/// advance a fake clock instead of sleeping; System.Threading.RateLimiting's limiters read the system clock, and its
+/// middleware would count every attempt, successful ones too). While either count is used up, every login for that
+/// address or user answers 429 with Retry-After, even with the right password; the window is short, so an attacker
+/// cannot lock a legitimate user out for long, and the per-address limit is the tighter one, so one address runs
+/// into its own limit before it can lock out the user.
 /// </summary>
-public sealed class LoginThrottle : IDisposable
+public sealed class LoginThrottle(int failuresPerAddress, int failuresPerUser, TimeSpan window, TimeProvider time)
 {
-    private readonly System.Threading.RateLimiting.PartitionedRateLimiter<string> _byAddress;
-    private readonly System.Threading.RateLimiting.PartitionedRateLimiter<string> _byUser;
-
-    public LoginThrottle(int failuresPerAddress, int failuresPerUser, TimeSpan window)
-    {
-        _byAddress = Limiter(failuresPerAddress, window);
-        _byUser = Limiter(failuresPerUser, window);
-    }
-
-    private static System.Threading.RateLimiting.PartitionedRateLimiter<string> Limiter(int permits, TimeSpan window) =>
-        System.Threading.RateLimiting.PartitionedRateLimiter.Create<string, string>(key =>
-            System.Threading.RateLimiting.RateLimitPartition.GetFixedWindowLimiter(key, _ => new System.Threading.RateLimiting.FixedWindowRateLimiterOptions
-            {
-                PermitLimit = permits,
-                Window = window,
-                QueueLimit = 0,
-                AutoReplenishment = true,
-            }));
+    private readonly FailureWindows _byAddress = new(failuresPerAddress, window);
+    private readonly FailureWindows _byUser = new(failuresPerUser, window);
 
     /// <summary>Null when a login may be tried; otherwise how long to wait (the address's or the user's failures are used up).</summary>
     public TimeSpan? Blocked(string address, string username)
     {
-        foreach (var (limiter, key) in new[] { (_byAddress, address), (_byUser, username) })
-        {
-            using var lease = limiter.AttemptAcquire(key, 0);
-            if (!lease.IsAcquired)
-                return lease.TryGetMetadata(System.Threading.RateLimiting.MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(1);
-        }
-        return null;
+        var now = time.GetUtcNow();
+        return _byAddress.Blocked(address, now) ?? _byUser.Blocked(username, now);
     }
 
     /// <summary>Counts one failed login against the address and the username.</summary>
     public void Failed(string address, string username)
     {
-        _byAddress.AttemptAcquire(address, 1).Dispose();
-        _byUser.AttemptAcquire(username, 1).Dispose();
+        var now = time.GetUtcNow();
+        _byAddress.Failed(address, now);
+        _byUser.Failed(username, now);
     }
 
-    public void Dispose()
+    /// <summary>
+    /// Failures per key in fixed windows. Bounded: beyond <see cref="MaxKeys"/> keys the ended windows are dropped,
+    /// and if all are still running the oldest half of the table is.
+    /// </summary>
+    private sealed class FailureWindows(int permits, TimeSpan length)
     {
-        _byAddress.Dispose();
-        _byUser.Dispose();
+        private const int MaxKeys = 100_000;
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Window> _windows = new(StringComparer.Ordinal);
+
+        private sealed class Window(DateTimeOffset start)
+        {
+            public DateTimeOffset Start = start;
+            public int Failures;
+        }
+
+        public TimeSpan? Blocked(string key, DateTimeOffset now)
+        {
+            if (!_windows.TryGetValue(key, out var w)) return null;
+            lock (w)
+            {
+                var left = w.Start + length - now;
+                return left > TimeSpan.Zero && w.Failures >= permits ? left : null;
+            }
+        }
+
+        public void Failed(string key, DateTimeOffset now)
+        {
+            if (_windows.Count >= MaxKeys) Prune(now);
+            var w = _windows.GetOrAdd(key, static (_, start) => new Window(start), now);
+            lock (w)
+            {
+                if (w.Start + length <= now) (w.Start, w.Failures) = (now, 0);
+                w.Failures++;
+            }
+        }
+
+        private void Prune(DateTimeOffset now)
+        {
+            foreach (var (key, w) in _windows)
+                if (w.Start + length <= now) _windows.TryRemove(key, out _);
+            if (_windows.Count < MaxKeys) return;
+            foreach (var (key, _) in _windows.OrderBy(k => k.Value.Start).Take(_windows.Count / 2).ToList())
+                _windows.TryRemove(key, out _);
+        }
     }
 }

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Finales.Broker;
 using Finales.Core;
+using Finales.Core.Interop;
+using Microsoft.Extensions.Options;
 
 namespace Finales.Cli;
 
@@ -10,51 +12,29 @@ public static class BrokerCommands
     /// <summary>A capability or tenant file read by the core's strict JSON reader (the same rules as an HTTP body).</summary>
     private static JsonDocument StrictFile(string file)
     {
-        var parsed = StrictJson.parseBytes(StrictJson.defaultLimits, Microsoft.FSharp.Collections.FSharpList<string>.Empty, File.ReadAllBytes(file));
-        return parsed.IsOk ? parsed.ResultValue
-            : throw new CliError($"{file}: {ValidationIssueModule.renderPath(parsed.ErrorValue.Path)}: {parsed.ErrorValue.Message}");
+        return BrokerApiCore.TryParseJson(File.ReadAllBytes(file), [], out var document, out var issue) ? document
+            : throw new CliError($"{file}: {issue.RenderedPath}: {issue.Message}");
     }
 
     private const string StoreHelp =
         "  --db PATH            SQLite store file (default ./finales.db, created if missing)\n" +
         "  --postgres CONN      PostgreSQL connection string instead, e.g. \"Host=127.0.0.1;Port=5432;Username=finales;Database=finales\"\n";
 
-    public static BrokerOptions Options(CliArgs a)
+    /// <summary>
+    /// The broker's options from FINALES_* environment variables and the flags in <paramref name="args"/>, bound and
+    /// validated by <see cref="BrokerConfiguration"/>; a bad value is one line naming the flag.
+    /// </summary>
+    public static BrokerOptions Options(string[] args)
     {
-        var o = new BrokerOptions
+        try
         {
-            DbPath = a.Get("db") ?? Environment.GetEnvironmentVariable("FINALES_DB") ?? "finales.db",
-            Postgres = a.Get("postgres") ?? Environment.GetEnvironmentVariable("FINALES_POSTGRES"),
-            Urls = a.Get("urls") ?? Environment.GetEnvironmentVariable("FINALES_URLS") ?? "http://127.0.0.1:13371",
-            DefaultLeaseSeconds = a.GetDouble("lease-seconds", 6 * 3600),
-            DumpKey = a.Get("dump-key") ?? Environment.GetEnvironmentVariable("FINALES_DUMP_KEY"),
-            MaxBodyBytes = (long)a.GetDouble("max-body-bytes", 8 * 1024 * 1024),
-            AdminPassword = Environment.GetEnvironmentVariable("FINALES_ADMIN_PASSWORD"),
-            Quiet = a.Has("quiet"),
-            Policy = PolicyOf(a, "limitations"),
-            ResultPolicy = PolicyOf(a, "result-validation"),
-        };
-        if (a.Has("token-minutes")) o.TokenLifetime = TimeSpan.FromMinutes(a.GetDouble("token-minutes", 720));
-        o.MaxLeaseSeconds = a.GetDouble("max-lease-seconds", o.MaxLeaseSeconds);
-        if (!(o.MaxLeaseSeconds >= 1)) throw new CliError($"--max-lease-seconds must be at least 1, got {o.MaxLeaseSeconds}");
-        if (!a.Has("lease-seconds")) o.DefaultLeaseSeconds = Math.Min(o.DefaultLeaseSeconds, o.MaxLeaseSeconds);
-        if (!(o.DefaultLeaseSeconds >= 1 && o.DefaultLeaseSeconds <= o.MaxLeaseSeconds))
-            throw new CliError($"--lease-seconds must be between 1 and --max-lease-seconds ({o.MaxLeaseSeconds}), got {o.DefaultLeaseSeconds}");
-        o.LoginFailuresPerAddress = a.GetInt("login-failures-per-address", o.LoginFailuresPerAddress);
-        o.LoginFailuresPerUser = a.GetInt("login-failures-per-user", o.LoginFailuresPerUser);
-        o.LoginFailureWindow = TimeSpan.FromSeconds(a.GetDouble("login-failure-window-seconds", o.LoginFailureWindow.TotalSeconds));
-        if (o.LoginFailuresPerAddress < 1 || o.LoginFailuresPerUser < 1 || !(o.LoginFailureWindow.TotalSeconds >= 1))
-            throw new CliError("--login-failures-per-address and --login-failures-per-user must be at least 1, --login-failure-window-seconds at least 1");
-        return o;
+            return BrokerConfiguration.Load(args);
+        }
+        catch (OptionsValidationException e)
+        {
+            throw new CliError(string.Join("; ", e.Failures));
+        }
     }
-
-    private static LimitationPolicy PolicyOf(CliArgs a, string flag) => (a.Get(flag) ?? "reject") switch
-    {
-        "reject" => LimitationPolicy.Reject,
-        "warn" => LimitationPolicy.Warn,
-        "off" => LimitationPolicy.Off,
-        var x => throw new CliError($"--{flag} must be reject, warn or off; got '{x}'"),
-    };
 
     public static int Serve(string[] args)
     {
@@ -79,7 +59,7 @@ public static class BrokerCommands
             return 0;
         }
         a.Only("db", "postgres", "urls", "lease-seconds", "max-lease-seconds", "login-failures-per-address", "login-failures-per-user", "login-failure-window-seconds", "limitations", "result-validation", "dump-key", "max-body-bytes", "token-minutes", "quiet");
-        var options = Options(a);
+        var options = Options(args);
         var app = BrokerHost.Build(options);
         var svc = app.Services.GetService(typeof(BrokerService)) as BrokerService ?? throw new InvalidOperationException("broker service missing");
         var (created, generated) = svc.EnsureAdmin(options.AdminPassword);
@@ -115,7 +95,7 @@ public static class BrokerCommands
                 "Example: ./finales admin capability add data/finales2-schemas/serialized_quantities");
             return a.Help ? 0 : 1;
         }
-        var options = Options(a);
+        var options = Options(args);
         using var svc = new BrokerService(BrokerHost.OpenStore(options), options);
         svc.EnsureAdmin(options.AdminPassword);
         var what = a.Positional[0];
@@ -187,9 +167,9 @@ public static class BrokerCommands
                     break;
                 case ("tenant", "activate" or "deactivate"):
                 {
-                    var id = WireFormat.tryParseUuid(Need(0, "tenant UUID")) ?? throw new CliError("tenant id must be a UUID");
-                    svc.SetTenantActive(id.Value, verb == "activate");
-                    Console.WriteLine($"tenant {id.Value:D} {verb}d");
+                    var id = BrokerApiCore.TryParseUuid(Need(0, "tenant UUID"), out var given) ? given : throw new CliError("tenant id must be a UUID");
+                    svc.SetTenantActive(id, verb == "activate");
+                    Console.WriteLine($"tenant {id:D} {verb}d");
                     break;
                 }
                 case ("backup", _):

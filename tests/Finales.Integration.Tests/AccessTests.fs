@@ -10,6 +10,7 @@ open System.Text
 open System.Text.Json
 open System.Threading
 open Expecto
+open Microsoft.Extensions.Time.Testing
 open Finales.Integration.Tests.Harness
 open Finales.Integration.Tests.World
 
@@ -17,10 +18,6 @@ open Finales.Integration.Tests.World
 /// hostile login shapes below (the limits have their own world).
 let worldArgs =
     "--max-lease-seconds 3600 --login-failures-per-address 1000 --login-failures-per-user 1000"
-
-/// The arguments of the rate-limit world: 3 failures per address, 5 per user, 2 s windows.
-let limitedArgs =
-    "--login-failures-per-address 3 --login-failures-per-user 5 --login-failure-window-seconds 2"
 
 let private login (url: string) (user: string) (password: string) =
     use form =
@@ -57,7 +54,7 @@ let private detailText (r: Reply) =
     else
         r.Detail.GetRawText()
 
-let suite (f: StoreFactory) (w: Lazy<World>) (limited: Lazy<World>) =
+let suite (f: StoreFactory) (w: Lazy<World>) =
     testSequenced
     <| testList
         "access"
@@ -202,25 +199,79 @@ let suite (f: StoreFactory) (w: Lazy<World>) (limited: Lazy<World>) =
           testList
               "login"
               [ test "failed logins are limited per address with 429 and Retry-After; the user logs in after the window" {
-                    let w = limited.Value
+                    // 3 failures per address, 5 per user, 2 s windows, on a fake clock: the window passes by advancing it.
+                    let time = FakeTimeProvider(DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero))
+
+                    use broker =
+                        new InProcessBroker(
+                            f.Make "limited",
+                            time,
+                            fun o ->
+                                o.LoginFailuresPerAddress <- 3
+                                o.LoginFailuresPerUser <- 5
+                                o.LoginFailureWindow <- TimeSpan.FromSeconds 2.0
+                        )
+
+                    let admin = Api.Login(broker.Url, "admin", adminPassword)
+                    addUser admin "alice" [ "tenant" ] []
 
                     for i in 1..10 do
                         expectStatus
-                            (login w.Url "alice" "alice-pw")
+                            (login broker.Url "alice" "alice-pw")
                             200
                             (sprintf "successful login %d is not counted" i)
 
                     for i in 1..3 do
-                        expectStatus (login w.Url "alice" "wrong") 401 (sprintf "failure %d" i)
+                        expectStatus (login broker.Url "alice" "wrong") 401 (sprintf "failure %d" i)
 
-                    let blocked = login w.Url "alice" "alice-pw"
+                    let blocked = login broker.Url "alice" "alice-pw"
                     expectStatus blocked 429 "even the right password while the address is blocked"
                     Expect.isTrue blocked.Headers.RetryAfter.Delta.HasValue "Retry-After in seconds"
                     Expect.isGreaterThan blocked.Headers.RetryAfter.Delta.Value.TotalSeconds 0.0 "Retry-After > 0"
-                    expectStatus (login w.Url "nobody" "x") 429 "any user from this address"
 
-                    waitUntil 10.0 "alice may log in after the window" (fun () ->
-                        (login w.Url "alice" "alice-pw").Status = 200)
+                    Expect.equal
+                        blocked.Headers.RetryAfter.Delta.Value
+                        (TimeSpan.FromSeconds 2.0)
+                        "the whole window is left"
+
+                    expectStatus (login broker.Url "nobody" "x") 429 "any user from this address"
+
+                    time.Advance(TimeSpan.FromSeconds 1.5)
+                    let later = login broker.Url "alice" "alice-pw"
+                    expectStatus later 429 "still blocked within the window"
+
+                    Expect.equal
+                        later.Headers.RetryAfter.Delta.Value
+                        (TimeSpan.FromSeconds 1.0)
+                        "half a second left, rounded up"
+
+                    time.Advance(TimeSpan.FromSeconds 0.5)
+                    expectStatus (login broker.Url "alice" "alice-pw") 200 "alice may log in after the window"
+                }
+                test "a token expires at the end of its lifetime and a fresh login works again" {
+                    let time = FakeTimeProvider(DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero))
+
+                    use broker =
+                        new InProcessBroker(
+                            f.Make "tokenlife",
+                            time,
+                            fun o -> o.TokenLifetime <- TimeSpan.FromMinutes 30.0
+                        )
+
+                    let admin = Api.Login(broker.Url, "admin", adminPassword)
+                    expectStatus (admin.Get "/test") 200 "a fresh token"
+                    time.Advance(TimeSpan.FromMinutes 29.0)
+                    expectStatus (admin.Get "/test") 200 "valid a minute before its end"
+                    time.Advance(TimeSpan.FromMinutes 1.0)
+                    let r = admin.Get "/test"
+                    expectStatus r 401 "expired"
+
+                    Expect.equal
+                        (r.Detail.GetString())
+                        "Authentication failed. Wrong username or password."
+                        "the usual 401"
+
+                    expectStatus (Api.Login(broker.Url, "admin", adminPassword).Get "/test") 200 "a new login"
                 }
                 test "14 hostile login shapes answer 4xx, never 500, and the broker stays up" {
                     let w = w.Value

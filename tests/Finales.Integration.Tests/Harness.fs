@@ -147,6 +147,37 @@ type BrokerProcess(store: StoreKind, extraArgs: string, ?port: int) =
     interface IDisposable with
         member this.Dispose() = this.Kill()
 
+/// A broker inside the test process: real Kestrel on a loopback port, real HTTP, a real store, but on the clock
+/// `time` (a FakeTimeProvider, so token lifetimes and login windows pass by advancing it instead of sleeping).
+/// `configure` adjusts the options (as the flags of `serve` would); the first admin gets `adminPassword`.
+type InProcessBroker(store: StoreKind, time: TimeProvider, configure: Finales.Broker.BrokerOptions -> unit) =
+    let port = freePort ()
+    let url = sprintf "http://127.0.0.1:%d" port
+
+    let app =
+        let options = Finales.Broker.BrokerOptions(Urls = url, Quiet = true)
+
+        match store with
+        | Sqlite path -> options.DbPath <- path
+        | Postgres cs -> options.Postgres <- cs
+
+        configure options
+        let app = Finales.Broker.BrokerHost.Build(options, null, time)
+
+        let svc =
+            app.Services.GetService(typeof<Finales.Broker.BrokerService>) :?> Finales.Broker.BrokerService
+
+        svc.EnsureAdmin adminPassword |> ignore
+        app.StartAsync().GetAwaiter().GetResult()
+        app
+
+    member _.Url = url
+
+    interface IDisposable with
+        member _.Dispose() =
+            app.StopAsync().GetAwaiter().GetResult()
+            (app :> IAsyncDisposable).DisposeAsync().AsTask().GetAwaiter().GetResult()
+
 /// A private PostgreSQL cluster in a temp directory (initdb refuses root, so it runs as `postgres` then).
 type PostgresCluster() =
     let binDir =

@@ -31,7 +31,7 @@ let storeSuite (f: StoreFactory) (twoProcesses: bool) =
         [ BrokerTests.suite f (world f "main" "") (world f "lease" "--lease-seconds 1")
           CorpusTests.suite f (world f "corpus" "") (world f "corpuswarn" "--result-validation warn")
           FuzzTests.suite f (world f "fuzz" "")
-          AccessTests.suite f (world f "access" AccessTests.worldArgs) (world f "limited" AccessTests.limitedArgs)
+          AccessTests.suite f (world f "access" AccessTests.worldArgs)
           IntegrityTests.suite f (world f "integrity" "") (world f "poison" "")
           StoreTests.suite f (world f "store" "--limitations off")
           testSequenced (
