@@ -17,6 +17,20 @@ let private orNone (value: 'T | null) : 'T option =
     | null -> None
     | v -> Some v
 
+/// A C# list answer as an F# list.
+let private listOf (answer: Task<Collections.Generic.IReadOnlyList<'T>>) : Task<'T list> =
+    task {
+        let! all = answer
+        return List.ofSeq all
+    }
+
+/// A C# nullable answer as an option.
+let private optionOf (answer: Task<'T | null>) : Task<'T option> =
+    task {
+        let! r = answer
+        return orNone r
+    }
+
 /// A client with its own HttpClient (dispose it when done).
 let connect (url: string) (user: string) (password: string) : BrokerClient = new BrokerClient(url, user, password)
 
@@ -27,25 +41,14 @@ let capabilities (client: BrokerClient) : Task<JsonElement> = client.Capabilitie
 let limitations (client: BrokerClient) : Task<JsonElement> = client.LimitationsAsync(true)
 
 /// GET /all_requests/.
-let allRequests (client: BrokerClient) : Task<RequestInfo list> =
-    task {
-        let! all = client.AllRequestsAsync()
-        return List.ofSeq all
-    }
+let allRequests (client: BrokerClient) : Task<RequestInfo list> = listOf (client.AllRequestsAsync())
 
 /// GET /pending_requests/ for one capability.
 let pending (quantity: string) (methodName: string) (client: BrokerClient) : Task<RequestInfo list> =
-    task {
-        let! all = client.PendingAsync(quantity, methodName)
-        return List.ofSeq all
-    }
+    listOf (client.PendingAsync(quantity, methodName))
 
 /// GET /requests/{id}; None when the broker does not know it.
-let request (id: Guid) (client: BrokerClient) : Task<RequestInfo option> =
-    task {
-        let! r = client.RequestAsync id
-        return orNone r
-    }
+let request (id: Guid) (client: BrokerClient) : Task<RequestInfo option> = optionOf (client.RequestAsync id)
 
 /// Our extension: claim the oldest pending request of one capability with a lease; None when nothing is pending.
 let claim
@@ -54,24 +57,15 @@ let claim
     (leaseSeconds: float)
     (client: BrokerClient)
     : Task<RequestInfo option> =
-    task {
-        let! r = client.ClaimAsync(quantity, methodName, leaseSeconds)
-        return orNone r
-    }
+    optionOf (client.ClaimAsync(quantity, methodName, leaseSeconds))
 
 /// GET /results_requested/ for one capability.
 let results (quantity: string) (methodName: string) (client: BrokerClient) : Task<ResultInfo list> =
-    task {
-        let! all = client.ResultsAsync(quantity, methodName)
-        return List.ofSeq all
-    }
+    listOf (client.ResultsAsync(quantity, methodName))
 
 /// The current result of a request; None when it has none.
 let resultFor (requestId: Guid) (client: BrokerClient) : Task<ResultInfo option> =
-    task {
-        let! r = client.ResultForRequestAsync requestId
-        return orNone r
-    }
+    optionOf (client.ResultForRequestAsync requestId)
 
 /// POST /results/ with a full FINALES2 result body; the result id.
 let postResult (resultJson: string) (client: BrokerClient) : Task<Guid> = client.PostResultJsonAsync resultJson

@@ -3,8 +3,6 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Finales.Core;
-using Finales.Core.Interop;
-using Microsoft.Extensions.Logging;
 using Microsoft.FSharp.Collections;
 
 namespace Finales.Broker;

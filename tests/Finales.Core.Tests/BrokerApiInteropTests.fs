@@ -122,15 +122,15 @@ let tests =
                       | true, c, _ -> Some c
                       | false, _, _ -> None
 
-                  commandOf RequestState.Reserved = Some(Reserve(tenant, float lease.Get))
-                  && commandOf RequestState.Pending = Some Release
-                  && commandOf RequestState.Retracted = Some Retract
-                  && commandOf RequestState.Resolved = Some Resolve
-                  && commandOf RequestState.Unsolicited = None)
+                  commandOf RequestStatusCode.Reserved = Some(Reserve(tenant, float lease.Get))
+                  && commandOf RequestStatusCode.Pending = Some Release
+                  && commandOf RequestStatusCode.Retracted = Some Retract
+                  && commandOf RequestStatusCode.Resolved = Some Resolve
+                  && commandOf RequestStatusCode.Unsolicited = None)
 
           test "TryCommandFor refuses 'unsolicited' with the reason" {
               let ok, _, refusal =
-                  BrokerApiCore.TryCommandFor(RequestState.Unsolicited, Nullable(), 60.0)
+                  BrokerApiCore.TryCommandFor(RequestStatusCode.Unsolicited, Nullable(), 60.0)
 
               Expect.isFalse ok "refused"
               Expect.equal refusal "the status 'unsolicited' is set only by posting an unsolicited result" "why"
@@ -138,11 +138,11 @@ let tests =
 
           test "every wire status name parses to its state, and nothing else does" {
               for name, state in
-                  [ "pending", RequestState.Pending
-                    "reserved", RequestState.Reserved
-                    "resolved", RequestState.Resolved
-                    "retracted", RequestState.Retracted
-                    "unsolicited", RequestState.Unsolicited ] do
+                  [ "pending", RequestStatusCode.Pending
+                    "reserved", RequestStatusCode.Reserved
+                    "resolved", RequestStatusCode.Resolved
+                    "retracted", RequestStatusCode.Retracted
+                    "unsolicited", RequestStatusCode.Unsolicited ] do
                   Expect.equal (BrokerApiCore.TryParseRequestState name) (true, state) name
 
               Expect.isFalse (fst (BrokerApiCore.TryParseRequestState "Pending")) "names are lower case"

@@ -22,14 +22,6 @@ type Issue(path: IReadOnlyList<string>, message: string, kind: string) =
     static member internal All(issues: ValidationIssue list) : IReadOnlyList<Issue> =
         issues |> List.map Issue.Of |> List.toArray :> IReadOnlyList<Issue>
 
-/// A request's status, for C#.
-type RequestState =
-    | Pending = 0
-    | Reserved = 1
-    | Resolved = 2
-    | Retracted = 3
-    | Unsolicited = 4
-
 /// A (quantity, method) capability a tenant offers.
 [<Sealed>]
 type Offering(quantity: string, methodName: string) =
@@ -50,6 +42,37 @@ type LimitationGroup(quantity: string, methodName: string, documents: IReadOnlyL
 type BrokerApiCore =
     static member private Empty: IReadOnlyList<Issue> = Array.empty<Issue>
     static member private NoWarnings: IReadOnlyList<string> = Array.empty<string>
+
+    /// The Try-pattern's out-values from a decoder's or validator's result.
+    static member private Out
+        (r: Result<'T, ValidationIssue list>, value: byref<'T>, issues: byref<IReadOnlyList<Issue>>)
+        : bool =
+        match r with
+        | Ok v ->
+            value <- v
+            issues <- BrokerApiCore.Empty
+            true
+        | Error es ->
+            issues <- Issue.All es
+            false
+
+    /// `Out` for validators, whose success value is the list of warnings.
+    static member private Checked
+        (
+            r: Result<string list, ValidationIssue list>,
+            warnings: byref<IReadOnlyList<string>>,
+            issues: byref<IReadOnlyList<Issue>>
+        ) : bool =
+        let mutable ws = []
+        let ok = BrokerApiCore.Out(r, &ws, &issues)
+
+        warnings <-
+            if ok then
+                List.toArray ws :> IReadOnlyList<string>
+            else
+                BrokerApiCore.NoWarnings
+
+        ok
 
     static member private Option(value: Nullable<Guid>) =
         if value.HasValue then Some value.Value else None
@@ -104,14 +127,7 @@ type BrokerApiCore =
             [<Out>] request: byref<RequestBody>,
             [<Out>] issues: byref<IReadOnlyList<Issue>>
         ) : bool =
-        match Wire.requestWithin limits [] body with
-        | Ok r ->
-            request <- r
-            issues <- BrokerApiCore.Empty
-            true
-        | Error es ->
-            issues <- Issue.All es
-            false
+        BrokerApiCore.Out(Wire.requestWithin limits [] body, &request, &issues)
 
     /// A result body decoded under `limits` (`solicited`: its request_uuid is required).
     static member TryDecodeResult
@@ -122,14 +138,7 @@ type BrokerApiCore =
             [<Out>] result: byref<ResultBody>,
             [<Out>] issues: byref<IReadOnlyList<Issue>>
         ) : bool =
-        match Wire.resultWithin limits solicited [] body with
-        | Ok r ->
-            result <- r
-            issues <- BrokerApiCore.Empty
-            true
-        | Error es ->
-            issues <- Issue.All es
-            false
+        BrokerApiCore.Out(Wire.resultWithin limits solicited [] body, &result, &issues)
 
     /// The request's optional `parent_request`.
     static member ParentRequest(request: RequestBody) : Nullable<Guid> =
@@ -156,15 +165,7 @@ type BrokerApiCore =
             [<Out>] warnings: byref<IReadOnlyList<string>>,
             [<Out>] issues: byref<IReadOnlyList<Issue>>
         ) : bool =
-        match Catalog.validateRequestWithin limits catalog policy request with
-        | Ok ws ->
-            warnings <- List.toArray ws
-            issues <- BrokerApiCore.Empty
-            true
-        | Error es ->
-            warnings <- BrokerApiCore.NoWarnings
-            issues <- Issue.All es
-            false
+        BrokerApiCore.Checked(Catalog.validateRequestWithin limits catalog policy request, &warnings, &issues)
 
     /// Validates a result against the request it answers, given as the request body the broker stored (null for
     /// an unsolicited result), and the capability's result schema under `policy`.
@@ -188,15 +189,7 @@ type BrokerApiCore =
                 | Ok r -> Some r
                 | Error _ -> None
 
-        match Catalog.validateResult catalog policy request result with
-        | Ok ws ->
-            warnings <- List.toArray ws
-            issues <- BrokerApiCore.Empty
-            true
-        | Error es ->
-            warnings <- BrokerApiCore.NoWarnings
-            issues <- Issue.All es
-            false
+        BrokerApiCore.Checked(Catalog.validateResult catalog policy request result, &warnings, &issues)
 
     /// The reservation policy (`Catalog.mayReserve`): false with the reason when the caller may not reserve.
     static member MayReserve
@@ -264,22 +257,22 @@ type BrokerApiCore =
         :> IReadOnlyList<LimitationGroup>
 
     /// A status name of the stock update_status route.
-    static member TryParseRequestState(text: string, [<Out>] state: byref<RequestState>) : bool =
+    static member TryParseRequestState(text: string, [<Out>] state: byref<RequestStatusCode>) : bool =
         match RequestStatus.tryParse text with
         | Some Pending ->
-            state <- RequestState.Pending
+            state <- RequestStatusCode.Pending
             true
         | Some Reserved ->
-            state <- RequestState.Reserved
+            state <- RequestStatusCode.Reserved
             true
         | Some Resolved ->
-            state <- RequestState.Resolved
+            state <- RequestStatusCode.Resolved
             true
         | Some RequestStatus.Retracted ->
-            state <- RequestState.Retracted
+            state <- RequestStatusCode.Retracted
             true
         | Some Unsolicited ->
-            state <- RequestState.Unsolicited
+            state <- RequestStatusCode.Unsolicited
             true
         | None -> false
 
@@ -287,7 +280,7 @@ type BrokerApiCore =
     /// false with the reason for `Unsolicited`, which only posting an unsolicited result sets.
     static member TryCommandFor
         (
-            state: RequestState,
+            state: RequestStatusCode,
             tenant: Nullable<Guid>,
             leaseSeconds: float,
             [<Out>] command: byref<Command>,
@@ -295,10 +288,10 @@ type BrokerApiCore =
         ) : bool =
         let chosen =
             match state with
-            | RequestState.Reserved -> Some(Reserve(BrokerApiCore.Option tenant, leaseSeconds))
-            | RequestState.Pending -> Some Release
-            | RequestState.Retracted -> Some Retract
-            | RequestState.Resolved -> Some Resolve
+            | RequestStatusCode.Reserved -> Some(Reserve(BrokerApiCore.Option tenant, leaseSeconds))
+            | RequestStatusCode.Pending -> Some Release
+            | RequestStatusCode.Retracted -> Some Retract
+            | RequestStatusCode.Resolved -> Some Resolve
             | _ -> None
 
         match chosen with

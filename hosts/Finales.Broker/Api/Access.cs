@@ -1,5 +1,3 @@
-using Finales.Core.Interop;
-using Microsoft.AspNetCore.Http;
 
 namespace Finales.Broker;
 

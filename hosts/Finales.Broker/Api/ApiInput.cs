@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using Finales.Core.Interop;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Finales.Broker;

@@ -1,10 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using static Finales.Broker.Access;
-using static Finales.Broker.ApiInput;
 
 namespace Finales.Broker;
 

@@ -1,10 +1,4 @@
 using System.Text.Json.Nodes;
-using Finales.Core.Interop;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using static Finales.Broker.Access;
-using static Finales.Broker.ApiInput;
 
 namespace Finales.Broker;
 

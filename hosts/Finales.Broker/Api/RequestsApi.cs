@@ -1,10 +1,3 @@
-using Finales.Core.Interop;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Logging;
-using static Finales.Broker.Access;
-using static Finales.Broker.ApiInput;
 
 namespace Finales.Broker;
 
@@ -85,7 +78,7 @@ public static class RequestsApi
             var message = Q(ctx, "status_change_message") ?? "";
             var tenant = ActingTenant(ctx, svc, user);
             // Quantity and methods never change, so checking before the locked reservation is race-free.
-            if (status == RequestState.Reserved && svc.Store.QuantityAndMethods(id) is { } capability)
+            if (status == RequestStatusCode.Reserved && svc.Store.QuantityAndMethods(id) is { } capability)
                 CheckMayReserve(svc, user, tenant, capability.Quantity, capability.Methods);
             if (!BrokerApiCore.TryCommandFor(status, tenant, svc.Options.DefaultLeaseSeconds, out var command, out var refusal))
                 throw new ApiError(409, refusal);

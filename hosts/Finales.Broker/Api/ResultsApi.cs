@@ -1,13 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using Finales.Core;
-using Finales.Core.Interop;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Logging;
-using static Finales.Broker.Access;
-using static Finales.Broker.ApiInput;
 
 namespace Finales.Broker;
 

@@ -1,5 +1,4 @@
 using Finales.Core;
-using Finales.Core.Interop;
 
 namespace Finales.Broker;
 

@@ -1,6 +1,5 @@
 using System.Data.Common;
 using Finales.Core;
-using Finales.Core.Interop;
 
 namespace Finales.Broker;
 
