@@ -41,6 +41,8 @@ public sealed class PostgresBrokerStore : SqlBrokerStore
 
     protected override DbConnection OpenRead() => _dataSource.OpenConnection();
 
+    protected override async ValueTask<DbConnection> OpenReadAsync(CancellationToken ct) => await _dataSource.OpenConnectionAsync(ct);
+
     /// <summary>One transaction on a pooled connection, opened and committed asynchronously; the work itself is synchronous.</summary>
     protected override async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, T> work, CancellationToken ct)
     {
