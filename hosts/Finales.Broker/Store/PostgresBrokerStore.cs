@@ -113,8 +113,9 @@ public sealed class PostgresBrokerStore : SqlBrokerStore
 
         private static NpgsqlBatchCommand Command(string sql, object?[] args)
         {
-            var cmd = new NpgsqlBatchCommand(sql);
-            for (var i = 0; i < args.Length; i++) cmd.Parameters.Add(new NpgsqlParameter("p" + i, args[i] ?? DBNull.Value));
+            var cmd = new NpgsqlBatchCommand();
+            PositionalSql.Bind(sql, args, cmd.Parameters, out var text);
+            cmd.CommandText = text;
             return cmd;
         }
 

@@ -170,8 +170,14 @@ public abstract partial class SqlBrokerStore : IBrokerStore
             return prepared;
         }
         var cmd = c.CreateCommand();
-        cmd.CommandText = sql;
         cmd.Transaction = tx;
+        if (cmd is NpgsqlCommand npgsql)
+        {
+            PositionalSql.Bind(sql, args, npgsql.Parameters, out var text);
+            npgsql.CommandText = text;
+            return npgsql;
+        }
+        cmd.CommandText = sql;
         for (var i = 0; i < args.Length; i++)
         {
             var p = cmd.CreateParameter();
