@@ -54,14 +54,20 @@ public static class BrokerStoreSync
     public static RequestFamily Family(this IBrokerStore s, Guid requestId) => Wait(s.FamilyAsync(requestId));
     public static IReadOnlyDictionary<string, long> StatusCounts(this IBrokerStore s) => Wait(s.StatusCountsAsync());
 
+    // The SQL stores stream synchronously here: blocking on their asynchronous streams would hold this thread while
+    // each row's read completes on another thread-pool thread.
     public static IEnumerable<RequestRow> StreamPending(this IBrokerStore s, string? quantity, string? method, long afterSeq, int? limit) =>
-        s.StreamPendingAsync(quantity, method, afterSeq, limit).ToBlockingEnumerable();
+        s is SqlBrokerStore sql
+            ? sql.StreamPendingBlocking(quantity, method, afterSeq, limit)
+            : s.StreamPendingAsync(quantity, method, afterSeq, limit).ToBlockingEnumerable();
 
     public static IEnumerable<RequestRow> StreamAllRequests(this IBrokerStore s, long afterSeq, int? limit) =>
-        s.StreamAllRequestsAsync(afterSeq, limit).ToBlockingEnumerable();
+        s is SqlBrokerStore sql ? sql.StreamAllRequestsBlocking(afterSeq, limit) : s.StreamAllRequestsAsync(afterSeq, limit).ToBlockingEnumerable();
 
     public static IEnumerable<ResultRow> StreamResults(this IBrokerStore s, string? quantity, string? method, double? minRating, long afterSeq, int? limit) =>
-        s.StreamResultsAsync(quantity, method, minRating, afterSeq, limit).ToBlockingEnumerable();
+        s is SqlBrokerStore sql
+            ? sql.StreamResultsBlocking(quantity, method, minRating, afterSeq, limit)
+            : s.StreamResultsAsync(quantity, method, minRating, afterSeq, limit).ToBlockingEnumerable();
 
     public static IReadOnlyList<RequestRow> AllRequests(this IBrokerStore s) => s.StreamAllRequests(0, null).ToList();
     public static IReadOnlyList<string> Audit(this IBrokerStore s) => Wait(s.AuditAsync());

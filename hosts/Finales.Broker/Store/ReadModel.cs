@@ -27,14 +27,35 @@ public abstract partial class SqlBrokerStore
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
     {
         await ExpireLeasesAsync(false, ct);
+        var (sql, args) = PendingQuery(quantity, method, afterSeq, limit);
+        await foreach (var row in Stream(sql, MapRequest, args, ct)) yield return row;
+    }
+
+    /// <summary><see cref="StreamPendingAsync"/> for a synchronous caller: every read on the caller's thread.</summary>
+    internal IEnumerable<RequestRow> StreamPendingBlocking(string? quantity, string? method, long afterSeq, int? limit)
+    {
+        // The sweep reads synchronously and completes at once unless a lease is due (at most every 200 ms).
+        ExpireLeasesAsync(false).GetAwaiter().GetResult();
+        var (sql, args) = PendingQuery(quantity, method, afterSeq, limit);
+        return StreamBlocking(sql, MapRequest, args);
+    }
+
+    private (string Sql, object?[] Args) PendingQuery(string? quantity, string? method, long afterSeq, int? limit)
+    {
         var ids = PendingIdsSql(quantity, method);
         var sql = "SELECT r.uuid, r.ctime, s.status, r.body FROM (" + ids.Replace(" ORDER BY ", " AND s.seq > @p2 ORDER BY ", StringComparison.Ordinal)
                   + Limit(limit, 3) + ") p JOIN request_state s ON s.uuid = p.uuid JOIN requests r ON r.uuid = p.uuid ORDER BY s.seq";
-        await foreach (var row in Stream(sql, MapRequest, [quantity ?? "", method ?? "", afterSeq, (long?)limit ?? long.MaxValue], ct)) yield return row;
+        return (sql, [quantity ?? "", method ?? "", afterSeq, (long?)limit ?? long.MaxValue]);
     }
 
     public IAsyncEnumerable<RequestRow> StreamAllRequestsAsync(long afterSeq, int? limit, CancellationToken ct = default) =>
-        Stream(RequestSelect + " WHERE r.seq > @p0 ORDER BY r.seq" + Limit(limit, 1), MapRequest, [afterSeq, (long?)limit ?? long.MaxValue], ct);
+        Stream(AllRequestsSql(limit), MapRequest, [afterSeq, (long?)limit ?? long.MaxValue], ct);
+
+    /// <summary><see cref="StreamAllRequestsAsync"/> for a synchronous caller.</summary>
+    internal IEnumerable<RequestRow> StreamAllRequestsBlocking(long afterSeq, int? limit) =>
+        StreamBlocking(AllRequestsSql(limit), MapRequest, [afterSeq, (long?)limit ?? long.MaxValue]);
+
+    private string AllRequestsSql(int? limit) => RequestSelect + " WHERE r.seq > @p0 ORDER BY r.seq" + Limit(limit, 1);
 
     public Task<long?> RequestSeqAsync(Guid id, CancellationToken ct = default) => Task.FromResult(Read(c =>
         Scalar(c, null, "SELECT seq FROM requests WHERE uuid = @p0", id.ToString("D")) is { } v ? Convert.ToInt64(v) : (long?)null));
@@ -52,12 +73,25 @@ public abstract partial class SqlBrokerStore
 
     public IAsyncEnumerable<ResultRow> StreamResultsAsync(string? quantity, string? method, double? minRating, long afterSeq, int? limit, CancellationToken ct = default)
     {
+        var (sql, args) = ResultsQuery(quantity, method, minRating, afterSeq, limit);
+        return Stream(sql, MapResult, args, ct);
+    }
+
+    /// <summary><see cref="StreamResultsAsync"/> for a synchronous caller.</summary>
+    internal IEnumerable<ResultRow> StreamResultsBlocking(string? quantity, string? method, double? minRating, long afterSeq, int? limit)
+    {
+        var (sql, args) = ResultsQuery(quantity, method, minRating, afterSeq, limit);
+        return StreamBlocking(sql, MapResult, args);
+    }
+
+    private (string Sql, object?[] Args) ResultsQuery(string? quantity, string? method, double? minRating, long afterSeq, int? limit)
+    {
         var where = new List<string> { "r.seq > @p3" };
         if (quantity is not null) where.Add("r.quantity = @p0");
         if (method is not null) where.Add("r.method = @p1");
         if (minRating is not null) where.Add("r.rating >= @p2");
         var sql = ResultSelect + " WHERE " + string.Join(" AND ", where) + " ORDER BY r.seq" + Limit(limit, 4);
-        return Stream(sql, MapResult, [quantity ?? "", method ?? "", minRating ?? 0.0, afterSeq, (long?)limit ?? long.MaxValue], ct);
+        return (sql, [quantity ?? "", method ?? "", minRating ?? 0.0, afterSeq, (long?)limit ?? long.MaxValue]);
     }
 
     public Task<IReadOnlyList<HistoryEntry>> HistoryAsync(Guid requestId, Guid? resultId = null, CancellationToken ct = default)

@@ -46,6 +46,9 @@ public abstract partial class SqlBrokerStore : IBrokerStore
     /// <summary>A read connection (SQLite: pooled with its prepared statements; disposing it hands it back).</summary>
     protected abstract DbConnection OpenRead();
 
+    /// <summary>A read connection opened without blocking the caller's thread (SQLite: <see cref="OpenRead"/>, which never waits on the network).</summary>
+    protected virtual ValueTask<DbConnection> OpenReadAsync(CancellationToken ct) => new(OpenRead());
+
     /// <summary>Runs <paramref name="work"/> in a write transaction and completes once it is committed.</summary>
     protected abstract Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, T> work, CancellationToken ct);
 
@@ -167,8 +170,14 @@ public abstract partial class SqlBrokerStore : IBrokerStore
             return prepared;
         }
         var cmd = c.CreateCommand();
-        cmd.CommandText = sql;
         cmd.Transaction = tx;
+        if (cmd is NpgsqlCommand npgsql)
+        {
+            PositionalSql.Bind(sql, args, npgsql.Parameters, out var text);
+            npgsql.CommandText = text;
+            return npgsql;
+        }
+        cmd.CommandText = sql;
         for (var i = 0; i < args.Length; i++)
         {
             var p = cmd.CreateParameter();
@@ -221,12 +230,29 @@ public abstract partial class SqlBrokerStore : IBrokerStore
     protected async IAsyncEnumerable<T> Stream<T>(string sql, Func<DbDataReader, T> map, object?[] args,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
     {
-        using var c = OpenRead();
+        using var c = await OpenReadAsync(ct);
         var cmd = Cmd(c, null, sql, args, out var cached);
         try
         {
             using var r = await cmd.ExecuteReaderAsync(ct);
             while (await r.ReadAsync(ct)) yield return map(r);
+        }
+        finally { if (!cached) cmd.Dispose(); }
+    }
+
+    /// <summary>
+    /// <see cref="Stream{T}"/> for a synchronous caller (the transitional <see cref="BrokerStoreSync"/>): the reads run
+    /// on the caller's thread, instead of blocking it on asynchronous reads that need a second thread-pool thread to
+    /// complete (on PostgreSQL that starved the pool under load).
+    /// </summary>
+    protected IEnumerable<T> StreamBlocking<T>(string sql, Func<DbDataReader, T> map, object?[] args)
+    {
+        using var c = OpenRead();
+        var cmd = Cmd(c, null, sql, args, out var cached);
+        try
+        {
+            using var r = cmd.ExecuteReader();
+            while (r.Read()) yield return map(r);
         }
         finally { if (!cached) cmd.Dispose(); }
     }
