@@ -8,10 +8,11 @@ open System.Text.Json
 open System.Text.Json.Nodes
 open System.Threading
 open Expecto
+open Microsoft.Extensions.Time.Testing
 open Finales.Integration.Tests.Harness
 open Finales.Integration.Tests.World
 
-let fixes (w: Lazy<World>) (leaseWorld: Lazy<World>) =
+let fixes (f: StoreFactory) (w: Lazy<World>) =
     testList
         "fixes"
         [ test "fix 1: parameters violating the schema are 422 naming the path, nothing stored" {
@@ -228,15 +229,38 @@ let fixes (w: Lazy<World>) (leaseWorld: Lazy<World>) =
               Expect.equal (w.Admin.Get("/admin/capabilities").Json.GetArrayLength()) before "nothing was registered"
           }
           test "fix 6: an expired lease returns the request to pending with a history entry" {
-              let w = leaseWorld.Value
-              let id = w.NewRequest()
+              // A broker in this process on a fake clock: the 1 s lease runs out by advancing the clock, not by sleeping.
+              let time = FakeTimeProvider(DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero))
+
+              use broker =
+                  new InProcessBroker(f.Make "lease", time, fun o -> o.LeaseSeconds <- Nullable 1.0)
+
+              let w = populate broker.Url
+              let posted = w.A.Post("/requests/", polyRequestOf w.TenantA None)
+              expectStatus posted 200 "post request"
+              let id = posted.String
 
               expectStatus
                   (w.A.Post(sprintf "/requests/%s/update_status/?request_id=%s&new_status=reserved" id id))
                   200
                   "reserve (lease 1 s)"
 
-              Thread.Sleep 2600
+              // The lease sweeper wakes every second of the broker's clock. A long poll for pending work (its timeout
+              // on the same clock, never reached here) answers once the expiry's write made the request pending again.
+              let poll =
+                  Tasks.Task.Run(fun () ->
+                      w.B.Get(
+                          "/pending_requests/?wait_seconds=30&quantity=conductivity&method=polynomial_interpolation"
+                      ))
+
+              time.Advance(TimeSpan.FromSeconds 2.6)
+              let woke = poll.Result
+              expectStatus woke 200 "long poll"
+
+              Expect.isTrue
+                  (woke.Json.EnumerateArray()
+                   |> Seq.exists (fun x -> x.GetProperty("uuid").GetString() = id))
+                  "the long poll sees the request pending again"
 
               Expect.equal
                   (w.A.Get("/requests/" + id).Json.GetProperty("status").GetString())

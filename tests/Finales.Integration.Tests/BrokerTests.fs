@@ -304,12 +304,12 @@ let private lifecycle (w: Lazy<World>) =
               expectStatus (w.Observer.Post("/requests/", w.PolyRequest w.TenantA)) 403 "fix 10: observer posting"
           } ]
 
-let suite (f: StoreFactory) (w: Lazy<World>) (leaseWorld: Lazy<World>) =
+let suite (f: StoreFactory) (w: Lazy<World>) =
     testSequenced
     <| testList
         f.Name
         [ conventions w
           lifecycle w
-          BrokerFixTests.fixes w leaseWorld
+          BrokerFixTests.fixes f w
           BrokerCatalogTests.extensions w
           BrokerCatalogTests.catalogAndAdmin w ]
