@@ -5,15 +5,15 @@ open Expecto
 
 [<EntryPoint>]
 let main argv =
-    if not (File.Exists DemoTests.cliDll) then
-        eprintfn "build the CLI first: %s is missing" DemoTests.cliDll
+    if not (File.Exists DemoRun.cliDll) then
+        eprintfn "build the CLI first: %s is missing" DemoRun.cliDll
         2
     else
         let code =
             runTestsWithCLIArgs [ CLIArguments.Parallel_Workers 2 ] argv DemoTests.tests
 
         // The copied CLI (44 MB) is only needed while the tests run; the runs' own folders stay for inspection.
-        if DemoTests.copiedCli.IsValueCreated then
-            Directory.Delete(Path.GetDirectoryName DemoTests.copiedCli.Value, true)
+        if DemoCopiedCliTests.copiedCli.IsValueCreated then
+            Directory.Delete(Path.GetDirectoryName DemoCopiedCliTests.copiedCli.Value, true)
 
         code

@@ -198,6 +198,8 @@ let crashSafety (f: StoreFactory) =
 
         let audit = w.Admin.Get "/admin/audit"
         Expect.isTrue (audit.Json.GetProperty("ok").GetBoolean()) ("log replays to the state: " + audit.Body)
+        // Real time on purpose: this broker is a separate process (killed with kill -9 above, which an in-process
+        // broker cannot be), so its clock cannot be faked; the 2 s leases have run out after 3.5 s.
         Thread.Sleep 3500
 
         let stillReserved =

@@ -355,3 +355,11 @@ let capabilityFiles () =
     |> Array.sort
 
 let jsonNode (text: string) = Nodes.JsonNode.Parse(text)
+
+/// The property names of a JSON object, in document order.
+let keys (e: JsonElement) =
+    [ for p in e.EnumerateObject() -> p.Name ]
+
+/// The `loc` path of every entry of a 422 reply's detail, as strings.
+let locOf (r: Reply) =
+    [ for d in r.Detail.EnumerateArray() -> [ for x in d.GetProperty("loc").EnumerateArray() -> x.ToString() ] ]

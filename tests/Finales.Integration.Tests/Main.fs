@@ -28,7 +28,7 @@ let world (f: StoreFactory) (name: string) (args: string) =
 let storeSuite (f: StoreFactory) (twoProcesses: bool) =
     testList
         f.Name
-        [ BrokerTests.suite f (world f "main" "") (world f "lease" "--lease-seconds 1")
+        [ BrokerTests.suite f (world f "main" "")
           CorpusTests.suite f (world f "corpus" "") (world f "corpuswarn" "--result-validation warn")
           FuzzTests.suite f (world f "fuzz" "")
           AccessTests.suite f (world f "access" AccessTests.worldArgs)

@@ -22,6 +22,17 @@ let polyResultTemplate =
 let polyLimitations =
     RepoData.readCorpus "examples/limitations/conductivity/polynomial_interpolation.json"
 
+/// The corpus polynomial_interpolation request for a tenant, with its temperature replaced when one is given.
+let polyRequestOf (tenant: Guid) (temperature: float option) =
+    let n = jsonNode polyRequestTemplate
+    n["tenant_uuid"] <- JsonValue.Create(tenant.ToString "D")
+
+    match temperature with
+    | Some t -> n["parameters"].["polynomial_interpolation"].["temperature"] <- JsonValue.Create t
+    | None -> ()
+
+    n.ToJsonString()
+
 type World =
     {
         Broker: BrokerProcess
@@ -39,15 +50,7 @@ type World =
     member w.Url = w.Broker.Url
 
     /// The corpus polynomial_interpolation request for a tenant, with optional edits of its parameters.
-    member w.PolyRequest(tenant: Guid, ?temperature: float) =
-        let n = jsonNode polyRequestTemplate
-        n["tenant_uuid"] <- JsonValue.Create(tenant.ToString "D")
-
-        match temperature with
-        | Some t -> n["parameters"].["polynomial_interpolation"].["temperature"] <- JsonValue.Create t
-        | None -> ()
-
-        n.ToJsonString()
+    member w.PolyRequest(tenant: Guid, ?temperature: float) = polyRequestOf tenant temperature
 
     member w.PolyResult(tenant: Guid, requestId: string) =
         let n = jsonNode polyResultTemplate
@@ -90,10 +93,10 @@ let addTenant (admin: Api) (name: string) (limitations: string) =
     expectStatus r 201 ("create tenant " + name)
     Guid.Parse r.String
 
-/// Starts a broker on `store` and registers the corpus capabilities, tenants A and B, users alice, bob, olga (observer).
-let create (store: StoreKind) (extraArgs: string) : World =
-    let broker = (new BrokerProcess(store, extraArgs + " --quiet")).Start()
-    let admin = Api.Login(broker.Url, "admin", adminPassword)
+/// Registers the corpus capabilities, tenants A and B, users alice, bob, olga (observer) on the broker at `url` (a
+/// process or an InProcessBroker); returns their sessions and the tenants.
+let populate (url: string) =
+    let admin = Api.Login(url, "admin", adminPassword)
 
     for f in capabilityFiles () do
         expectStatus (admin.Post("/admin/capabilities", File.ReadAllText f)) 201 ("register " + f)
@@ -104,13 +107,25 @@ let create (store: StoreKind) (extraArgs: string) : World =
     addUser admin "bob" [ "tenant" ] [ b ]
     addUser admin "olga" [ "observer" ] []
 
+    {| Admin = admin
+       A = Api.Login(url, "alice", "alice-pw")
+       B = Api.Login(url, "bob", "bob-pw")
+       Observer = Api.Login(url, "olga", "olga-pw")
+       TenantA = a
+       TenantB = b |}
+
+/// Starts a broker on `store` and registers the corpus capabilities, tenants A and B, users alice, bob, olga (observer).
+let create (store: StoreKind) (extraArgs: string) : World =
+    let broker = (new BrokerProcess(store, extraArgs + " --quiet")).Start()
+    let p = populate broker.Url
+
     { Broker = broker
-      Admin = admin
-      A = Api.Login(broker.Url, "alice", "alice-pw")
-      B = Api.Login(broker.Url, "bob", "bob-pw")
-      Observer = Api.Login(broker.Url, "olga", "olga-pw")
-      TenantA = a
-      TenantB = b }
+      Admin = p.Admin
+      A = p.A
+      B = p.B
+      Observer = p.Observer
+      TenantA = p.TenantA
+      TenantB = p.TenantB }
 
 /// How a suite gets a fresh store of its kind.
 type StoreFactory =

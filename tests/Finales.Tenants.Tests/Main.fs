@@ -20,4 +20,4 @@ let main argv =
                   KitTests.tests
                   ProcessTests.tests
                   OptimizerTenantTests.unit
-                  OptimizerTenantTests.endToEnd ])
+                  OptimizerTenantEndToEndTests.endToEnd ])
