@@ -139,27 +139,13 @@ public sealed class AsabPlanner
     {
         if (parameters.ValueKind != JsonValueKind.Object)
             throw new AsabRequestException($"parameters must be an object, got {parameters.ValueKind}");
-        if (!parameters.TryGetProperty("formulation", out var formulation) || formulation.ValueKind != JsonValueKind.Array)
-            throw new AsabRequestException($"formulation is {(parameters.TryGetProperty("formulation", out var f) ? f.GetRawText() : "missing")}; expected a list of components");
-        var fractions = new Dictionary<string, double>();
-        var i = 0;
-        foreach (var c in formulation.EnumerateArray())
-        {
-            var at = $"formulation[{i++}]";
-            var chem = c.ValueKind == JsonValueKind.Object && c.TryGetProperty("chemical", out var ch) ? ch : default;
-            var key = Text(chem, "InChIKey") ?? Text(chem, "SMILES") ?? throw new AsabRequestException($"{at}.chemical names neither an InChIKey nor a SMILES");
-            string name;
-            try { name = ScienceApi.FindChemical(key).Name; }
-            catch (ScienceException) { throw new AsabRequestException($"{at}.chemical '{key}' is not a chemical this lab knows (LiPF6, EC, EMC, DMC, PC)"); }
-            var type = Text(c, "fraction_type") ?? "";
-            if (Limitations.canonicalFractionType(type) != "molPerMol")
-                throw new AsabRequestException($"{at}.fraction_type is '{type}'; this lab takes mole fractions (molPerMol)");
-            if (!c.TryGetProperty("fraction", out var x) || x.ValueKind != JsonValueKind.Number || !double.IsFinite(x.GetDouble()) || x.GetDouble() < 0)
-                throw new AsabRequestException($"{at}.fraction is {(c.TryGetProperty("fraction", out var raw) ? raw.GetRawText() : "missing")}; expected a number >= 0");
-            if (fractions.ContainsKey(name)) throw new AsabRequestException($"{at}: chemical {name} appears more than once");
-            fractions[name] = x.GetDouble();
-        }
-        if (fractions.Values.Sum() <= 0) throw new AsabRequestException("formulation has no component with a positive fraction");
+        // The core codec, strict: chemicals by InChIKey or SMILES and known to the core, every entry molPerMol with a
+        // fraction 0..1, no chemical twice, zeros kept (they are echoed in the result's "requested").
+        var formulation = parameters.TryGetProperty("formulation", out var f) ? f : default;
+        if (!FormulationJson.TryDecodeMoleFractionsWith(formulation, DuplicateChemicalPolicy.Refuse,
+                MoleFractionOptions.StrictReferences | MoleFractionOptions.KeepZeros, out var byInChIKey, out var error))
+            throw new AsabRequestException(error);
+        var fractions = byInChIKey.ToDictionary(kv => ScienceApi.FindChemical(kv.Key).Name, kv => kv.Value);
         var t = Settings.TemperatureMinK;
         if (parameters.TryGetProperty("temperature", out var tp) && tp.ValueKind != JsonValueKind.Null)
         {
@@ -210,10 +196,6 @@ public sealed class AsabPlanner
     /// <summary>Euclidean distance over the union of chemicals.</summary>
     public static double Distance(IReadOnlyDictionary<string, double> a, IReadOnlyDictionary<string, double> b) =>
         DosingApi.Distance(a, b);
-
-    private static string? Text(JsonElement e, string name) =>
-        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(v.GetString())
-            ? v.GetString() : null;
 
     private static string Fmt(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
 }

@@ -84,6 +84,85 @@ let private moleListGen: Gen<JsonArray * (string * float) list> =
 let private ofBasis: Gen<FractionBasis> =
     Gen.elements [ MolePerMole; MassPerMass; VolumePerVolume ]
 
+let private strictReading: MoleFractionReading =
+    { Duplicates = RefuseDuplicates
+      StrictReferences = true
+      KeepZeros = true }
+
+let private molPerMolSpellings: string list =
+    FractionType.known
+    |> List.filter (fun (_, c) -> c = FractionType.MolPerMol)
+    |> List.map fst
+
+/// A list a strict reading accepts: distinct known chemicals, each by SMILES, InChIKey or both, every entry with a
+/// spelling of molPerMol, some fractions 0 (one positive at least); and the (InChIKey, fraction) of each entry.
+let private strictListGen: Gen<JsonArray * (string * float) list> =
+    gen {
+        let! chemicals = Gen.subListOf Chemical.all |> Gen.filter (List.isEmpty >> not)
+
+        let! rows =
+            chemicals
+            |> Gen.collectToList (fun c ->
+                gen {
+                    let d = Chemical.data c
+
+                    let! identifiers =
+                        Gen.elements
+                            [ [ "SMILES", d.Smiles ]
+                              [ "InChIKey", d.InChIKey ]
+                              [ "SMILES", d.Smiles; "InChIKey", d.InChIKey ] ]
+
+                    let! x =
+                        Gen.frequency
+                            [ 1, Gen.constant 0.0
+                              4, Gen.choose (1, 1000) |> Gen.map (fun i -> float i / 1000.0) ]
+
+                    let! fractionType = Gen.elements molPerMolSpellings
+                    let chemical = JsonObject()
+
+                    for k, v in identifiers do
+                        chemical[k] <- JsonValue.Create v
+
+                    let entry = JsonObject()
+                    entry["chemical"] <- chemical
+                    entry["fraction"] <- JsonValue.Create x
+                    entry["fraction_type"] <- JsonValue.Create fractionType
+                    return entry, (d.InChIKey, x)
+                })
+
+        let rows =
+            if rows |> List.forall (fun (_, (_, x)) -> x = 0.0) then
+                let entry, (key, _) = rows.Head
+                entry["fraction"] <- JsonValue.Create 0.5
+                (entry, (key, 0.5)) :: rows.Tail
+            else
+                rows
+
+        return JsonArray(rows |> List.map (fun (e, _) -> e :> JsonNode) |> Array.ofList), rows |> List.map snd
+    }
+
+/// A strict list with one entry spoilt: its chemical named by name only, or its fraction type left out; and the path
+/// of the spoilt entry.
+let private spoiltStrictListGen: Gen<JsonArray * string * string> =
+    gen {
+        let! list, rows = strictListGen
+        let! i = Gen.choose (0, list.Count - 1)
+        let! byName = Gen.elements [ true; false ]
+        let entry = list[i].AsObject()
+
+        if byName then
+            let name: string =
+                Chemical.find (fst rows[i])
+                |> Result.map Chemical.name
+                |> TestData.okOr "a known chemical"
+
+            entry["chemical"] <- JsonObject(dict [ "name", JsonValue.Create name :> JsonNode ])
+            return list, $"formulation[{i}].chemical", "neither an InChIKey nor a SMILES"
+        else
+            entry.Remove "fraction_type" |> ignore
+            return list, $"formulation[{i}].fraction_type", "is missing"
+    }
+
 [<Tests>]
 let tests =
     testList
@@ -122,6 +201,39 @@ let tests =
 
               for (_, a), (_, b) in List.zip got expected do
                   Expect.floatClose Accuracy.veryHigh a b "summed fraction")
+
+          testPropertyWithConfig
+              config
+              "a strict reading gives every entry's fraction by InChIKey, zeros kept, and agrees with the lenient reading"
+          <| Prop.forAll (Arb.fromGen strictListGen) (fun (list, rows) ->
+              let strict =
+                  Finales2Formulation.moleFractionsWith strictReading "formulation" (element list)
+                  |> TestData.okOr "strict reading"
+
+              Expect.equal (List.map fst strict) (List.map fst rows) "every entry, in order, by InChIKey"
+
+              for (_, a), (_, b) in List.zip strict rows do
+                  Expect.floatClose Accuracy.veryHigh a b "the entry's fraction"
+
+              let lenient =
+                  Finales2Formulation.moleFractions RefuseDuplicates "formulation" (element list)
+                  |> TestData.okOr "lenient reading"
+
+              Expect.equal lenient (strict |> List.filter (fun (_, x) -> x <> 0.0)) "lenient: the same, zeros left out")
+
+          testPropertyWithConfig
+              config
+              "a strict reading refuses a chemical named by name only or an entry without a fraction type, naming the entry"
+          <| Prop.forAll (Arb.fromGen spoiltStrictListGen) (fun (list, path, why) ->
+              match Finales2Formulation.moleFractionsWith strictReading "formulation" (element list) with
+              | Ok fractions -> failtestf "accepted %A" fractions
+              | Error errors ->
+                  Expect.equal (errors |> List.map (fun e -> e.Path)) [ path ] "only the spoilt entry"
+                  Expect.stringContains errors.Head.Message why "why"
+
+              Expect.isOk
+                  (Finales2Formulation.moleFractions RefuseDuplicates "formulation" (element list))
+                  "the lenient reading accepts it")
 
           testPropertyWithConfig config "mole fractions written by the facade read back exactly"
           <| fun (ValidFormulation f) ->
@@ -283,4 +395,47 @@ let tests =
                   "unknown: the SMILES"
 
               Expect.isNull (FormulationJson.ChemicalKey(json """{"SMILES":" "}""")) "names nothing"
+          }
+
+          test "the facade's strict reading: a missing or unknown chemical and a missing fraction type are refused" {
+              let refused (text: string) =
+                  let ok, _, error =
+                      FormulationJson.TryDecodeMoleFractionsWith(
+                          json text,
+                          DuplicateChemicalPolicy.Refuse,
+                          MoleFractionOptions.StrictReferences ||| MoleFractionOptions.KeepZeros
+                      )
+
+                  Expect.isFalse ok text
+                  error
+
+              Expect.equal
+                  (refused """[{"fraction":1,"fraction_type":"molPerMol"}]""")
+                  "formulation[0].chemical is missing; it names neither an InChIKey nor a SMILES"
+                  "no chemical"
+
+              Expect.stringContains
+                  (refused """[{"chemical":{"SMILES":"CC(C)O"},"fraction":1,"fraction_type":"molPerMol"}]""")
+                  "formulation[0].chemical: unknown chemical 'CC(C)O'"
+                  "unknown chemical"
+
+              Expect.equal
+                  (refused """[{"chemical":{"SMILES":"C1COC(=O)O1"},"fraction":1}]""")
+                  "formulation[0].fraction_type is missing; expected a fraction type such as \"molPerMol\""
+                  "no fraction type"
+
+              let ok, fractions, error =
+                  FormulationJson.TryDecodeMoleFractionsWith(
+                      json
+                          """[{"chemical":{"SMILES":"C1COC(=O)O1"},"fraction":1,"fraction_type":"molPerMol"},{"chemical":{"InChIKey":"RUOJZAUFBMNUDX-UHFFFAOYSA-N"},"fraction":0,"fraction_type":"mole fraction"}]""",
+                      DuplicateChemicalPolicy.Refuse,
+                      MoleFractionOptions.StrictReferences ||| MoleFractionOptions.KeepZeros
+                  )
+
+              Expect.isTrue ok error
+
+              Expect.equal
+                  (fractions |> Seq.map (fun kv -> kv.Key, kv.Value) |> List.ofSeq)
+                  [ "KMTRUDSVKNLOMY-UHFFFAOYSA-N", 1.0; "RUOJZAUFBMNUDX-UHFFFAOYSA-N", 0.0 ]
+                  "both entries by InChIKey, the zero kept"
           } ]

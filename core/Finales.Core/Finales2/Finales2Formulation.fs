@@ -33,6 +33,18 @@ type DuplicateChemicals =
     /// Refuse the formulation, naming the second entry.
     | RefuseDuplicates
 
+/// How much a mole-fraction reading demands of each FINALES2 entry.
+type MoleFractionReading =
+    {
+        /// What to do with a chemical named by two entries.
+        Duplicates: DuplicateChemicals
+        /// Every chemical named by an InChIKey or a SMILES (a name alone is refused) and known to the core, and every
+        /// entry states its fraction type: the reading of a lab that must not guess what it doses.
+        StrictReferences: bool
+        /// Keep the chemicals whose fraction is 0 (else they are left out).
+        KeepZeros: bool
+    }
+
 /// Chemical references: identifiers to canonical key, and the references of the core's chemicals.
 [<RequireQualifiedAccess>]
 module ChemicalReference =
@@ -107,10 +119,33 @@ module Finales2Formulation =
         let smiles = text chemical "SMILES" |> Option.orElse (text chemical "smiles")
         ChemicalReference.create smiles (text chemical "InChIKey") (text chemical "name")
 
-    let private decodeChemical (at: string) (entry: JsonElement) : Validation<ChemicalReference, Finales2Error> =
+    /// A strict reference: the chemical's SMILES and InChIKey only (a name alone names nothing), of a known chemical.
+    let private strictChemical (path: string) (chemical: JsonElement) : Validation<ChemicalReference, Finales2Error> =
+        let wire =
+            chemicalOf chemical
+            |> Option.bind (fun r -> ChemicalReference.create r.Smiles r.InChIKey None)
+
+        match wire with
+        | None ->
+            Error
+                [ error
+                      path
+                      $"{path} is {render chemical}; it names neither an InChIKey nor a SMILES (a name alone is not accepted)" ]
+        | Some r ->
+            match Chemical.find r.Key with
+            | Ok _ -> Ok r
+            | Error reason -> Error [ error path $"{path}: {reason}" ]
+
+    let private decodeChemical
+        (strict: bool)
+        (at: string)
+        (entry: JsonElement)
+        : Validation<ChemicalReference, Finales2Error> =
         let path = at + ".chemical"
 
         match entry.TryGetProperty("chemical") with
+        | true, chemical when strict -> strictChemical path chemical
+        | _ when strict -> Error [ error path $"{path} is missing; it names neither an InChIKey nor a SMILES" ]
         | true, chemical ->
             chemicalOf chemical
             |> Result.requireSome [ error path $"{path} is {render chemical}; it names no SMILES, InChIKey or name" ]
@@ -124,7 +159,11 @@ module Finales2Formulation =
         | true, x -> Error [ error path $"{path} is {render x}; expected a number" ]
         | _ -> Error [ error path $"{path} is missing; expected a number" ]
 
-    let private decodeFractionType (at: string) (entry: JsonElement) : Validation<string option, Finales2Error> =
+    let private decodeFractionType
+        (strict: bool)
+        (at: string)
+        (entry: JsonElement)
+        : Validation<string option, Finales2Error> =
         let path = at + ".fraction_type"
 
         match entry.TryGetProperty("fraction_type") with
@@ -133,18 +172,23 @@ module Finales2Formulation =
             && not (String.IsNullOrWhiteSpace(t.GetString()))
             ->
             Ok(Some(FractionType.canonical (t.GetString())))
-        | true, t when t.ValueKind = JsonValueKind.Null -> Ok None
+        | true, t when t.ValueKind = JsonValueKind.Null && not strict -> Ok None
         | true, t -> Error [ error path $"{path} is {render t}; expected a fraction type such as \"molPerMol\"" ]
+        | _ when strict -> Error [ error path $"{path} is missing; expected a fraction type such as \"molPerMol\"" ]
         | _ -> Ok None
 
-    let private decodeEntry (at: string) (entry: JsonElement) : Validation<Finales2Component, Finales2Error> =
+    let private decodeEntry
+        (strict: bool)
+        (at: string)
+        (entry: JsonElement)
+        : Validation<Finales2Component, Finales2Error> =
         if entry.ValueKind <> JsonValueKind.Object then
             Error [ error at $"{at} is {render entry}; expected an object {{chemical, fraction, fraction_type}}" ]
         else
             validation {
-                let! chemical = decodeChemical at entry
+                let! chemical = decodeChemical strict at entry
                 and! fraction = decodeFraction at entry
-                and! fractionType = decodeFractionType at entry
+                and! fractionType = decodeFractionType strict at entry
 
                 return
                     { Chemical = chemical
@@ -152,9 +196,11 @@ module Finales2Formulation =
                       FractionType = fractionType }
             }
 
-    /// The entries of a FINALES2 formulation list at `root` (the path prefix of messages, e.g. "formulation"), in
-    /// order; every refused entry is reported.
-    let decode (root: string) (formulation: JsonElement) : Result<Finales2Component list, Finales2Error list> =
+    let private decodeWith
+        (strict: bool)
+        (root: string)
+        (formulation: JsonElement)
+        : Result<Finales2Component list, Finales2Error list> =
         if formulation.ValueKind <> JsonValueKind.Array then
             let shown =
                 if formulation.ValueKind = JsonValueKind.Undefined then
@@ -166,19 +212,28 @@ module Finales2Formulation =
         else
             formulation.EnumerateArray()
             |> List.ofSeq
-            |> List.mapi (fun i entry -> decodeEntry $"{root}[{i}]" entry)
+            |> List.mapi (fun i entry -> decodeEntry strict $"{root}[{i}]" entry)
             |> List.sequenceValidationA
 
-    /// Mole fractions by canonical chemical key, in the order of first mention, zeros left out: every entry's
-    /// `fraction_type` must be molPerMol (an entry without one counts as molPerMol) and its fraction 0..1; at least
-    /// one fraction must be positive. Fractions need not sum to 1 (the caller decides how strict to be).
-    let moleFractions
-        (duplicates: DuplicateChemicals)
+    /// The entries of a FINALES2 formulation list at `root` (the path prefix of messages, e.g. "formulation"), in
+    /// order; every refused entry is reported.
+    let decode (root: string) (formulation: JsonElement) : Result<Finales2Component list, Finales2Error list> =
+        decodeWith false root formulation
+
+    /// Mole fractions by canonical chemical key, in the order of first mention, zeros kept or left out as `reading`
+    /// says: every entry's `fraction_type` must be molPerMol (an entry without one counts as molPerMol unless the
+    /// reading is strict) and its fraction 0..1; at least one fraction must be positive. Fractions need not sum to 1
+    /// (the caller decides how strict to be). A strict reading also refuses chemicals named by name only or unknown to
+    /// the core; its keys are then the InChIKeys of the core's chemicals.
+    let moleFractionsWith
+        (reading: MoleFractionReading)
         (root: string)
         (formulation: JsonElement)
         : Result<(string * float) list, Finales2Error list> =
+        let duplicates = reading.Duplicates
+
         result {
-            let! components = decode root formulation
+            let! components = decodeWith reading.StrictReferences root formulation
 
             let checkEntry (i: int) (c: Finales2Component) : Validation<unit, Finales2Error> =
                 let at = $"{root}[{i}]"
@@ -224,15 +279,29 @@ module Finales2Formulation =
                 |> List.map (fun c -> c.Chemical.Key, c.Fraction)
                 |> List.groupBy fst
                 |> List.map (fun (key, entries) -> key, List.sumBy snd entries)
-                |> List.filter (fun (_, v) -> v <> 0.0)
+                |> List.filter (fun (_, v) -> reading.KeepZeros || v <> 0.0)
 
             do!
                 fractions
-                |> List.isEmpty
-                |> Result.requireFalse [ error root $"{root} has no chemical with a positive fraction" ]
+                |> List.exists (fun (_, v) -> v > 0.0)
+                |> Result.requireTrue [ error root $"{root} has no chemical with a positive fraction" ]
 
             return fractions
         }
+
+    /// Mole fractions by canonical chemical key, in the order of first mention, zeros left out (`moleFractionsWith`
+    /// with any identifier and an absent fraction type counting as molPerMol).
+    let moleFractions
+        (duplicates: DuplicateChemicals)
+        (root: string)
+        (formulation: JsonElement)
+        : Result<(string * float) list, Finales2Error list> =
+        moleFractionsWith
+            { Duplicates = duplicates
+              StrictReferences = false
+              KeepZeros = false }
+            root
+            formulation
 
     /// The basis of a canonical fraction type; None for a type the core does not compute with.
     let basisOf (fractionType: string) : FractionBasis option =

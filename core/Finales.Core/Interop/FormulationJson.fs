@@ -14,6 +14,17 @@ type DuplicateChemicalPolicy =
     /// Refuse the formulation, naming the second entry.
     | Refuse = 1
 
+/// What a mole-fraction reading demands beyond the default (flags; combine with `|`).
+[<Flags>]
+type MoleFractionOptions =
+    /// Any identifier (SMILES, InChIKey or name); an entry without a fraction type counts as molPerMol; zeros left out.
+    | Default = 0
+    /// Every chemical named by an InChIKey or a SMILES (a name alone is refused) and known to the core, keyed by its
+    /// InChIKey; every entry states its fraction type.
+    | StrictReferences = 1
+    /// Keep the chemicals whose fraction is 0.
+    | KeepZeros = 2
+
 /// One FINALES2 formulation entry as C# sees it. `Key` is the canonical chemical key (the InChIKey of a chemical the
 /// core knows, else the first identifier as written); `Smiles`, `InChIKey`, `Name` and `FractionType` (canonical) are
 /// null when the entry gives none.
@@ -103,13 +114,37 @@ type FormulationJson =
             [<Out>] moleFractions: byref<IReadOnlyDictionary<string, float>>,
             [<Out>] error: byref<string>
         ) : bool =
+        FormulationJson.TryDecodeMoleFractionsWith(
+            formulation,
+            duplicates,
+            MoleFractionOptions.Default,
+            &moleFractions,
+            &error
+        )
+
+    /// Mole fractions by canonical chemical key (order of first mention) as `options` demand: every entry molPerMol
+    /// with a fraction 0..1, at least one positive; a chemical named twice per `duplicates`. False with every refused
+    /// entry named in `error`.
+    static member TryDecodeMoleFractionsWith
+        (
+            formulation: JsonElement,
+            duplicates: DuplicateChemicalPolicy,
+            options: MoleFractionOptions,
+            [<Out>] moleFractions: byref<IReadOnlyDictionary<string, float>>,
+            [<Out>] error: byref<string>
+        ) : bool =
         let policy =
             match duplicates with
             | DuplicateChemicalPolicy.Sum -> SumDuplicates
             | DuplicateChemicalPolicy.Refuse -> RefuseDuplicates
             | other -> invalidArg "duplicates" $"unknown DuplicateChemicalPolicy {int other}"
 
-        match Finales2Formulation.moleFractions policy FormulationJson.Root formulation with
+        let reading =
+            { Duplicates = policy
+              StrictReferences = options.HasFlag MoleFractionOptions.StrictReferences
+              KeepZeros = options.HasFlag MoleFractionOptions.KeepZeros }
+
+        match Finales2Formulation.moleFractionsWith reading FormulationJson.Root formulation with
         | Ok fractions ->
             let d = Dictionary<string, float>(StringComparer.Ordinal)
 
