@@ -28,25 +28,7 @@ let copiedCli =
 
 /// Runs the copied CLI in `cwd` and returns exit code and output.
 let private runCopied (cwd: string) (args: string) =
-    let psi =
-        ProcessStartInfo(
-            "dotnet",
-            sprintf "\"%s\" %s" copiedCli.Value args,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = cwd
-        )
-
-    use p = Process.Start psi
-    let out = p.StandardOutput.ReadToEndAsync()
-    let err = p.StandardError.ReadToEndAsync()
-
-    if not (p.WaitForExit(TimeSpan.FromMinutes 3.0)) then
-        p.Kill true
-        failwithf "finales %s did not finish within 3 minutes:\n%s" args out.Result
-
-    p.ExitCode, out.Result + err.Result
+    runDotnet cwd (sprintf "finales %s" args) (sprintf "\"%s\" %s" copiedCli.Value args)
 
 /// The paths a run printed on a line starting with `label` ("report: /x/report.html").
 let private printed (label: string) (output: string) =

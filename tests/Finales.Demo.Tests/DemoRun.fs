@@ -22,6 +22,29 @@ type Run =
       Report: JsonNode
       Html: string }
 
+/// Runs `dotnet <args>` in `cwd` and returns its exit code and its stdout followed by its stderr; fails the test
+/// (naming `what`) when it takes more than 3 minutes.
+let runDotnet (cwd: string) (what: string) (args: string) : int * string =
+    let psi =
+        ProcessStartInfo(
+            "dotnet",
+            args,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = cwd
+        )
+
+    use p = Process.Start psi
+    let out = p.StandardOutput.ReadToEndAsync()
+    let err = p.StandardError.ReadToEndAsync()
+
+    if not (p.WaitForExit(TimeSpan.FromMinutes 3.0)) then
+        p.Kill true
+        failwithf "%s did not finish within 3 minutes:\n%s" what out.Result
+
+    p.ExitCode, out.Result + err.Result
+
 let private runDemo (name: string) (extra: string) =
     let dir =
         Path.Combine(
@@ -38,28 +61,14 @@ let private runDemo (name: string) (extra: string) =
             store
             extra
 
-    let psi =
-        ProcessStartInfo(
-            "dotnet",
-            args,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false
-        )
-
-    use p = Process.Start psi
-    let out = p.StandardOutput.ReadToEndAsync()
-    let err = p.StandardError.ReadToEndAsync()
-
-    if not (p.WaitForExit(TimeSpan.FromMinutes 3.0)) then
-        p.Kill true
-        failwithf "demo %s did not finish within 3 minutes:\n%s" name out.Result
+    let code, output =
+        runDotnet Environment.CurrentDirectory (sprintf "demo %s" name) args
 
     // The run folder of demo.db is demo/ beside it; the report goes into it.
     let reportDir = Path.Combine(dir, "demo", "report")
 
-    { Code = p.ExitCode
-      Output = out.Result + err.Result
+    { Code = code
+      Output = output
       Store = store
       Report = JsonNode.Parse(File.ReadAllText(Path.Combine(reportDir, "report.json")))
       Html = File.ReadAllText(Path.Combine(reportDir, "report.html")) }
