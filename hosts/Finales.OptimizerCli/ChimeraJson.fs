@@ -1,5 +1,6 @@
 namespace Finales.OptimizerCli
 
+open FsToolkit.ErrorHandling
 open Finales.Optimizer
 
 /// `finales chimera`: {objectives, tolerances, absolutes?, percentiles?, goals?, softness?} to {merits}.
@@ -10,15 +11,9 @@ module internal ChimeraJson =
         result {
             let! root = JsonKit.parse text
 
-            let! o =
-                match JsonKit.prop root "objectives" with
-                | ValueSome v -> Ok v
-                | ValueNone -> Error "objectives is missing; expected an n x K list of numbers"
+            let! o = JsonKit.required root "objectives" "objectives is missing; expected an n x K list of numbers"
 
-            let! t =
-                match JsonKit.prop root "tolerances" with
-                | ValueSome v -> Ok v
-                | ValueNone -> Error "tolerances is missing; expected K numbers"
+            let! t = JsonKit.required root "tolerances" "tolerances is missing; expected K numbers"
 
             let rows = JsonKit.array (JsonKit.array JsonKit.number) (o, "objectives")
             let tols = JsonKit.array JsonKit.number (t, "tolerances")

@@ -5,17 +5,6 @@ open System.IO
 open System.Text
 open System.Text.Json
 
-/// A minimal Result computation expression for the JSON adapters.
-type internal ResultBuilder() =
-    member _.Bind(r: Result<'a, 'e>, f: 'a -> Result<'b, 'e>) : Result<'b, 'e> = Result.bind f r
-    member _.Return(v: 'a) : Result<'a, 'e> = Ok v
-    member _.ReturnFrom(r: Result<'a, 'e>) : Result<'a, 'e> = r
-    member _.Zero() : Result<unit, 'e> = Ok()
-
-[<AutoOpen>]
-module internal ResultBuilderInstance =
-    let result = ResultBuilder()
-
 /// Reading request JSON and writing response JSON (System.Text.Json); errors name the field and value.
 [<RequireQualifiedAccess>]
 module internal JsonKit =
@@ -113,6 +102,12 @@ module internal JsonKit =
             Ok i
         else
             Error(sprintf "%s is %s; expected an integer" path (e.GetRawText()))
+
+    /// A required top-level member; `missing` is the whole message when it is absent.
+    let required (root: JsonElement) (name: string) (missing: string) : Result<JsonElement, string> =
+        match prop root name with
+        | ValueSome v -> Ok v
+        | ValueNone -> Error missing
 
     /// A required member read with `read`; errors name `path.name`.
     let field (e: JsonElement) (name: string) (path: string) (read: JsonElement * string -> Result<'a, string>) =

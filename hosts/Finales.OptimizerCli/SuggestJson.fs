@@ -1,5 +1,6 @@
 namespace Finales.OptimizerCli
 
+open FsToolkit.ErrorHandling
 open System
 open System.Text.Json
 open Finales.Optimizer
@@ -136,15 +137,13 @@ module internal SuggestJson =
         result {
             let! root = JsonKit.parse text
 
-            let! lim =
-                match JsonKit.prop root "limitations" with
-                | ValueSome v -> Ok v
-                | ValueNone -> Error "limitations is missing; expected FINALES2 limitations"
+            let! lim = JsonKit.required root "limitations" "limitations is missing; expected FINALES2 limitations"
 
             let! objsEl =
-                match JsonKit.prop root "objectives" with
-                | ValueSome v -> Ok v
-                | ValueNone -> Error "objectives is missing; expected a list of {quantity, goal, tolerance, kind}"
+                JsonKit.required
+                    root
+                    "objectives"
+                    "objectives is missing; expected a list of {quantity, goal, tolerance, kind}"
 
             let! objectives =
                 JsonKit.array
