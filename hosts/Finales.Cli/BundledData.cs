@@ -26,5 +26,5 @@ public static class BundledData
     private static string Existing(string path, string what) =>
         File.Exists(path) || Directory.Exists(path)
             ? path
-            : throw new CliError($"{what} not found at {path}: the CLI build copies it next to finales.dll (see data/README.md); rebuild the CLI or copy its whole output folder");
+            : throw new UsageError($"{what} not found at {path}: the CLI build copies it next to finales.dll (see data/README.md); rebuild the CLI or copy its whole output folder");
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using Finales.Devices;
 using Finales.Devices.Balance;
@@ -10,128 +11,153 @@ namespace Finales.Cli;
 /// <summary>`finales device ...`: poke a lab device (or its simulator) from a shell.</summary>
 public static class DeviceCommands
 {
-    private const string Help = """
-        Usage: ./finales device <device> [options]
-
-        Devices:
-          balance    read a Sartorius Entris II over SBI (ESC P)
-                       --simulate [--load G]        start a simulated balance on 127.0.0.1 and talk to it over TCP
-                       --host H --port P            a balance behind a TCP serial server
-                       --serial PORT [--baud N]     a balance on a serial port (8N1, default 9600 Bd)
-                       --count N                    read N values (default 1)
-                       --tare                       tare before reading
-                       --info                       also print model (ESC x1_) and serial number (ESC x2_)
-                       --timeout MS                 answer timeout (default 2000)
-          lims       measure density + viscosity through the Anton Paar LIMS folders
-                       --in DIR --out DIR --sample S --method M   (required)
-                       --timeout S                  seconds to wait for the result (default 1200)
-                       --simulate                   also run a simulated instrument on those folders
-                         [--density G_CM3] [--viscosity MPAS] [--seed N] [--invalid P] [--time-scale X]
-          syringes   list the standard syringes with their volumes and flow limits
-          pump       fill a simulated 10 mL syringe from a reservoir and dispense into a vial on a simulated balance
-                       --simulate (required) [--volume ML] [--flow ML_S] [--time-scale X]
-
-        Common: --verbose logs the protocol traffic; -h/--help shows this text.
-        Exit codes: 0 success, 1 usage error, 2 device error.
-        """;
-
-    public static int Run(string[] args)
+    public static FinalesCommand Create()
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        var device = new FinalesCommand("device", "poke a lab device or its simulator: balance, lims, syringes, pump")
         {
-            Console.WriteLine(Help);
-            return args.Length == 0 ? 1 : 0;
-        }
-        Options options;
-        try
+            // Documented in the help since the first version: 1 usage error, 2 device error.
+            UsageExitCode = 1,
+            Notes = "Exit codes: 0 success, 1 usage error, 2 device error.",
+            Examples = ["./finales device balance --simulate", "./finales device syringes"],
+        };
+        device.Subcommands.Add(Balance());
+        device.Subcommands.Add(Lims());
+        device.Subcommands.Add(Leaf("syringes", "list the standard syringes with their volumes and flow limits", [], (_, _, _) => Task.FromResult(Syringes())));
+        device.Subcommands.Add(Pump());
+        return device;
+    }
+
+    /// <summary>A device sub-command: its options plus --verbose, run with a logger factory and Ctrl-C cancellation.</summary>
+    private static FinalesCommand Leaf(string name, string description, Option[] options, Func<ParseResult, ILoggerFactory, CancellationToken, Task<int>> run,
+        params string[] examples)
+    {
+        var command = new FinalesCommand(name, description) { Examples = examples };
+        var verbose = Opt.Switch("--verbose", "log the protocol traffic");
+        foreach (var o in options) command.Options.Add(o);
+        command.Options.Add(verbose);
+        command.SetAction(parse =>
         {
-            options = Options.Parse(args[1..]);
-        }
-        catch (ArgumentException e)
-        {
-            Console.Error.WriteLine($"finales device {args[0]}: {e.Message}");
-            return 1;
-        }
-        if (options.Has("help") || options.Has("h"))
-        {
-            Console.WriteLine(Help);
-            return 0;
-        }
-        using var loggers = LoggerFactory.Create(b => b
-            .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; })
-            .SetMinimumLevel(options.Has("verbose") ? LogLevel.Debug : LogLevel.Warning));
-        using var cts = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
-        try
-        {
-            return args[0] switch
+            using var loggers = LoggerFactory.Create(b => b
+                .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; })
+                .SetMinimumLevel(parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Warning));
+            using var cts = new CancellationTokenSource();
+            Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
+            try
             {
-                "balance" => BalanceAsync(options, loggers, cts.Token).GetAwaiter().GetResult(),
-                "lims" => LimsAsync(options, loggers, cts.Token).GetAwaiter().GetResult(),
-                "syringes" => Syringes(),
-                "pump" => PumpAsync(options, loggers, cts.Token).GetAwaiter().GetResult(),
-                _ => Usage($"unknown device '{args[0]}'; expected balance, lims, syringes or pump."),
-            };
-        }
-        catch (ArgumentException e)
-        {
-            return Usage(e.Message);
-        }
-        catch (DeviceException e)
-        {
-            Console.Error.WriteLine($"finales device {args[0]}: {e.GetType().Name}: {e.Message}");
-            return 2;
-        }
-        catch (OperationCanceledException)
-        {
-            Console.Error.WriteLine($"finales device {args[0]}: cancelled.");
-            return 2;
-        }
+                return run(parse, loggers, cts.Token).GetAwaiter().GetResult();
+            }
+            catch (ArgumentException e)
+            {
+                throw new UsageError(e.Message);
+            }
+            catch (DeviceException e)
+            {
+                Console.Error.WriteLine($"finales device {name}: {e.GetType().Name}: {e.Message}");
+                return 2;
+            }
+            catch (OperationCanceledException)
+            {
+                Console.Error.WriteLine($"finales device {name}: cancelled.");
+                return 2;
+            }
+        });
+        return command;
     }
 
-    private static int Usage(string message)
+    private static FinalesCommand Balance()
     {
-        Console.Error.WriteLine($"finales device: {message} Run './finales device --help'.");
-        return 1;
+        var simulate = Opt.Switch("--simulate", "start a simulated balance on 127.0.0.1 and talk to it over TCP");
+        var load = Opt.Number("--load", "with --simulate: grams on the simulated pan", 12.3456, helpName: "G");
+        var host = Opt.Text("--host", "a balance behind a TCP serial server (with --port)", "H");
+        var port = Opt.OptionalInt("--port", "its TCP port", 1, 65535, "P");
+        var serial = Opt.Text("--serial", "a balance on a serial port (8N1)", "PORT");
+        var baud = Opt.Int("--baud", "baud rate of the serial port", 9600);
+        var count = Opt.Int("--count", "read N values", 1, 0);
+        var tare = Opt.Switch("--tare", "tare before reading");
+        var info = Opt.Switch("--info", "also print model (ESC x1_) and serial number (ESC x2_)");
+        var timeout = Opt.Number("--timeout", "answer timeout in ms", 2000, 1, helpName: "MS");
+        return Leaf("balance", "read a Sartorius Entris II over SBI (ESC P)", [simulate, load, host, port, serial, baud, count, tare, info, timeout],
+            (p, loggers, ct) => BalanceAsync(new BalanceArgs(p.GetValue(simulate), p.GetValue(load), p.GetValue(host), p.GetValue(port), p.GetValue(serial),
+                p.GetValue(baud), p.GetValue(count), p.GetValue(tare), p.GetValue(info), p.GetValue(timeout)), loggers, ct),
+            "./finales device balance --simulate --count 3", "./finales device balance --host 192.168.0.50 --port 4001 --info");
     }
 
-    private static async Task<int> BalanceAsync(Options o, ILoggerFactory loggers, CancellationToken ct)
+    private sealed record BalanceArgs(bool Simulate, double Load, string? Host, int? Port, string? Serial, int Baud, int Count, bool Tare, bool Info, double TimeoutMs);
+
+    private static FinalesCommand Lims()
     {
-        var driverOptions = new SbiBalanceOptions { ResponseTimeout = TimeSpan.FromMilliseconds(o.Double("timeout", 2000)) };
+        var inDir = Opt.Text("--in", "the LIMS input folder", "DIR");
+        var outDir = Opt.Text("--out", "the LIMS output folder", "DIR");
+        var sample = Opt.Text("--sample", "sample name", "S");
+        var method = Opt.Text("--method", "measuring method", "M");
+        inDir.Required = outDir.Required = sample.Required = method.Required = true;
+        var timeout = Opt.Number("--timeout", "seconds to wait for the result", 1200, 0, helpName: "S");
+        var simulate = Opt.Switch("--simulate", "also run a simulated instrument on those folders");
+        var density = Opt.Number("--density", "with --simulate: the sample's density", 1.2034, helpName: "G_CM3");
+        var viscosity = Opt.Number("--viscosity", "with --simulate: its viscosity", 2.91, helpName: "MPAS");
+        var seed = Opt.Int("--seed", "with --simulate: noise seed", 1);
+        var invalid = Opt.Number("--invalid", "with --simulate: probability of an invalid reading", 0, 0, 1, "P");
+        var timeScale = Opt.Number("--time-scale", "with --simulate: wall seconds per simulated second", 0.001);
+        return Leaf("lims", "measure density + viscosity through the Anton Paar LIMS folders",
+            [inDir, outDir, sample, method, timeout, simulate, density, viscosity, seed, invalid, timeScale],
+            (p, loggers, ct) => LimsAsync(new LimsArgs(p.GetValue(inDir)!, p.GetValue(outDir)!, p.GetValue(sample)!, p.GetValue(method)!, p.GetValue(timeout),
+                p.GetValue(simulate), p.GetValue(density), p.GetValue(viscosity), p.GetValue(seed), p.GetValue(invalid), p.GetValue(timeScale)), loggers, ct),
+            "./finales device lims --in lims/in --out lims/out --sample s1 --method DV --simulate");
+    }
+
+    private sealed record LimsArgs(string In, string Out, string Sample, string Method, double TimeoutSeconds, bool Simulate, double Density, double Viscosity,
+        int Seed, double Invalid, double TimeScale);
+
+    private static FinalesCommand Pump()
+    {
+        var simulate = Opt.Switch("--simulate", "required: the CETONI SDK binding is site-specific (see docs/devices.md)");
+        var volume = Opt.Number("--volume", "mL to fill and dispense", 5.0, 0, helpName: "ML");
+        var flow = Opt.Number("--flow", "flow in mL/s", 0.5, 0, helpName: "ML_S");
+        var timeScale = Opt.Number("--time-scale", "wall seconds per simulated second", 0.001);
+        return Leaf("pump", "fill a simulated 10 mL syringe from a reservoir and dispense into a vial on a simulated balance",
+            [simulate, volume, flow, timeScale],
+            (p, loggers, ct) => p.GetValue(simulate)
+                ? PumpAsync(p.GetValue(volume), p.GetValue(flow), p.GetValue(timeScale), loggers, ct)
+                : throw new UsageError("pump needs --simulate: the CETONI SDK binding is site-specific (see docs/devices.md)."),
+            "./finales device pump --simulate --volume 2");
+    }
+
+    private static async Task<int> BalanceAsync(BalanceArgs o, ILoggerFactory loggers, CancellationToken ct)
+    {
+        var driverOptions = new SbiBalanceOptions { ResponseTimeout = TimeSpan.FromMilliseconds(o.TimeoutMs) };
         SimulatedSbiBalanceServer? server = null;
         SbiBalance balance;
-        if (o.Has("simulate"))
+        if (o.Simulate)
         {
-            var sim = new SimulatedSbiBalance(new SimulatedSbiBalanceOptions(), loggers.CreateLogger<SimulatedSbiBalance>()) { PanLoadGrams = o.Double("load", 12.3456) };
+            var sim = new SimulatedSbiBalance(new SimulatedSbiBalanceOptions(), loggers.CreateLogger<SimulatedSbiBalance>()) { PanLoadGrams = o.Load };
             server = new SimulatedSbiBalanceServer(sim);
             Console.WriteLine($"simulated balance listening on {server.Host}:{server.Port}");
             balance = await SbiBalance.ConnectTcpAsync(server.Host, server.Port, driverOptions, loggers.CreateLogger<SbiBalance>(), ct);
         }
-        else if (o.Get("host") is { } host)
+        else if (o.Host is { } host)
         {
-            var port = o.Int("port", -1);
-            if (port is < 1 or > 65535) throw new ArgumentException($"--port is {o.Get("port") ?? "missing"}; expected 1..65535.");
+            var port = o.Port ?? throw new UsageError("--port is missing; expected 1..65535.");
             balance = await SbiBalance.ConnectTcpAsync(host, port, driverOptions, loggers.CreateLogger<SbiBalance>(), ct);
         }
-        else if (o.Get("serial") is { } serial)
+        else if (o.Serial is { } serial)
         {
-            balance = SbiBalance.OpenSerial(serial, o.Int("baud", 9600), options: driverOptions, logger: loggers.CreateLogger<SbiBalance>());
+            balance = SbiBalance.OpenSerial(serial, o.Baud, options: driverOptions, logger: loggers.CreateLogger<SbiBalance>());
         }
-        else throw new ArgumentException("balance needs --simulate, --host H --port P, or --serial PORT.");
+        else throw new UsageError("balance needs --simulate, --host H --port P, or --serial PORT.");
 
         try
         {
-            if (o.Has("info"))
+            if (o.Info)
             {
                 Console.WriteLine($"model:  {await balance.GetModelAsync(ct)}");
                 Console.WriteLine($"serial: {await balance.GetSerialNumberAsync(ct)}");
             }
-            if (o.Has("tare"))
+            if (o.Tare)
             {
                 await balance.TareAsync(ct);
                 Console.WriteLine("tared");
             }
-            var count = o.Int("count", 1);
+            var count = o.Count;
             for (var i = 0; i < count; i++)
             {
                 var r = await balance.ReadAsync(ct);
@@ -147,25 +173,22 @@ public static class DeviceCommands
         }
     }
 
-    private static async Task<int> LimsAsync(Options o, ILoggerFactory loggers, CancellationToken ct)
+    private static async Task<int> LimsAsync(LimsArgs o, ILoggerFactory loggers, CancellationToken ct)
     {
-        var inDir = o.Require("in");
-        var outDir = o.Require("out");
-        var sample = o.Require("sample");
-        var method = o.Require("method");
+        var (inDir, outDir, sample, method) = (o.In, o.Out, o.Sample, o.Method);
         SimulatedLimsInstrument? sim = null;
-        if (o.Has("simulate"))
+        if (o.Simulate)
         {
-            var truth = new SampleProperties(o.Double("density", 1.2034), o.Double("viscosity", 2.91));
-            var invalid = o.Double("invalid", 0.0);
+            var truth = new SampleProperties(o.Density, o.Viscosity);
+            var invalid = o.Invalid;
             sim = new SimulatedLimsInstrument(new SimulatedLimsOptions
             {
                 InDirectory = inDir,
                 OutDirectory = outDir,
-                Seed = o.Int("seed", 1),
+                Seed = o.Seed,
                 InvalidDensityProbability = invalid,
                 InvalidViscosityProbability = invalid,
-                Clock = new DeviceClock(o.Double("time-scale", 0.001)),
+                Clock = new DeviceClock(o.TimeScale),
             }, _ => truth, loggers.CreateLogger<SimulatedLimsInstrument>());
             sim.Start();
             Console.WriteLine($"simulated DMA 4100 M + Lovis 2000 ME watching {inDir}");
@@ -177,7 +200,7 @@ public static class DeviceCommands
                 InDirectory = inDir,
                 OutDirectory = outDir,
                 PollInterval = TimeSpan.FromMilliseconds(sim is null ? 500 : 20),
-                Timeout = TimeSpan.FromSeconds(o.Double("timeout", 1200)),
+                Timeout = TimeSpan.FromSeconds(o.TimeoutSeconds),
             }, loggers.CreateLogger<LimsDensityViscosityMeter>());
             var r = await meter.MeasureAsync(sample, method, ct);
             var inv = CultureInfo.InvariantCulture;
@@ -201,12 +224,9 @@ public static class DeviceCommands
         return 0;
     }
 
-    private static async Task<int> PumpAsync(Options o, ILoggerFactory loggers, CancellationToken ct)
+    private static async Task<int> PumpAsync(double volume, double flow, double timeScale, ILoggerFactory loggers, CancellationToken ct)
     {
-        if (!o.Has("simulate")) throw new ArgumentException("pump needs --simulate: the CETONI SDK binding is site-specific (see docs/devices.md).");
-        var volume = o.Double("volume", 5.0);
-        var flow = o.Double("flow", 0.5);
-        var f = new SimulatedFluidics(new SimulatedFluidicsOptions { Clock = new DeviceClock(o.Double("time-scale", 0.001)) }, loggers);
+        var f = new SimulatedFluidics(new SimulatedFluidicsOptions { Clock = new DeviceClock(timeScale) }, loggers);
         f.DefineLiquid("EC:EMC 3:7", 1.1013);
         f.AddReservoir("Reservoir1", "EC:EMC 3:7", 50);
         f.AddVessel("vial_1");
@@ -231,40 +251,5 @@ public static class DeviceCommands
         var reading = await balance.ReadAsync(ct);
         Console.WriteLine(string.Create(inv, $"balance line '{SbiLine.Escape(reading.RawLine)}' -> {reading.MassGrams} g (ledger: {f.MassGrams("vial_1"):0.####} g)"));
         return 0;
-    }
-
-    /// <summary>`--name value` and `--flag` options.</summary>
-    private sealed class Options
-    {
-        private readonly Dictionary<string, string?> _values = new(StringComparer.Ordinal);
-
-        public static Options Parse(string[] args)
-        {
-            var o = new Options();
-            for (var i = 0; i < args.Length; i++)
-            {
-                if (!args[i].StartsWith('-')) throw new ArgumentException($"unexpected argument '{args[i]}'.");
-                var name = args[i].TrimStart('-');
-                string? value = null;
-                if (i + 1 < args.Length && (!args[i + 1].StartsWith("--", StringComparison.Ordinal) || double.TryParse(args[i + 1], CultureInfo.InvariantCulture, out _)))
-                    value = args[++i];
-                o._values[name] = value;
-            }
-            return o;
-        }
-
-        public bool Has(string name) => _values.ContainsKey(name);
-        public string? Get(string name) => _values.TryGetValue(name, out var v) ? v : null;
-        public string Require(string name) => Get(name) ?? throw new ArgumentException($"--{name} is required.");
-
-        public double Double(string name, double fallback) =>
-            Get(name) is not { } text ? fallback
-            : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) ? v
-            : throw new ArgumentException($"--{name} is '{text}'; expected a number.");
-
-        public int Int(string name, int fallback) =>
-            Get(name) is not { } text ? fallback
-            : int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v
-            : throw new ArgumentException($"--{name} is '{text}'; expected an integer.");
     }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
@@ -17,15 +18,27 @@ public static class BenchBroker
 {
     private static readonly string[] CallNames = ["post_request", "pending", "reserve", "post_result", "get_result", "claim"];
 
-    public static int Run(string[] args)
-    {
-        var a = new CliArgs(args);
-        if (a.Help)
-        {
-            Console.WriteLine("""
-                Usage: ./finales bench broker --url URL --user U --password P [--tenant UUID] [--workers 8] [--seconds 10]
-                       ./finales bench broker --self [--postgres CONN] [--preload N] [--workers 8] [--seconds 10]
+    /// <summary>The options of one run, parsed by <see cref="Create"/>.</summary>
+    private sealed record Settings(string? Url, string? User, string? Password, string? Tenant, int Workers, double Seconds, bool Self,
+        string? Postgres, int Preload, string? Keep, double? Warmup, bool Claim);
 
+    public static FinalesCommand Create()
+    {
+        var url = Opt.Text("--url", "the server to measure (or --self)", "URL");
+        var user = Opt.Text("--user", "a user of that server", "U");
+        var password = Opt.Text("--password", "its password", "P");
+        var tenant = Opt.Text("--tenant", "the tenant to act for (default: the first tenant GET /tenants/ lists)", "UUID");
+        var workers = Opt.Int("--workers", "concurrent workers", 8, 1, 256);
+        var seconds = Opt.Number("--seconds", "measuring time", 10, 0.001, helpName: "S");
+        var self = Opt.Switch("--self", "start a broker process and measure it");
+        var postgres = Opt.Text("--postgres", "with --self: a PostgreSQL store instead of a fresh SQLite file", "CONN");
+        var preload = Opt.Int("--preload", "with --self: resolved requests stored before measuring", 0, 0);
+        var keep = Opt.Text("--keep", "with --self: keep the store in DIR", "DIR");
+        var warmup = Opt.OptionalNumber("--warmup", "warm-up seconds before measuring (default 1, with --self 3)", 0, helpName: "S");
+        var claim = Opt.Switch("--claim", "use POST /requests/claim instead of pending + reserve");
+        var command = new FinalesCommand("broker", "closed tenant cycle against any FINALES2-compatible server (or --self)")
+        {
+            Notes = """
                 Runs the closed tenant cycle (post request, list pending for its quantity/method, reserve, post result,
                 get result by request) with N workers for S seconds and prints JSON: cycles/s, p50/p99 ms per call, errors.
                 Only FINALES2 routes are used, so any compatible server can be measured. The server must offer the
@@ -39,20 +52,28 @@ public static class BenchBroker
                 --keep DIR   with --self: keep the store in DIR (default: a temp dir, deleted afterwards)
                 --claim      use Finales' one-round-trip POST /requests/claim instead of listing pending requests and
                              reserving one (not a FINALES2 route): post request, claim, post result, get result
-                """);
-            return 0;
-        }
-        a.Only("url", "user", "password", "tenant", "workers", "seconds", "self", "postgres", "preload", "keep", "warmup", "claim");
-        var claim = a.Has("claim");
-        var workers = a.GetInt("workers", 8);
-        var seconds = a.GetDouble("seconds", 10);
-        if (workers < 1 || workers > 256) throw new CliError($"--workers must be 1..256, got {workers}");
-        if (seconds <= 0) throw new CliError($"--seconds must be positive, got {seconds}");
-        if (a.Has("self")) return RunSelf(a, workers, seconds, claim);
-        var url = a.Get("url") ?? throw new CliError("--url is required (or --self)");
-        var user = a.Get("user") ?? throw new CliError("--user is required");
-        var password = a.Get("password") ?? throw new CliError("--password is required");
-        var report = Measure(url.TrimEnd('/'), user, password, a.Get("tenant"), workers, seconds, a.GetDouble("warmup", 1), claim);
+                """,
+            Examples =
+            [
+                "./finales bench broker --self --seconds 10",
+                "./finales bench broker --url http://127.0.0.1:13371 --user admin --password change-me",
+            ],
+        };
+        foreach (var o in new Option[] { url, user, password, tenant, workers, seconds, self, postgres, preload, keep, warmup, claim })
+            command.Options.Add(o);
+        command.SetAction(parse => Run(new Settings(parse.GetValue(url), parse.GetValue(user), parse.GetValue(password), parse.GetValue(tenant),
+            parse.GetValue(workers), parse.GetValue(seconds), parse.GetValue(self), parse.GetValue(postgres), parse.GetValue(preload),
+            parse.GetValue(keep), parse.GetValue(warmup), parse.GetValue(claim))));
+        return command;
+    }
+
+    private static int Run(Settings a)
+    {
+        if (a.Self) return RunSelf(a, a.Workers, a.Seconds, a.Claim);
+        var url = a.Url ?? throw new UsageError("--url is required (or --self)");
+        var user = a.User ?? throw new UsageError("--user is required");
+        var password = a.Password ?? throw new UsageError("--password is required");
+        var report = Measure(url.TrimEnd('/'), user, password, a.Tenant, a.Workers, a.Seconds, a.Warmup ?? 1, a.Claim);
         Console.WriteLine(report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return 0;
     }
@@ -60,16 +81,16 @@ public static class BenchBroker
     /// <summary>The text of a FINALES2 corpus file shipped with the CLI (BundledData).</summary>
     internal static string Corpus(string relative) => File.ReadAllText(BundledData.Corpus(relative));
 
-    private static int RunSelf(CliArgs a, int workers, double seconds, bool claim)
+    private static int RunSelf(Settings a, int workers, double seconds, bool claim)
     {
-        var keep = a.Get("keep");
+        var keep = a.Keep;
         var dir = keep ?? Path.Combine(Path.GetTempPath(), "finales-bench-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
-        var pg = a.Get("postgres");
+        var pg = a.Postgres;
         var storeArgs = pg is null ? $"--db \"{Path.Combine(dir, "bench.db")}\"" : $"--postgres \"{pg}\"";
         // A fixed tenant id, so a kept store (--keep) can be measured again without re-seeding.
         var tenant = Guid.Parse("b5e4c4a0-0000-4000-8000-00000000be4c");
-        var preload = a.GetInt("preload", 0);
+        var preload = a.Preload;
         if (preload > 0)
         {
             var options = new BrokerOptions { DbPath = Path.Combine(dir, "bench.db"), Postgres = pg };
@@ -94,7 +115,7 @@ public static class BenchBroker
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
         psi.Environment["FINALES_ADMIN_PASSWORD"] = "bench-admin";
-        using var server = Process.Start(psi) ?? throw new CliError("could not start the broker");
+        using var server = Process.Start(psi) ?? throw new UsageError("could not start the broker");
         server.OutputDataReceived += (_, _) => { };
         server.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("broker: " + e.Data); };
         server.BeginOutputReadLine();
@@ -110,14 +131,14 @@ public static class BenchBroker
                 msg.Headers.Authorization = new AuthenticationHeaderValue("Bearer", admin);
                 using var r = http.Send(msg);
                 if ((int)r.StatusCode >= 300 && (int)r.StatusCode != 409)
-                    throw new CliError($"seeding {path} failed: {(int)r.StatusCode} {r.Content.ReadAsStringAsync().Result}");
+                    throw new UsageError($"seeding {path} failed: {(int)r.StatusCode} {r.Content.ReadAsStringAsync().Result}");
             }
             Post("/admin/capabilities", Corpus("serialized_quantities/conductivity/polynomial_interpolation.json"));
             var limitations = Corpus("examples/limitations/conductivity/polynomial_interpolation.json");
             Post("/admin/tenants", $"{{\"name\":\"bench-tenant\",\"uuid\":\"{tenant:D}\",\"limitations\":{limitations},\"contact_person\":\"bench\"}}");
             Post("/admin/users", $"{{\"username\":\"bench\",\"password\":\"bench-pw\",\"roles\":[\"tenant\"],\"tenants\":[\"{tenant:D}\"]}}");
             // Warm up (JIT, tiered compilation, connection pools) outside the measured window.
-            Measure(url, "bench", "bench-pw", tenant.ToString("D"), workers, a.GetDouble("warmup", 3), 0, claim);
+            Measure(url, "bench", "bench-pw", tenant.ToString("D"), workers, a.Warmup ?? 3, 0, claim);
             var cpuBefore = CpuSeconds(server.Id);
             var clientBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var report = Measure(url, "bench", "bench-pw", tenant.ToString("D"), workers, seconds, 0, claim);
@@ -173,11 +194,11 @@ public static class BenchBroker
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
-            if (server.HasExited) throw new CliError($"the broker exited with code {server.ExitCode}");
+            if (server.HasExited) throw new UsageError($"the broker exited with code {server.ExitCode}");
             try { if (http.GetAsync(url + "/").Result.IsSuccessStatusCode) return; } catch (AggregateException) { }
             Thread.Sleep(100);
         }
-        throw new CliError($"the broker did not answer on {url} within 60 s");
+        throw new UsageError($"the broker did not answer on {url} within 60 s");
     }
 
     internal static string Login(HttpClient http, string url, string user, string password)
@@ -185,7 +206,7 @@ public static class BenchBroker
         using var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["username"] = user, ["password"] = password });
         using var r = http.PostAsync(url + "/user_management/authenticate", form).Result;
         var body = r.Content.ReadAsStringAsync().Result;
-        if (!r.IsSuccessStatusCode) throw new CliError($"login as {user} failed: {(int)r.StatusCode} {body}");
+        if (!r.IsSuccessStatusCode) throw new UsageError($"login as {user} failed: {(int)r.StatusCode} {body}");
         return JsonDocument.Parse(body).RootElement.GetProperty("access_token").GetString()!;
     }
 
@@ -201,7 +222,7 @@ public static class BenchBroker
             msg.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             using var r = http.Send(msg);
             var list = JsonDocument.Parse(r.Content.ReadAsStringAsync().Result).RootElement;
-            if (list.GetArrayLength() == 0) throw new CliError("the server has no tenants; pass --tenant UUID");
+            if (list.GetArrayLength() == 0) throw new UsageError("the server has no tenants; pass --tenant UUID");
             tenant = list[0].GetProperty("tenant_uuid").GetString();
         }
         var request = JsonNode.Parse(Corpus("examples/requests/conductivity/polynomial_interpolation.json"))!;

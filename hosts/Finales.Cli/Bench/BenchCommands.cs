@@ -1,32 +1,21 @@
 namespace Finales.Cli;
 
-/// <summary>`finales bench &lt;what&gt;`: every benchmark harness of the repository, dispatched from one table.</summary>
+/// <summary>`finales bench &lt;what&gt;`: every benchmark harness of the repository (this folder), one sub-command each.</summary>
 public static class BenchCommands
 {
-    /// <summary>One benchmark: its name, a one-line summary for --help, and its entry point (given the arguments after the name).</summary>
-    private sealed record Bench(string Name, string Summary, Func<string[], int> Run);
-
-    private static readonly Bench[] Benches =
-    [
-        new("broker", "closed tenant cycle against any FINALES2-compatible server (or --self)", BenchBroker.Run),
-        new("lists", "broker memory while serving /all_requests/ from a large store (1 and 4 clients)", BenchStore.Lists),
-        new("waiters", "latency of a plain GET while 1,000 clients long-poll the pending queue", BenchStore.Waiters),
-        // The science and optimizer harnesses live beside their commands (ScienceCommands.cs, OptimizerCommands.cs).
-        new("science", "stock-mixing solves/s and route searches/s", ScienceBench.Run),
-        new("optimizer", "regret curves of GP-UCB vs random search", args => BenchOptimizerCommands.Run(["optimizer", .. args])),
-        new("gp", "time and memory per suggestion vs number of observations", args => BenchOptimizerCommands.Run(["gp", .. args])),
-    ];
-
-    public static int Run(string[] args)
+    public static FinalesCommand Create()
     {
-        if (args.Length == 0 || args[0] is "--help" or "-h")
+        var bench = new FinalesCommand("bench", "benchmarks: broker, lists, waiters, science, optimizer, gp (JSON results)")
         {
-            Console.WriteLine("Usage: ./finales bench <what> [options]      (./finales bench <what> --help)");
-            foreach (var b in Benches) Console.WriteLine($"  {b.Name,-10} {b.Summary}");
-            return args.Length == 0 ? 1 : 0;
-        }
-        var bench = Benches.FirstOrDefault(b => b.Name == args[0])
-                    ?? throw new CliError($"unknown benchmark '{args[0]}'; see ./finales bench --help");
-        return bench.Run(args[1..]);
+            Examples = ["./finales bench broker --self", "./finales bench science", "./finales bench gp --n 10,100"],
+        };
+        // Each harness adds one line here.
+        bench.Subcommands.Add(BenchBroker.Create());
+        bench.Subcommands.Add(BenchStore.Lists());
+        bench.Subcommands.Add(BenchStore.Waiters());
+        bench.Subcommands.Add(BenchScience.Create());
+        bench.Subcommands.Add(BenchOptimizer.Regret());
+        bench.Subcommands.Add(BenchOptimizer.Gp());
+        return bench;
     }
 }

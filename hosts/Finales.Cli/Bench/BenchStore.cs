@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
@@ -17,25 +18,29 @@ public static class BenchStore
     private const string AdminPassword = "bench-admin";
     private static readonly Guid Tenant = Guid.Parse("b5e4c4a0-0000-4000-8000-00000000be4c");
 
-    public static int Lists(string[] args)
+    public static FinalesCommand Lists()
     {
-        var a = new CliArgs(args);
-        if (a.Help)
+        var requests = Opt.Int("--requests", "resolved requests in the store", 1_000_000, 1);
+        var concurrent = Opt.Int("--concurrent", "clients reading at once in the second round", 4, 1, 1024);
+        var keep = Opt.Text("--keep", "keep (and reuse) the store in DIR", "DIR");
+        var cli = Opt.Text("--cli", "another build's finales.dll to run as the broker (e.g. the code before a change)", "DLL");
+        var command = new FinalesCommand("lists", "broker memory while serving /all_requests/ from a large store (1 and 4 clients)")
         {
-            Console.WriteLine("""
-                Usage: ./finales bench lists [--requests 1000000] [--concurrent 4] [--keep DIR] [--cli DLL]
-
+            Notes = """
                 Stores N resolved requests (with results and events) in a SQLite store (once; a kept store is reused),
                 then, each on a freshly started broker, GET /all_requests/ once and by --concurrent clients at once,
                 reading the answers as they stream. Reports the broker's resident memory before and its peak (VmHWM)
                 after each. --cli runs another build's finales.dll as the broker (e.g. the code before a change).
-                """);
-            return 0;
-        }
-        a.Only("requests", "concurrent", "keep", "cli");
-        var n = a.GetInt("requests", 1_000_000);
-        var concurrent = a.GetInt("concurrent", 4);
-        var keep = a.Get("keep");
+                """,
+            Examples = ["./finales bench lists --requests 100000 --keep bench-lists"],
+        };
+        foreach (var o in new Option[] { requests, concurrent, keep, cli }) command.Options.Add(o);
+        command.SetAction(parse => Lists(parse.GetValue(requests), parse.GetValue(concurrent), parse.GetValue(keep), parse.GetValue(cli)));
+        return command;
+    }
+
+    private static int Lists(int n, int concurrent, string? keep, string? cli)
+    {
         var dir = keep ?? Path.Combine(Path.GetTempPath(), "finales-bench-lists-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
         var db = Path.Combine(dir, "bench.db");
@@ -56,10 +61,10 @@ public static class BenchStore
                     stored = n;
                 }
             }
-            var report = new JsonObject { ["requests_stored"] = stored, ["broker"] = a.Get("cli") ?? "this build" };
+            var report = new JsonObject { ["requests_stored"] = stored, ["broker"] = cli ?? "this build" };
             foreach (var clients in new[] { 1, concurrent })
             {
-                using var broker = Broker.Start($"--db \"{db}\"", a.Get("cli"));
+                using var broker = Broker.Start($"--db \"{db}\"", cli);
                 var idle = BenchBroker.RssMb(broker.Pid);
                 var sw = Stopwatch.StartNew();
                 var bytes = Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(() => broker.Drain("/all_requests/")))).Result;
@@ -81,34 +86,38 @@ public static class BenchStore
         }
     }
 
-    public static int Waiters(string[] args)
+    public static FinalesCommand Waiters()
     {
-        var a = new CliArgs(args);
-        if (a.Help)
+        var waiters = Opt.Int("--waiters", "clients long-polling the pending queue", 1000, 1);
+        var pending = Opt.Int("--pending", "pending requests posted first", 200, 0);
+        var gets = Opt.Int("--gets", "plain GET /pending_requests/ calls timed without and with the waiters", 200, 1);
+        var cli = Opt.Text("--cli", "another build's finales.dll to run as the broker", "DLL");
+        var command = new FinalesCommand("waiters", "latency of a plain GET while 1,000 clients long-poll the pending queue")
         {
-            Console.WriteLine("""
-                Usage: ./finales bench waiters [--waiters 1000] [--pending 200] [--gets 200] [--cli DLL]
-
+            Notes = """
                 On a fresh SQLite broker: posts --pending requests of conductivity/polynomial_interpolation, then keeps
                 --waiters clients long-polling GET /pending_requests/?quantity=conductivity&method=two_electrode&wait_seconds=60
                 (nothing they wait for arrives), and times --gets plain GET /pending_requests/ calls one after another,
                 without and with the waiters. Reports p50 and p99 in ms and the broker's CPU use meanwhile.
-                """);
-            return 0;
-        }
-        a.Only("waiters", "pending", "gets", "cli");
-        var waiters = a.GetInt("waiters", 1000);
-        var pending = a.GetInt("pending", 200);
-        var gets = a.GetInt("gets", 200);
+                """,
+            Examples = ["./finales bench waiters --waiters 200"],
+        };
+        foreach (var o in new Option[] { waiters, pending, gets, cli }) command.Options.Add(o);
+        command.SetAction(parse => Waiters(parse.GetValue(waiters), parse.GetValue(pending), parse.GetValue(gets), parse.GetValue(cli)));
+        return command;
+    }
+
+    private static int Waiters(int waiters, int pending, int gets, string? cli)
+    {
         var dir = Path.Combine(Path.GetTempPath(), "finales-bench-waiters-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
         try
         {
-            using var broker = Broker.Start($"--db \"{Path.Combine(dir, "bench.db")}\"", a.Get("cli"));
+            using var broker = Broker.Start($"--db \"{Path.Combine(dir, "bench.db")}\"", cli);
             broker.Seed();
             var (request, _) = Bodies();
             for (var i = 0; i < pending; i++) broker.Send(HttpMethod.Post, "/requests/", request, 200);
-            var report = new JsonObject { ["waiters"] = waiters, ["pending_requests"] = pending, ["broker"] = a.Get("cli") ?? "this build" };
+            var report = new JsonObject { ["waiters"] = waiters, ["pending_requests"] = pending, ["broker"] = cli ?? "this build" };
             report["without_waiters"] = broker.TimeGets(gets);
             using var stop = new CancellationTokenSource();
             var handler = new SocketsHttpHandler { MaxConnectionsPerServer = waiters + 16 };
@@ -177,7 +186,7 @@ public static class BenchStore
                 RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
             };
             psi.Environment["FINALES_ADMIN_PASSWORD"] = AdminPassword;
-            var p = Process.Start(psi) ?? throw new CliError("could not start the broker");
+            var p = Process.Start(psi) ?? throw new UsageError("could not start the broker");
             p.OutputDataReceived += (_, _) => { };
             p.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("broker: " + e.Data); };
             p.BeginOutputReadLine();
@@ -198,7 +207,7 @@ public static class BenchStore
             using var r = _http.Send(msg);
             var text = r.Content.ReadAsStringAsync().Result;
             if ((int)r.StatusCode != expect && !((int)r.StatusCode == 409 && expect == 201))
-                throw new CliError($"{method} {path} answered {(int)r.StatusCode}: {text[..Math.Min(300, text.Length)]}");
+                throw new UsageError($"{method} {path} answered {(int)r.StatusCode}: {text[..Math.Min(300, text.Length)]}");
             return text;
         }
 
@@ -217,7 +226,7 @@ public static class BenchStore
             using var msg = new HttpRequestMessage(HttpMethod.Get, Url + path);
             msg.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token);
             using var r = _http.Send(msg, HttpCompletionOption.ResponseHeadersRead);
-            if (!r.IsSuccessStatusCode) throw new CliError($"GET {path} answered {(int)r.StatusCode}");
+            if (!r.IsSuccessStatusCode) throw new UsageError($"GET {path} answered {(int)r.StatusCode}");
             using var s = r.Content.ReadAsStream();
             var buffer = new byte[1 << 16];
             long total = 0;
