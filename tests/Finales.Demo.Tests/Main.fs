@@ -10,7 +10,10 @@ let main argv =
         2
     else
         let code =
-            runTestsWithCLIArgs [ CLIArguments.Parallel_Workers 2 ] argv DemoTests.tests
+            runTestsWithCLIArgs
+                [ CLIArguments.Parallel_Workers 2 ]
+                argv
+                (TestList([ DemoTests.tests; CliTests.tests ], Normal))
 
         // The copied CLI (44 MB) is only needed while the tests run; the runs' own folders stay for inspection.
         if DemoCopiedCliTests.copiedCli.IsValueCreated then
