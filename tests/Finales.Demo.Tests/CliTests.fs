@@ -86,6 +86,11 @@ let tests =
                     let code, out = finales "tenant"
                     Expect.equal code 1 (sprintf "bare ./finales tenant; output:\n%s" out)
                     Expect.stringContains out "demo-cell" "lists the tenant kinds"
+
+                    for words in [ [ "help" ]; [ "tenant"; "help" ]; [ "device"; "help" ] ] do
+                        let code, out, err = inProcess words
+                        Expect.equal code 0 (sprintf "%A: the help word, exit 0; stderr: %s" words err)
+                        Expect.stringContains out "Usage:" (sprintf "%A prints the help" words)
                 } ]
 
           testList

@@ -44,6 +44,11 @@ public static class CliRunner
             parse.RootCommandResult.Command.Parse([.. Path(command).Skip(1), "--help"]).Invoke(invocation);
             return GroupWithoutCommand;
         }
+        if (command.Subcommands.Count > 0 && parse.UnmatchedTokens is ["help"])
+        {
+            // `./finales help`, `./finales tenant help`: the word the hand-written dispatchers accepted for --help.
+            return parse.RootCommandResult.Command.Parse([.. Path(command).Skip(1), "--help"]).Invoke(invocation);
+        }
         if (parse.Errors.Count > 0 && !isHelpOrDirective)
         {
             if (command is RootCommand && parse.UnmatchedTokens.Count > 0)
