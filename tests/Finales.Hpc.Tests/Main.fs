@@ -7,4 +7,12 @@ let main argv =
     runTestsWithCLIArgs
         [ CLIArguments.Parallel_Workers 4 ]
         argv
-        (testList "hpc" [ LocalExecutorTests.tests; SlurmTextTests.tests; SlurmExecutorTests.tests ])
+        (testList
+            "hpc"
+            [ LocalExecutorTests.tests
+              SlurmTextTests.tests
+              SlurmExecutorTests.tests
+              JobPolicyTests.tests
+              JobJournalTests.tests
+              SupervisorLocalTests.tests
+              SupervisorSlurmTests.tests ])
