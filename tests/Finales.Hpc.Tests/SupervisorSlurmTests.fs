@@ -131,6 +131,29 @@ let tests =
               Expect.equal (jobsNamed "ss-reattach") 1 "one Slurm job"
           }
 
+          test "a host stopped between sbatch and journaling the id: the job is found by name, not submitted again" {
+              use d = new TempDir("ss-lost")
+              let journal, sup = supervisor d
+              use _ = journal
+              let work = d.Sub "w"
+
+              let s =
+                  spec
+                      "ss-lost"
+                      work
+                      (Lammps.script work "in.chunks" (Lammps.chunked 2 2))
+                      null
+                      (TimeSpan.FromMinutes 2.0)
+
+              journal.BeginSubmit("ss-lost", "slurm", work, 1)
+              let lost = (sup.Executor.SubmitAsync(s, CancellationToken.None)).Result
+              waitFinal sup.Executor lost 120.0 |> ignore // it even finished while the host was down
+              let v = run sup s
+              Expect.isTrue v.Success (sprintf "success: %A" v)
+              Expect.equal v.JobId lost "the job sbatch had started"
+              Expect.equal (jobsNamed "ss-lost") 1 "one Slurm job"
+          }
+
           test "a LAMMPS input error: FAILED with Slurm's reason and the log's last lines" {
               use d = new TempDir("ss-fail")
               let journal, sup = supervisor d
