@@ -14,5 +14,6 @@ let main argv =
               SlurmExecutorTests.tests
               JobPolicyTests.tests
               JobJournalTests.tests
+              HpcOptionsTests.tests
               SupervisorLocalTests.tests
               SupervisorSlurmTests.tests ])
