@@ -185,13 +185,16 @@ public sealed class JobSupervisor(IJobExecutor executor, JobJournal journal, Job
     private static string FailureReason(JobStatus status, int attempts, bool retracted, string dir)
     {
         var name = JobPolicy.SlurmName(status.State);
-        var detail = status.Reason is null ? "" : $" ({status.Reason})";
+        // Slurm's reason already starts with the state ("CANCELLED (signal 15)"); the local executor's does not.
+        var head = status.Reason is null ? name
+            : status.Reason.StartsWith(name, StringComparison.Ordinal) ? status.Reason
+            : $"{name} ({status.Reason})";
         var exit = JobFiles.ReadExitCode(dir) is int code ? $"exit code file says {code}" : "no exit code file";
         var why = status.State switch
         {
-            JobState.Completed or JobState.Vanished => $"{name}{detail} without evidence of success: {exit}",
-            _ when JobPolicy.IsRequeueable(status.State) => $"{name}{detail} on attempt {attempts} of {attempts}: no requeues left",
-            _ => $"{name}{detail}, {exit}",
+            JobState.Completed or JobState.Vanished => $"{head} without evidence of success: {exit}",
+            _ when JobPolicy.IsRequeueable(status.State) => $"{head} on attempt {attempts} of {attempts}: no requeues left",
+            _ => $"{head}, {exit}",
         };
         return retracted ? why + "; the request was retracted" : why;
     }
