@@ -31,11 +31,15 @@ public static class JobPolicy
     /// final state (a job that finished just as its time limit struck did finish). <paramref name="attempts"/>:
     /// submissions so far (at least 1).
     /// </summary>
-    public static JobAction Decide(JobState state, bool evidence, int attempts, int maxAttempts)
+    public static JobAction Decide(JobState state, bool evidence, int attempts, int maxAttempts) =>
+        Decide(state, evidence, attempts, maxAttempts, retracted: false);
+
+    /// <summary>As above; a <paramref name="retracted"/> request is never requeued.</summary>
+    public static JobAction Decide(JobState state, bool evidence, int attempts, int maxAttempts, bool retracted)
     {
         if (IsOpen(state)) return JobAction.Wait;
         if (evidence) return JobAction.Succeed;
-        if (IsRequeueable(state) && attempts < maxAttempts) return JobAction.Requeue;
+        if (IsRequeueable(state) && attempts < maxAttempts && !retracted) return JobAction.Requeue;
         return JobAction.Fail;
     }
 

@@ -136,7 +136,7 @@ public sealed class JobSupervisor(IJobExecutor executor, JobJournal journal, Job
                 lastState = status.State;
             }
             var evidence = !JobPolicy.IsOpen(status.State) && Evidence(dir, evidenceOfSuccess);
-            switch (JobPolicy.Decide(status.State, evidence, attempt, _options.MaxAttempts))
+            switch (JobPolicy.Decide(status.State, evidence, attempt, _options.MaxAttempts, row.CancelRequested))
             {
                 case JobAction.Wait:
                     await Task.Delay(_options.PollInterval, _options.Time, stop);

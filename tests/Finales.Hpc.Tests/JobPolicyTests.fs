@@ -33,6 +33,17 @@ let tests =
 
               (action = JobAction.Requeue) = (JobPolicy.IsRequeueable state && not evidence && attempts < max)
 
+          testPropertyWithConfig config "a retracted request is never requeued, and its verdict is the same otherwise"
+          <| fun (state: JobState) (evidence: bool) (PositiveInt attempts) (PositiveInt max) ->
+              let retracted = JobPolicy.Decide(state, evidence, attempts, max, true)
+              let plain = JobPolicy.Decide(state, evidence, attempts, max)
+
+              retracted <> JobAction.Requeue
+              && (if plain = JobAction.Requeue then
+                      retracted = JobAction.Fail
+                  else
+                      retracted = plain)
+
           testPropertyWithConfig config "the number of requeues is bounded: from attempt 1 a TIMEOUT loop stops at max"
           <| fun (PositiveInt max) ->
               let max = min max 50
