@@ -71,9 +71,11 @@ public sealed class JobSupervisor(IJobExecutor executor, JobJournal journal, Job
                 _log.LogInformation("Re-attaching to job {JobId} of {Name} (attempt {Attempt}, last seen {State})", jobId, spec.Name, attempt, row.State);
             }
             else if (row is not null && _executor is IJobLookup lookup
-                     && await lookup.FindAsync(spec.Name, dir, stop) is string found)
+                     && await lookup.FindAsync(spec.Name, dir, stop) is string found
+                     && !row.JobIds.Split(' ').Contains(found))
             {
-                // The host stopped between sbatch and journaling its answer: the scheduler knows the job by its name.
+                // The host stopped between sbatch and journaling its answer: the scheduler knows the job by its name
+                // (the newest of that name; an earlier attempt's id does not count).
                 jobId = found;
                 attempt = Math.Max(1, row.Attempts);
                 _journal.Submitted(spec.Name, jobId);
