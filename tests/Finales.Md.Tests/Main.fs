@@ -1,0 +1,6 @@
+module Finales.Md.Tests.Main
+
+open Expecto
+
+[<EntryPoint>]
+let main argv = runTestsInAssemblyWithCLIArgs [] argv
