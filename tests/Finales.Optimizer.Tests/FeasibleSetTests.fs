@@ -145,7 +145,7 @@ let tests =
                   """{"formulation":[[{"chemical":{"SMILES":"A"},"fraction":[{"min":0.5,"max":0.2}]}]],"temperature":[{"min":280,"max":300}]}"""
 
               match FeasibleSet.parseText None json with
-              | Error e -> Expect.stringContains e.Message "$.formulation[0][0].fraction[0]" "path"
+              | Error e -> Expect.stringContains e.Message "limitations.formulation[0][0].fraction[0]" "path"
               | Ok _ -> failtest "min > max accepted"
 
               let ft =
