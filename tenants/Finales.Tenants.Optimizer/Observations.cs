@@ -7,9 +7,6 @@ using Finales.Optimizer.Interop;
 
 namespace Finales.Tenants.Optimizer;
 
-/// <summary>A chemical as requests name it: canonical key (InChIKey of a known chemical), SMILES and InChIKey.</summary>
-public sealed record ChemicalRef(string Key, string Smiles, string InChIKey);
-
 /// <summary>
 /// Formulation keys: chemicals by canonical key (the InChIKey of a chemical the core knows, found by SMILES, InChIKey or
 /// name; otherwise the SMILES as written), fractions rounded to <c>FractionDigits</c>, temperature to
@@ -17,23 +14,9 @@ public sealed record ChemicalRef(string Key, string Smiles, string InChIKey);
 /// </summary>
 public static class Formulations
 {
-    private static string? Text(JsonElement e, string name) =>
-        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String
-        && !string.IsNullOrWhiteSpace(v.GetString()) ? v.GetString()!.Trim() : null;
-
     /// <summary>The canonical key of a <c>chemical</c> object ({SMILES, InChIKey, name}); null when it names nothing
     /// (the core's codec, <see cref="FormulationJson.ChemicalKey"/>).</summary>
     public static string? KeyOf(JsonElement chemical) => FormulationJson.ChemicalKey(chemical);
-
-    /// <summary>The chemical reference of an object, completed from the core's table for known chemicals.</summary>
-    public static ChemicalRef? RefOf(JsonElement chemical)
-    {
-        var key = KeyOf(chemical);
-        if (key is null) return null;
-        return ScienceApi.TryFindChemical(key, out var c)
-            ? new ChemicalRef(key, c.Smiles, c.InChIKey)
-            : new ChemicalRef(key, Text(chemical, "SMILES") ?? key, Text(chemical, "InChIKey") ?? key);
-    }
 
     /// <summary>Reads a FINALES2 formulation list ([{chemical, fraction, fraction_type}]) into canonical key -&gt; mole
     /// fraction (zero fractions dropped, a chemical named twice summed) with the core's codec
