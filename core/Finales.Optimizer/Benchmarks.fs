@@ -88,8 +88,8 @@ module Benchmarks =
                      Lower = lo[i]
                      Upper = hi[i]
                      ZeroAllowed = lo[i] = 0.0 })
-             TemperatureMin = lo[5]
-             TemperatureMax = hi[5] } |]
+             TemperatureMin = lo[5] * 1.0<Finales.Core.Units.K>
+             TemperatureMax = hi[5] * 1.0<Finales.Core.Units.K> } |]
 
     /// Conductivity (S/m), viscosity (mPa s) and temperature (K) of x = 5 mole fractions + T, true
     /// (normal = None) or measured with the virtual electrolyte's noise drawn from `normal`.
@@ -153,7 +153,7 @@ module Benchmarks =
         let rng = Random(20261125)
 
         let asX (q: DesignPoint) =
-            Array.append q.Fractions [| q.Temperature |]
+            Array.append q.Fractions [| float q.Temperature |]
 
         let pts = FeasibleSet.sample rng electrolyteChemicals sets 20000 |> Array.map asX
         let scored = pts |> Array.map (fun x -> score x, x) |> Array.sortByDescending fst
@@ -167,7 +167,7 @@ module Benchmarks =
 
                 let q =
                     { Fractions = x[0..4]
-                      Temperature = x[5] }
+                      Temperature = x[5] * 1.0<Finales.Core.Units.K> }
 
                 let improved =
                     FeasibleSet.moves electrolyteChemicals sets q step
@@ -206,7 +206,7 @@ module Benchmarks =
 
              let etaMax =
                  FeasibleSet.sample rng electrolyteChemicals (electrolyteSets E2) 20000
-                 |> Array.map (fun q -> electrolyte None (Array.append q.Fractions [| q.Temperature |]))
+                 |> Array.map (fun q -> electrolyte None (Array.append q.Fractions [| float q.Temperature |]))
                  |> Array.filter (fun v -> Double.IsFinite v[0] && v[0] >= e2ConductivityTarget)
                  |> Array.fold (fun m v -> max m v[1]) etaMin
 
@@ -290,7 +290,7 @@ module Benchmarks =
         | E1
         | E2 ->
             FeasibleSet.sample rng electrolyteChemicals (electrolyteSets p) (initialSize p)
-            |> Array.map (fun q -> Array.append q.Fractions [| q.Temperature |])
+            |> Array.map (fun q -> Array.append q.Fractions [| float q.Temperature |])
         | _ -> Array.init (initialSize p) (fun _ -> uniform rng lo hi)
 
     /// GP options of the benchmark loop: a warm start from the previous fit plus one restart.
@@ -369,7 +369,7 @@ module Benchmarks =
 
         let randomPoint () =
             let q = (FeasibleSet.sample rng electrolyteChemicals sets 1)[0]
-            Array.append q.Fractions [| q.Temperature |]
+            Array.append q.Fractions [| float q.Temperature |]
 
         Array.init evals (fun i ->
             let x =
@@ -386,7 +386,7 @@ module Benchmarks =
 
                                    yield
                                        { Observation.Formulation = f
-                                         Temperature = xs[k][5]
+                                         Temperature = xs[k][5] * 1.0<Finales.Core.Units.K>
                                          Source = ""
                                          Quantity = q
                                          Value = v
@@ -397,7 +397,7 @@ module Benchmarks =
                     match Campaign.step { settings with Seed = seed * 1009 + i } sets objectives obs [||] with
                     | Ok r when r.Suggestions.Length > 0 ->
                         let s = r.Suggestions[0]
-                        Array.append (s.Formulation |> Array.map snd) [| s.Temperature |]
+                        Array.append (s.Formulation |> Array.map snd) [| float s.Temperature |]
                     | _ -> randomPoint ()
 
             xs.Add x

@@ -1,13 +1,14 @@
 namespace Finales.Optimizer
 
 open System
+open Finales.Core.Units
 
 /// One measured (or simulated) value of one quantity at one formulation and temperature.
 type Observation =
     {
         /// (chemical, mole fraction) pairs; chemicals not listed are 0.
         Formulation: (string * float)[]
-        Temperature: float
+        Temperature: float<K>
         /// The result's source or method (e.g. "two_electrode", "molecular_dynamics").
         Source: string
         Quantity: string
@@ -30,7 +31,7 @@ type CampaignObjective =
 /// A request already queued (pending or reserved): it is conditioned on, never proposed again.
 type PendingRequest =
     { Formulation: (string * float)[]
-      Temperature: float
+      Temperature: float<K>
       Source: string }
 
 /// Settings of one campaign step.
@@ -53,7 +54,7 @@ type CampaignSettings =
 /// One proposed experiment with the model's view of it (merits: lower is better).
 type Suggestion =
     { Formulation: (string * float)[]
-      Temperature: float
+      Temperature: float<K>
       Source: string
       PredictedMerit: float
       PredictedStd: float
@@ -125,8 +126,8 @@ module Campaign =
           TemperatureDigits = 6 }
 
     /// Key of a joined point: the core's point key of the fractions over the design's chemicals, and the source.
-    let private key (chemicals: string[]) (x: float[]) (t: float) (src: string) =
-        Finales.Core.PointKey.value (Finales.Core.PointKey.create pointRule (Array.zip chemicals x) t)
+    let private key (chemicals: string[]) (x: float[]) (t: float<K>) (src: string) =
+        Finales.Core.PointKey.value (Finales.Core.PointKey.create pointRule (Array.zip chemicals x) (float t))
         + "|"
         + src
 
@@ -179,8 +180,8 @@ module Campaign =
             let parsed =
                 kept
                 |> Array.map (fun (i, o) ->
-                    if not (Double.IsFinite o.Temperature) then
-                        Error(BadObservation(i, sprintf "temperature is %g" o.Temperature))
+                    if not (Double.IsFinite(float o.Temperature)) then
+                        Error(BadObservation(i, sprintf "temperature is %g" (float o.Temperature)))
                     elif o.Success && not (Double.IsFinite o.Value) then
                         Error(BadObservation(i, sprintf "value is %g" o.Value))
                     else
@@ -258,8 +259,8 @@ module Campaign =
                     let srcIndicators (src: string) =
                         sources |> Array.map (fun s -> if s = src then 1.0 else 0.0)
 
-                    let toInput (x: float[]) (t: float) (src: string) =
-                        Array.concat [ x; [| t |]; srcIndicators src ]
+                    let toInput (x: float[]) (t: float<K>) (src: string) =
+                        Array.concat [ x; [| float t |]; srcIndicators src ]
 
                     let points =
                         Array.append
@@ -287,7 +288,7 @@ module Campaign =
                     let lower =
                         Array.concat
                             [ chemicals |> Array.map (fun _ -> 0.0)
-                              [| sets |> Array.map (fun s -> s.TemperatureMin) |> Array.min |]
+                              [| sets |> Array.map (fun s -> float s.TemperatureMin) |> Array.min |]
                               sources |> Array.map (fun _ -> 0.0) ]
 
                     let upper =
@@ -300,7 +301,7 @@ module Campaign =
                                       |> Array.filter (fun k -> k.Chemical = c)
                                       |> Array.map (fun k -> k.Upper))
                                   |> Array.fold max 0.0)
-                              [| sets |> Array.map (fun s -> s.TemperatureMax) |> Array.max |]
+                              [| sets |> Array.map (fun s -> float s.TemperatureMax) |> Array.max |]
                               sources |> Array.map (fun _ -> 1.0) ]
 
                     let candidates = FeasibleSet.sample rng chemicals sets settings.Candidates
@@ -317,7 +318,7 @@ module Campaign =
                               Acquisition = acq }
 
                         let same (a: DesignPoint) (b: DesignPoint) =
-                            abs (a.Temperature - b.Temperature) < 1e-6
+                            abs (a.Temperature - b.Temperature) < 1e-6<K>
                             && Array.forall2 (fun (u: float) v -> abs (u - v) < 1e-9) a.Fractions b.Fractions
 
                         let sqrtBeta =
@@ -385,31 +386,32 @@ module Campaign =
                                                     xs
                                                     |> Array.map (fun x ->
                                                         { Fractions = x[0 .. x.Length - 2]
-                                                          Temperature = x[x.Length - 1] })
+                                                          Temperature = x[x.Length - 1] * 1.0<K> })
                                                 ))
                                             (fun x step ->
                                                 FeasibleSet.moves
                                                     chemicals
                                                     sets
                                                     { Fractions = x[0 .. x.Length - 2]
-                                                      Temperature = x[x.Length - 1] }
+                                                      Temperature = x[x.Length - 1] * 1.0<K> }
                                                     step
-                                                |> Array.map (fun p -> Array.append p.Fractions [| p.Temperature |]))
+                                                |> Array.map (fun p ->
+                                                    Array.append p.Fractions [| float p.Temperature |]))
                                             settings.RefineStarts
                                             settings.RefineIterations
                                             (fun x ->
                                                 exclude
                                                     { Fractions = x[0 .. x.Length - 2]
-                                                      Temperature = x[x.Length - 1] })
+                                                      Temperature = x[x.Length - 1] * 1.0<K> })
                                             (candidates
-                                             |> Array.map (fun p -> Array.append p.Fractions [| p.Temperature |]))
+                                             |> Array.map (fun p -> Array.append p.Fractions [| float p.Temperature |]))
 
                                     match best with
                                     | None -> ()
                                     | Some(x, acq) ->
                                         let p =
                                             { Fractions = x[0 .. x.Length - 2]
-                                              Temperature = x[x.Length - 1] }
+                                              Temperature = x[x.Length - 1] * 1.0<K> }
 
                                         let mu, var = GaussianProcess.predict model [| target p |]
                                         chosen.Add(p, mu[0], sqrt var[0], acq)

@@ -123,12 +123,12 @@ module DesignSpace =
                         (if Double.IsNaN tmin then
                              s.TemperatureMin
                          else
-                             max tmin s.TemperatureMin)
+                             max (tmin * 1.0<Finales.Core.Units.K>) s.TemperatureMin)
                       TemperatureMax =
                         (if Double.IsNaN tmax then
                              s.TemperatureMax
                          else
-                             min tmax s.TemperatureMax) })
+                             min (tmax * 1.0<Finales.Core.Units.K>) s.TemperatureMax) })
                 |> Option.filter feasible
 
             let joined =
@@ -195,8 +195,8 @@ module DesignSpace =
              w.WriteEndArray()
              w.WriteStartArray("temperature")
              w.WriteStartObject()
-             w.WriteNumber("min", s.TemperatureMin)
-             w.WriteNumber("max", s.TemperatureMax)
+             w.WriteNumber("min", float s.TemperatureMin)
+             w.WriteNumber("max", float s.TemperatureMax)
              w.WriteEndObject()
              w.WriteEndArray()
              w.WriteEndObject()

@@ -2,17 +2,18 @@ namespace Finales.Optimizer
 
 open System
 open System.Text.Json
+open Finales.Core.Units
 
 /// One alternative chemical set with its temperature range (kelvin).
 type FeasibleSet =
     { Components: ComponentBound[]
-      TemperatureMin: float
-      TemperatureMax: float }
+      TemperatureMin: float<K>
+      TemperatureMax: float<K> }
 
 /// A point of the design space: fractions aligned with a chemical list, and a temperature (kelvin).
 type DesignPoint =
     { Fractions: float[]
-      Temperature: float }
+      Temperature: float<K> }
 
 /// The feasible set of formulations from FINALES2 tenant limitations, with sampling that keeps
 /// sum = 1 and every bound by construction, and moves for local refinement.
@@ -52,8 +53,8 @@ module FeasibleSet =
             alternatives
             |> List.map (fun (components, lo, hi) ->
                 { Components = components
-                  TemperatureMin = lo
-                  TemperatureMax = hi })
+                  TemperatureMin = lo * 1.0<K>
+                  TemperatureMax = hi * 1.0<K> })
             |> List.mapi checkFeasible
             |> Finales.Core.Results.all
             |> Result.map Array.ofList
@@ -201,8 +202,8 @@ module FeasibleSet =
         let sumOk = abs (Array.sum p.Fractions - 1.0) <= tol
 
         let tOk =
-            p.Temperature >= set.TemperatureMin - tol
-            && p.Temperature <= set.TemperatureMax + tol
+            p.Temperature >= set.TemperatureMin - tol * 1.0<K>
+            && p.Temperature <= set.TemperatureMax + tol * 1.0<K>
 
         let compsOk =
             chemicals
@@ -263,12 +264,12 @@ module FeasibleSet =
 
             let range = set.TemperatureMax - set.TemperatureMin
 
-            if range > 0.0 then
+            if range > 0.0<K> then
                 for s in [ -1.0; 1.0 ] do
                     let t =
                         min set.TemperatureMax (max set.TemperatureMin (p.Temperature + s * step * range))
 
-                    if abs (t - p.Temperature) > eps then
+                    if abs (t - p.Temperature) > eps * 1.0<K> then
                         result.Add { p with Temperature = t }
 
             result.ToArray()

@@ -112,7 +112,7 @@ module internal Convert =
 
     let observation (o: ObservationSpec) : Observation =
         { Observation.Formulation = pairs o.Formulation
-          Temperature = o.Temperature
+          Temperature = o.Temperature * 1.0<Finales.Core.Units.K>
           Source = text o.Source
           Quantity = o.Quantity
           Value = o.Value
@@ -122,7 +122,7 @@ module internal Convert =
 
     let pending (p: PendingSpec) : PendingRequest =
         { PendingRequest.Formulation = pairs p.Formulation
-          Temperature = p.Temperature
+          Temperature = p.Temperature * 1.0<Finales.Core.Units.K>
           Source = text p.Source }
 
     let settings (o: SuggestOptions) : CampaignSettings =
@@ -142,7 +142,7 @@ module internal Convert =
     let suggestion (s: Suggestion) : SuggestionSpec =
         { SuggestionSpec.Formulation =
             Dictionary<string, float>(dict s.Formulation) :> IReadOnlyDictionary<string, float>
-          Temperature = s.Temperature
+          Temperature = float s.Temperature
           Source = s.Source
           PredictedMerit = s.PredictedMerit
           PredictedStd = s.PredictedStd

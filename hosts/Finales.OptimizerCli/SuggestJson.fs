@@ -83,7 +83,7 @@ module internal SuggestJson =
 
             return
                 { Observation.Formulation = f
-                  Temperature = t
+                  Temperature = t * 1.0<Finales.Core.Units.K>
                   Source = src
                   Quantity = q
                   Value = value
@@ -100,7 +100,7 @@ module internal SuggestJson =
 
             return
                 { PendingRequest.Formulation = f
-                  Temperature = t
+                  Temperature = t * 1.0<Finales.Core.Units.K>
                   Source = src }
         }
 
@@ -240,7 +240,7 @@ module internal SuggestJson =
                             w.WriteNumber(k, v)
 
                         w.WriteEndObject()
-                        w.WriteNumber("temperature", s.Temperature)
+                        w.WriteNumber("temperature", float s.Temperature)
                         w.WriteString("source", s.Source)
                         JsonKit.num w "predicted_merit" s.PredictedMerit
                         JsonKit.num w "predicted_std" s.PredictedStd

@@ -72,18 +72,13 @@ public sealed class OptimizerPlanner
         {
             if (r.Status == "retracted") continue;
             foreach (var m in r.Methods)
-                if (PointOf(r, m) is { } p) set.Add($"{r.Quantity}/{m}|{p.Key}");
+                if (PointOf(r, m) is { } p) set.Add($"{r.Quantity}/{m}|{p.PointKey}");
         }
         return set;
     }
 
-    private (string Key, Dictionary<string, double> F, double T)? PointOf(RequestInfo r, string method)
-    {
-        if (r.Parameters.ValueKind != JsonValueKind.Object || !r.Parameters.TryGetProperty(method, out var p) || p.ValueKind != JsonValueKind.Object) return null;
-        if (!p.TryGetProperty("formulation", out var f) || !Formulations.TryParse(f, out var fr, out _)) return null;
-        if (!p.TryGetProperty("temperature", out var t) || t.ValueKind != JsonValueKind.Number) return null;
-        return (Formulations.PointKey(fr, t.GetDouble(), _o.FractionDigits, _o.TemperatureDigits), fr, t.GetDouble());
-    }
+    private RequestPointSpec? PointOf(RequestInfo r, string method) =>
+        TenantDecisions.TryRequestPoint(r.Parameters, method, _o.FractionDigits, _o.TemperatureDigits, out var point) ? point : null;
 
     private static JsonElement? Find(JsonElement list, RequestTarget t)
     {
@@ -111,10 +106,9 @@ public sealed class OptimizerPlanner
         var joined = ResultReader.Join(extracted.Values, _objectives);
         var complete = joined.Where(p => p.Complete).ToList();
         var merits = ResultReader.Merits(complete, _objectives, out _);
-        JoinedPoint? best = null;
-        var bestMerit = double.NaN;
-        for (var i = 0; i < merits.Length; i++)
-            if (best is null || merits[i] < bestMerit) { best = complete[i]; bestMerit = merits[i]; }
+        var bestIndex = TenantDecisions.BestIndex(merits);
+        var best = bestIndex < 0 ? null : complete[bestIndex];
+        var bestMerit = bestIndex < 0 ? double.NaN : merits[bestIndex];
         var failed = joined.Count(p => p.Failed);
         var openCount = own.Count(r => Open.Contains(r.Status));
         Plan Wait(string why, string space = "") => WaitPlan(why, extracted.Values.Count, complete.Count, failed, openCount, own.Count, best, bestMerit, joined, space);
@@ -126,7 +120,7 @@ public sealed class OptimizerPlanner
         // 3. schemas and limitations of every requested capability
         var checks = new List<(RequestTarget T, ParameterSchema Schema, ParameterLimits Limits)>();
         var spaceTexts = new List<string>();
-        var chemicals = new Dictionary<string, ChemicalRef>(StringComparer.Ordinal);
+        var chemicals = new Dictionary<string, OfferedChemicalSpec>(StringComparer.Ordinal);
         foreach (var t in _targets)
         {
             if (Find(s.Capabilities, t) is not { } cap || !cap.TryGetProperty("json_schema_specifications", out var spec))
@@ -145,7 +139,7 @@ public sealed class OptimizerPlanner
                 return Wait($"the limitations of {t} do not parse: {limitsError}");
             checks.Add((t, compiled, limits));
             spaceTexts.Add(docs.GetRawText());
-            CollectChemicals(docs, chemicals);
+            foreach (var c in TenantDecisions.OfferedChemicals(docs)) chemicals.TryAdd(c.Key, c);
         }
         if (!OptimizerFacade.TryDesignSpace(spaceTexts, _o.Chemicals, _o.TemperatureMin, _o.TemperatureMax, out var space, out var spaceError))
             return Wait($"no design space: {spaceError}");
@@ -160,8 +154,8 @@ public sealed class OptimizerPlanner
         var pendingKeys = new HashSet<string>(StringComparer.Ordinal);
         foreach (var r in own.Where(r => Open.Contains(r.Status)).OrderBy(r => r.Ctime, StringComparer.Ordinal).ThenBy(r => r.Uuid))
             foreach (var m in r.Methods)
-                if (PointOf(r, m) is { } p && pendingKeys.Add(p.Key))
-                    pending.Add(new PendingSpec { Formulation = Formulations.Round(p.F, _o.FractionDigits), Temperature = p.T, Source = "" });
+                if (PointOf(r, m) is { } p && pendingKeys.Add(p.PointKey))
+                    pending.Add(new PendingSpec { Formulation = Formulations.Round(p.Formulation, _o.FractionDigits), Temperature = p.TemperatureKelvin, Source = "" });
         var taken = Taken(own);
         var defaults = OptimizerFacade.DefaultOptions;
         var options = new SuggestOptions
@@ -190,8 +184,7 @@ public sealed class OptimizerPlanner
             (RequestTarget target, IReadOnlyDictionary<string, double> f, double t) =>
             {
                 var (_, schema, limits) = byTarget[target];
-                var parameters = Parameters(f, t, chemicals, out var missing);
-                if (missing is not null) return CheckOutcome<PlannedRequest>.Refuse(missing);
+                if (!TenantDecisions.TryParameters(f, t, chemicals, out var parameters, out var missing)) return CheckOutcome<PlannedRequest>.Refuse(missing);
                 var issues = RequestChecks.SchemaIssues(schema, parameters);
                 if (issues.Count > 0) return CheckOutcome<PlannedRequest>.Refuse($"{target} schema: " + string.Join("; ", issues));
                 var outside = RequestChecks.LimitIssues(limits, parameters);
@@ -207,42 +200,9 @@ public sealed class OptimizerPlanner
         return new Plan("", points, skipped, extracted.Values.Count, complete.Count, failed, openCount, own.Count, best, bestMerit, joined, space, mode);
     }
 
-    private static void CollectChemicals(JsonElement e, Dictionary<string, ChemicalRef> into)
-    {
-        switch (e.ValueKind)
-        {
-            case JsonValueKind.Object:
-                foreach (var p in e.EnumerateObject())
-                {
-                    if (p.Name == "chemical" && p.Value.ValueKind == JsonValueKind.Object && Formulations.RefOf(p.Value) is { } c) into.TryAdd(c.Key, c);
-                    else CollectChemicals(p.Value, into);
-                }
-                break;
-            case JsonValueKind.Array:
-                foreach (var x in e.EnumerateArray()) CollectChemicals(x, into);
-                break;
-        }
-    }
-
     /// <summary>Fractions rounded to <paramref name="digits"/> decimals, zeros dropped, the largest adjusted so the sum is exactly 1 at that precision.</summary>
     public static Dictionary<string, double> RoundToSum(IReadOnlyDictionary<string, double> fractions, int digits) =>
         new(BatchPlanner.RoundToSum(fractions, digits), StringComparer.Ordinal);
-
-    /// <summary>The request parameters {formulation: [{chemical: {SMILES, InChIKey}, fraction, fraction_type}], temperature},
-    /// components in key order.</summary>
-    public static JsonElement Parameters(IReadOnlyDictionary<string, double> fractions, double temperature,
-        IReadOnlyDictionary<string, ChemicalRef> chemicals, out string? missing)
-    {
-        missing = null;
-        var list = new JsonArray();
-        foreach (var (k, v) in fractions.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (kv.Key, kv.Value)))
-        {
-            if (!chemicals.TryGetValue(k, out var c)) { missing = $"chemical {k} has no SMILES/InChIKey in the limitations"; continue; }
-            list.Add(FormulationJson.Entry(c.Smiles, c.InChIKey, v, "molPerMol"));
-        }
-        var o = new JsonObject { ["formulation"] = list, ["temperature"] = temperature };
-        return JsonSerializer.SerializeToElement(o);
-    }
 
     private string Body(RequestTarget t, JsonElement parameters)
     {

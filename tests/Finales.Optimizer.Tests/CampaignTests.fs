@@ -3,6 +3,7 @@ module Finales.Optimizer.Tests.CampaignTests
 open System
 open Expecto
 open Finales.Optimizer
+open Finales.Core.Units
 open Finales.Optimizer.Tests.FeasibleSetTests
 
 let private fast =
@@ -31,7 +32,7 @@ let private truth (x: float[]) (t: float) =
 let private observe (chems: string[]) (pts: DesignPoint[]) =
     pts
     |> Array.collect (fun p ->
-        let c, v = truth p.Fractions p.Temperature
+        let c, v = truth p.Fractions (float p.Temperature)
         let f = Array.zip chems p.Fractions
 
         [| { Formulation = f
@@ -70,8 +71,8 @@ let private simple =
                 Lower = 0.2
                 Upper = 0.9
                 ZeroAllowed = true } |]
-         TemperatureMin = 253.15
-         TemperatureMax = 333.15 } |]
+         TemperatureMin = 253.15<K>
+         TemperatureMax = 333.15<K> } |]
 
 let private asFormulation (chems: string[]) (s: Suggestion) =
     { Fractions =
@@ -165,17 +166,17 @@ let tests =
                       Formulation = Array.zip chems pts[0].Fractions |> Array.map (fun (c, v) -> c, v)
                       Success = false
                       Value = nan
-                      Temperature = 300.0 }
+                      Temperature = 300.0<K> }
 
               let low =
                   { data[2] with
                       Rating = Some 0.5
-                      Temperature = 310.0 }
+                      Temperature = 310.0<K> }
 
               let deleted =
                   { data[4] with
                       Deleted = true
-                      Temperature = 320.0 }
+                      Temperature = 320.0<K> }
 
               let res =
                   Campaign.step

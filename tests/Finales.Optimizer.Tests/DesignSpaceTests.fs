@@ -3,6 +3,7 @@ module Finales.Optimizer.Tests.DesignSpaceTests
 open System
 open Expecto
 open Finales.Optimizer
+open Finales.Core.Units
 open Finales.Optimizer.Interop
 
 let private limitations (chemicals: (string * string) list) (tmin: float) (tmax: float) =
@@ -72,7 +73,7 @@ let tests =
                   (0.1, 0.6, true)
                   "either 0 or 0.1..0.6"
 
-              Expect.equal (s.TemperatureMin, s.TemperatureMax) (253.15, 313.15) "temperature ranges intersect"
+              Expect.equal (s.TemperatureMin, s.TemperatureMax) (253.15<K>, 313.15<K>) "temperature ranges intersect"
 
               Expect.equal
                   (OptimizerFacade.ChemicalKey "EC")
@@ -100,7 +101,7 @@ let tests =
                   (set [ OptimizerFacade.ChemicalKey "LiPF6"; OptimizerFacade.ChemicalKey "EMC" ])
                   "EC dropped"
 
-              Expect.equal (s.TemperatureMin, s.TemperatureMax) (260.0, 270.0) "temperature restricted"
+              Expect.equal (s.TemperatureMin, s.TemperatureMax) (260.0<K>, 270.0<K>) "temperature restricted"
               let none = designSpace ([| density |], [| "LiPF6"; "EC" |], nan, nan)
               Expect.isFalse none.Ok "salt <= 0.15 and EC <= 0.6 cannot sum to 1"
               Expect.stringContains none.Error "no feasible formulation is left" "the error says why"
@@ -127,7 +128,8 @@ let tests =
 
               let best =
                   sample
-                  |> Array.map (fun q -> (Benchmarks.evaluate E1 (Array.append q.Fractions [| q.Temperature |]))[0])
+                  |> Array.map (fun q ->
+                      (Benchmarks.evaluate E1 (Array.append q.Fractions [| float q.Temperature |]))[0])
                   |> Array.max
 
               Expect.isGreaterThanOrEqual k best "E1 optimum >= sampled conductivities"
@@ -147,7 +149,9 @@ let tests =
               let r =
                   sample2
                   |> Array.map (fun q ->
-                      Benchmarks.pointRegret E2 (Benchmarks.evaluate E2 (Array.append q.Fractions [| q.Temperature |])))
+                      Benchmarks.pointRegret
+                          E2
+                          (Benchmarks.evaluate E2 (Array.append q.Fractions [| float q.Temperature |])))
 
               Expect.isTrue (r |> Array.forall (fun v -> v >= 0.0)) "regret is never negative"
               Expect.isGreaterThan thr 0.0 "a positive viscosity threshold"

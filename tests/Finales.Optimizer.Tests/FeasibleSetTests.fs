@@ -6,6 +6,7 @@ open Expecto
 open FsCheck
 open FsCheck.FSharp
 open Finales.Optimizer
+open Finales.Core.Units
 
 /// Random feasible limitations, built around a hidden feasible point so that they always admit one:
 /// loose ranges, tight ranges (lower = upper), either-zero-or-range and always-zero chemicals.
@@ -74,8 +75,8 @@ let private genSet =
 
         return
             { Components = comps
-              TemperatureMin = float t0
-              TemperatureMax = float (t0 + dt) }
+              TemperatureMin = float t0 * 1.0<K>
+              TemperatureMax = float (t0 + dt) * 1.0<K> }
     }
 
 type Arbitraries =
@@ -115,13 +116,13 @@ let tests =
 
               Expect.floatClose Accuracy.veryHigh c[1].Upper 0.153 "LiPF6 upper"
               Expect.floatClose Accuracy.veryHigh c[2].Lower 0.4 "EMC lower"
-              Expect.floatClose Accuracy.veryHigh sets[0].TemperatureMin 301.15 "temperature"
+              Expect.floatClose Accuracy.veryHigh (float sets[0].TemperatureMin) 301.15 "temperature"
           }
           test "parses the anyOf form and the list form" {
               let a = parseFile "examples/limitations/conductivity/polynomial_interpolation.json"
 
               Expect.equal a.Length 1 "anyOf: one alternative"
-              Expect.floatClose Accuracy.veryHigh a[0].TemperatureMax 333.0 "anyOf temperature"
+              Expect.floatClose Accuracy.veryHigh (float a[0].TemperatureMax) 333.0 "anyOf temperature"
 
               let b = parseFile "examples/tenants/conductivity/aiida_finales.json"
 
@@ -145,7 +146,7 @@ let tests =
                   """{"formulation":[[{"chemical":{"SMILES":"A"},"fraction":[{"min":0.5,"max":0.2}]}]],"temperature":[{"min":280,"max":300}]}"""
 
               match FeasibleSet.parseText None json with
-              | Error e -> Expect.stringContains e.Message "$.formulation[0][0].fraction[0]" "path"
+              | Error e -> Expect.stringContains e.Message "limitations.formulation[0][0].fraction[0]" "path"
               | Ok _ -> failtest "min > max accepted"
 
               let ft =
@@ -196,8 +197,8 @@ let tests =
                            Lower = 0.333332
                            Upper = 0.333334
                            ZeroAllowed = false } |]
-                    TemperatureMin = 300.0
-                    TemperatureMax = 300.0 }
+                    TemperatureMin = 300.0<K>
+                    TemperatureMax = 300.0<K> }
 
               let pts = FeasibleSet.sample (Random 1) [| "A"; "B"; "C" |] [| set |] 1000
 
