@@ -42,6 +42,15 @@ let fixes (f: StoreFactory) (w: Lazy<World>) =
                   "pending"
                   "nothing stored"
           }
+          test "a result for a request that does not exist is 422 naming body.request_uuid and the id" {
+              let w = w.Value
+              let missing = Guid.NewGuid().ToString "D"
+              let r = w.A.Post("/results/", w.PolyResult(w.TenantA, missing))
+              expectStatus r 422 "result for an unknown request"
+              Expect.contains (locOf r) [ "body"; "request_uuid" ] "loc names request_uuid"
+              Expect.stringContains (r.Detail.GetRawText()) missing "the detail names the id"
+              Expect.equal (w.A.Get("/results_requested/" + missing).Body) "null" "nothing stored"
+          }
           test "fix 3: a request with two methods works" {
               let w = w.Value
               let n = jsonNode (w.PolyRequest w.TenantA)

@@ -1,3 +1,4 @@
+using Finales.Core;
 
 namespace Finales.Broker;
 
@@ -38,9 +39,13 @@ public static class Access
     }
 
     /// <summary>The reservation policy of the core (<c>Catalog.mayReserve</c>) as a 403.</summary>
-    public static void CheckMayReserve(BrokerService svc, UserRecord user, Guid? tenant, string quantity, IEnumerable<string> methods)
+    public static void CheckMayReserve(BrokerService svc, UserRecord user, Guid? tenant, string quantity, IEnumerable<string> methods) =>
+        CheckMayReserve(svc.Current.Catalog, user, tenant, quantity, methods);
+
+    /// <summary>As above, against a catalog taken before (so the check reads nothing, e.g. inside a store write).</summary>
+    public static void CheckMayReserve(Catalog catalog, UserRecord user, Guid? tenant, string quantity, IEnumerable<string> methods)
     {
-        if (!BrokerApiCore.MayReserve(svc.Current.Catalog, user.IsAdmin, tenant, quantity, methods, out var refusal))
+        if (!BrokerApiCore.MayReserve(catalog, user.IsAdmin, tenant, quantity, methods, out var refusal))
             throw new ApiError(403, refusal);
     }
 }

@@ -15,9 +15,9 @@ public static class AdminApi
             using var doc = await Body(ctx);
             return ApiResults.Json(WireJson.User(Svc(ctx).AddUser(doc.RootElement)), 201);
         });
-        admin.MapRoute("/admin", "GET", "/users", "List users (without password hashes).", Policies.Admin, "admin", ctx =>
+        admin.MapRoute("/admin", "GET", "/users", "List users (without password hashes).", Policies.Admin, "admin", async ctx =>
         {
-            return ApiResults.Json(Svc(ctx).Store.Users().Select(WireJson.User));
+            return ApiResults.Json((await Svc(ctx).Store.UsersAsync(ctx.RequestAborted)).Select(WireJson.User));
         });
         admin.MapRoute("/admin", "POST", "/users/{username}", "Change a user's password, roles, tenants or is_active.", Policies.Admin, "admin", async ctx =>
         {
@@ -30,9 +30,9 @@ public static class AdminApi
             var (id, old) = Svc(ctx).AddCapability(doc.RootElement);
             return ApiResults.Json(new { id, deactivated = old }, 201);
         });
-        admin.MapRoute("/admin", "GET", "/capabilities", "Every capability version with id and is_active.", Policies.Admin, "admin", ctx =>
+        admin.MapRoute("/admin", "GET", "/capabilities", "Every capability version with id and is_active.", Policies.Admin, "admin", async ctx =>
         {
-            return ApiResults.Json(Svc(ctx).Store.Capabilities().Select(c => new { id = c.Id, quantity = c.Quantity, method = c.Method, is_active = c.IsActive, created = c.Created }));
+            return ApiResults.Json((await Svc(ctx).Store.CapabilitiesAsync(ctx.RequestAborted)).Select(c => new { id = c.Id, quantity = c.Quantity, method = c.Method, is_active = c.IsActive, created = c.Created }));
         });
         foreach (var (verb, active) in new[] { ("activate", true), ("deactivate", false) })
         {
@@ -56,20 +56,20 @@ public static class AdminApi
             var id = Svc(ctx).AddTenant(doc.RootElement);
             return ApiResults.Raw(WireJson.String(id.ToString("D")), 201);
         });
-        admin.MapRoute("/admin", "GET", "/audit", "Replay the event log and compare with the stored state.", Policies.Admin, "admin", ctx =>
+        admin.MapRoute("/admin", "GET", "/audit", "Replay the event log and compare with the stored state.", Policies.Admin, "admin", async ctx =>
         {
-            var problems = Svc(ctx).Store.Audit();
+            var problems = await Svc(ctx).Store.AuditAsync(ctx.RequestAborted);
             return ApiResults.Json(new { ok = problems.Count == 0, problems });
         });
 
-        app.MapRoute("", "GET", "/database_dump/{access_key}", "Export of the whole store (admin, and the key must equal the configured dump key).", Policies.Admin, "admin", ctx =>
+        app.MapRoute("", "GET", "/database_dump/{access_key}", "Export of the whole store (admin, and the key must equal the configured dump key).", Policies.Admin, "admin", async ctx =>
         {
             var svc = Svc(ctx);
             var key = ctx.Request.RouteValues["access_key"]?.ToString() ?? "";
             if (string.IsNullOrEmpty(svc.Options.DumpKey)) throw new ApiError(403, "database dump is disabled: no dump key is configured (--dump-key or FINALES_DUMP_KEY)");
             if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(svc.Options.DumpKey)))
                 throw new ApiError(403, "wrong access key");
-            return ApiResults.Json(svc.Store.Dump());
+            return ApiResults.Json(await svc.Store.DumpAsync(ctx.RequestAborted));
         });
 
         return app;

@@ -16,7 +16,7 @@ public static class ApiInput
     /// The additive paging options of list routes: <c>limit</c> (1..100000) and <c>after</c> (the uuid of the last item
     /// of the previous page; its sequence number comes from <paramref name="seqOf"/>). Without them, everything.
     /// </summary>
-    public static (long After, int? Limit) Paging(HttpContext ctx, Func<Guid, long?> seqOf)
+    public static async Task<(long After, int? Limit)> PagingAsync(HttpContext ctx, Func<Guid, CancellationToken, Task<long?>> seqOf)
     {
         int? limit = null;
         if (Q(ctx, "limit") is { } rawLimit)
@@ -30,7 +30,7 @@ public static class ApiInput
         {
             var id = BrokerApiCore.TryParseUuid(rawAfter, out var g) ? g
                 : throw ApiError.ValidationOne(["query", "after"], $"after must be the uuid of the last item of the previous page, got '{ApiError.Echo(rawAfter)}'", "type_error.uuid");
-            after = seqOf(id) ?? throw ApiError.ValidationOne(["query", "after"], $"after names {id:D}, which is not in this list's store", "value_error");
+            after = await seqOf(id, ctx.RequestAborted) ?? throw ApiError.ValidationOne(["query", "after"], $"after names {id:D}, which is not in this list's store", "value_error");
         }
         return (after, limit);
     }

@@ -24,7 +24,7 @@ public static class ApiResults
     public static IResult Null { get; } = new RawJson("null", 200);
 
     /// <summary>A list streamed from the store's reader (see <see cref="JsonStream{T}"/>).</summary>
-    public static IResult Stream<T>(IEnumerable<T> rows, Func<T, string> render) => new JsonStream<T>(rows, render);
+    public static IResult Stream<T>(IAsyncEnumerable<T> rows, Func<T, string> render) => new JsonStream<T>(rows, render);
 
     /// <summary>The one mapping of a client-visible failure to its status and FastAPI-style body.</summary>
     public static IResult Detail(ApiError error) => new DetailResult(error.Status, error.Detail, error.RetryAfterSeconds);
@@ -47,12 +47,12 @@ public static class ApiResults
     /// length costs bounded memory. The first row is read before the status is sent, so a store failure still gets
     /// its proper answer.
     /// </summary>
-    private sealed class JsonStream<T>(IEnumerable<T> rows, Func<T, string> render) : IResult
+    private sealed class JsonStream<T>(IAsyncEnumerable<T> rows, Func<T, string> render) : IResult
     {
         public async Task ExecuteAsync(HttpContext ctx)
         {
-            using var e = rows.GetEnumerator();
-            var any = e.MoveNext();
+            await using var e = rows.GetAsyncEnumerator(ctx.RequestAborted);
+            var any = await e.MoveNextAsync();
             ctx.Response.StatusCode = 200;
             ctx.Response.ContentType = "application/json";
             var body = ctx.Response.BodyWriter;
@@ -60,7 +60,7 @@ public static class ApiResults
             if (any)
             {
                 unflushed += Encoding.UTF8.GetBytes(render(e.Current), body);
-                while (e.MoveNext())
+                while (await e.MoveNextAsync())
                 {
                     unflushed += Encoding.UTF8.GetBytes(",", body) + Encoding.UTF8.GetBytes(render(e.Current), body);
                     if (unflushed < 32 * 1024) continue;

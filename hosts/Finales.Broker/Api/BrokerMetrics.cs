@@ -16,11 +16,12 @@ public sealed class BrokerMetrics
     public void Count(string route, int code) => _responses.AddOrUpdate((route, code), 1, (_, n) => n + 1);
 
     /// <summary>The Prometheus text exposition (format 0.0.4) of everything the broker measures.</summary>
-    public string Render(IBrokerStore store)
+    public async Task<string> RenderAsync(IBrokerStore store, CancellationToken ct)
     {
+        var counts = await store.StatusCountsAsync(ct);
         var sb = new StringBuilder();
         sb.AppendLine("# TYPE finales_requests gauge");
-        foreach (var (status, n) in store.StatusCounts()) sb.AppendLine($"finales_requests{{status=\"{status}\"}} {n}");
+        foreach (var (status, n) in counts) sb.AppendLine($"finales_requests{{status=\"{status}\"}} {n}");
         sb.AppendLine("# TYPE finales_http_responses_total counter");
         foreach (var (key, n) in _responses.OrderBy(k => k.Key.Route).ThenBy(k => k.Key.Code))
             sb.AppendLine($"finales_http_responses_total{{route=\"{key.Route}\",code=\"{key.Code}\"}} {n}");

@@ -9,18 +9,18 @@ public static class OpsApi
     {
         app.MapRoute("", "GET", "/", "Liveness greeting.", null, "misc", _ => ApiResults.String("Hello! This is FINALES2."));
 
-        app.MapRoute("", "GET", "/healthz", "Liveness and the store's health (read probe, last write failure); 503 when the store is unhealthy.", null, "misc", ctx =>
+        app.MapRoute("", "GET", "/healthz", "Liveness and the store's health (read probe, last write failure); 503 when the store is unhealthy.", null, "misc", async ctx =>
         {
             var store = Svc(ctx).Store;
-            var problem = store.Health();
+            var problem = await store.HealthAsync(ctx.RequestAborted);
             return problem is null
                 ? ApiResults.Json(new Dictionary<string, string> { ["status"] = "ok", ["store"] = store.Description })
                 : ApiResults.Json(new Dictionary<string, string> { ["status"] = "unhealthy", ["store"] = store.Description, ["detail"] = "store unavailable: " + problem }, 503);
         });
 
-        app.MapRoute("", "GET", "/metrics", "Prometheus text metrics (roles admin or observer).", Policies.ObserverOrAdmin, "misc", ctx =>
+        app.MapRoute("", "GET", "/metrics", "Prometheus text metrics (roles admin or observer).", Policies.ObserverOrAdmin, "misc", async ctx =>
         {
-            var text = ctx.RequestServices.GetRequiredService<BrokerMetrics>().Render(Svc(ctx).Store);
+            var text = await ctx.RequestServices.GetRequiredService<BrokerMetrics>().RenderAsync(Svc(ctx).Store, ctx.RequestAborted);
             return TypedResults.Text(text, "text/plain; version=0.0.4");
         });
 

@@ -8,9 +8,9 @@ public static class RequestsApi
     {
         var requests = app.MapGroup("/requests");
 
-        requests.MapRoute("/requests", "GET", "/{object_id}", "One request (RequestInfo) or null.", Policies.User, "requests", ctx =>
+        requests.MapRoute("/requests", "GET", "/{object_id}", "One request (RequestInfo) or null.", Policies.User, "requests", async ctx =>
         {
-            var row = Svc(ctx).Store.Request(PathUuid(ctx, "object_id"));
+            var row = await Svc(ctx).Store.RequestAsync(PathUuid(ctx, "object_id"), ctx.RequestAborted);
             return row is null ? ApiResults.Null : ApiResults.Raw(WireJson.RequestInfo(row));
         });
 
@@ -25,7 +25,7 @@ public static class RequestsApi
             var snapshot = svc.Current;
             if (!BrokerApiCore.TryValidateRequest(svc.Options.Limits, snapshot.Catalog, svc.Options.Policy, request, out var warnings, out issues))
                 throw ApiError.Validation(issues);
-            if (BrokerApiCore.ParentRequest(request) is { } parent && svc.Store.Request(parent) is null)
+            if (BrokerApiCore.ParentRequest(request) is { } parent && await svc.Store.RequestAsync(parent, ctx.RequestAborted) is null)
                 throw ApiError.ValidationOne(["body", "parent_request"], $"parent_request {parent:D} does not exist", "value_error");
             foreach (var w in warnings)
                 log.LogWarning("Request outside every tenant's limitations accepted (policy warn): {Warning}", w);
@@ -40,7 +40,7 @@ public static class RequestsApi
             var q = Q(ctx, "quantity");
             var m = Q(ctx, "method");
             var wait = QDouble(ctx, "wait_seconds", 0, 60) ?? 0;
-            var (after, limit) = Paging(ctx, store.RequestSeq);
+            var (after, limit) = await PagingAsync(ctx, store.RequestSeqAsync);
             if (wait > 0)
             {
                 // Wait until a write makes a matching request pending (no polling): register before each look, so a
@@ -51,20 +51,20 @@ public static class RequestsApi
                 while (!ctx.RequestAborted.IsCancellationRequested)
                 {
                     using var waiter = store.Signals.Wait(q, m);
-                    if (store.StreamPending(q, m, after, 1).Any()) break;
+                    if (await AnyAsync(store.StreamPendingAsync(q, m, after, 1, ctx.RequestAborted))) break;
                     var left = deadline - svc.Time.GetUtcNow();
                     if (left <= TimeSpan.Zero) break;
                     await Task.WhenAny(waiter.Fired, Task.Delay(left < recheck ? left : recheck, svc.Time, ctx.RequestAborted));
                 }
             }
-            return ApiResults.Stream(store.StreamPending(q, m, after, limit), WireJson.RequestInfo);
+            return ApiResults.Stream(store.StreamPendingAsync(q, m, after, limit, ctx.RequestAborted), WireJson.RequestInfo);
         });
 
-        app.MapRoute("", "GET", "/all_requests/", "Every request, every status, oldest first; limit and after page.", Policies.User, "requests", ctx =>
+        app.MapRoute("", "GET", "/all_requests/", "Every request, every status, oldest first; limit and after page.", Policies.User, "requests", async ctx =>
         {
             var store = Svc(ctx).Store;
-            var (after, limit) = Paging(ctx, store.RequestSeq);
-            return ApiResults.Stream(store.StreamAllRequests(after, limit), WireJson.RequestInfo);
+            var (after, limit) = await PagingAsync(ctx, store.RequestSeqAsync);
+            return ApiResults.Stream(store.StreamAllRequestsAsync(after, limit, ctx.RequestAborted), WireJson.RequestInfo);
         });
 
         requests.MapRoute("/requests", "POST", "/{object_id}/update_status/", "Change a request's status (query request_id, new_status, status_change_message).", Policies.Tenant, "requests", async ctx =>
@@ -77,12 +77,16 @@ public static class RequestsApi
                 throw ApiError.ValidationOne(["query", "new_status"], $"new_status must be one of pending, reserved, resolved, retracted, unsolicited; got '{raw}'", "type_error.enum");
             var message = Q(ctx, "status_change_message") ?? "";
             var tenant = ActingTenant(ctx, svc, user);
-            // Quantity and methods never change, so checking before the locked reservation is race-free.
-            if (status == RequestStatusCode.Reserved && svc.Store.QuantityAndMethods(id) is { } capability)
-                CheckMayReserve(svc, user, tenant, capability.Quantity, capability.Methods);
             if (!BrokerApiCore.TryCommandFor(status, tenant, svc.Options.DefaultLeaseSeconds, out var command, out var refusal))
                 throw new ApiError(409, refusal);
-            await svc.Store.ExecuteAsync(id, user, tenant, command, message);
+            if (status == RequestStatusCode.Reserved)
+            {
+                // The reservation policy sees the request's quantity and methods as read with its locked state (no
+                // separate read); it refuses (403) before the lifecycle decides.
+                var catalog = svc.Current.Catalog;
+                await svc.Store.ExecuteAsync(id, user, tenant, LifecycleCommand.OfCore(command), message, capability => CheckMayReserve(catalog, user, tenant, capability.Quantity, capability.Methods));
+            }
+            else await svc.Store.ExecuteAsync(id, user, tenant, LifecycleCommand.OfCore(command), message);
             return ApiResults.String($"Successful change of status to {raw}");
         });
 
@@ -123,7 +127,7 @@ public static class RequestsApi
             var svc = Svc(ctx);
             var id = PathUuid(ctx, "object_id");
             var lease = LeaseSeconds(ctx, svc, 300);
-            var state = await svc.Store.ExecuteAsync(id, user, ActingTenant(ctx, svc, user), BrokerApiCore.Heartbeat(lease), "heartbeat");
+            var state = await svc.Store.ExecuteAsync(id, user, ActingTenant(ctx, svc, user), LifecycleCommand.OfCore(BrokerApiCore.Heartbeat(lease)), "heartbeat");
             return ApiResults.Json(new Dictionary<string, object?>
             {
                 ["uuid"] = id.ToString("D"),
@@ -132,12 +136,19 @@ public static class RequestsApi
             });
         });
 
-        requests.MapRoute("/requests", "GET", "/{object_id}/history", "Status events of a request, oldest first.", Policies.User, "extensions", ctx =>
+        requests.MapRoute("/requests", "GET", "/{object_id}/history", "Status events of a request, oldest first.", Policies.User, "extensions", async ctx =>
         {
             var id = PathUuid(ctx, "object_id");
-            return ApiResults.Json(Svc(ctx).Store.History(id).Select(WireJson.History).ToList());
+            return ApiResults.Json((await Svc(ctx).Store.HistoryAsync(id, null, ctx.RequestAborted)).Select(WireJson.History).ToList());
         });
 
         return app;
+    }
+
+    /// <summary>Whether <paramref name="rows"/> has a first row (read, then the reader is closed).</summary>
+    private static async Task<bool> AnyAsync(IAsyncEnumerable<RequestRow> rows)
+    {
+        await using var e = rows.GetAsyncEnumerator();
+        return await e.MoveNextAsync();
     }
 }

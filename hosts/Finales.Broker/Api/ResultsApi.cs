@@ -11,9 +11,9 @@ public static class ResultsApi
     {
         var results = app.MapGroup("/results");
 
-        results.MapRoute("/results", "GET", "/{object_id}", "One result (ResultInfo) or null.", Policies.User, "results", ctx =>
+        results.MapRoute("/results", "GET", "/{object_id}", "One result (ResultInfo) or null.", Policies.User, "results", async ctx =>
         {
-            var row = Svc(ctx).Store.Result(PathUuid(ctx, "object_id"));
+            var row = await Svc(ctx).Store.ResultAsync(PathUuid(ctx, "object_id"), ctx.RequestAborted);
             return row is null ? ApiResults.Null : ApiResults.Raw(WireJson.ResultInfo(row));
         });
 
@@ -39,52 +39,56 @@ public static class ResultsApi
             return ApiResults.String(id.ToString("D"));
         });
 
-        app.MapRoute("", "GET", "/results_requested/{request_id}", "The current result of a request (not a deleted one), or null.", Policies.User, "results", ctx =>
+        app.MapRoute("", "GET", "/results_requested/{request_id}", "The current result of a request (not a deleted one), or null.", Policies.User, "results", async ctx =>
         {
-            var row = Svc(ctx).Store.CurrentResult(PathUuid(ctx, "request_id"));
+            var row = await Svc(ctx).Store.CurrentResultAsync(PathUuid(ctx, "request_id"), ctx.RequestAborted);
             return row is null ? ApiResults.Null : ApiResults.Raw(WireJson.ResultInfo(row));
         });
 
-        app.MapRoute("", "GET", "/results_requested/", "All results (all statuses), optionally for one quantity and method, min_rating filters by data.*.meta.rating; limit and after page.", Policies.User, "results", ctx =>
+        app.MapRoute("", "GET", "/results_requested/", "All results (all statuses), optionally for one quantity and method, min_rating filters by data.*.meta.rating; limit and after page.", Policies.User, "results", async ctx =>
         {
             var store = Svc(ctx).Store;
             var minRating = QDouble(ctx, "min_rating", 0, 5);
-            var (after, limit) = Paging(ctx, store.ResultSeq);
-            return ApiResults.Stream(store.StreamResults(Q(ctx, "quantity"), Q(ctx, "method"), minRating, after, limit), WireJson.ResultInfo);
+            var (after, limit) = await PagingAsync(ctx, store.ResultSeqAsync);
+            return ApiResults.Stream(store.StreamResultsAsync(Q(ctx, "quantity"), Q(ctx, "method"), minRating, after, limit, ctx.RequestAborted), WireJson.ResultInfo);
         });
 
-        results.MapRoute("/results", "POST", "/{object_id}/update_status/", "Change a result's status (query result_id, new_status: deleted or amended).", Policies.Tenant, "results", ctx =>
+        results.MapRoute("/results", "POST", "/{object_id}/update_status/", "Change a result's status (query result_id, new_status: deleted or amended).", Policies.Tenant, "results", async ctx =>
         {
             var user = Caller(ctx);
             var id = QueryUuid(ctx, "result_id") ?? PathUuid(ctx, "object_id");
             var raw = Q(ctx, "new_status") ?? throw ApiError.ValidationOne(["query", "new_status"], "field required", "value_error.missing");
             if (!BrokerApiCore.TryParseResultStatus(raw, out var status))
                 throw ApiError.ValidationOne(["query", "new_status"], $"new_status must be one of original, deleted, amended; got '{raw}'", "type_error.enum");
-            Svc(ctx).Store.SetResultStatus(id, user, status, Q(ctx, "status_change_message") ?? "");
+            await Svc(ctx).Store.SetResultStatusAsync(id, user, StoreShapes.resultStatus(status), Q(ctx, "status_change_message") ?? "");
             return ApiResults.String($"Successful change of status to {raw}");
         });
 
-        results.MapRoute("/results", "GET", "/{object_id}/history", "Status events of a result, oldest first.", Policies.User, "extensions", ctx =>
+        results.MapRoute("/results", "GET", "/{object_id}/history", "Status events of a result, oldest first.", Policies.User, "extensions", async ctx =>
         {
             var svc = Svc(ctx);
             var id = PathUuid(ctx, "object_id");
-            var req = svc.Store.RequestOfResult(id);
+            var ct = ctx.RequestAborted;
+            var req = await svc.Store.RequestOfResultAsync(id, ct);
             if (req is null) return ApiResults.Null;
-            return ApiResults.Json(svc.Store.History(req.Value, id).Select(h => WireJson.History(h.Kind == "result_posted" ? h with { Status = "original" } : h)).ToList());
+            return ApiResults.Json((await svc.Store.HistoryAsync(req.Value, id, ct)).Select(h => WireJson.History(h.Kind == "result_posted" ? h with { Status = "original" } : h)).ToList());
         });
 
-        app.MapRoute("", "GET", "/lineage/{object_id}", "From a request or result id: the request, its events, results, parent and children.", Policies.User, "extensions", ctx =>
+        app.MapRoute("", "GET", "/lineage/{object_id}", "From a request or result id: the request, its events, results, parent and children.", Policies.User, "extensions", async ctx =>
         {
             var svc = Svc(ctx);
             var id = PathUuid(ctx, "object_id");
-            var requestId = svc.Store.Request(id) is not null ? id : svc.Store.RequestOfResult(id);
+            var ct = ctx.RequestAborted;
+            var requestId = await svc.Store.RequestAsync(id, ct) is not null ? id : await svc.Store.RequestOfResultAsync(id, ct);
             if (requestId is null) return ApiResults.Null;
-            var req = svc.Store.Request(requestId.Value)!;
-            var (parent, children) = svc.Store.Family(requestId.Value);
+            var req = (await svc.Store.RequestAsync(requestId.Value, ct))!;
+            var (parent, children) = await svc.Store.FamilyAsync(requestId.Value, ct);
+            var history = await svc.Store.HistoryAsync(requestId.Value, null, ct);
+            var results = await svc.Store.ResultsOfAsync(requestId.Value, ct);
             var json = new StringBuilder();
             json.Append("{\"request\":").Append(WireJson.RequestInfo(req));
-            json.Append(",\"history\":").Append(JsonSerializer.Serialize(svc.Store.History(requestId.Value).Select(WireJson.History)));
-            json.Append(",\"results\":").Append(WireJson.Array(svc.Store.ResultsOf(requestId.Value).Select(WireJson.ResultInfo)));
+            json.Append(",\"history\":").Append(JsonSerializer.Serialize(history.Select(WireJson.History)));
+            json.Append(",\"results\":").Append(WireJson.Array(results.Select(WireJson.ResultInfo)));
             json.Append(",\"parent\":").Append(parent is null ? "null" : WireJson.String(parent.Value.ToString("D")));
             json.Append(",\"children\":").Append(JsonSerializer.Serialize(children.Select(c => c.ToString("D"))));
             json.Append('}');

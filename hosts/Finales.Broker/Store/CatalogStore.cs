@@ -18,8 +18,8 @@ public abstract partial class SqlBrokerStore
     /// <summary>Raises the catalog version by one.</summary>
     protected abstract void BumpCatalogVersion(DbConnection c, DbTransaction tx);
 
-    public Task<long> CatalogVersionAsync(CancellationToken ct = default) => Task.FromResult(Read(c =>
-        Scalar(c, null, "SELECT value FROM settings WHERE key = 'catalog_version'") is string s ? long.Parse(s) : 0));
+    public async Task<long> CatalogVersionAsync(CancellationToken ct = default) =>
+        await ReadScalarAsync("SELECT value FROM settings WHERE key = 'catalog_version'", [], ct) is string s ? long.Parse(s) : 0;
 
     private const string UserColumns = "SELECT username, password_hash, roles, tenants, is_active, token_version FROM users";
 

@@ -59,6 +59,12 @@ public interface IBrokerStore : IDisposable
     Task<Guid> PostUnsolicitedAsync(ResultBody body, UserRecord user, CancellationToken ct = default);
     /// <summary>Runs one lifecycle command on a request (reserve, release, retract, resolve, heartbeat); the state it leads to.</summary>
     Task<AggregateState> ExecuteAsync(Guid requestId, UserRecord user, Guid? actingTenant, LifecycleCommand command, string message, CancellationToken ct = default);
+    /// <summary>
+    /// As <see cref="ExecuteAsync(Guid, UserRecord, Guid?, LifecycleCommand, string, CancellationToken)"/>, after
+    /// <paramref name="check"/> has seen the quantity and methods of the request (read with its locked state, no
+    /// separate read); check may throw to refuse, and is not called for an unknown request.
+    /// </summary>
+    Task<AggregateState> ExecuteAsync(Guid requestId, UserRecord user, Guid? actingTenant, LifecycleCommand command, string message, Action<RequestCapability> check, CancellationToken ct = default);
     /// <summary>Changes a result's status (deleted, amended); an unknown result is a <see cref="LifecycleErrorKind.NotFound"/> rejection.</summary>
     Task SetResultStatusAsync(Guid resultId, UserRecord user, ResultStatusCode status, string message, CancellationToken ct = default);
     /// <summary>Atomically reserves the oldest pending request of (quantity, method) for the caller; null when none.</summary>

@@ -42,15 +42,21 @@ public abstract partial class SqlBrokerStore
     /// <summary>Runs <paramref name="work"/> as one lifecycle write transaction; completes once it is committed.</summary>
     protected abstract Task<T> WriteLifecycleAsync<T>(Func<LifecycleWrite, ValueTask<T>> work, CancellationToken ct);
 
-    private sealed record Loaded(AggregateState State, string Quantity, string[] Methods);
+    /// <summary>A loaded aggregate with its request's quantity, methods and (when asked for) stored body.</summary>
+    private sealed record Loaded(AggregateState State, string Quantity, string[] Methods, string? Body);
 
-    private async ValueTask<Loaded?> LoadAggregate(LifecycleWrite w, Guid id)
+    private const string AggregateSql = "SELECT requester, status, holder_tenant, holder_user, lease_until, version, quantity, methods FROM request_state WHERE uuid = @p0";
+    private const string ResultsOfAggregateSql = "SELECT uuid, tenant_uuid, status FROM result_state WHERE request_uuid = @p0 ORDER BY seq";
+    private const string RequestBodySql = "SELECT body FROM requests WHERE uuid = @p0";
+
+    private async ValueTask<Loaded?> LoadAggregate(LifecycleWrite w, Guid id, bool withBody)
     {
         var key = id.ToString("D");
-        // The aggregate row (locked where the dialect locks) and its results, read in one go.
-        var read = await w.ReadAsync(
-            ("SELECT requester, status, holder_tenant, holder_user, lease_until, version, quantity, methods FROM request_state WHERE uuid = @p0" + ForUpdate, [key]),
-            ("SELECT uuid, tenant_uuid, status FROM result_state WHERE request_uuid = @p0 ORDER BY seq", [key]));
+        // The aggregate row (locked where the dialect locks), its results and, when asked for, the request's body,
+        // read in one go (PostgreSQL: one round trip).
+        var read = withBody
+            ? await w.ReadAsync((AggregateSql + ForUpdate, [key]), (ResultsOfAggregateSql, [key]), (RequestBodySql, [key]))
+            : await w.ReadAsync((AggregateSql + ForUpdate, [key]), (ResultsOfAggregateSql, [key]));
         if (read[0].Count == 0) return null;
         var row = read[0][0];
         static string? Text(object? v) => v is null or DBNull ? null : (string)v;
@@ -59,14 +65,21 @@ public abstract partial class SqlBrokerStore
         var state = new AggregateState(id, Guid.Parse((string)row[0]!), ParseRequestStatus((string)row[1]!),
             holderTenant is null ? null : Guid.Parse(holderTenant), Text(row[3]),
             row[4] is null or DBNull ? null : FromTicks(Convert.ToInt64(row[4])), results, Convert.ToInt32(row[5]));
-        return new Loaded(state, (string)row[6]!, MethodsOf((string)row[7]!));
+        var body = withBody && read[2].Count > 0 ? Text(read[2][0][0]) : null;
+        return new Loaded(state, (string)row[6]!, MethodsOf((string)row[7]!), body);
     }
 
-    /// <summary>Decides <paramref name="command"/> on the locked aggregate, appends its event and updates the projections.</summary>
-    private async ValueTask<AggregateState> Apply(LifecycleWrite w, Guid id, LifecycleActor actor, Guid? actingTenant, LifecycleCommand command, string message, DateTime now)
+    /// <summary>
+    /// Decides <paramref name="command"/> on the locked aggregate, appends its event and updates the projections.
+    /// <paramref name="inspect"/> (optional) sees the loaded aggregate (null when the request is unknown) before the
+    /// decision and may throw to refuse; <paramref name="withBody"/> loads the request's body for it.
+    /// </summary>
+    private async ValueTask<AggregateState> Apply(LifecycleWrite w, Guid id, LifecycleActor actor, Guid? actingTenant, LifecycleCommand command, string message, DateTime now,
+        Action<Loaded?>? inspect = null, bool withBody = false)
     {
         // A new request has no state yet (its id was generated here), so creation skips the lookup.
-        var loaded = command.IsCreate ? null : await LoadAggregate(w, id);
+        var loaded = command.IsCreate ? null : await LoadAggregate(w, id, withBody);
+        inspect?.Invoke(loaded);
         var decision = BrokerCore.Decide(now, actor, id, actingTenant, message, loaded?.State, command);
         if (!decision.Accepted) throw new LifecycleRejectedException(decision.ErrorKind, decision.Message);
         AppendEvent(w, decision.Event);
@@ -159,13 +172,16 @@ public abstract partial class SqlBrokerStore
     {
         var resultId = NewId();
         var columns = BrokerCore.ResultColumns(body, requestId);
-        // A request's body never changes once stored, so the (costly) check of the result against it runs before the
-        // write, off the single writer; the write then decides the lifecycle on the locked state.
-        check(Read(c => Scalar(c, null, "SELECT body FROM requests WHERE uuid = @p0", requestId.ToString("D")) as string));
+        // A request's body never changes once stored, so the (costly) check of the result against it may run before
+        // the write, off SQLite's single writer; where a read costs a round trip (PostgreSQL), the body comes with the
+        // locked aggregate instead and the check runs there. The write decides the lifecycle on the locked state.
+        var checkInWrite = ReadsAsync;
+        if (!checkInWrite) check(await ReadScalarAsync(RequestBodySql, [requestId.ToString("D")], ct) as string);
         await WriteLifecycleAsync(async w =>
         {
             var now = UtcNow;
-            await Apply(w, requestId, AsActor(user), columns.TenantUuid, LifecycleCommand.PostResult(resultId, columns.TenantUuid), "", now);
+            await Apply(w, requestId, AsActor(user), columns.TenantUuid, LifecycleCommand.PostResult(resultId, columns.TenantUuid), "", now,
+                checkInWrite ? loaded => check(loaded?.Body) : null, withBody: checkInWrite);
             InsertResult(w, resultId, requestId, columns, now);
             return 0;
         }, ct);
@@ -191,6 +207,11 @@ public abstract partial class SqlBrokerStore
 
     public Task<AggregateState> ExecuteAsync(Guid requestId, UserRecord user, Guid? actingTenant, LifecycleCommand command, string message, CancellationToken ct = default) =>
         WriteLifecycleAsync(w => Apply(w, requestId, AsActor(user), actingTenant, command, message, UtcNow), ct);
+
+    public Task<AggregateState> ExecuteAsync(Guid requestId, UserRecord user, Guid? actingTenant, LifecycleCommand command, string message,
+        Action<RequestCapability> check, CancellationToken ct = default) =>
+        WriteLifecycleAsync(w => Apply(w, requestId, AsActor(user), actingTenant, command, message, UtcNow,
+            loaded => { if (loaded is not null) check(new RequestCapability(loaded.Quantity, loaded.Methods)); }), ct);
 
     public Task SetResultStatusAsync(Guid resultId, UserRecord user, ResultStatusCode status, string message, CancellationToken ct = default) =>
         WriteLifecycleAsync(async w =>
@@ -226,7 +247,7 @@ public abstract partial class SqlBrokerStore
             if (claimed is not null) return claimed;
             if (ClaimAttempts == 1) return null;
             // All candidates may have been locked by other claimers; look again while there are any.
-            if (!Read(c => Scalar(c, null, PendingIdsSql(quantity, method) + " LIMIT 1", quantity ?? "", method ?? "") is not null)) return null;
+            if (await ReadScalarAsync(PendingIdsSql(quantity, method) + " LIMIT 1", [quantity ?? "", method ?? ""], ct) is null) return null;
         }
         return null;
     }
@@ -249,7 +270,7 @@ public abstract partial class SqlBrokerStore
         var nowTicks = UtcNow.Ticks;
         if (!force && Interlocked.Read(ref _nextSweep) > nowTicks) return 0;
         Interlocked.Exchange(ref _nextSweep, nowTicks + TimeSpan.TicksPerMillisecond * 200);
-        var due = Read(c => Query(c, null, "SELECT uuid FROM request_state WHERE status = 'reserved' AND lease_until <= @p0 LIMIT 500", r => r.GetString(0), nowTicks));
+        var due = await ReadRowsAsync("SELECT uuid FROM request_state WHERE status = 'reserved' AND lease_until <= @p0 LIMIT 500", r => r.GetString(0), [nowTicks], ct);
         var n = 0;
         foreach (var id in due)
         {

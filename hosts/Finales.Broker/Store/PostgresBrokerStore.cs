@@ -41,6 +41,8 @@ public sealed class PostgresBrokerStore : SqlBrokerStore
 
     public override bool IsPostgres => true;
 
+    protected override bool ReadsAsync => true;
+
     public override void Dispose() => _dataSource.Dispose();
 
     protected override DbConnection OpenRead() => _dataSource.OpenConnection();

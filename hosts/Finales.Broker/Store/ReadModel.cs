@@ -11,17 +11,15 @@ public abstract partial class SqlBrokerStore
     private static RequestRow MapRequest(DbDataReader r) => new(Guid.Parse(r.GetString(0)), r.GetString(1), r.GetString(2), r.GetString(3));
     private static ResultRow MapResult(DbDataReader r) => new(Guid.Parse(r.GetString(0)), r.GetString(1), r.GetString(2), r.GetString(3), Guid.Parse(r.GetString(4)));
 
-    private RequestRow? ReadRequest(DbConnection c, DbTransaction? tx, Guid id) =>
-        Query(c, tx, RequestSelect + " WHERE r.uuid = @p0", MapRequest, id.ToString("D")).FirstOrDefault();
+    public async Task<RequestRow?> RequestAsync(Guid id, CancellationToken ct = default) =>
+        (await ReadRowsAsync(RequestSelect + " WHERE r.uuid = @p0", MapRequest, [id.ToString("D")], ct)).FirstOrDefault();
 
-    public Task<RequestRow?> RequestAsync(Guid id, CancellationToken ct = default) => Task.FromResult(Read(c => ReadRequest(c, null, id)));
+    public async Task<RequestCapability?> QuantityAndMethodsAsync(Guid id, CancellationToken ct = default) =>
+        (await ReadRowsAsync("SELECT quantity, methods FROM request_state WHERE uuid = @p0",
+            r => new RequestCapability(r.GetString(0), MethodsOf(r.GetString(1))), [id.ToString("D")], ct)).FirstOrDefault();
 
-    public Task<RequestCapability?> QuantityAndMethodsAsync(Guid id, CancellationToken ct = default) => Task.FromResult(Read(c =>
-        Query(c, null, "SELECT quantity, methods FROM request_state WHERE uuid = @p0",
-            r => new RequestCapability(r.GetString(0), MethodsOf(r.GetString(1))), id.ToString("D")).FirstOrDefault()));
-
-    public Task<ResultRow?> ResultAsync(Guid id, CancellationToken ct = default) =>
-        Task.FromResult(Read(c => Query(c, null, ResultSelect + " WHERE r.uuid = @p0", MapResult, id.ToString("D")).FirstOrDefault()));
+    public async Task<ResultRow?> ResultAsync(Guid id, CancellationToken ct = default) =>
+        (await ReadRowsAsync(ResultSelect + " WHERE r.uuid = @p0", MapResult, [id.ToString("D")], ct)).FirstOrDefault();
 
     public async IAsyncEnumerable<RequestRow> StreamPendingAsync(string? quantity, string? method, long afterSeq, int? limit,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
@@ -29,15 +27,6 @@ public abstract partial class SqlBrokerStore
         await ExpireLeasesAsync(false, ct);
         var (sql, args) = PendingQuery(quantity, method, afterSeq, limit);
         await foreach (var row in Stream(sql, MapRequest, args, ct)) yield return row;
-    }
-
-    /// <summary><see cref="StreamPendingAsync"/> for a synchronous caller: every read on the caller's thread.</summary>
-    internal IEnumerable<RequestRow> StreamPendingBlocking(string? quantity, string? method, long afterSeq, int? limit)
-    {
-        // The sweep reads synchronously and completes at once unless a lease is due (at most every 200 ms).
-        ExpireLeasesAsync(false).GetAwaiter().GetResult();
-        var (sql, args) = PendingQuery(quantity, method, afterSeq, limit);
-        return StreamBlocking(sql, MapRequest, args);
     }
 
     private (string Sql, object?[] Args) PendingQuery(string? quantity, string? method, long afterSeq, int? limit)
@@ -51,37 +40,26 @@ public abstract partial class SqlBrokerStore
     public IAsyncEnumerable<RequestRow> StreamAllRequestsAsync(long afterSeq, int? limit, CancellationToken ct = default) =>
         Stream(AllRequestsSql(limit), MapRequest, [afterSeq, (long?)limit ?? long.MaxValue], ct);
 
-    /// <summary><see cref="StreamAllRequestsAsync"/> for a synchronous caller.</summary>
-    internal IEnumerable<RequestRow> StreamAllRequestsBlocking(long afterSeq, int? limit) =>
-        StreamBlocking(AllRequestsSql(limit), MapRequest, [afterSeq, (long?)limit ?? long.MaxValue]);
-
     private string AllRequestsSql(int? limit) => RequestSelect + " WHERE r.seq > @p0 ORDER BY r.seq" + Limit(limit, 1);
 
-    public Task<long?> RequestSeqAsync(Guid id, CancellationToken ct = default) => Task.FromResult(Read(c =>
-        Scalar(c, null, "SELECT seq FROM requests WHERE uuid = @p0", id.ToString("D")) is { } v ? Convert.ToInt64(v) : (long?)null));
+    public async Task<long?> RequestSeqAsync(Guid id, CancellationToken ct = default) =>
+        await ReadScalarAsync("SELECT seq FROM requests WHERE uuid = @p0", [id.ToString("D")], ct) is { } v ? Convert.ToInt64(v) : null;
 
-    public Task<long?> ResultSeqAsync(Guid id, CancellationToken ct = default) => Task.FromResult(Read(c =>
-        Scalar(c, null, "SELECT seq FROM results WHERE uuid = @p0", id.ToString("D")) is { } v ? Convert.ToInt64(v) : (long?)null));
+    public async Task<long?> ResultSeqAsync(Guid id, CancellationToken ct = default) =>
+        await ReadScalarAsync("SELECT seq FROM results WHERE uuid = @p0", [id.ToString("D")], ct) is { } v ? Convert.ToInt64(v) : null;
 
     // Both conditions on result_state, so the lookup is one probe of its unique index of current results (a
     // condition on results.request_uuid let PostgreSQL's generic plan walk every current result instead).
-    public Task<ResultRow?> CurrentResultAsync(Guid requestId, CancellationToken ct = default) => Task.FromResult(Read(c =>
-        Query(c, null, ResultSelect + " WHERE s.request_uuid = @p0 AND s.status = 'original'", MapResult, requestId.ToString("D")).FirstOrDefault()));
+    public async Task<ResultRow?> CurrentResultAsync(Guid requestId, CancellationToken ct = default) =>
+        (await ReadRowsAsync(ResultSelect + " WHERE s.request_uuid = @p0 AND s.status = 'original'", MapResult, [requestId.ToString("D")], ct)).FirstOrDefault();
 
-    public Task<IReadOnlyList<ResultRow>> ResultsOfAsync(Guid requestId, CancellationToken ct = default) => Task.FromResult<IReadOnlyList<ResultRow>>(Read(c =>
-        Query(c, null, ResultSelect + " WHERE r.request_uuid = @p0 ORDER BY r.seq", MapResult, requestId.ToString("D"))));
+    public async Task<IReadOnlyList<ResultRow>> ResultsOfAsync(Guid requestId, CancellationToken ct = default) =>
+        await ReadRowsAsync(ResultSelect + " WHERE r.request_uuid = @p0 ORDER BY r.seq", MapResult, [requestId.ToString("D")], ct);
 
     public IAsyncEnumerable<ResultRow> StreamResultsAsync(string? quantity, string? method, double? minRating, long afterSeq, int? limit, CancellationToken ct = default)
     {
         var (sql, args) = ResultsQuery(quantity, method, minRating, afterSeq, limit);
         return Stream(sql, MapResult, args, ct);
-    }
-
-    /// <summary><see cref="StreamResultsAsync"/> for a synchronous caller.</summary>
-    internal IEnumerable<ResultRow> StreamResultsBlocking(string? quantity, string? method, double? minRating, long afterSeq, int? limit)
-    {
-        var (sql, args) = ResultsQuery(quantity, method, minRating, afterSeq, limit);
-        return StreamBlocking(sql, MapResult, args);
     }
 
     private (string Sql, object?[] Args) ResultsQuery(string? quantity, string? method, double? minRating, long afterSeq, int? limit)
@@ -94,17 +72,17 @@ public abstract partial class SqlBrokerStore
         return (sql, [quantity ?? "", method ?? "", minRating ?? 0.0, afterSeq, (long?)limit ?? long.MaxValue]);
     }
 
-    public Task<IReadOnlyList<HistoryEntry>> HistoryAsync(Guid requestId, Guid? resultId = null, CancellationToken ct = default)
+    public async Task<IReadOnlyList<HistoryEntry>> HistoryAsync(Guid requestId, Guid? resultId = null, CancellationToken ct = default)
     {
         var sql = "SELECT status, time, actor, tenant_uuid, message, kind, result_uuid FROM events WHERE request_uuid = @p0"
                   + (resultId is null ? "" : " AND result_uuid = @p1") + " ORDER BY seq";
-        return Task.FromResult<IReadOnlyList<HistoryEntry>>(Read(c => Query(c, null, sql, r => new HistoryEntry(r.GetString(0), r.GetString(1), r.GetString(2),
+        return await ReadRowsAsync(sql, r => new HistoryEntry(r.GetString(0), r.GetString(1), r.GetString(2),
             r.IsDBNull(3) ? null : r.GetString(3), r.GetString(4), r.GetString(5), r.IsDBNull(6) ? null : Guid.Parse(r.GetString(6))),
-            requestId.ToString("D"), resultId?.ToString("D") ?? "")));
+            [requestId.ToString("D"), resultId?.ToString("D") ?? ""], ct);
     }
 
-    public Task<Guid?> RequestOfResultAsync(Guid resultId, CancellationToken ct = default) => Task.FromResult(Read(c =>
-        Scalar(c, null, "SELECT request_uuid FROM results WHERE uuid = @p0", resultId.ToString("D")) is string s ? Guid.Parse(s) : (Guid?)null));
+    public async Task<Guid?> RequestOfResultAsync(Guid resultId, CancellationToken ct = default) =>
+        await ReadScalarAsync("SELECT request_uuid FROM results WHERE uuid = @p0", [resultId.ToString("D")], ct) is string s ? Guid.Parse(s) : null;
 
     public Task<RequestFamily> FamilyAsync(Guid requestId, CancellationToken ct = default) => Task.FromResult(Read(c =>
     {
@@ -113,7 +91,7 @@ public abstract partial class SqlBrokerStore
         return new RequestFamily(parent is null ? null : Guid.Parse(parent), children);
     }));
 
-    public Task<IReadOnlyDictionary<string, long>> StatusCountsAsync(CancellationToken ct = default) => Task.FromResult<IReadOnlyDictionary<string, long>>(Read(c =>
-        Query(c, null, "SELECT status, COUNT(*) FROM request_state GROUP BY status", r => (r.GetString(0), Convert.ToInt64(r.GetValue(1))))
-            .ToDictionary(x => x.Item1, x => x.Item2)));
+    public async Task<IReadOnlyDictionary<string, long>> StatusCountsAsync(CancellationToken ct = default) =>
+        (await ReadRowsAsync("SELECT status, COUNT(*) FROM request_state GROUP BY status", r => (r.GetString(0), Convert.ToInt64(r.GetValue(1))), [], ct))
+            .ToDictionary(x => x.Item1, x => x.Item2);
 }

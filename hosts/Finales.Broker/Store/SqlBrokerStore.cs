@@ -226,33 +226,51 @@ public abstract partial class SqlBrokerStore : IBrokerStore
         return read(c);
     }
 
-    /// <summary>Rows of one query, mapped as the reader reaches them: memory stays bounded whatever the result size.</summary>
-    protected async IAsyncEnumerable<T> Stream<T>(string sql, Func<DbDataReader, T> map, object?[] args,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    /// <summary>
+    /// Whether reads wait on the network (PostgreSQL), so they run asynchronously instead of holding a thread-pool
+    /// thread; SQLite reads a local file, where the synchronous calls are cheaper and never block for long.
+    /// </summary>
+    protected virtual bool ReadsAsync => false;
+
+    /// <summary>The mapped rows of one read query, on a connection of its own (see <see cref="ReadsAsync"/>).</summary>
+    protected Task<List<T>> ReadRowsAsync<T>(string sql, Func<DbDataReader, T> map, object?[] args, CancellationToken ct) =>
+        ReadsAsync ? ReadRowsOverNetwork(sql, map, args, ct) : Task.FromResult(Read(c => Query(c, null, sql, map, args)));
+
+    /// <summary>The first column of the first row of one read query, or null (DBNull included).</summary>
+    protected async Task<object?> ReadScalarAsync(string sql, object?[] args, CancellationToken ct)
     {
-        using var c = await OpenReadAsync(ct);
+        var rows = await ReadRowsAsync(sql, r => r.IsDBNull(0) ? null : r.GetValue(0), args, ct);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    private async Task<List<T>> ReadRowsOverNetwork<T>(string sql, Func<DbDataReader, T> map, object?[] args, CancellationToken ct)
+    {
+        await using var c = await OpenReadAsync(ct);
         var cmd = Cmd(c, null, sql, args, out var cached);
         try
         {
-            using var r = await cmd.ExecuteReaderAsync(ct);
-            while (await r.ReadAsync(ct)) yield return map(r);
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            var list = new List<T>();
+            while (await r.ReadAsync(ct)) list.Add(map(r));
+            return list;
         }
-        finally { if (!cached) cmd.Dispose(); }
+        finally { if (!cached) await cmd.DisposeAsync(); }
     }
 
     /// <summary>
-    /// <see cref="Stream{T}"/> for a synchronous caller (the transitional <see cref="BrokerStoreSync"/>): the reads run
-    /// on the caller's thread, instead of blocking it on asynchronous reads that need a second thread-pool thread to
-    /// complete (on PostgreSQL that starved the pool under load).
+    /// Rows of one query, mapped as the reader reaches them: memory stays bounded whatever the result size. Where reads
+    /// do not wait on the network (<see cref="ReadsAsync"/>), each row is read synchronously (the asynchronous calls of
+    /// Microsoft.Data.Sqlite only wrap the synchronous ones, at a cost per row).
     /// </summary>
-    protected IEnumerable<T> StreamBlocking<T>(string sql, Func<DbDataReader, T> map, object?[] args)
+    protected async IAsyncEnumerable<T> Stream<T>(string sql, Func<DbDataReader, T> map, object?[] args,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
     {
-        using var c = OpenRead();
+        using var c = ReadsAsync ? await OpenReadAsync(ct) : OpenRead();
         var cmd = Cmd(c, null, sql, args, out var cached);
         try
         {
-            using var r = cmd.ExecuteReader();
-            while (r.Read()) yield return map(r);
+            using var r = ReadsAsync ? await cmd.ExecuteReaderAsync(ct) : cmd.ExecuteReader();
+            while (ReadsAsync ? await r.ReadAsync(ct) : r.Read()) yield return map(r);
         }
         finally { if (!cached) cmd.Dispose(); }
     }
