@@ -24,7 +24,9 @@ let tests =
           <| fun () ->
               withTemp (fun dir ->
                   let dump = Path.Combine(dir, "prod.dump")
-                  let exact = MdSynthetic.WriteRandomWalkDump(dump, 120, 200, 5L, 30.0, 0.4, 10, 2.0)
+
+                  let exact =
+                      MdSynthetic.WriteRandomWalkDump(dump, 120, 200, 5L, 30.0, 0.4, 10, 2.0, 0.0)
 
                   let log = Path.Combine(dir, "log.lammps")
 

@@ -74,4 +74,18 @@ let tests =
               Expect.floatClose Accuracy.high r.Coordination[2] 0.0 "none below 1.5 A"
               Expect.floatClose Accuracy.high r.Coordination[3] 1.0 "the minimum image at 1.5 A"
               Expect.floatClose Accuracy.high r.Coordination[7] 1.0 "the far atom is beyond 4 A"
-              Expect.floatClose Accuracy.high r.R[3] 1.75 "bin centre" ]
+              Expect.floatClose Accuracy.high r.R[3] 1.75 "bin centre"
+          testCase "a distance on a bin edge falls in the upper bin and RMAX in the last (numpy.histogram's rule)"
+          <| fun () ->
+              let pair =
+                  { Name = "A-B"
+                    TypesA = [| 1 |]
+                    TypesB = [| 2 |]
+                    RMax = 0.3
+                    Bins = 3 }
+
+              // 0.1 and 0.2 are edges that 0.3 / 3 * k does not give exactly in binary; 0.3 is RMAX.
+              let acc = RdfAccumulator(pair, [| 1; 2; 2; 2 |])
+              acc.Add([| 0.0; 0.1; 0.0; 0.0 |], [| 0.0; 0.0; 0.2; 0.0 |], [| 0.0; 0.0; 0.0; 0.3 |], box 10.0)
+              let n = acc.Result().Coordination
+              Expect.equal n [| 0.0; 1.0; 3.0 |] "0.1 in bin 1, 0.2 in bin 2, 0.3 in bin 2" ]

@@ -14,7 +14,8 @@ let walk (seed: uint64) (atoms: int) (frames: int) (step: float) : RandomWalk =
       Stride = 10
       TypeCount = 2
       TypeCharges = [| 1.0; -1.0 |]
-      Wrapped = false }
+      Wrapped = false
+      QuantumA = 0.0 }
 
 /// Cation type 1 (+1) and anion type 2 (-1), one atom each.
 let ions: Species list =
