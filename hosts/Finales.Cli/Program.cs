@@ -21,6 +21,7 @@ public static class Program
         new("conductivity", ConductivityCommand.Summary, ConductivityCommand.Run),
         new("electrolyte", ElectrolyteCommand.Summary, ElectrolyteCommand.Run),
         new("route", RouteCommand.Summary, RouteCommand.Run),
+        new("md", MdCommand.Summary, MdCommand.Run),
     ];
 
     public static int Main(string[] args)
