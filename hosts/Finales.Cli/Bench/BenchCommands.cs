@@ -15,6 +15,7 @@ public static class BenchCommands
         new("science", "stock-mixing solves/s and route searches/s", ScienceBench.Run),
         new("optimizer", "regret curves of GP-UCB vs random search", args => BenchOptimizerCommands.Run(["optimizer", .. args])),
         new("gp", "time and memory per suggestion vs number of observations", args => BenchOptimizerCommands.Run(["gp", .. args])),
+        new("md-analysis", "trajectory analysis time and peak memory (1x and 4x length), vs MDAnalysis if installed", BenchMdAnalysis.Run),
     ];
 
     public static int Run(string[] args)
