@@ -296,10 +296,20 @@ type MdAnalysis =
 type MdSynthetic =
     /// Writes the dump of `frames` frames of `atoms` random walkers (types 1 and 2 alternating, charges +1 and
     /// -1, box edge boxA Angstrom, Gaussian steps of stepA per Cartesian component, `stride` timesteps between
-    /// frames, seeded) to `path`, streaming; returns the exact D in m^2/s for the given timestep.
+    /// frames, positions rounded to multiples of quantumA (0 = 6 decimals), seeded) to `path`, streaming;
+    /// returns the exact D in m^2/s for the given timestep.
     static member WriteRandomWalkDump
-        (path: string, frames: int, atoms: int, seed: int64, boxA: float, stepA: float, stride: int, timestepFs: float)
-        : float =
+        (
+            path: string,
+            frames: int,
+            atoms: int,
+            seed: int64,
+            boxA: float,
+            stepA: float,
+            stride: int,
+            timestepFs: float,
+            quantumA: float
+        ) : float =
         let walk =
             { Seed = uint64 seed
               Atoms = atoms
@@ -309,7 +319,8 @@ type MdSynthetic =
               Stride = stride
               TypeCount = 2
               TypeCharges = [| 1.0; -1.0 |]
-              Wrapped = false }
+              Wrapped = false
+              QuantumA = quantumA }
 
         File.WriteAllLines(path, Synthetic.dumpLines walk)
         Units.angstrom2PerFsToM2PerS (Synthetic.diffusionA2PerFs walk timestepFs)

@@ -31,6 +31,7 @@ public static class Program
         ConductivityCommand.Create(),
         ElectrolyteCommand.Create(),
         RouteCommand.Create(),
+        MdCommand.Create(),
         CompletionCommand.Create(),
     ];
 

@@ -44,21 +44,46 @@ type RdfAccumulator(pair: RdfPair, types: int[]) =
     let mutable frames = 0
     let mutable volumeSum = 0.0
 
+    /// Bin edges as numpy.linspace(0, RMax, Bins + 1) makes them (i * step, the last exactly RMax), so that a
+    /// distance falls in the bin numpy.histogram (MDAnalysis's InterRDF) would put it in.
+    let edges =
+        Array.init (pair.Bins + 1) (fun i -> if i = pair.Bins then pair.RMax else float i * width)
+
+    let norm = float pair.Bins / pair.RMax
+    /// A = B: each unordered pair once, counted twice.
+    let symmetric = a = b
+
     member _.Pair = pair
     member _.CountA = a.Length
     member _.CountB = b.Length
 
+    member private _.Bin(r: float) : int =
+        let mutable k = int (r * norm)
+
+        if k >= pair.Bins then
+            k <- pair.Bins - 1
+
+        if r < edges[k] then
+            k <- k - 1
+        elif k <> pair.Bins - 1 && r >= edges[k + 1] then
+            k <- k + 1
+
+        k
+
     /// Adds one frame's distances (positions in Angstrom, in atom order of `types`).
-    member _.Add(x: float[], y: float[], z: float[], box: Box) =
+    member this.Add(x: float[], y: float[], z: float[], box: Box) =
         let l = box.Lengths
         let lx, ly, lz = l[0], l[1], l[2]
         let r2max = pair.RMax * pair.RMax
-        let inv = 1.0 / width
+        let weight = if symmetric then 2L else 1L
 
-        for i in a do
+        for ia in 0 .. a.Length - 1 do
+            let i = a[ia]
             let xi, yi, zi = x[i], y[i], z[i]
 
-            for j in b do
+            for jb in (if symmetric then ia + 1 else 0) .. b.Length - 1 do
+                let j = b[jb]
+
                 if i <> j then
                     let mutable dx = x[j] - xi
                     let mutable dy = y[j] - yi
@@ -69,8 +94,8 @@ type RdfAccumulator(pair: RdfPair, types: int[]) =
                     let r2 = dx * dx + dy * dy + dz * dz
 
                     if r2 <= r2max then
-                        let k = min (pair.Bins - 1) (int (sqrt r2 * inv))
-                        counts[k] <- counts[k] + 1L
+                        let k = this.Bin(sqrt r2)
+                        counts[k] <- counts[k] + weight
 
         frames <- frames + 1
         volumeSum <- volumeSum + box.Volume

@@ -21,6 +21,10 @@ type RandomWalk =
         TypeCharges: float[]
         /// Write positions wrapped into the box (`x y z`) instead of unwrapped (`xu yu zu`).
         Wrapped: bool
+        /// Positions are written rounded to multiples of this (Angstrom; 0 = not rounded beyond the dump's 6
+        /// decimals). 1/64 makes every written coordinate exact in 6 decimals and in 32-bit floats, so that
+        /// another program reading the file sees the very same numbers (bench md-analysis).
+        QuantumA: float
     }
 
 /// Generating synthetic frames.
@@ -70,8 +74,14 @@ module Synthetic =
                         y[i] <- y[i] + walk.StepA * normal ()
                         z[i] <- z[i] + walk.StepA * normal ()
 
+                let quantise (v: float) =
+                    if walk.QuantumA > 0.0 then
+                        walk.QuantumA * System.Math.Round(v / walk.QuantumA)
+                    else
+                        v
+
                 let out (a: float[]) =
-                    if walk.Wrapped then Array.map wrap a else Array.copy a
+                    Array.map (fun v -> quantise (if walk.Wrapped then wrap v else v)) a
 
                 yield
                     { Timestep = int64 t * int64 walk.Stride
