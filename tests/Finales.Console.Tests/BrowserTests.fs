@@ -47,6 +47,15 @@ let private status (w: World) (id: string) =
 
 let private theWorld () = world.Value
 
+/// The active version of conductivity/polynomial_interpolation.
+let private polyCapability (w: World) =
+    (w.Service.Current.CapabilityRecords
+     |> Seq.find (fun c ->
+         c.IsActive
+         && c.Quantity = "conductivity"
+         && c.Method = "polynomial_interpolation"))
+        .Id
+
 [<Tests>]
 let tests =
     testSequenced
@@ -169,6 +178,84 @@ let tests =
               Expect.equal (status w id) (Some "pending") "the request is untouched"
           }
 
+          testTask "a request posted through the generated form is in the store, temperature converted to kelvin" {
+              let w = theWorld ()
+              let! (page: IPage) = w.SignIn("alice", "alice-pw")
+              let! _ = goto page (w.Url + "/ui/new?capability=" + string (polyCapability w))
+
+              for row, (key, fraction) in
+                  List.indexed
+                      [ "AXPLOJNSKRXQPA-UHFFFAOYSA-N", "0.1"
+                        "KMTRUDSVKNLOMY-UHFFFAOYSA-N", "0.25"
+                        "RUOJZAUFBMNUDX-UHFFFAOYSA-N", "0.65" ] do
+                  let! _ = page.SelectAsync(sprintf "#f-formulation-chemical-%d" row, key)
+                  do! page.TypeAsync(sprintf "#f-formulation-fraction-%d" row, fraction)
+
+              do! page.TypeAsync("#f-temperature", "25")
+              let! _ = page.SelectAsync("#u-temperature", "celsius")
+              do! w.Shot page "new-request"
+              let nav = page.WaitForNavigationAsync()
+              do! page.ClickAsync "#post-request"
+              let! _ = nav
+              Expect.stringStarts page.Url (w.Url + "/ui/requests/") "the new request's page opens"
+              let id = Guid.Parse(page.Url.Substring(page.Url.LastIndexOf '/' + 1))
+              let row = w.Service.Store.Request id
+              Expect.isNotNull (box row) "the request is in the store"
+              let body = JsonDocument.Parse(row.Body).RootElement.Clone()
+
+              let p = body.GetProperty("parameters").GetProperty("polynomial_interpolation")
+
+              Expect.floatClose
+                  Accuracy.high
+                  (p.GetProperty("temperature").GetDouble())
+                  298.15
+                  "25 °C is stored as 298.15 K"
+
+              Expect.equal (p.GetProperty("formulation").GetArrayLength()) 3 "three components"
+
+              Expect.equal (body.GetProperty("tenant_uuid").GetString()) (w.TenantA.ToString "D") "posted for tenant A"
+
+              let last = w.Service.Store.History id |> Seq.last
+              Expect.equal last.Actor "alice" "the creation event names alice"
+          }
+
+          testTask "fractions that do not sum to 1 get an error naming the field, and nothing is stored" {
+              let w = theWorld ()
+              let! (page: IPage) = w.SignIn("alice", "alice-pw")
+              let before = w.Service.Store.StatusCounts() |> Seq.sumBy (fun kv -> kv.Value)
+              let! _ = goto page (w.Url + "/ui/new?capability=" + string (polyCapability w))
+              let! _ = page.SelectAsync("#f-formulation-chemical-0", "AXPLOJNSKRXQPA-UHFFFAOYSA-N")
+              do! page.TypeAsync("#f-formulation-fraction-0", "0.1")
+              let! _ = page.SelectAsync("#f-formulation-chemical-1", "KMTRUDSVKNLOMY-UHFFFAOYSA-N")
+              do! page.TypeAsync("#f-formulation-fraction-1", "0.5")
+              do! page.TypeAsync("#f-temperature", "300")
+              let nav = page.WaitForNavigationAsync()
+              do! page.ClickAsync "#post-request"
+              let! (response: IResponse) = nav
+              let! error = text page "#error"
+              Expect.equal (int response.Status) 422 "the form is refused with 422"
+
+              Expect.equal
+                  error
+                  "formulation.fraction: the fractions sum to 0.6; they must sum to 1"
+                  "the error names the field and the sum"
+
+              let! kept =
+                  page.EvaluateExpressionAsync<string>("document.querySelector('#f-formulation-fraction-1').value")
+
+              Expect.equal kept "0.5" "the typed values are kept"
+              do! w.Shot page "new-request-error"
+              let after = w.Service.Store.StatusCounts() |> Seq.sumBy (fun kv -> kv.Value)
+              Expect.equal after before "nothing was stored"
+              let! _ = page.EvaluateExpressionAsync("document.querySelector('#f-formulation-fraction-1').value = '0.9'")
+              let! _ = page.EvaluateExpressionAsync("document.querySelector('#f-temperature').value = '400'")
+              let nav = page.WaitForNavigationAsync()
+              do! page.ClickAsync "#post-request"
+              let! _ = nav
+              let! error = text page "#error"
+              Expect.stringContains error "temperature" "a temperature outside every tenant's limitations is named"
+          }
+
           testTask "admin creates a user on the users page, who then signs in" {
               let w: World = theWorld ()
               let! (page: IPage) = w.SignIn("admin", adminPassword)
@@ -201,7 +288,8 @@ let tests =
                     "/ui/requests/" + id
                     "/ui/admin/users"
                     "/ui/admin/tenants"
-                    "/ui/admin/capabilities" ] do
+                    "/ui/admin/capabilities"
+                    "/ui/new?capability=" + string (polyCapability w) ] do
                   let! _ = goto page (w.Url + p)
 
                   let! found =
