@@ -19,6 +19,7 @@ public static class ConsoleEndpoints
             o.Cookie.SameSite = SameSiteMode.Strict;
             o.SuppressXFrameOptionsHeader = true;
         });
+        services.AddSingleton<OverviewCache>();
         return services;
     }
 
@@ -30,9 +31,9 @@ public static class ConsoleEndpoints
         ui.MapGet("/static/{name}", (string name) => ConsoleStatic.Serve(name));
         ui.MapSignIn();
         ui.MapPage("/overview", (HttpContext ctx) => ConsoleGuard.Page(ctx, async (session, svc) =>
-            await ConsoleRender.Page<OverviewPage>(ctx, new { Session = session, Model = await ConsoleReads.Overview(svc, session) })));
+            await ConsoleRender.Page<OverviewPage>(ctx, new { Session = session, Model = await ConsoleReads.Overview(ctx, svc, session) })));
         ui.MapPage("/overview/live", (HttpContext ctx) => ConsoleGuard.Page(ctx, async (session, svc) =>
-            Results.Content(await ConsoleRender.Html<LivePanel>(ctx, new { Model = await ConsoleReads.Overview(svc, session) }), "text/html; charset=utf-8")));
+            Results.Content(await ConsoleRender.Html<LivePanel>(ctx, new { Model = await ConsoleReads.Overview(ctx, svc, session) }), "text/html; charset=utf-8")));
         ui.MapPage("/queue", (HttpContext ctx) => ConsoleGuard.Page(ctx, async (session, svc) =>
             await ConsoleRender.Page<QueuePage>(ctx, new { Session = session, Model = await ConsoleReads.Queue(ctx, svc, session), Error = (string?)null })));
         ui.MapRequestPages();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Finales.Broker.WebConsole;
 
@@ -15,20 +16,18 @@ public static class ConsoleReads
     public static IReadOnlyList<TenantRecord> VisibleTenants(BrokerService svc, ConsoleSession session) =>
         svc.Current.TenantRecords.Where(t => ConsoleCore.MaySeeTenant(session.User.Roles, session.User.Tenants, t.Uuid)).ToList();
 
-    public static async Task<OverviewModel> Overview(BrokerService svc, ConsoleSession session)
+    public static async Task<OverviewModel> Overview(HttpContext ctx, BrokerService svc, ConsoleSession session)
     {
-        var reads = Reads(svc);
-        var now = svc.UtcNow;
-        var counts = await reads.StatusCountsByCapabilityAsync(session.SeesEverything ? null : session.User.Tenants);
-        var activity = (await reads.TenantActivityAsync(now.AddHours(-1))).ToDictionary(a => a.Tenant);
+        var numbers = await ctx.RequestServices.GetRequiredService<OverviewCache>().Get(session.SeesEverything ? null : session.User.Tenants);
+        var at = numbers.At;
         var tenants = VisibleTenants(svc, session).Select(t =>
         {
-            var a = activity.GetValueOrDefault(t.Uuid);
-            double? age = a?.LastSeen is { } seen && DateTime.TryParse(seen, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var at)
-                ? Math.Max(0, (now - at).TotalSeconds) : null;
+            var a = numbers.Activity.GetValueOrDefault(t.Uuid);
+            double? age = a?.LastSeen is { } seen && DateTime.TryParse(seen, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var time)
+                ? Math.Max(0, (at - time).TotalSeconds) : null;
             return new TenantStatusRow(t.Uuid, t.Name, t.IsActive, a?.LastSeen, age, a?.Held ?? 0, a?.ResolvedInWindow ?? 0);
         }).ToList();
-        return new OverviewModel(counts, tenants, tenants.Sum(t => t.ResultsLastHour), Finales.Core.WireFormat.ctime(now));
+        return new OverviewModel(numbers.Counts, tenants, tenants.Sum(t => t.ResultsLastHour), Finales.Core.WireFormat.ctime(at));
     }
 
     public static async Task<QueueModel> Queue(HttpContext ctx, BrokerService svc, ConsoleSession session)
