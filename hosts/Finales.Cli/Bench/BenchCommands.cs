@@ -11,6 +11,7 @@ public static class BenchCommands
         new("broker", "closed tenant cycle against any FINALES2-compatible server (or --self)", BenchBroker.Run),
         new("lists", "broker memory while serving /all_requests/ from a large store (1 and 4 clients)", BenchStore.Lists),
         new("waiters", "latency of a plain GET while 1,000 clients long-poll the pending queue", BenchStore.Waiters),
+        new("console", "server time of the web console's pages on a store of 1,000,000 requests", BenchConsole.Run),
         // The science and optimizer harnesses live beside their commands (ScienceCommands.cs, OptimizerCommands.cs).
         new("science", "stock-mixing solves/s and route searches/s", ScienceBench.Run),
         new("optimizer", "regret curves of GP-UCB vs random search", args => BenchOptimizerCommands.Run(["optimizer", .. args])),
