@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Finales.Broker.WebConsole;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -45,12 +46,14 @@ public static class BrokerHost
         builder.Services.AddSingleton<RouteDocs>();
         builder.Services.AddSingleton<BrokerMetrics>();
         builder.Services.AddHostedService<LeaseSweeper>();
+        builder.Services.AddConsole();
         var app = builder.Build();
         app.Use(SecurityHeaders.Add);
         app.UseMiddleware<ErrorMapping>();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapBrokerApi();
+        app.MapConsole();
         return app;
     }
 }
@@ -111,6 +114,7 @@ public static class SecurityHeaders
 {
     private const string JsonPolicy = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
     private const string DocsPolicy = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+    private const string ConsolePolicy = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
     // The RequestDelegate overload of Use and a static OnStarting callback with the context as its state: no closure
     // is allocated per request.
@@ -124,7 +128,7 @@ public static class SecurityHeaders
             h.XContentTypeOptions = "nosniff";
             h.XFrameOptions = "DENY";
             h["Referrer-Policy"] = "no-referrer";
-            h.ContentSecurityPolicy = path.StartsWithSegments("/docs") || path.StartsWithSegments("/redoc") ? DocsPolicy : JsonPolicy;
+            h.ContentSecurityPolicy = path.StartsWithSegments("/ui") ? ConsolePolicy : path.StartsWithSegments("/docs") || path.StartsWithSegments("/redoc") ? DocsPolicy : JsonPolicy;
             if (ctx.Request.Headers.Authorization.Count > 0 || path.StartsWithSegments("/user_management/authenticate"))
                 h.CacheControl = "no-store";
             return Task.CompletedTask;

@@ -5,7 +5,7 @@ public static class BenchCommands
 {
     public static FinalesCommand Create()
     {
-        var bench = new FinalesCommand("bench", "benchmarks: broker, lists, waiters, science, optimizer, gp, md-analysis (JSON results)")
+        var bench = new FinalesCommand("bench", "benchmarks: broker, lists, waiters, console, science, optimizer, gp, md-analysis (JSON results)")
         {
             Examples = ["./finales bench broker --self", "./finales bench science", "./finales bench gp --n 10,100"],
         };
@@ -13,6 +13,7 @@ public static class BenchCommands
         bench.Subcommands.Add(BenchBroker.Create());
         bench.Subcommands.Add(BenchStore.Lists());
         bench.Subcommands.Add(BenchStore.Waiters());
+        bench.Subcommands.Add(BenchConsole.Create());
         bench.Subcommands.Add(BenchScience.Create());
         bench.Subcommands.Add(BenchOptimizer.Regret());
         bench.Subcommands.Add(BenchOptimizer.Gp());
