@@ -1,3 +1,4 @@
+using Finales.Core.Interop;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -23,7 +24,7 @@ public sealed record JobSupervisorOptions
 /// Runs each request's job exactly once through an <see cref="IJobExecutor"/>, keyed by the request id in a
 /// <see cref="JobJournal"/>: journals before submitting and the job id as soon as the scheduler answers, re-attaches
 /// to a journaled job on a second call (after a restart) instead of submitting again, decides success only from the
-/// evidence the job leaves (<see cref="JobPolicy"/>), requeues from the restart script after TIMEOUT/NODE_FAIL/
+/// evidence the job leaves (<see cref="HpcJobPolicy"/>), requeues from the restart script after TIMEOUT/NODE_FAIL/
 /// PREEMPTED with backoff, and leaves the job running when the host stops.
 /// </summary>
 public sealed class JobSupervisor(IJobExecutor executor, JobJournal journal, JobSupervisorOptions? options = null, ILogger? logger = null)
@@ -137,19 +138,20 @@ public sealed class JobSupervisor(IJobExecutor executor, JobJournal journal, Job
                     status.Reason is null ? "" : " (" + status.Reason + ")");
                 lastState = status.State;
             }
-            var evidence = !JobPolicy.IsOpen(status.State) && Evidence(dir, evidenceOfSuccess);
-            switch (JobPolicy.Decide(status.State, evidence, attempt, _options.MaxAttempts, row.CancelRequested))
+            var core = CoreJobStates.ToCore(status.State);
+            var evidence = !HpcJobPolicy.IsOpen(core) && Evidence(dir, evidenceOfSuccess);
+            switch (HpcJobPolicy.Decide(core, evidence, attempt, _options.MaxAttempts, row.CancelRequested))
             {
-                case JobAction.Wait:
+                case HpcJobAction.Wait:
                     await Task.Delay(_options.PollInterval, _options.Time, stop);
                     break;
-                case JobAction.Succeed:
+                case HpcJobAction.Succeed:
                     _log.LogInformation("Job {JobId} of {Name} succeeded after {Attempts} attempt(s)", jobId, spec.Name, attempt);
                     return Decide(spec.Name, new JobVerdict(true, jobId, status.State, attempt, null, "", Wall(row)));
-                case JobAction.Requeue:
-                    var delay = JobPolicy.Backoff(attempt, _options.RequeueBackoff, _options.MaxRequeueBackoff);
+                case HpcJobAction.Requeue:
+                    var delay = HpcJobPolicy.Backoff(attempt, _options.RequeueBackoff, _options.MaxRequeueBackoff);
                     _log.LogWarning("Job {JobId} of {Name} stopped with {State}; requeueing from {From} in {Delay} (attempt {Next} of {Max})",
-                        jobId, spec.Name, JobPolicy.SlurmName(status.State), spec.RestartScript is null ? "the start" : "its restart file",
+                        jobId, spec.Name, HpcJobPolicy.SlurmName(core), spec.RestartScript is null ? "the start" : "its restart file",
                         delay, attempt + 1, _options.MaxAttempts);
                     await Task.Delay(delay, _options.Time, stop);
                     attempt++;
@@ -186,7 +188,8 @@ public sealed class JobSupervisor(IJobExecutor executor, JobJournal journal, Job
 
     private static string FailureReason(JobStatus status, int attempts, bool retracted, string dir)
     {
-        var name = JobPolicy.SlurmName(status.State);
+        var core = CoreJobStates.ToCore(status.State);
+        var name = HpcJobPolicy.SlurmName(core);
         // Slurm's reason already starts with the state ("CANCELLED (signal 15)"); the local executor's does not.
         var head = status.Reason is null ? name
             : status.Reason.StartsWith(name, StringComparison.Ordinal) ? status.Reason
@@ -195,7 +198,7 @@ public sealed class JobSupervisor(IJobExecutor executor, JobJournal journal, Job
         var why = status.State switch
         {
             JobState.Completed or JobState.Vanished => $"{head} without evidence of success: {exit}",
-            _ when JobPolicy.IsRequeueable(status.State) => $"{head} on attempt {attempts} of {attempts}: no requeues left",
+            _ when HpcJobPolicy.IsRequeueable(core) => $"{head} on attempt {attempts} of {attempts}: no requeues left",
             _ => $"{head}, {exit}",
         };
         return retracted ? why + "; the request was retracted" : why;

@@ -1,9 +1,10 @@
 using System.Diagnostics;
+using Finales.Core.Interop;
 
 namespace Finales.Hpc;
 
 /// <summary>
-/// Runs jobs on Slurm: writes <see cref="JobFiles.JobScript"/> and a batch script (<see cref="SlurmText.BatchScript"/>)
+/// Runs jobs on Slurm: writes <see cref="JobFiles.JobScript"/> and a batch script (<see cref="HpcSlurmText.BatchScript"/>)
 /// into the work directory, submits with <c>sbatch --parsable</c>, tracks with <c>squeue -h -j ID -o %T</c> and, once
 /// the job is final or has left the queue, <c>scontrol show job ID</c> (and <c>sacct</c> when accounting answers);
 /// cancels with <c>scancel</c>. The clients find the cluster the usual way (SLURM_CONF or /etc/slurm).
@@ -25,32 +26,39 @@ public sealed class SlurmExecutor(SlurmOptions options) : IJobExecutor, IJobLook
         JobFiles.ClearOutcome(dir);
         await File.WriteAllTextAsync(Path.Combine(dir, JobFiles.JobScript), spec.Script, cancellationToken);
         var batch = Path.Combine(dir, BatchFile);
-        await File.WriteAllTextAsync(batch, SlurmText.BatchScript(spec, dir, Options), cancellationToken);
+        await File.WriteAllTextAsync(batch, HpcSlurmText.BatchScript(spec.Name, dir, spec.TimeLimit, spec.Cpus, Options.Partition, Options.Account,
+            Options.Modules, Options.ExtraSbatchArgs), cancellationToken);
         var (code, stdout, stderr) = await RunAsync("sbatch", ["--parsable", batch], dir, cancellationToken);
         if (code != 0) throw new SlurmException($"sbatch failed (exit code {code}): {stderr.Trim()}");
-        if (!SlurmText.TryParseSbatch(stdout, out var jobId, out var error)) throw new SlurmException(error);
+        if (!HpcSlurmText.TryParseSbatch(stdout, out var jobId, out var error)) throw new SlurmException(error);
         return jobId;
     }
 
     public async Task<JobStatus> StatusAsync(string jobId, CancellationToken cancellationToken)
     {
         var (code, stdout, _) = await RunAsync("squeue", ["-h", "-j", jobId, "-o", "%T"], null, cancellationToken);
-        if (code == 0 && SlurmText.ParseSqueueState(stdout) is string queued
-            && SlurmText.TryMapState(queued, out var state) && state is JobState.Pending or JobState.Running)
-            return new JobStatus(jobId, state, null, null);
+        if (code == 0 && HpcSlurmText.ParseSqueueState(stdout) is string queued
+            && HpcSlurmText.TryMapState(queued, out var state, out _) && HpcJobPolicy.IsOpen(state))
+            return new JobStatus(jobId, CoreJobStates.FromCore(state), null, null);
         // Final, or gone from squeue: scontrol remembers it for MinJobAge, sacct (if there is accounting) for longer.
         var show = await RunAsync("scontrol", ["show", "job", jobId], null, cancellationToken);
-        if (show.Code == 0 && SlurmText.TryParseScontrol(show.Stdout, out var job)) return SlurmText.ToStatus(jobId, job);
-        if (await SacctAsync(jobId, cancellationToken) is { } accounted) return SlurmText.ToStatus(jobId, accounted);
+        if (show.Code == 0 && HpcSlurmText.TryParseScontrol(show.Stdout, out var job, out _)) return Status(jobId, job);
+        if (await SacctAsync(jobId, cancellationToken) is { } accounted) return Status(jobId, accounted);
         return new JobStatus(jobId, JobState.Vanished, $"Slurm no longer knows job {jobId} (squeue and scontrol: {show.Stderr.Trim()})", null);
     }
 
-    private static async Task<SlurmText.ScontrolJob?> SacctAsync(string jobId, CancellationToken cancellationToken)
+    private static JobStatus Status(string jobId, SlurmJobInfo job)
+    {
+        var status = HpcSlurmText.ToStatus(job);
+        return new JobStatus(jobId, CoreJobStates.FromCore(status.State), status.Reason, job.ExitCode);
+    }
+
+    private static async Task<SlurmJobInfo?> SacctAsync(string jobId, CancellationToken cancellationToken)
     {
         try
         {
             var (code, stdout, _) = await RunAsync("sacct", ["-j", jobId, "-X", "-n", "-P", "-o", "State,ExitCode,Reason"], null, cancellationToken);
-            return code == 0 && SlurmText.TryParseSacct(stdout, out var job) ? job : null;
+            return code == 0 && HpcSlurmText.TryParseSacct(stdout, out var job, out _) ? job : null;
         }
         catch (System.ComponentModel.Win32Exception)
         {
@@ -73,7 +81,7 @@ public sealed class SlurmExecutor(SlurmOptions options) : IJobExecutor, IJobLook
     {
         var (code, stdout, stderr) = await RunAsync("squeue", ["-h", "--states=all", "--name=" + name, "-o", "%i %Z"], null, cancellationToken);
         if (code != 0) throw new SlurmException($"squeue --name={name} failed (exit code {code}): {stderr.Trim()}");
-        return SlurmText.FindByWorkDirectory(stdout, Path.GetFullPath(workDirectory));
+        return HpcSlurmText.FindByWorkDirectory(stdout, Path.GetFullPath(workDirectory));
     }
 
     /// <summary>Runs a Slurm client and collects its output.</summary>

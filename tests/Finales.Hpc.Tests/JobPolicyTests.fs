@@ -1,46 +1,53 @@
-/// The supervisor's decisions: properties over every state, evidence and attempt count.
+/// The supervisor's decisions (Finales.Core.Hpc.JobPolicy): properties over every state, evidence and attempt count,
+/// and the C# facade the supervisor calls.
 module Finales.Hpc.Tests.JobPolicyTests
 
 open System
 open Expecto
 open FsCheck
 open FsCheck.FSharp
-open Finales.Hpc
-
-let private states = Enum.GetValues<JobState>() |> List.ofArray
+open Finales.Core.Interop
+open Finales.Core.Hpc
 
 type Arbitraries =
-    static member State() : Arbitrary<JobState> = Gen.elements states |> Arb.fromGen
+    static member State() : Arbitrary<JobState> =
+        Gen.elements JobPolicy.allStates |> Arb.fromGen
 
 let private config =
     { FsCheckConfig.defaultConfig with
         arbitrary = [ typeof<Arbitraries> ]
         maxTest = 500 }
 
+let private decide state evidence attempts max =
+    JobPolicy.decide state evidence attempts max false
+
+/// The C# contract's states (Finales.Hpc.JobState) and the facade's, by name.
+let private contractStates = Enum.GetValues<Finales.Hpc.JobState>() |> List.ofArray
+
 let tests =
     testList
         "job policy"
         [ testPropertyWithConfig config "success only with evidence, and never while the job is open"
           <| fun (state: JobState) (evidence: bool) (PositiveInt attempts) (PositiveInt max) ->
-              let action = JobPolicy.Decide(state, evidence, attempts, max)
-              (action = JobAction.Succeed) = (evidence && not (JobPolicy.IsOpen state))
+              let action = decide state evidence attempts max
+              (action = Succeed) = (evidence && not (JobPolicy.isOpen state))
 
           testPropertyWithConfig
               config
               "requeue only after TIMEOUT/NODE_FAIL/PREEMPTED without evidence, while attempts remain"
           <| fun (state: JobState) (evidence: bool) (PositiveInt attempts) (PositiveInt max) ->
-              let action = JobPolicy.Decide(state, evidence, attempts, max)
+              let action = decide state evidence attempts max
 
-              (action = JobAction.Requeue) = (JobPolicy.IsRequeueable state && not evidence && attempts < max)
+              (action = Requeue) = (JobPolicy.isRequeueable state && not evidence && attempts < max)
 
           testPropertyWithConfig config "a retracted request is never requeued, and its verdict is the same otherwise"
           <| fun (state: JobState) (evidence: bool) (PositiveInt attempts) (PositiveInt max) ->
-              let retracted = JobPolicy.Decide(state, evidence, attempts, max, true)
-              let plain = JobPolicy.Decide(state, evidence, attempts, max)
+              let retracted = JobPolicy.decide state evidence attempts max true
+              let plain = decide state evidence attempts max
 
-              retracted <> JobAction.Requeue
-              && (if plain = JobAction.Requeue then
-                      retracted = JobAction.Fail
+              retracted <> Requeue
+              && (if plain = Requeue then
+                      retracted = Fail
                   else
                       retracted = plain)
 
@@ -49,26 +56,21 @@ let tests =
               let max = min max 50
 
               let rec loop attempts =
-                  match JobPolicy.Decide(JobState.Timeout, false, attempts, max) with
-                  | JobAction.Requeue -> loop (attempts + 1)
+                  match decide Timeout false attempts max with
+                  | Requeue -> loop (attempts + 1)
                   | a -> attempts, a
 
-              loop 1 = (max, JobAction.Fail)
+              loop 1 = (max, Fail)
 
           test "FAILED, CANCELLED, OUT_OF_MEMORY and VANISHED without evidence fail at once" {
-              for s in
-                  [ JobState.Failed
-                    JobState.Cancelled
-                    JobState.OutOfMemory
-                    JobState.Vanished
-                    JobState.Completed ] do
-                  Expect.equal (JobPolicy.Decide(s, false, 1, 3)) JobAction.Fail (string s)
+              for s in [ Failed; Cancelled; OutOfMemory; Vanished; Completed ] do
+                  Expect.equal (decide s false 1 3) Fail (string s)
           }
 
           testPropertyWithConfig config "backoff doubles from the initial delay and never exceeds the cap"
           <| fun (PositiveInt attempts) (PositiveInt initial) (PositiveInt cap) ->
               let i, c = TimeSpan.FromSeconds(float initial), TimeSpan.FromSeconds(float cap)
-              let d = JobPolicy.Backoff(attempts, i, c)
+              let d = JobPolicy.backoff attempts i c
 
               let expected =
                   min (float cap) (float initial * Math.Pow(2.0, float (min (attempts - 1) 30)))
@@ -76,7 +78,43 @@ let tests =
               d <= c && abs (d.TotalSeconds - expected) < 1e-6
 
           test "Slurm-style state names in verdicts" {
-              Expect.equal (JobPolicy.SlurmName JobState.OutOfMemory) "OUT_OF_MEMORY" "oom"
-              Expect.equal (JobPolicy.SlurmName JobState.NodeFail) "NODE_FAIL" "node fail"
-              Expect.equal (JobPolicy.SlurmName JobState.Cancelled) "CANCELLED" "cancelled"
-          } ]
+              Expect.equal (JobPolicy.slurmName OutOfMemory) "OUT_OF_MEMORY" "oom"
+              Expect.equal (JobPolicy.slurmName NodeFail) "NODE_FAIL" "node fail"
+              Expect.equal (JobPolicy.slurmName Cancelled) "CANCELLED" "cancelled"
+          }
+
+          testPropertyWithConfig config "every state's Slurm-style name maps back to that state"
+          <| fun (state: JobState) -> state = Vanished || SlurmText.mapState (JobPolicy.slurmName state) = Some state
+
+          test "allStates lists every case once" {
+              let cases = Reflection.FSharpType.GetUnionCases typeof<JobState>
+              Expect.equal (List.length JobPolicy.allStates) cases.Length "one per case"
+              Expect.equal (List.distinct JobPolicy.allStates) JobPolicy.allStates "no duplicates"
+          }
+
+          test "the C# contract's JobState, the facade's HpcJobState and the core's cases agree by name and order" {
+              Expect.equal
+                  (contractStates |> List.map string)
+                  (Enum.GetValues<HpcJobState>() |> Seq.map string |> List.ofSeq)
+                  "contract vs facade"
+
+              Expect.equal
+                  (contractStates |> List.map string)
+                  (JobPolicy.allStates |> List.map string)
+                  "contract vs core"
+
+              for s in contractStates do
+                  Expect.equal (Finales.Hpc.CoreJobStates.FromCore(Finales.Hpc.CoreJobStates.ToCore s)) s (string s)
+                  Expect.equal (string (Finales.Hpc.CoreJobStates.ToCore s)) (string s) "same name"
+          }
+
+          testPropertyWithConfig config "the facade decides as the core does"
+          <| fun (state: JobState) (evidence: bool) (PositiveInt attempts) (PositiveInt max) (retracted: bool) ->
+              let facadeState = Enum.Parse<HpcJobState>(string state)
+
+              let facade = HpcJobPolicy.Decide(facadeState, evidence, attempts, max, retracted)
+
+              string facade = string (JobPolicy.decide state evidence attempts max retracted)
+              && HpcJobPolicy.IsOpen facadeState = JobPolicy.isOpen state
+              && HpcJobPolicy.IsRequeueable facadeState = JobPolicy.isRequeueable state
+              && HpcJobPolicy.SlurmName facadeState = JobPolicy.slurmName state ]

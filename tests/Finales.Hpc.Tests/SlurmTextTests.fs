@@ -1,9 +1,13 @@
-/// The Slurm executor's pure half: the batch script and the readings of captured real client output (Slurm 22.05).
+/// The Slurm executor's pure half (Finales.Core.Hpc.SlurmText): the batch script and the readings of captured real
+/// client output (Slurm 22.05), and its C# facade.
 module Finales.Hpc.Tests.SlurmTextTests
 
 open System
 open Expecto
-open Finales.Hpc
+open FsCheck
+open FsCheck.FSharp
+open Finales.Core.Interop
+open Finales.Core.Hpc
 
 /// `scontrol show job 1` of a job whose script exited 3 (captured from the private test cluster).
 let scontrolFailed =
@@ -37,130 +41,172 @@ let scontrolPending =
    Requeue=1 Restarts=0 BatchFlag=1 Reboot=0 ExitCode=0:0
 """
 
+let private ok (r: Result<'a, string>) =
+    match r with
+    | Ok v -> v
+    | Error e -> failtestf "expected a value, got the error %s" e
+
+let private noOptions =
+    { Partition = None
+      Account = None
+      Modules = []
+      ExtraSbatchArgs = [] }
+
+/// A word sbatch takes as an option value: no whitespace, no '#', not empty.
+let private word =
+    Gen.elements (List.ofSeq "abcxyz019_-./%")
+    |> Gen.nonEmptyListOf
+    |> Gen.map (fun cs -> String(Array.ofList cs))
+
+/// Headers as the executor writes them; extras are options the header does not write itself.
+let private directivesGen =
+    gen {
+        let! name = word
+        let! minutes = Gen.choose (1, 100000)
+        let! cpus = Gen.choose (1, 512)
+        let! dir = word |> Gen.map (fun w -> "/" + w)
+        let! partition = Gen.optionOf word
+        let! account = Gen.optionOf word
+
+        let! extra =
+            Gen.listOf (
+                Gen.zip (Gen.elements [ "--mem="; "--qos="; "--gres="; "--constraint=" ]) word
+                |> Gen.map (fun (k, v) -> k + v)
+            )
+
+        return
+            { JobName = name
+              TimeMinutes = int64 minutes
+              Cpus = cpus
+              Output = IO.Path.Combine(dir, "slurm-%j.out")
+              WorkDirectory = dir
+              Partition = partition
+              Account = account
+              Extra = extra }
+    }
+
+let private variants (name: string) =
+    [ name
+      name.ToLowerInvariant()
+      name + "+"
+      name + " by 0"
+      "  " + name + "\n" ]
+
 let tests =
     testList
         "slurm text"
         [ test "scontrol of a failed job: state, reason and exit code" {
-              let ok, job = SlurmText.TryParseScontrol scontrolFailed
-              Expect.isTrue ok "parsed"
+              let job = ok (SlurmText.parseScontrol scontrolFailed)
               Expect.equal job.SlurmState "FAILED" "state"
-              Expect.equal job.Reason "NonZeroExitCode" "reason"
-              Expect.equal job.ExitCode (Nullable 3) "exit code"
-              let s = SlurmText.ToStatus("1", job)
-              Expect.equal s.State JobState.Failed "mapped"
-              Expect.stringContains s.Reason "NonZeroExitCode" "the status keeps Slurm's reason"
+              Expect.equal job.Reason (Some "NonZeroExitCode") "reason"
+              Expect.equal job.ExitCode (Some 3) "exit code"
+              let s = SlurmText.toStatus job
+              Expect.equal s.State Failed "mapped"
+              Expect.stringContains (Option.toObj s.Reason) "NonZeroExitCode" "the status keeps Slurm's reason"
           }
 
           test "scontrol of a cancelled job: CANCELLED, Reason=None read as no reason, the signal kept" {
-              let ok, job = SlurmText.TryParseScontrol scontrolCancelled
-              Expect.isTrue ok "parsed"
-              Expect.equal job.Reason null "None is no reason"
-              Expect.equal job.Signal (Nullable 15) "SIGTERM"
-              let s = SlurmText.ToStatus("2", job)
-              Expect.equal s.State JobState.Cancelled "mapped"
-              Expect.stringContains s.Reason "CANCELLED" "named"
+              let job = ok (SlurmText.parseScontrol scontrolCancelled)
+              Expect.equal job.Reason None "None is no reason"
+              Expect.equal job.Signal (Some 15) "SIGTERM"
+              let s = SlurmText.toStatus job
+              Expect.equal s.State Cancelled "mapped"
+              Expect.stringContains (Option.toObj s.Reason) "CANCELLED" "named"
           }
 
           test "scontrol of a pending job is Pending with its reason" {
-              let ok, job = SlurmText.TryParseScontrol scontrolPending
-              Expect.isTrue ok "parsed"
-              Expect.equal (SlurmText.ToStatus("3", job)).State JobState.Pending "pending"
-              Expect.equal job.Reason "PartitionConfig" "reason"
+              let job = ok (SlurmText.parseScontrol scontrolPending)
+              Expect.equal (SlurmText.toStatus job).State Pending "pending"
+              Expect.equal job.Reason (Some "PartitionConfig") "reason"
           }
 
           test "scontrol's answer for an unknown job is not a job" {
-              let ok, _ =
-                  SlurmText.TryParseScontrol "slurm_load_jobs error: Invalid job id specified\n"
+              let r = SlurmText.parseScontrol "slurm_load_jobs error: Invalid job id specified\n"
 
-              Expect.isFalse ok "no JobState="
+              Expect.isError r "no JobState="
           }
 
           test "sbatch --parsable: an id, an id with a cluster, and garbage" {
-              let ok1, id1, _ = SlurmText.TryParseSbatch "1\n"
-              Expect.isTrue ok1 "plain"
-              Expect.equal id1 "1" "id"
-              let ok2, id2, _ = SlurmText.TryParseSbatch "42;finalestest\n"
-              Expect.isTrue ok2 "with cluster"
-              Expect.equal id2 "42" "id before the cluster"
+              Expect.equal (SlurmText.parseSbatch "1\n") (Ok "1") "plain"
+              Expect.equal (SlurmText.parseSbatch "42;finalestest\n") (Ok "42") "id before the cluster"
 
-              let ok3, _, err =
-                  SlurmText.TryParseSbatch "sbatch: error: Batch job submission failed"
-
-              Expect.isFalse ok3 "not an id"
-              Expect.stringContains err "not a job id" "says why"
+              match SlurmText.parseSbatch "sbatch: error: Batch job submission failed" with
+              | Ok id -> failtestf "not an id, but read %s" id
+              | Error err -> Expect.stringContains err "not a job id" "says why"
           }
 
           test "squeue --name -o '%i %Z': the job whose work directory matches" {
               let out = "12 /scratch/a\n13 /scratch/b\n"
-              Expect.equal (SlurmText.FindByWorkDirectory(out, "/scratch/b")) "13" "by directory"
-              Expect.equal (SlurmText.FindByWorkDirectory(out, "/scratch/c")) null "none"
-              Expect.equal (SlurmText.FindByWorkDirectory("", "/scratch/a")) null "empty queue"
+              Expect.equal (SlurmText.findByWorkDirectory out "/scratch/b") (Some "13") "by directory"
+              Expect.equal (SlurmText.findByWorkDirectory out "/scratch/c") None "none"
+              Expect.equal (SlurmText.findByWorkDirectory "" "/scratch/a") None "empty queue"
 
               Expect.equal
-                  (SlurmText.FindByWorkDirectory("14 /scratch/a\n9 /scratch/a\n21 /scratch/a\n", "/scratch/a"))
-                  "21"
+                  (SlurmText.findByWorkDirectory "14 /scratch/a\n9 /scratch/a\n21 /scratch/a\n" "/scratch/a")
+                  (Some "21")
                   "the newest of several attempts"
           }
 
           test "squeue -h -o %T: a state, or nothing once the job has finished" {
-              Expect.equal (SlurmText.ParseSqueueState "RUNNING\n") "RUNNING" "running"
-              Expect.equal (SlurmText.ParseSqueueState "") null "finished jobs are not listed"
+              Expect.equal (SlurmText.parseSqueueState "RUNNING\n") (Some "RUNNING") "running"
+              Expect.equal (SlurmText.parseSqueueState "") None "finished jobs are not listed"
           }
 
           test "sacct -P rows, and the accounting-disabled answer (empty output)" {
-              let ok, job = SlurmText.TryParseSacct "CANCELLED by 0|0:15|None\n"
-              Expect.isTrue ok "parsed"
-              Expect.equal (SlurmText.ToStatus("7", job)).State JobState.Cancelled "CANCELLED by 0"
-              let okTimeout, timeout = SlurmText.TryParseSacct "TIMEOUT|0:0|TimeLimit\n"
-              Expect.isTrue okTimeout "parsed"
-              Expect.equal (SlurmText.ToStatus("8", timeout)).State JobState.Timeout "timeout"
-              let okEmpty, _ = SlurmText.TryParseSacct ""
-              Expect.isFalse okEmpty "nothing accounted"
+              let job = ok (SlurmText.parseSacct "CANCELLED by 0|0:15|None\n")
+              Expect.equal (SlurmText.toStatus job).State Cancelled "CANCELLED by 0"
+              let timeout = ok (SlurmText.parseSacct "TIMEOUT|0:0|TimeLimit\n")
+              Expect.equal (SlurmText.toStatus timeout).State Timeout "timeout"
+              Expect.isError (SlurmText.parseSacct "") "nothing accounted"
           }
 
           test "every Slurm state name maps, and an unknown one is a failure that names it" {
               let names =
-                  [ "PENDING", JobState.Pending
-                    "CONFIGURING", JobState.Pending
-                    "REQUEUED", JobState.Pending
-                    "RUNNING", JobState.Running
-                    "COMPLETING", JobState.Running
-                    "COMPLETED", JobState.Completed
-                    "FAILED", JobState.Failed
-                    "BOOT_FAIL", JobState.Failed
-                    "CANCELLED", JobState.Cancelled
-                    "TIMEOUT", JobState.Timeout
-                    "NODE_FAIL", JobState.NodeFail
-                    "PREEMPTED", JobState.Preempted
-                    "OUT_OF_MEMORY", JobState.OutOfMemory ]
+                  [ "PENDING", Pending
+                    "CONFIGURING", Pending
+                    "REQUEUED", Pending
+                    "RUNNING", Running
+                    "COMPLETING", Running
+                    "COMPLETED", Completed
+                    "FAILED", Failed
+                    "BOOT_FAIL", Failed
+                    "CANCELLED", Cancelled
+                    "TIMEOUT", Timeout
+                    "NODE_FAIL", NodeFail
+                    "PREEMPTED", Preempted
+                    "OUT_OF_MEMORY", OutOfMemory ]
 
               for (name, expected) in names do
-                  let ok, s = SlurmText.TryMapState name
-                  Expect.isTrue ok name
-                  Expect.equal s expected name
+                  Expect.equal (SlurmText.mapState name) (Some expected) name
 
               let s =
-                  SlurmText.ToStatus("9", SlurmText.ScontrolJob("WEIRD", null, Nullable(), Nullable()))
+                  SlurmText.toStatus
+                      { SlurmState = "WEIRD"
+                        Reason = None
+                        ExitCode = None
+                        Signal = None }
 
-              Expect.equal s.State JobState.Failed "unknown is a failure"
-              Expect.stringContains s.Reason "unknown Slurm state WEIRD" "named"
+              Expect.equal s.State Failed "unknown is a failure"
+              Expect.stringContains (Option.toObj s.Reason) "unknown Slurm state WEIRD" "named"
           }
 
           test "--time is whole minutes rounded up, at least 1" {
-              Expect.equal (SlurmText.TimeLimit(TimeSpan.FromSeconds 5.0)) "1" "5 s"
-              Expect.equal (SlurmText.TimeLimit(TimeSpan.FromMinutes 1.0)) "1" "1 min"
-              Expect.equal (SlurmText.TimeLimit(TimeSpan.FromSeconds 61.0)) "2" "61 s"
-              Expect.equal (SlurmText.TimeLimit(TimeSpan.FromHours 24.0)) "1440" "a day"
+              Expect.equal (SlurmText.timeLimit (TimeSpan.FromSeconds 5.0)) "1" "5 s"
+              Expect.equal (SlurmText.timeLimit (TimeSpan.FromMinutes 1.0)) "1" "1 min"
+              Expect.equal (SlurmText.timeLimit (TimeSpan.FromSeconds 61.0)) "2" "61 s"
+              Expect.equal (SlurmText.timeLimit (TimeSpan.FromHours 24.0)) "1440" "a day"
           }
 
           test "the batch script: header from the spec and the options, modules, the job script, then the exit code" {
               let options =
-                  SlurmOptions("compute", "chem42", [| "lammps/2021"; "packmol" |], [| "--mem=4G"; "--qos=short" |])
+                  { Partition = Some "compute"
+                    Account = Some "chem42"
+                    Modules = [ "lammps/2021"; "packmol" ]
+                    ExtraSbatchArgs = [ "--mem=4G"; "--qos=short" ] }
 
-              let spec =
-                  JobSpec("req-1", "/w", "lmp -in in.lammps", null, TimeSpan.FromMinutes 90.0, 8)
+              let script =
+                  SlurmText.batchScript "req-1" "/w" (TimeSpan.FromMinutes 90.0) 8 options
 
-              let script = SlurmText.BatchScript(spec, "/w", options)
               let lines = script.Split('\n') |> List.ofArray
 
               for expected in
@@ -198,13 +244,142 @@ let tests =
           }
 
           test "without partition or account the script has no such lines" {
-              let script =
-                  SlurmText.BatchScript(
-                      JobSpec("r", "/w", "true", null, TimeSpan.FromMinutes 1.0, 1),
-                      "/w",
-                      SlurmOptions.Default
-                  )
+              let script = SlurmText.batchScript "r" "/w" (TimeSpan.FromMinutes 1.0) 1 noOptions
 
               Expect.isFalse (script.Contains "--partition") "no partition"
               Expect.isFalse (script.Contains "--account") "no account"
+          }
+
+          test
+              "every known Slurm state name maps to exactly one open or final state, and every state but Vanished has one" {
+              let groups =
+                  SlurmText.knownStateNames |> List.map (fun n -> n, SlurmText.mapState n)
+
+              for (n, s) in groups do
+                  Expect.isSome s n
+
+              Expect.equal (List.distinct SlurmText.knownStateNames) SlurmText.knownStateNames "no name twice"
+
+              Expect.equal
+                  (groups |> List.choose snd |> List.distinct |> List.sortBy string)
+                  (JobPolicy.allStates |> List.filter ((<>) Vanished) |> List.sortBy string)
+                  "every state a scheduler can report is reachable"
+          }
+
+          testProperty "a state name maps the same whatever its case, '+' suffix, 'by N' tail or surrounding blanks"
+          <| fun (i: NonNegativeInt) ->
+              let name = SlurmText.knownStateNames[i.Get % SlurmText.knownStateNames.Length]
+
+              variants name
+              |> List.forall (fun v -> SlurmText.mapState v = SlurmText.mapState name)
+
+          testProperty "a name outside Slurm's state list maps to nothing, and its status is a failure naming it"
+          <| fun (NonEmptyString s) ->
+              let name = s.Trim().Split(' ').[0].TrimEnd('+').ToUpperInvariant()
+
+              List.contains name SlurmText.knownStateNames
+              || (SlurmText.mapState s = None
+                  && (let st =
+                          SlurmText.toStatus
+                              { SlurmState = s
+                                Reason = None
+                                ExitCode = None
+                                Signal = None }
+
+                      st.State = Failed
+                      && (Option.defaultValue "" st.Reason).Contains("unknown Slurm state " + s)))
+
+          testProperty "the #SBATCH header reads back as written: parse (render d) = d"
+          <| Prop.forAll (Arb.fromGen directivesGen) (fun d ->
+              let script =
+                  "#!/bin/bash\n"
+                  + String.concat "\n" (SlurmText.renderDirectives d)
+                  + "\nbash x\n"
+
+              SlurmText.parseDirectives script = Ok d)
+
+          testProperty "the batch script's header is the directives of its spec and options"
+          <| Prop.forAll (Arb.fromGen directivesGen) (fun d ->
+              let options =
+                  { Partition = d.Partition
+                    Account = d.Account
+                    Modules = [ "lammps" ]
+                    ExtraSbatchArgs = d.Extra }
+
+              let limit = TimeSpan.FromMinutes(float d.TimeMinutes)
+
+              let script = SlurmText.batchScript d.JobName d.WorkDirectory limit d.Cpus options
+
+              SlurmText.parseDirectives script = Ok(
+                  SlurmText.directives d.JobName d.WorkDirectory limit d.Cpus options
+              )
+              && SlurmText.parseDirectives script = Ok d)
+
+          test "a header without a job name or with a bad --time is an error naming it" {
+              match SlurmText.parseDirectives "#!/bin/bash\n#SBATCH --time=5\n" with
+              | Ok _ -> failtest "no job name"
+              | Error e -> Expect.stringContains e "--job-name=" "names the option"
+
+              match
+                  SlurmText.parseDirectives
+                      "#!/bin/bash\n#SBATCH --job-name=a\n#SBATCH --time=soon\n#SBATCH --cpus-per-task=1\n#SBATCH --output=o\n#SBATCH --chdir=/w\n"
+              with
+              | Ok _ -> failtest "bad time"
+              | Error e -> Expect.stringContains e "--time=soon" "names the value"
+          }
+
+          test "the facade: Try pattern, null for absent, the same readings as the core" {
+              let okS, job, err = HpcSlurmText.TryParseScontrol scontrolFailed
+              Expect.isTrue okS err
+              Expect.equal job.ExitCode (Nullable 3) "exit code"
+              Expect.equal job.Signal (Nullable 0) "signal"
+              let status = HpcSlurmText.ToStatus job
+              Expect.equal status.State HpcJobState.Failed "state"
+              Expect.stringContains status.Reason "NonZeroExitCode" "reason"
+
+              let okBad, bad, errBad = HpcSlurmText.TryParseScontrol "Invalid job id specified"
+              Expect.isFalse okBad "not a job"
+              Expect.isNull bad "no job"
+              Expect.isNotEmpty errBad "says why"
+
+              let okSacct, _, _ = HpcSlurmText.TryParseSacct ""
+              Expect.isFalse okSacct "empty sacct"
+              let okState, state, _ = HpcSlurmText.TryMapState "NODE_FAIL"
+              Expect.isTrue okState "known"
+              Expect.equal state HpcJobState.NodeFail "node fail"
+              let okWeird, _, errWeird = HpcSlurmText.TryMapState "WEIRD"
+              Expect.isFalse okWeird "unknown"
+              Expect.stringContains errWeird "WEIRD" "named"
+              Expect.isNull (HpcSlurmText.FindByWorkDirectory("", "/w")) "null when none"
+              Expect.isNull (HpcSlurmText.ParseSqueueState "") "null when gone"
+
+              let viaFacade =
+                  HpcSlurmText.BatchScript(
+                      "r",
+                      "/w",
+                      TimeSpan.FromMinutes 3.0,
+                      2,
+                      null,
+                      "acc",
+                      [| "m" |],
+                      [| "--mem=1G" |]
+                  )
+
+              let viaCore =
+                  SlurmText.batchScript
+                      "r"
+                      "/w"
+                      (TimeSpan.FromMinutes 3.0)
+                      2
+                      { Partition = None
+                        Account = Some "acc"
+                        Modules = [ "m" ]
+                        ExtraSbatchArgs = [ "--mem=1G" ] }
+
+              Expect.equal viaFacade viaCore "same script"
+          }
+
+          test "the file names the batch script uses are the executors' JobFiles" {
+              Expect.equal SlurmText.ExitCodeFile Finales.Hpc.JobFiles.ExitCode "exit code file"
+              Expect.equal SlurmText.JobScriptFile Finales.Hpc.JobFiles.JobScript "job script"
           } ]
