@@ -28,7 +28,7 @@ let run (tool: string) (arguments: string) =
 
 /// Test projects are Expecto executables; each one is run from its built assembly.
 let testProjects =
-    [ "Finales.Core.Tests"; "Finales.Optimizer.Tests"; "Finales.Devices.Tests"; "Finales.Integration.Tests"; "Finales.Tenants.Tests"; "Finales.Asab.Tests"; "Finales.Demo.Tests"; "Finales.Plotting.Tests"; "Finales.Md.Tests" ]
+    [ "Finales.Core.Tests"; "Finales.Optimizer.Tests"; "Finales.Devices.Tests"; "Finales.Integration.Tests"; "Finales.Tenants.Tests"; "Finales.Asab.Tests"; "Finales.Demo.Tests"; "Finales.Plotting.Tests"; "Finales.Md.Tests"; "Finales.Hpc.Tests" ]
 
 Target.create "Clean" (fun _ -> Shell.cleanDir (root + "/artifacts"))
 

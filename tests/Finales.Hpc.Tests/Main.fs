@@ -1,0 +1,7 @@
+module Finales.Hpc.Tests.Main
+
+open Expecto
+
+[<EntryPoint>]
+let main argv =
+    runTestsWithCLIArgs [ CLIArguments.Parallel_Workers 4 ] argv (testList "hpc" [ LocalExecutorTests.tests ])
