@@ -116,15 +116,9 @@ let tests =
               Expect.isFalse (PrimitiveLammps.logShowsCompletion null) "no log"
           }
 
-          test "the job scripts write the exit code after LAMMPS" {
+          test "the job scripts end in LAMMPS, so their exit status is LAMMPS's" {
               let script = PrimitiveLammps.jobScript "lmp"
-
-              Expect.stringContains
-                  script
-                  "lmp -in in.lammps -log log.lammps -screen none\necho $? > finales-exit-code"
-                  "order"
-
+              Expect.stringEnds script "exec lmp -in in.lammps -log log.lammps -screen none\n" "LAMMPS last"
               let restart = PrimitiveLammps.restartScript "lmp"
-              Expect.stringContains restart "lmp -in in.restart.lammps" "requeue input"
-              Expect.stringEnds restart "echo $? > finales-exit-code\n" "exit code last"
+              Expect.stringEnds restart "exec lmp -in in.restart.lammps -log log.lammps -screen none\n" "requeue input"
           } ]

@@ -237,26 +237,23 @@ module PrimitiveLammps =
     /// Name of the requeue input in the job directory.
     let RestartInputFile: string = "in.restart.lammps"
 
-    /// The job script (bash, run in the job directory): LAMMPS, then its exit code into `finales-exit-code`.
+    /// The job script (bash, run in the job directory). Its exit status is LAMMPS's: the executor's wrapper
+    /// writes it to `finales-exit-code`.
     let jobScript (lmp: string) : string =
-        "#!/bin/bash\n"
-        + $"{lmp} -in in.lammps -log {LogFile} -screen none\n"
-        + "echo $? > finales-exit-code\n"
+        "#!/bin/bash\n" + $"exec {lmp} -in in.lammps -log {LogFile} -screen none\n"
 
     /// The requeue script: continue from the newest restart file, after cutting the trajectory back to the
     /// restart's step (frames written after it would otherwise appear twice); without a restart file, start over.
+    /// Its exit status is LAMMPS's.
     let restartScript (lmp: string) : string =
         "#!/bin/bash\n"
-        + "rm -f finales-exit-code\n"
         + "last=$(ls restart.*.bin 2>/dev/null | sed -E 's/restart\\.([0-9]+)\\.bin/\\1/' | sort -n | tail -1)\n"
         + "if [ -z \"$last\" ]; then\n"
-        + $"  {lmp} -in in.lammps -log {LogFile} -screen none\n"
-        + "else\n"
-        + $"  if [ -f {DumpFile} ]; then\n"
-        + "    awk -v last=\"$last\" '/^ITEM: TIMESTEP/ { getline s; keep = (s + 0 <= last + 0); if (keep) { print; print s }; next } keep { print }' "
-        + $"{DumpFile} > {DumpFile}.cut && mv {DumpFile}.cut {DumpFile}\n"
-        + "  fi\n"
-        + $"  [ -f {LogFile} ] && mv {LogFile} {LogFile}.before-$last\n"
-        + $"  {lmp} -in {RestartInputFile} -log {LogFile} -screen none\n"
+        + $"  exec {lmp} -in in.lammps -log {LogFile} -screen none\n"
         + "fi\n"
-        + "echo $? > finales-exit-code\n"
+        + $"if [ -f {DumpFile} ]; then\n"
+        + "  awk -v last=\"$last\" '/^ITEM: TIMESTEP/ { getline s; keep = (s + 0 <= last + 0); if (keep) { print; print s }; next } keep { print }' "
+        + $"{DumpFile} > {DumpFile}.cut && mv {DumpFile}.cut {DumpFile}\n"
+        + "fi\n"
+        + $"if [ -f {LogFile} ]; then mv {LogFile} {LogFile}.before-$last; fi\n"
+        + $"exec {lmp} -in {RestartInputFile} -log {LogFile} -screen none\n"
