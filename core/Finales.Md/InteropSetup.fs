@@ -60,24 +60,6 @@ type PrimitiveRunSettings
           FrameIntervalPs = frameIntervalPs
           Seed = seed }
 
-/// A species of the job for the analysis (maps onto the analysis facade's MdSpecies).
-[<Sealed>]
-type PrimitiveSpecies(name: string, atomTypes: int[], charge: float, byMolecule: bool) =
-    member _.Name = name
-    member _.AtomTypes = atomTypes
-    /// Charge per ion, e.
-    member _.Charge = charge
-    member _.ByMolecule = byMolecule
-
-/// An RDF pair of the job for the analysis (maps onto the analysis facade's RdfPairSpec).
-[<Sealed>]
-type PrimitiveRdfPair(name: string, typesA: int[], typesB: int[], rMax: float, bins: int) =
-    member _.Name = name
-    member _.TypesA = typesA
-    member _.TypesB = typesB
-    member _.RMax = rMax
-    member _.Bins = bins
-
 /// Everything a primitive-model job needs: the files to write into its directory and the facts to report.
 [<Sealed>]
 type PrimitiveJob internal (s: PrimitiveSystem, lmp: string) =
@@ -97,18 +79,36 @@ type PrimitiveJob internal (s: PrimitiveSystem, lmp: string) =
     /// The thermo log file name.
     member _.LogFile: string = PrimitiveLammps.LogFile
 
-    member _.Species: IReadOnlyList<PrimitiveSpecies> =
+    /// The species table for the analysis.
+    member _.Species: IReadOnlyList<MdSpecies> =
         PrimitiveLammps.species
-        |> List.map (fun e -> PrimitiveSpecies(e.Name, List.toArray e.AtomTypes, e.Charge, e.ByMolecule))
+        |> List.map (fun e -> MdSpecies(e.Name, List.toArray e.AtomTypes, e.Charge, e.ByMolecule))
         |> List.toArray
-        :> IReadOnlyList<PrimitiveSpecies>
+        :> IReadOnlyList<MdSpecies>
 
-    member _.RdfPairs: IReadOnlyList<PrimitiveRdfPair> =
+    /// The RDF pairs for the analysis.
+    member _.RdfPairs: IReadOnlyList<RdfPairSpec> =
         PrimitiveLammps.rdfPairs s
-        |> List.map (fun p ->
-            PrimitiveRdfPair(p.Name, List.toArray p.TypesA, List.toArray p.TypesB, p.RMaxAngstrom, p.Bins))
+        |> List.map (fun p -> RdfPairSpec(p.Name, List.toArray p.TypesA, List.toArray p.TypesB, p.RMaxAngstrom, p.Bins))
         |> List.toArray
-        :> IReadOnlyList<PrimitiveRdfPair>
+        :> IReadOnlyList<RdfPairSpec>
+
+    /// The analysis input of the job's directory. No Yeh-Hummer viscosity: Langevin dynamics in an implicit
+    /// solvent has no hydrodynamic interactions, so the periodic images do not slow the ions down.
+    member this.AnalysisInput(workDirectory: string) : MdAnalysisInput =
+        if isNull workDirectory then
+            nullArg (nameof workDirectory)
+
+        MdAnalysisInput(
+            System.IO.Path.Combine(workDirectory, PrimitiveLammps.DumpFile),
+            System.IO.Path.Combine(workDirectory, PrimitiveLammps.LogFile),
+            s.Request.Run.TimestepFs,
+            float s.Request.Temperature,
+            this.Species,
+            this.RdfPairs,
+            Nullable(),
+            Nullable()
+        )
 
     member _.TemperatureK = float s.Request.Temperature
     member _.TimestepFs = s.Request.Run.TimestepFs
