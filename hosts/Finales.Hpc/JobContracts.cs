@@ -36,7 +36,7 @@ public enum JobState
 /// <param name="ExitCode">The job script's exit code when known.</param>
 public sealed record JobStatus(string JobId, JobState State, string? Reason, int? ExitCode);
 
-/// <summary>Runs jobs somewhere: a child process (<see cref="LocalExecutor"/>) or a Slurm cluster (SlurmExecutor).</summary>
+/// <summary>Runs jobs somewhere: a child process (<see cref="LocalExecutor"/>) or a Slurm cluster (<see cref="SlurmExecutor"/>).</summary>
 public interface IJobExecutor
 {
     /// <summary>"local" or "slurm": journaled with each job so a restart re-attaches with the same kind.</summary>
@@ -50,6 +50,15 @@ public interface IJobExecutor
 
     /// <summary>Stops the job (scancel, or a signal to the process group); a finished job is left as it is.</summary>
     Task CancelAsync(string jobId, CancellationToken cancellationToken);
+}
+
+/// <summary>An executor that can find a job by its name (the request id): used after the host stopped between
+/// submitting and journaling the job id.</summary>
+public interface IJobLookup
+{
+    /// <summary>The id of the queued or running job named <paramref name="name"/> working in
+    /// <paramref name="workDirectory"/>, or null.</summary>
+    Task<string?> FindAsync(string name, string workDirectory, CancellationToken cancellationToken);
 }
 
 /// <summary>

@@ -4,4 +4,7 @@ open Expecto
 
 [<EntryPoint>]
 let main argv =
-    runTestsWithCLIArgs [ CLIArguments.Parallel_Workers 4 ] argv (testList "hpc" [ LocalExecutorTests.tests ])
+    runTestsWithCLIArgs
+        [ CLIArguments.Parallel_Workers 4 ]
+        argv
+        (testList "hpc" [ LocalExecutorTests.tests; SlurmTextTests.tests; SlurmExecutorTests.tests ])
