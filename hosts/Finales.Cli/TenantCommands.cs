@@ -24,6 +24,7 @@ public static class TenantCommands
         new("asab", "lab robot: mix stocks, measure density + viscosity (density/vibrating_tube_densimetry)", Asab),
         new("optimizer", "requester: GP-UCB + Chimera over formulations and temperature (posts requests, reads results)", Optimizer),
         new("cell", "simulated two-electrode conductivity cell, the demo's conductivity instrument (conductivity/two_electrode)", Cell),
+        new("md", "MD simulation: LAMMPS primitive model, local or Slurm (conductivity|density|radial_density_function/molecular_dynamics)", TenantMdCommand.Run),
         new("demo-cell", "the same simulated cell under its earlier name (`finales demo` starts it as `tenant cell`)", Cell),
     ];
 

@@ -1,0 +1,42 @@
+using Finales.Hpc;
+using Finales.Tenants.Md;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Finales.Cli;
+
+/// <summary>`finales tenant md --config FILE`: the MD simulation tenant (docs/md-tenant.md).</summary>
+public static class TenantMdCommand
+{
+    public static int Run(string[] args)
+    {
+        var a = new CliArgs(args);
+        if (a.Help)
+        {
+            Console.WriteLine("Usage: ./finales tenant md --config FILE\n\n" +
+                              "Answers conductivity/molecular_dynamics, density/molecular_dynamics and radial_density_function/molacular_dynamics\n" +
+                              "with LAMMPS runs of the primitive model of LiPF6 (implicit carbonate solvent), run locally or through Slurm.\n" +
+                              "Config: a \"Tenant\" section (docs/tenants.md) and an \"Md\" section (Model, Executor local|slurm, WorkDirectory,\n" +
+                              "Lammps, ProductionPs, Seed, TimeLimitMinutes, Cpus, PollSeconds, Partition, Account; docs/md-tenant.md).\n\n" +
+                              "Example config: tenants/Finales.Tenants.Md/md.example.json\n" +
+                              "Example: ./finales tenant md --config md.json");
+            return 0;
+        }
+        a.Only("config");
+        return TenantCommands.RunHost(a, sp =>
+        {
+            var options = sp.GetRequiredService<IConfiguration>().GetSection("Md").Get<MdOptions>() ?? new MdOptions();
+            var problems = options.Problems();
+            if (problems.Count > 0) throw new CliError("invalid Md configuration: " + string.Join("; ", problems));
+            var version = LammpsEngine.TryVersion(options.Lammps)
+                          ?? throw new CliError($"LAMMPS ('{options.Lammps}') does not run on this machine; install it with: apt-get install -y lammps");
+            IJobExecutor executor = options.Executor == "slurm"
+                ? new SlurmExecutor(new SlurmOptions(options.Partition, options.Account, [], []))
+                : new LocalExecutor();
+            var runner = new ExecutorJobRunner(executor, TimeSpan.FromSeconds(options.PollSeconds));
+            var stopping = sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+            return new MdWorker(options, runner, version, executor.Kind, stopping);
+        });
+    }
+}
