@@ -166,4 +166,41 @@ let tests =
                   Expect.stringContains outcome.Message field "names the field and value"
 
               Expect.isFalse (Directory.Exists(Path.Combine(dir, "jobs"))) "no job was prepared or submitted"
+          }
+
+          test "a request retracted while its job runs cancels the job and gets no result" {
+              if lammps.IsNone then
+                  skiptest "LAMMPS (lmp) is not installed"
+
+              use fx = mdFixture "retract"
+              let account = fx.AddTenant "md"
+
+              use tenant =
+                  new RunningTenant(
+                      worker fx.Dir 50000.0 CancellationToken.None,
+                      options fx account (Path.Combine(fx.Dir, "j.db"))
+                  )
+
+              tenant.WaitReady()
+              let id = fx.PostRequest(parameters 298.15 0.085)
+              let jobDir = Path.Combine(fx.Dir, "jobs", id.ToString "D")
+              let idFile = Path.Combine(jobDir, ExecutorJobRunner.JobIdFile)
+              waitUntil 120.0 "the job was submitted" (fun () -> File.Exists idFile)
+              let jobId = File.ReadAllText(idFile).Trim()
+              let executor = LocalExecutor()
+
+              Expect.equal
+                  (executor.StatusAsync(jobId, CancellationToken.None).Result.State)
+                  JobState.Running
+                  "the 50 ns job runs"
+
+              fx.Admin.Post(sprintf "/requests/%O/update_status/?new_status=retracted" id)
+              |> ignore
+
+              Expect.equal (fx.Status id) "retracted" "the request is retracted"
+
+              waitUntil 60.0 "the job was cancelled" (fun () ->
+                  executor.StatusAsync(jobId, CancellationToken.None).Result.State = JobState.Cancelled)
+
+              Expect.isEmpty (fx.ResultsFor id) "no result for a retracted request"
           } ]
