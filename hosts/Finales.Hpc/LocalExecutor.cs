@@ -96,7 +96,13 @@ public sealed class LocalExecutor : IJobExecutor
 
     private bool IsAlive(string jobId, LocalJobId job)
     {
-        if (_children.TryGetValue(jobId, out var process)) return !process.HasExited;
+        if (_children.TryGetValue(jobId, out var process))
+        {
+            if (!process.HasExited) return true;
+            // Reaped: from now on the files it left say how it ended.
+            if (_children.TryRemove(jobId, out var done)) done.Dispose();
+            return false;
+        }
         // Not started by this instance (the host restarted): the process table, guarded against pid reuse.
         return job.StartTime != 0 && StartTime(job.Pid) == job.StartTime && !IsZombie(job.Pid);
     }

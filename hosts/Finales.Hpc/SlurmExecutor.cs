@@ -67,10 +67,11 @@ public sealed class SlurmExecutor(SlurmOptions options) : IJobExecutor, IJobLook
             throw new SlurmException($"scancel {jobId} failed (exit code {code}): {stderr.Trim()}");
     }
 
-    /// <summary>The job of that name still in the queue (<c>squeue -h --name=NAME -o "%i %Z"</c>), matched by work directory.</summary>
+    /// <summary>The job of that name Slurm still knows, in any state (<c>squeue -h --states=all --name=NAME -o "%i %Z"</c>:
+    /// finished jobs stay for MinJobAge), matched by work directory.</summary>
     public async Task<string?> FindAsync(string name, string workDirectory, CancellationToken cancellationToken)
     {
-        var (code, stdout, stderr) = await RunAsync("squeue", ["-h", "--name=" + name, "-o", "%i %Z"], null, cancellationToken);
+        var (code, stdout, stderr) = await RunAsync("squeue", ["-h", "--states=all", "--name=" + name, "-o", "%i %Z"], null, cancellationToken);
         if (code != 0) throw new SlurmException($"squeue --name={name} failed (exit code {code}): {stderr.Trim()}");
         return SlurmText.FindByWorkDirectory(stdout, Path.GetFullPath(workDirectory));
     }

@@ -74,16 +74,20 @@ public static class SlurmText
         return false;
     }
 
-    /// <summary>The first job id of <c>squeue -o "%i %Z"</c> lines (id, work directory) whose directory is
-    /// <paramref name="workDirectory"/>; null if none.</summary>
+    /// <summary>The newest (highest) job id of <c>squeue -o "%i %Z"</c> lines (id, work directory) whose directory
+    /// is <paramref name="workDirectory"/>; null if none.</summary>
     public static string? FindByWorkDirectory(string stdout, string workDirectory)
     {
+        long? newest = null;
         foreach (var line in (stdout ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var space = line.IndexOf(' ');
-            if (space > 0 && line[(space + 1)..].Trim() == workDirectory.TrimEnd('/')) return line[..space];
+            if (space > 0 && line[(space + 1)..].Trim() == workDirectory.TrimEnd('/')
+                && long.TryParse(line.AsSpan(0, space), NumberStyles.Integer, CultureInfo.InvariantCulture, out var id)
+                && (newest is null || id > newest))
+                newest = id;
         }
-        return null;
+        return newest?.ToString(CultureInfo.InvariantCulture);
     }
 
     /// <summary>The job state from <c>squeue -h -j ID -o %T</c> (one line, e.g. <c>RUNNING</c>); null when the

@@ -162,7 +162,12 @@ type SlurmCluster
 
         let conf = Path.Combine(dir, "slurm.conf")
         let host = Dns.GetHostName().Split('.')[0]
-        let ctldPort, dPort = freePort (), freePort ()
+        let ctldPort = freePort ()
+
+        let dPort =
+            Seq.initInfinite (fun _ -> freePort ())
+            |> Seq.find (fun port -> port <> ctldPort)
+
         let p (sub: string) = Path.Combine(dir, sub)
 
         let text =

@@ -95,6 +95,11 @@ let tests =
               Expect.equal (SlurmText.FindByWorkDirectory(out, "/scratch/b")) "13" "by directory"
               Expect.equal (SlurmText.FindByWorkDirectory(out, "/scratch/c")) null "none"
               Expect.equal (SlurmText.FindByWorkDirectory("", "/scratch/a")) null "empty queue"
+
+              Expect.equal
+                  (SlurmText.FindByWorkDirectory("14 /scratch/a\n9 /scratch/a\n21 /scratch/a\n", "/scratch/a"))
+                  "21"
+                  "the newest of several attempts"
           }
 
           test "squeue -h -o %T: a state, or nothing once the job has finished" {
