@@ -34,7 +34,8 @@ public static class TenantMdCommand
             IJobExecutor executor = options.Executor == "slurm"
                 ? new SlurmExecutor(new SlurmOptions(options.Partition, options.Account, [], []))
                 : new LocalExecutor();
-            var runner = new ExecutorJobRunner(executor, TimeSpan.FromSeconds(options.PollSeconds));
+            Directory.CreateDirectory(options.WorkDirectory);
+            var runner = SupervisedJobs.Create(executor, Path.Combine(options.WorkDirectory, "jobs.db"), TimeSpan.FromSeconds(options.PollSeconds));
             var stopping = sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
             return new MdWorker(options, runner, version, executor.Kind, stopping);
         });

@@ -82,10 +82,12 @@ public sealed class MdWorker : ITenantWorker
             return WorkOutcome.Failed(results.Failed(refusal), refusal);
 
         var dir = Path.Combine(Path.GetFullPath(_options.WorkDirectory), item.RequestId.ToString("D"));
-        if (!File.Exists(Path.Combine(dir, ExecutorJobRunner.JobIdFile)))
+        Directory.CreateDirectory(dir);
+        // The files are a function of the request; a re-attached job's LAMMPS may still be reading them: never rewrite.
+        foreach (var (name, text) in job.Files)
         {
-            Directory.CreateDirectory(dir);
-            foreach (var (name, text) in job.Files) await File.WriteAllTextAsync(Path.Combine(dir, name), text, cancellationToken);
+            var path = Path.Combine(dir, name);
+            if (!File.Exists(path)) await File.WriteAllTextAsync(path, text, cancellationToken);
         }
         var spec = new JobSpec(item.RequestId.ToString("D"), dir, job.Script, job.RestartScript,
             TimeSpan.FromMinutes(_options.TimeLimitMinutes), _options.Cpus);

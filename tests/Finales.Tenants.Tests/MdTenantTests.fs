@@ -41,9 +41,14 @@ let private parameters (t: float) (salt: float) =
 let private mdOptions (dir: string) (productionPs: float) =
     MdOptions(WorkDirectory = Path.Combine(dir, "jobs"), ProductionPs = productionPs, PollSeconds = 0.2)
 
+let private jobJournal (dir: string) = Path.Combine(dir, "jobs.db")
+
 let private worker (dir: string) (productionPs: float) (stopping: CancellationToken) =
     let options = mdOptions dir productionPs
-    let runner = ExecutorJobRunner(LocalExecutor(), TimeSpan.FromSeconds 0.2)
+
+    let runner =
+        SupervisedJobs.Create(LocalExecutor(), jobJournal dir, TimeSpan.FromSeconds 0.2)
+
     MdWorker(options, runner, Option.defaultValue "unknown" lammps, "local", stopping)
 
 let private mdFixture (name: string) =
@@ -184,9 +189,15 @@ let tests =
               tenant.WaitReady()
               let id = fx.PostRequest(parameters 298.15 0.085)
               let jobDir = Path.Combine(fx.Dir, "jobs", id.ToString "D")
-              let idFile = Path.Combine(jobDir, ExecutorJobRunner.JobIdFile)
-              waitUntil 120.0 "the job was submitted" (fun () -> File.Exists idFile)
-              let jobId = File.ReadAllText(idFile).Trim()
+              use journal = new JobJournal(jobJournal fx.Dir)
+
+              let journaledId () =
+                  match journal.Get(id.ToString "D") with
+                  | null -> null
+                  | e -> e.JobId
+
+              waitUntil 120.0 "the job was submitted and journaled" (fun () -> not (isNull (journaledId ())))
+              let jobId = journaledId ()
               let executor = LocalExecutor()
 
               Expect.equal
