@@ -17,7 +17,7 @@ public static class TenantCommands
 {
     public static FinalesCommand Create()
     {
-        var tenant = new FinalesCommand("tenant", "run a tenant (conductivity, asab, optimizer, cell) or post example requests for it")
+        var tenant = new FinalesCommand("tenant", "run a tenant (conductivity, asab, optimizer, md, cell) or post example requests for it")
         {
             Notes = "A tenant runs as a hosted service (Ctrl-C or SIGTERM stops it); --populate N posts N example requests for it instead.",
             Examples = ["./finales tenant conductivity --config conductivity.json", "./finales tenant asab --help"],
@@ -26,12 +26,13 @@ public static class TenantCommands
         tenant.Subcommands.Add(Conductivity());
         tenant.Subcommands.Add(Asab());
         tenant.Subcommands.Add(Optimizer());
+        tenant.Subcommands.Add(TenantMdCommand.Create());
         tenant.Subcommands.Add(Cell("cell", "simulated two-electrode conductivity cell, the demo's conductivity instrument (conductivity/two_electrode)"));
         tenant.Subcommands.Add(Cell("demo-cell", "the same simulated cell under its earlier name (`finales demo` starts it as `tenant cell`)"));
         return tenant;
     }
 
-    private static Option<string?> ConfigOption() => Opt.Text("--config",
+    internal static Option<string?> ConfigOption() => Opt.Text("--config",
         "appsettings JSON with a \"Tenant\" section (BrokerUrl, Username, Password, TenantUuid, JournalPath, PollIntervalSeconds, " +
         "LeaseSeconds, ...); every key can be overridden by an environment variable FINALES_Tenant__<Key>, e.g. " +
         "FINALES_Tenant__Password. See docs/tenants.md for the reference.", "FILE");

@@ -20,4 +20,5 @@ let main argv =
                   KitTests.tests
                   ProcessTests.tests
                   OptimizerTenantTests.unit
-                  OptimizerTenantEndToEndTests.endToEnd ])
+                  OptimizerTenantEndToEndTests.endToEnd
+                  MdTenantTests.tests ])
