@@ -150,7 +150,7 @@ module Benchmarks =
     /// shrinking steps: the maximum of `score` over the feasible set.
     let private optimumOf (p: BenchProblem) (score: float[] -> float) : float * float[] =
         let sets = electrolyteSets p
-        let rng = Random(20261125)
+        let rng = Finales.Core.RandomStream.create 20261125
 
         let asX (q: DesignPoint) =
             Array.append q.Fractions [| float q.Temperature |]
@@ -202,7 +202,7 @@ module Benchmarks =
                 else -1e3 - (e2ConductivityTarget - v[0])
 
              let etaMin = -(fst (optimumOf E2 score))
-             let rng = Random(20261125)
+             let rng = Finales.Core.RandomStream.create 20261125
 
              let etaMax =
                  FeasibleSet.sample rng electrolyteChemicals (electrolyteSets E2) 20000
@@ -262,8 +262,8 @@ module Benchmarks =
             else
                 2000.0
 
-    let internal uniform (rng: Random) (lo: float[]) (hi: float[]) =
-        Array.init lo.Length (fun j -> lo[j] + rng.NextDouble() * (hi[j] - lo[j]))
+    let internal uniform (rng: Finales.Core.RandomStream) (lo: float[]) (hi: float[]) =
+        Array.init lo.Length (fun j -> lo[j] + rng.NextFloat() * (hi[j] - lo[j]))
 
     let internal boxMoves (lo: float[]) (hi: float[]) (x: float[]) (step: float) =
         [| for j in 0 .. x.Length - 1 do
@@ -284,7 +284,7 @@ module Benchmarks =
     /// The seeded initial design shared by every method (E1/E2: feasible formulations).
     let initialDesign (p: BenchProblem) (seed: int) : float[][] =
         let lo, hi = bounds p
-        let rng = Random(seed * 7919 + 17)
+        let rng = Finales.Core.RandomStream.create (seed * 7919 + 17)
 
         match p with
         | E1
@@ -318,7 +318,7 @@ module Benchmarks =
                 | Error _ -> fs |> Array.map (fun f -> f[1])
             | _ -> fs |> Array.map (fun f -> f[0])
 
-        let rng = Random(seed * 100003 + iteration)
+        let rng = Finales.Core.RandomStream.create (seed * 100003 + iteration)
 
         let options =
             if iteration % 10 = 0 then
@@ -361,7 +361,7 @@ module Benchmarks =
         let xs = ResizeArray(initialDesign p seed)
         let ys = ResizeArray(xs |> Seq.mapi (fun i x -> measured seed i x))
         let mutable best = xs |> Seq.map (fun x -> pointRegret p (evaluate p x)) |> Seq.min
-        let rng = Random(seed * 31337 + 5)
+        let rng = Finales.Core.RandomStream.create (seed * 31337 + 5)
 
         let settings =
             { Campaign.defaultSettings with
@@ -416,7 +416,7 @@ module Benchmarks =
             let xs = ResizeArray(initialDesign p seed)
             let fs = ResizeArray(xs |> Seq.map (evaluate p))
             let mutable best = fs |> Seq.map (pointRegret p) |> Seq.min
-            let rng = Random(seed * 31337 + 5)
+            let rng = Finales.Core.RandomStream.create (seed * 31337 + 5)
             let mutable warm = ValueNone
 
             Array.init evals (fun i ->

@@ -165,7 +165,7 @@ module Campaign =
         | Ok() ->
             let chemicals = FeasibleSet.chemicals sets
             let quantities = objectives |> Array.map (fun o -> o.Quantity)
-            let rng = Random(settings.Seed)
+            let rng = Finales.Core.RandomStream.create settings.Seed
             // 1. filter and join
             let kept, excluded =
                 observations

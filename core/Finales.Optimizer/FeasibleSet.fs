@@ -75,7 +75,7 @@ module FeasibleSet =
 
     /// Zero-sets that admit a point: for each either-zero-or-range component, whether it is zero.
     /// Enumerated exactly for up to 14 such components, otherwise sampled.
-    let private activeSets (rng: Random) (set: FeasibleSet) : bool[][] =
+    let private activeSets (rng: Finales.Core.RandomStream) (set: FeasibleSet) : bool[][] =
         let comps = set.Components
 
         let optional =
@@ -109,7 +109,7 @@ module FeasibleSet =
                        yield a |]
         else
             [| for _ in 1..2000 do
-                   let a = make (fun _ -> rng.Next(2) = 1)
+                   let a = make (fun _ -> rng.NextInt(2) = 1)
 
                    if feasible a then
                        yield a |]
@@ -119,13 +119,13 @@ module FeasibleSet =
     /// then the excess distributed component by component (random order) within conditional bounds
     /// [max(0, R - later capacity), min(cap, R)], drawn from the truncated stick-breaking marginal so
     /// that loose bounds give the uniform distribution on the simplex. Never rejects.
-    let private sampleActive (rng: Random) (comps: ComponentBound[]) (active: bool[]) : float[] =
+    let private sampleActive (rng: Finales.Core.RandomStream) (comps: ComponentBound[]) (active: bool[]) : float[] =
         let n = comps.Length
         let x = Array.init n (fun i -> if active[i] then comps[i].Lower else 0.0)
         let idx = Array.init n id |> Array.filter (fun i -> active[i])
         // Fisher-Yates shuffle of the active components
         for i in idx.Length - 1 .. -1 .. 1 do
-            let j = rng.Next(i + 1)
+            let j = rng.NextInt(i + 1)
             let t = idx[i]
             idx[i] <- idx[j]
             idx[j] <- t
@@ -150,7 +150,7 @@ module FeasibleSet =
                     let cdf t =
                         1.0 - Math.Pow(1.0 - min 1.0 (t / remaining), m - 1.0)
 
-                    let u = cdf lo + rng.NextDouble() * (cdf hi - cdf lo)
+                    let u = cdf lo + rng.NextFloat() * (cdf hi - cdf lo)
                     let t = remaining * (1.0 - Math.Pow(1.0 - u, 1.0 / (m - 1.0)))
                     min hi (max lo t)
 
@@ -174,7 +174,12 @@ module FeasibleSet =
 
     /// Samples `count` feasible points (seeded by the given generator): an alternative, then a
     /// feasible zero-set, then fractions by `sampleActive`, and a uniform temperature.
-    let sample (rng: Random) (chemicals: string[]) (sets: FeasibleSet[]) (count: int) : DesignPoint[] =
+    let sample
+        (rng: Finales.Core.RandomStream)
+        (chemicals: string[])
+        (sets: FeasibleSet[])
+        (count: int)
+        : DesignPoint[] =
         let actives = sets |> Array.map (activeSets rng)
 
         let usable =
@@ -184,14 +189,13 @@ module FeasibleSet =
             [||]
         else
             Array.init count (fun _ ->
-                let a = usable[rng.Next usable.Length]
+                let a = usable[rng.NextInt usable.Length]
                 let set = sets[a]
-                let active = actives[a][rng.Next actives[a].Length]
+                let active = actives[a][rng.NextInt actives[a].Length]
                 let local = sampleActive rng set.Components active
 
                 let t =
-                    set.TemperatureMin
-                    + rng.NextDouble() * (set.TemperatureMax - set.TemperatureMin)
+                    set.TemperatureMin + rng.NextFloat() * (set.TemperatureMax - set.TemperatureMin)
 
                 { Fractions = expand chemicals set local
                   Temperature = t })

@@ -231,7 +231,7 @@ module GaussianProcess =
         (yStd: float[])
         : GpHyper =
         let d = xUnit[0].Length
-        let rng = Random(seed)
+        let rng = Finales.Core.RandomStream.create seed
         let n = xUnit.Length
 
         let xs, ys =
@@ -242,7 +242,7 @@ module GaussianProcess =
                 let idx = Array.init n id
 
                 for i in 0 .. options.MaxFitPoints - 1 do
-                    let j = i + rng.Next(n - i)
+                    let j = i + rng.NextInt(n - i)
                     let t = idx[i]
                     idx[i] <- idx[j]
                     idx[j] <- t
@@ -285,13 +285,13 @@ module GaussianProcess =
                   yield
                       Array.init (d + 3) (fun i ->
                           if i < d then
-                              log 0.05 + rng.NextDouble() * (log 2.0 - log 0.05)
+                              log 0.05 + rng.NextFloat() * (log 2.0 - log 0.05)
                           elif i = d then
-                              log 0.3 + rng.NextDouble() * (log 3.0 - log 0.3)
+                              log 0.3 + rng.NextFloat() * (log 3.0 - log 0.3)
                           elif i = d + 1 then
-                              log 1e-4 + rng.NextDouble() * (log 0.1 - log 1e-4)
+                              log 1e-4 + rng.NextFloat() * (log 0.1 - log 1e-4)
                           else
-                              rng.NextDouble() - 0.5) ]
+                              rng.NextFloat() - 0.5) ]
 
         for start in starts do
             let objective =

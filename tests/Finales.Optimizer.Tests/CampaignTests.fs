@@ -89,7 +89,9 @@ let tests =
               "suggestions are always feasible under random limitations"
               (fun (r: RandomLimitations) ->
                   let chems = FeasibleSet.chemicals r.Sets
-                  let data = observe chems (FeasibleSet.sample (Random r.Seed) chems r.Sets 8)
+
+                  let data =
+                      observe chems (FeasibleSet.sample (Finales.Core.RandomStream.create r.Seed) chems r.Sets 8)
 
                   let res =
                       Campaign.step
@@ -114,7 +116,9 @@ let tests =
           }
           test "the same seed gives the same batch" {
               let chems = FeasibleSet.chemicals simple
-              let data = observe chems (FeasibleSet.sample (Random 3) chems simple 12)
+
+              let data =
+                  observe chems (FeasibleSet.sample (Finales.Core.RandomStream.create 3) chems simple 12)
 
               let a =
                   Campaign.step { fast with Seed = 9; BatchSize = 3 } simple objectives data [||]
@@ -131,7 +135,10 @@ let tests =
           }
           test "a batch contains distinct points and avoids pending requests" {
               let chems = FeasibleSet.chemicals simple
-              let data = observe chems (FeasibleSet.sample (Random 4) chems simple 12)
+
+              let data =
+                  observe chems (FeasibleSet.sample (Finales.Core.RandomStream.create 4) chems simple 12)
+
               let first = Campaign.step { fast with Seed = 1 } simple objectives data [||] |> ok
               let s = first.Suggestions[0]
 
@@ -158,7 +165,7 @@ let tests =
           }
           test "failed points get the worst merit and low ratings and deleted results are excluded" {
               let chems = FeasibleSet.chemicals simple
-              let pts = FeasibleSet.sample (Random 5) chems simple 10
+              let pts = FeasibleSet.sample (Finales.Core.RandomStream.create 5) chems simple 10
               let data = observe chems pts
 
               let failed =
@@ -193,7 +200,7 @@ let tests =
           }
           test "other sources enter as a fidelity input and predictions are for the target source" {
               let chems = FeasibleSet.chemicals simple
-              let pts = FeasibleSet.sample (Random 6) chems simple 10
+              let pts = FeasibleSet.sample (Finales.Core.RandomStream.create 6) chems simple 10
 
               let sim =
                   observe chems pts

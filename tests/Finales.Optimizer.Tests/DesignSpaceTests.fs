@@ -121,7 +121,7 @@ let tests =
           test
               "E1/E2: the E1 optimum beats a random feasible sample with zero regret there; E2 regret is never negative" {
               let k, x = Benchmarks.e1Optimum.Value
-              let rng = Random 5
+              let rng = Finales.Core.RandomStream.create 5
 
               let sample =
                   FeasibleSet.sample rng Benchmarks.electrolyteChemicals (Benchmarks.electrolyteSets E1) 2000

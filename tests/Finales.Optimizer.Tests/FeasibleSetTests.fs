@@ -168,13 +168,17 @@ let tests =
               "samples are feasible with exact sums, including tight and either-zero bounds"
               (fun (r: RandomLimitations) ->
                   let chems = FeasibleSet.chemicals r.Sets
-                  let pts = FeasibleSet.sample (Random r.Seed) chems r.Sets 50
+
+                  let pts =
+                      FeasibleSet.sample (Finales.Core.RandomStream.create r.Seed) chems r.Sets 50
 
                   pts.Length = 50
                   && pts |> Array.forall (FeasibleSet.isFeasible 1e-9 chems r.Sets))
           testPropertyWithConfig config "refinement moves keep every point feasible" (fun (r: RandomLimitations) ->
               let chems = FeasibleSet.chemicals r.Sets
-              let pts = FeasibleSet.sample (Random r.Seed) chems r.Sets 5
+
+              let pts =
+                  FeasibleSet.sample (Finales.Core.RandomStream.create r.Seed) chems r.Sets 5
 
               pts
               |> Array.forall (fun p ->
@@ -200,7 +204,8 @@ let tests =
                     TemperatureMin = 300.0<K>
                     TemperatureMax = 300.0<K> }
 
-              let pts = FeasibleSet.sample (Random 1) [| "A"; "B"; "C" |] [| set |] 1000
+              let pts =
+                  FeasibleSet.sample (Finales.Core.RandomStream.create 1) [| "A"; "B"; "C" |] [| set |] 1000
 
               Expect.isTrue
                   (pts |> Array.forall (FeasibleSet.isFeasible 1e-12 [| "A"; "B"; "C" |] [| set |]))

@@ -8,8 +8,8 @@ let private lo2, hi2 = [| 0.0; 0.0 |], [| 1.0; 1.0 |]
 let private f2 (x: float[]) = sin (4.0 * x[0]) + x[1] * x[1]
 
 let private design seed n =
-    let rng = Random(seed)
-    Array.init n (fun _ -> [| rng.NextDouble(); rng.NextDouble() |])
+    let rng = Finales.Core.RandomStream.create seed
+    Array.init n (fun _ -> [| rng.NextFloat(); rng.NextFloat() |])
 
 let private fitOk o seed lo hi x y =
     match GaussianProcess.fit o seed lo hi x y with
@@ -52,15 +52,15 @@ let tests =
               let y = x |> Array.map f2
               let ym = Array.average y
               let ys = y |> Array.map (fun v -> v - ym)
-              let rng = Random(7)
+              let rng = Finales.Core.RandomStream.create 7
 
               for trial in 1..5 do
                   let theta =
-                      [| log (0.2 + rng.NextDouble())
-                         log (0.2 + rng.NextDouble())
-                         log (0.5 + rng.NextDouble())
-                         log (1e-3 + 0.1 * rng.NextDouble())
-                         rng.NextDouble() - 0.5 |]
+                      [| log (0.2 + rng.NextFloat())
+                         log (0.2 + rng.NextFloat())
+                         log (0.5 + rng.NextFloat())
+                         log (1e-3 + 0.1 * rng.NextFloat())
+                         rng.NextFloat() - 0.5 |]
 
                   let _, g = GaussianProcess.negLogMarginalLikelihood 1e-6 x ys theta
 
@@ -161,8 +161,8 @@ let tests =
               | Ok _ -> failtest "NaN input accepted"
           }
           test "fits 2000 observations and predicts them closely (no failure at that size; speed lives in bench gp)" {
-              let rng = Random(11)
-              let x = Array.init 2000 (fun _ -> Array.init 5 (fun _ -> rng.NextDouble()))
+              let rng = Finales.Core.RandomStream.create 11
+              let x = Array.init 2000 (fun _ -> Array.init 5 (fun _ -> rng.NextFloat()))
               let y = x |> Array.map (fun v -> sin (3.0 * v[0]) + v[1])
 
               let m =
