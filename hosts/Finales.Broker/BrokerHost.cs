@@ -15,12 +15,14 @@ public static class BrokerHost
         string.IsNullOrEmpty(o.Postgres) ? SqlBrokerStore.OpenSqlite(o.DbPath, clock) : SqlBrokerStore.OpenPostgres(o.Postgres, clock);
 
     /// <summary>
-    /// The broker web application for <paramref name="options"/>; <paramref name="time"/> is its clock (tokens, the login
-    /// throttle, long polls), <see cref="TimeProvider.System"/> unless a test drives a fake one.
+    /// The broker web application for <paramref name="options"/>, its store open and its catalog loaded;
+    /// <paramref name="time"/> is its clock (tokens, the login throttle, long polls), <see cref="TimeProvider.System"/>
+    /// unless a test drives a fake one.
     /// </summary>
-    public static WebApplication Build(BrokerOptions options, string[]? args = null, TimeProvider? time = null)
+    public static async Task<WebApplication> BuildAsync(BrokerOptions options, string[]? args = null, TimeProvider? time = null, CancellationToken ct = default)
     {
         BrokerOptionsValidation.Check(options);
+        time ??= TimeProvider.System;
         // The content root is the (unchanging) install directory, and configuration files are not watched:
         // otherwise every write to a store file in the working directory wakes a file watcher. The broker's settings
         // are the options given (BrokerConfiguration binds them from FINALES_* variables and flags), so the host reads
@@ -40,14 +42,29 @@ public static class BrokerHost
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", options.Quiet ? LogLevel.Warning : LogLevel.Information);
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(time ?? TimeProvider.System);
-        builder.Services.AddSingleton(sp => new BrokerService(OpenStore(options, sp.GetRequiredService<TimeProvider>()), options, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Finales.Broker.Catalog"), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(time);
+        // Opened (asynchronously) once the host's logging exists, before anything resolves it; registered through a
+        // factory, so the container disposes it (and its store) with the application.
+        BrokerService? service = null;
+        builder.Services.AddSingleton(_ => service ?? throw new InvalidOperationException("the broker service is resolved before BuildAsync opened it"));
         builder.Services.AddBrokerAuth();
         builder.Services.AddSingleton<RouteDocs>();
         builder.Services.AddSingleton<BrokerMetrics>();
         builder.Services.AddHostedService<LeaseSweeper>();
         builder.Services.AddConsole();
+        builder.Services.AddHostedService<CatalogRefresher>();
         var app = builder.Build();
+        var store = OpenStore(options, time);
+        try
+        {
+            service = await BrokerService.OpenAsync(store, options, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Finales.Broker.Catalog"), time, ct);
+        }
+        catch
+        {
+            store.Dispose();
+            await app.DisposeAsync();
+            throw;
+        }
         app.Use(SecurityHeaders.Add);
         app.UseMiddleware<ErrorMapping>();
         app.UseAuthentication();

@@ -16,14 +16,17 @@ public sealed record Snapshot(
     Catalog Catalog);
 
 /// <summary>
-/// The broker's application service: caches the catalog (reloaded when its version changes, also when another
-/// process changed it), and implements the administration operations shared by HTTP and the CLI.
+/// The broker's application service: caches the catalog, and implements the administration operations shared by HTTP
+/// and the CLI. The cache never blocks a request: every catalog write of this service reloads it before it returns (so
+/// the next request sees the change), and <see cref="CatalogRefresher"/> picks up changes made by another process (the
+/// CLI's admin commands, another replica) within <see cref="CatalogRefresher.Interval"/>.
 /// </summary>
 public sealed class BrokerService : IDisposable
 {
     private readonly ConcurrentDictionary<long, Capability> _compiled = new();
-    private Snapshot _snapshot;
-    private long _checkedAt;
+    // Serializes reloads, so a reload that starts after a write publishes after every earlier reload.
+    private readonly SemaphoreSlim _reload = new(1, 1);
+    private Snapshot? _snapshot;
     private readonly ILogger? _log;
 
     public IBrokerStore Store { get; }
@@ -36,54 +39,79 @@ public sealed class BrokerService : IDisposable
     /// <summary>Now, in UTC, on <see cref="Time"/>.</summary>
     public DateTime UtcNow => Time.GetUtcNow().UtcDateTime;
 
-    // log: where unusable stored catalog entries are reported (standard error when null).
-    public BrokerService(IBrokerStore store, BrokerOptions options, ILogger? log = null, TimeProvider? time = null)
+    private BrokerService(IBrokerStore store, BrokerOptions options, ILogger? log, TimeProvider? time, byte[] signingKey)
     {
         Store = store;
-        Options = BrokerOptionsValidation.Check(options);
+        Options = options;
         Time = time ?? TimeProvider.System;
         Logins = new LoginThrottle(options.LoginFailuresPerAddress, options.LoginFailuresPerUser, options.LoginFailureWindow, Time);
         _log = log;
-        var key = store.GetOrAddSetting("jwt_signing_key", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
-        Tokens = new TokenService(Convert.FromBase64String(key), options.TokenLifetime);
-        _snapshot = Load();
+        Tokens = new TokenService(signingKey, options.TokenLifetime);
     }
 
-    public void Dispose() => Store.Dispose();
+    /// <summary>
+    /// The service on <paramref name="store"/>: reads (or first stores) the token signing key and loads the catalog.
+    /// <paramref name="log"/>: where unusable stored catalog entries are reported (standard error when null).
+    /// </summary>
+    public static async Task<BrokerService> OpenAsync(IBrokerStore store, BrokerOptions options, ILogger? log = null, TimeProvider? time = null, CancellationToken ct = default)
+    {
+        options = BrokerOptionsValidation.Check(options);
+        var key = await store.GetOrAddSettingAsync("jwt_signing_key", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), ct);
+        var service = new BrokerService(store, options, log, time, Convert.FromBase64String(key));
+        await service.ReloadAsync(ct);
+        return service;
+    }
+
+    public void Dispose()
+    {
+        Store.Dispose();
+        _reload.Dispose();
+    }
 
     /// <summary>Creates the first admin when the store has no users; returns the generated password (null when given or not needed).</summary>
-    public (bool Created, string? GeneratedPassword) EnsureAdmin(string? password)
+    public async Task<(bool Created, string? GeneratedPassword)> EnsureAdminAsync(string? password, CancellationToken ct = default)
     {
-        if (Store.Users().Count > 0) return (false, null);
+        if ((await Store.UsersAsync(ct)).Count > 0) return (false, null);
         var generated = string.IsNullOrEmpty(password) ? Passwords.Generate() : null;
-        var created = Store.AddUser(new UserRecord("admin", Passwords.Hash(password ?? generated!), ["admin"], [], true));
-        Invalidate();
+        var created = await Store.AddUserAsync(new UserRecord("admin", Passwords.Hash(password ?? generated!), ["admin"], [], true), ct);
+        await ReloadAfterWriteAsync();
         return (created, created ? generated : null);
     }
 
-    /// <summary>The current snapshot; re-reads the catalog version at most every 250 ms.</summary>
-    public Snapshot Current
+    /// <summary>The current snapshot, from memory (see the class summary for how it follows the store).</summary>
+    public Snapshot Current => Volatile.Read(ref _snapshot)!;
+
+    /// <summary>Reloads the snapshot when the stored catalog version is not the cached one; true when it reloaded.</summary>
+    public async Task<bool> RefreshIfChangedAsync(CancellationToken ct = default)
     {
-        get
+        if (await Store.CatalogVersionAsync(ct) == Current.Version) return false;
+        await ReloadAsync(ct);
+        return true;
+    }
+
+    /// <summary>Reloads the snapshot from the store.</summary>
+    public async Task ReloadAsync(CancellationToken ct = default)
+    {
+        await _reload.WaitAsync(ct);
+        try
         {
-            var now = Environment.TickCount64;
-            if (now - Interlocked.Read(ref _checkedAt) > 250)
-            {
-                Interlocked.Exchange(ref _checkedAt, now);
-                if (Store.CatalogVersion() != _snapshot.Version) _snapshot = Load();
-            }
-            return _snapshot;
+            Volatile.Write(ref _snapshot, await LoadAsync(ct));
+        }
+        finally
+        {
+            _reload.Release();
         }
     }
 
-    public void Invalidate() => _snapshot = Load();
+    // The write is committed: the cache follows it even when the caller has gone away meanwhile.
+    private Task ReloadAfterWriteAsync() => ReloadAsync(CancellationToken.None);
 
-    private Snapshot Load()
+    private async Task<Snapshot> LoadAsync(CancellationToken ct)
     {
-        var version = Store.CatalogVersion();
-        var users = Store.Users().ToDictionary(u => u.Username);
-        var caps = Store.Capabilities();
-        var tenants = Store.Tenants();
+        var version = await Store.CatalogVersionAsync(ct);
+        var users = (await Store.UsersAsync(ct)).ToDictionary(u => u.Username);
+        var caps = await Store.CapabilitiesAsync(ct);
+        var tenants = await Store.TenantsAsync(ct);
         var compiled = new List<Capability>();
         foreach (var c in caps.Where(c => c.IsActive))
         {
@@ -186,22 +214,22 @@ public sealed class BrokerService : IDisposable
     }
 
     /// <summary>POST /admin/users: {"username","password","roles":[..],"tenants":[uuid,..]}.</summary>
-    public UserRecord AddUser(JsonElement body)
+    public async Task<UserRecord> AddUserAsync(JsonElement body, CancellationToken ct = default)
     {
         RequireObject(body);
         var name = ReqString(body, "username");
         var password = ReqString(body, "password");
         var user = new UserRecord(name, Passwords.Hash(password), Roles(body, ["tenant"]), TenantList(body, []), true);
-        if (!Store.AddUser(user)) throw new ApiError(409, $"user {ApiError.Echo(name)} already exists");
-        Invalidate();
+        if (!await Store.AddUserAsync(user, ct)) throw new ApiError(409, $"user {ApiError.Echo(name)} already exists");
+        await ReloadAfterWriteAsync();
         return user;
     }
 
     /// <summary>POST /admin/users/{name}: change password, roles, tenants or is_active (any subset).</summary>
-    public UserRecord UpdateUser(string name, JsonElement body)
+    public async Task<UserRecord> UpdateUserAsync(string name, JsonElement body, CancellationToken ct = default)
     {
         RequireObject(body);
-        var u = Store.User(name) ?? throw new ApiError(404, $"user {ApiError.Echo(name)} not found");
+        var u = await Store.UserAsync(name, ct) ?? throw new ApiError(404, $"user {ApiError.Echo(name)} not found");
         var hash = body.TryGetProperty("password", out _) ? Passwords.Hash(ReqString(body, "password")) : u.PasswordHash;
         var active = u.IsActive;
         if (body.TryGetProperty("is_active", out var a))
@@ -210,13 +238,13 @@ public sealed class BrokerService : IDisposable
             active = a.GetBoolean();
         }
         var updated = new UserRecord(name, hash, Roles(body, u.Roles.ToArray()), TenantList(body, u.Tenants.ToArray()), active);
-        Store.UpdateUser(updated);
-        Invalidate();
+        await Store.UpdateUserAsync(updated, ct);
+        await ReloadAfterWriteAsync();
         return updated;
     }
 
     /// <summary>POST /admin/capabilities: a FINALES2 capability file; the new version replaces the active one.</summary>
-    public (long Id, long[] Deactivated) AddCapability(JsonElement body)
+    public async Task<(long Id, long[] Deactivated)> AddCapabilityAsync(JsonElement body, CancellationToken ct = default)
     {
         RequireObject(body);
         var q = ReqString(body, "quantity");
@@ -229,19 +257,19 @@ public sealed class BrokerService : IDisposable
         var spec = body.GetProperty("json_schema_specifications");
         var output = body.GetProperty("json_schema_result_output");
         if (!BrokerApiCore.TryCompileCapability(0, q, m, spec, output, out _, out var error)) throw Bad("json_schema_specifications", error);
-        var r = Store.AddCapability(q, m, spec.GetRawText(), output.GetRawText());
-        Invalidate();
-        return r;
+        var added = await Store.AddCapabilityAsync(q, m, spec.GetRawText(), output.GetRawText(), ct);
+        await ReloadAfterWriteAsync();
+        return (added.Id, added.Deactivated.ToArray());
     }
 
-    public void SetCapabilityActive(long id, bool active)
+    public async Task SetCapabilityActiveAsync(long id, bool active, CancellationToken ct = default)
     {
-        if (!Store.SetCapabilityActive(id, active)) throw new ApiError(404, $"capability {id} not found");
-        Invalidate();
+        if (!await Store.SetCapabilityActiveAsync(id, active, ct)) throw new ApiError(404, $"capability {id} not found");
+        await ReloadAfterWriteAsync();
     }
 
     /// <summary>POST /admin/tenants: a FINALES2 tenant file plus optional "uuid" and "users" (usernames bound to it).</summary>
-    public Guid AddTenant(JsonElement body)
+    public async Task<Guid> AddTenantAsync(JsonElement body, CancellationToken ct = default)
     {
         RequireObject(body);
         var name = ReqString(body, "name");
@@ -260,28 +288,28 @@ public sealed class BrokerService : IDisposable
             foreach (var x in us.EnumerateArray())
             {
                 var n = x.ValueKind == JsonValueKind.String ? x.GetString()! : "";
-                users.Add(Store.User(n) ?? throw Bad("users", $"user '{ApiError.Echo(n)}' does not exist; create it first with POST /admin/users"));
+                users.Add(await Store.UserAsync(n, ct) ?? throw Bad("users", $"user '{ApiError.Echo(n)}' does not exist; create it first with POST /admin/users"));
             }
         }
-        if (!Store.AddTenant(new TenantRecord(uuid, name, limitations, contact, true))) throw new ApiError(409, $"tenant {uuid:D} already exists");
+        if (!await Store.AddTenantAsync(new TenantRecord(uuid, name, limitations, contact, true), ct)) throw new ApiError(409, $"tenant {uuid:D} already exists");
         foreach (var user in users)
-            Store.UpdateUser(user with { Tenants = user.Tenants.Append(uuid).Distinct().ToArray() });
-        Invalidate();
+            await Store.UpdateUserAsync(user with { Tenants = user.Tenants.Append(uuid).Distinct().ToArray() }, ct);
+        await ReloadAfterWriteAsync();
         return uuid;
     }
 
-    public void SetTenantActive(Guid uuid, bool active)
+    public async Task SetTenantActiveAsync(Guid uuid, bool active, CancellationToken ct = default)
     {
-        if (!Store.SetTenantActive(uuid, active)) throw new ApiError(404, $"tenant {uuid:D} not found");
-        Invalidate();
+        if (!await Store.SetTenantActiveAsync(uuid, active, ct)) throw new ApiError(404, $"tenant {uuid:D} not found");
+        await ReloadAfterWriteAsync();
     }
 
-    public void SetTenantLimitations(Guid uuid, JsonElement limitations)
+    public async Task SetTenantLimitationsAsync(Guid uuid, JsonElement limitations, CancellationToken ct = default)
     {
         ParseLimitations(limitations.GetRawText(), Options.Limits, out var errors);
         if (errors.Count > 0) throw ApiError.ValidationOne(["body"], string.Join("; ", errors), "value_error");
-        if (!Store.SetTenantLimitations(uuid, limitations.GetRawText())) throw new ApiError(404, $"tenant {uuid:D} not found");
-        Invalidate();
+        if (!await Store.SetTenantLimitationsAsync(uuid, limitations.GetRawText(), ct)) throw new ApiError(404, $"tenant {uuid:D} not found");
+        await ReloadAfterWriteAsync();
     }
 
     /// <summary>The FINALES2 template of a schema, from the core.</summary>

@@ -40,17 +40,28 @@ public static class AdminCommands
     private sealed record Store(Option<string?> Db, Option<string?> Postgres)
     {
         /// <summary>Runs <paramref name="run"/> on the store; a refusal of the broker's rules is a user error naming why.</summary>
-        public int Run(ParseResult parse, Func<BrokerService, int> run)
+        public async Task<int> RunAsync(ParseResult parse, CancellationToken ct, Func<BrokerService, Task<int>> run)
         {
             var args = new List<string>();
             if (parse.GetValue(Db) is { } path) args.AddRange(["--db", path]);
             if (parse.GetValue(Postgres) is { } conn) args.AddRange(["--postgres", conn]);
             var options = ServeCommand.Options(args);
-            using var svc = new BrokerService(BrokerHost.OpenStore(options), options);
-            svc.EnsureAdmin(options.AdminPassword);
+            var store = BrokerHost.OpenStore(options);
+            BrokerService svc;
             try
             {
-                return run(svc);
+                svc = await BrokerService.OpenAsync(store, options, ct: ct);
+            }
+            catch
+            {
+                store.Dispose();
+                throw;
+            }
+            using var _ = svc;
+            await svc.EnsureAdminAsync(options.AdminPassword, ct);
+            try
+            {
+                return await run(svc);
             }
             catch (ApiError e)
             {
@@ -59,13 +70,13 @@ public static class AdminCommands
         }
     }
 
-    private static FinalesCommand Leaf(string name, string description, Store store, Func<ParseResult, BrokerService, int> run, params Symbol[] symbols)
+    private static FinalesCommand Leaf(string name, string description, Store store, Func<ParseResult, BrokerService, CancellationToken, Task<int>> run, params Symbol[] symbols)
     {
         var command = new FinalesCommand(name, description);
         foreach (var s in symbols)
             if (s is Option o) command.Options.Add(o);
             else if (s is Argument a) command.Arguments.Add(a);
-        command.SetAction(parse => store.Run(parse, svc => run(parse, svc)));
+        command.SetAction((parse, ct) => store.RunAsync(parse, ct, svc => run(parse, svc, ct)));
         return command;
     }
 
@@ -78,7 +89,7 @@ public static class AdminCommands
         username.Required = password.Required = true;
         var roles = Opt.Text("--roles", "tenant, observer and/or admin, comma-separated (default tenant)", "ROLES", "tenant");
         var tenants = Opt.Text("--tenants", "tenants the user may act for, comma-separated", "UUID,...");
-        var add = Leaf("add", "create a user", store, (p, svc) =>
+        var add = Leaf("add", "create a user", store, async (p, svc, ct) =>
         {
             var body = new Dictionary<string, object?>
             {
@@ -87,7 +98,7 @@ public static class AdminCommands
                 ["roles"] = List(p.GetValue(roles)),
                 ["tenants"] = List(p.GetValue(tenants)),
             };
-            var u = svc.AddUser(JsonSerializer.SerializeToElement(body));
+            var u = await svc.AddUserAsync(JsonSerializer.SerializeToElement(body), ct);
             Console.WriteLine($"user {u.Username} created with roles [{string.Join(", ", u.Roles)}]");
             return 0;
         }, username, password, roles, tenants);
@@ -97,60 +108,60 @@ public static class AdminCommands
         var newRoles = Opt.Text("--roles", "new roles, comma-separated", "ROLES");
         var newTenants = Opt.Text("--tenants", "new tenants, comma-separated", "UUID,...");
         var active = Opt.Choice("--active", "false deactivates the user (and revokes its tokens)", null, "true", "false");
-        var set = Leaf("set", "change a user's password, roles, tenants or activity", store, (p, svc) =>
+        var set = Leaf("set", "change a user's password, roles, tenants or activity", store, async (p, svc, ct) =>
         {
             var body = new Dictionary<string, object?>();
             if (p.GetValue(newPassword) is { } pw) body["password"] = pw;
             if (p.GetValue(newRoles) is { } r) body["roles"] = List(r);
             if (p.GetValue(newTenants) is { } t) body["tenants"] = List(t);
             if (p.GetValue(active) is { } act) body["is_active"] = act == "true";
-            var u = svc.UpdateUser(p.GetValue(name)!, JsonSerializer.SerializeToElement(body));
+            var u = await svc.UpdateUserAsync(p.GetValue(name)!, JsonSerializer.SerializeToElement(body), ct);
             Console.WriteLine($"user {u.Username}: roles [{string.Join(", ", u.Roles)}], tenants [{string.Join(", ", u.Tenants)}], active {u.IsActive}");
             return 0;
         }, name, newPassword, newRoles, newTenants, active);
 
-        Func<ParseResult, BrokerService, int> list = (_, svc) =>
+        Func<ParseResult, BrokerService, CancellationToken, Task<int>> list = async (_, svc, ct) =>
         {
-            Console.WriteLine(JsonSerializer.Serialize(svc.Store.Users().Select(u => new { username = u.Username, roles = u.Roles, tenants = u.Tenants, is_active = u.IsActive }), Indented));
+            Console.WriteLine(JsonSerializer.Serialize((await svc.Store.UsersAsync(ct)).Select(u => new { username = u.Username, roles = u.Roles, tenants = u.Tenants, is_active = u.IsActive }), Indented));
             return 0;
         };
         return Group("user", "users of the broker (`admin user` alone lists them)", store, list, add, set, Leaf("list", "list the users as JSON", store, list));
     }
 
     /// <summary>A group whose bare name runs <paramref name="bare"/> (the listing), as `admin user` always did.</summary>
-    private static FinalesCommand Group(string name, string description, Store store, Func<ParseResult, BrokerService, int> bare, params Command[] subcommands)
+    private static FinalesCommand Group(string name, string description, Store store, Func<ParseResult, BrokerService, CancellationToken, Task<int>> bare, params Command[] subcommands)
     {
         var group = new FinalesCommand(name, description);
         foreach (var c in subcommands) group.Subcommands.Add(c);
-        group.SetAction(parse => store.Run(parse, svc => bare(parse, svc)));
+        group.SetAction((parse, ct) => store.RunAsync(parse, ct, svc => bare(parse, svc, ct)));
         return group;
     }
 
     private static FinalesCommand Capabilities(Store store)
     {
         var files = new Argument<string[]>("FILE|DIR") { Description = "FINALES2 capability files (a directory: every *.json below it)", Arity = ArgumentArity.OneOrMore };
-        var add = Leaf("add", "register capabilities (a new version deactivates the previous one)", store, (p, svc) =>
+        var add = Leaf("add", "register capabilities (a new version deactivates the previous one)", store, async (p, svc, ct) =>
         {
             foreach (var file in p.GetValue(files)!.SelectMany(f => Directory.Exists(f) ? Directory.GetFiles(f, "*.json", SearchOption.AllDirectories).Order().ToArray() : new[] { f }))
             {
                 using var doc = StrictFile(file);
-                var (id, old) = svc.AddCapability(doc.RootElement);
+                var (id, old) = await svc.AddCapabilityAsync(doc.RootElement, ct);
                 Console.WriteLine($"capability {id} registered from {file}" + (old.Length > 0 ? $" (deactivated {string.Join(", ", old)})" : ""));
             }
             return 0;
         }, files);
-        Func<ParseResult, BrokerService, int> list = (_, svc) =>
+        Func<ParseResult, BrokerService, CancellationToken, Task<int>> list = async (_, svc, ct) =>
         {
-            Console.WriteLine(JsonSerializer.Serialize(svc.Store.Capabilities().Select(c => new { id = c.Id, quantity = c.Quantity, method = c.Method, is_active = c.IsActive, created = c.Created }), Indented));
+            Console.WriteLine(JsonSerializer.Serialize((await svc.Store.CapabilitiesAsync(ct)).Select(c => new { id = c.Id, quantity = c.Quantity, method = c.Method, is_active = c.IsActive, created = c.Created }), Indented));
             return 0;
         };
         FinalesCommand SetActive(string verb)
         {
             var id = new Argument<string>("ID") { Description = "the capability's id (see capability list)" };
-            return Leaf(verb, $"{verb} a capability", store, (p, svc) =>
+            return Leaf(verb, $"{verb} a capability", store, async (p, svc, ct) =>
             {
                 var cid = long.TryParse(p.GetValue(id), out var given) ? given : throw new UsageError("capability id must be an integer");
-                svc.SetCapabilityActive(cid, verb == "activate");
+                await svc.SetCapabilityActiveAsync(cid, verb == "activate", ct);
                 Console.WriteLine($"capability {cid} {verb}d");
                 return 0;
             }, id);
@@ -164,7 +175,7 @@ public static class AdminCommands
         var file = new Argument<string>("FILE") { Description = "a FINALES2 tenant file" };
         var uuid = Opt.Text("--uuid", "the tenant's UUID (default: generated)", "UUID");
         var users = Opt.Text("--users", "users who may act for it, comma-separated", "U1,U2");
-        var add = Leaf("add", "register a tenant; prints its UUID", store, (p, svc) =>
+        var add = Leaf("add", "register a tenant; prints its UUID", store, async (p, svc, ct) =>
         {
             var path = p.GetValue(file)!;
             using var strict = StrictFile(path);
@@ -172,22 +183,22 @@ public static class AdminCommands
                        ?? throw new UsageError($"{path} must hold a JSON object (a FINALES2 tenant file)");
             if (p.GetValue(uuid) is { } given) node["uuid"] = given;
             if (p.GetValue(users) is { } names) node["users"] = new JsonArray(names.Split(',').Select(u => (JsonNode?)u).ToArray());
-            var id = svc.AddTenant(JsonSerializer.SerializeToElement(node));
+            var id = await svc.AddTenantAsync(JsonSerializer.SerializeToElement(node), ct);
             Console.WriteLine(id.ToString("D"));
             return 0;
         }, file, uuid, users);
-        Func<ParseResult, BrokerService, int> list = (_, svc) =>
+        Func<ParseResult, BrokerService, CancellationToken, Task<int>> list = async (_, svc, ct) =>
         {
-            Console.WriteLine(JsonSerializer.Serialize(svc.Store.Tenants().Select(t => new { tenant_uuid = t.Uuid, name = t.Name, is_active = t.IsActive }), Indented));
+            Console.WriteLine(JsonSerializer.Serialize((await svc.Store.TenantsAsync(ct)).Select(t => new { tenant_uuid = t.Uuid, name = t.Name, is_active = t.IsActive }), Indented));
             return 0;
         };
         FinalesCommand SetActive(string verb)
         {
             var id = new Argument<string>("UUID") { Description = "the tenant's UUID" };
-            return Leaf(verb, $"{verb} a tenant", store, (p, svc) =>
+            return Leaf(verb, $"{verb} a tenant", store, async (p, svc, ct) =>
             {
                 var tenant = BrokerApiCore.TryParseUuid(p.GetValue(id)!, out var given) ? given : throw new UsageError("tenant id must be a UUID");
-                svc.SetTenantActive(tenant, verb == "activate");
+                await svc.SetTenantActiveAsync(tenant, verb == "activate", ct);
                 Console.WriteLine($"tenant {tenant:D} {verb}d");
                 return 0;
             }, id);
@@ -197,9 +208,9 @@ public static class AdminCommands
     }
 
     private static FinalesCommand Audit(Store store) =>
-        Leaf("audit", "replay the event log and compare with the stored state; exit code 3 if anything disagrees", store, (_, svc) =>
+        Leaf("audit", "replay the event log and compare with the stored state; exit code 3 if anything disagrees", store, async (_, svc, ct) =>
         {
-            var problems = svc.Store.Audit();
+            var problems = await svc.Store.AuditAsync(ct);
             Console.WriteLine(JsonSerializer.Serialize(new { ok = problems.Count == 0, problems }, Indented));
             return problems.Count == 0 ? 0 : 3;
         });
@@ -208,13 +219,13 @@ public static class AdminCommands
     {
         var to = Opt.Text("--to", "the copy to write (never overwritten)", "FILE");
         to.Required = true;
-        return Leaf("backup", "SQLite: a consistent copy of the store, taken while the broker runs", store, (p, svc) =>
+        return Leaf("backup", "SQLite: a consistent copy of the store, taken while the broker runs", store, async (p, svc, ct) =>
         {
             if (svc.Store.IsPostgres) throw new UsageError("backup copies a SQLite store; for PostgreSQL use pg_dump");
             var target = p.GetValue(to)!;
             var sw = System.Diagnostics.Stopwatch.StartNew();
             long bytes;
-            try { bytes = svc.Store.BackupTo(target); }
+            try { bytes = await svc.Store.BackupToAsync(target, ct); }
             catch (IOException e) { throw new UsageError(e.Message); }
             Console.WriteLine($"backup of {svc.Store.Description} written to {Path.GetFullPath(target)} ({bytes / 1048576.0:F1} MB, {sw.Elapsed.TotalSeconds:F1} s)");
             return 0;

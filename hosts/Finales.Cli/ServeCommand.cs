@@ -61,7 +61,7 @@ public static class ServeCommand
             ],
         };
         foreach (var o in options) command.Options.Add(o);
-        command.SetAction(parse => Serve(Options(parse.Tokens.Select(t => t.Value))));
+        command.SetAction((parse, ct) => ServeAsync(Options(parse.Tokens.Select(t => t.Value)), ct));
         return command;
     }
 
@@ -73,11 +73,11 @@ public static class ServeCommand
         return o;
     }
 
-    private static int Serve(BrokerOptions options)
+    private static async Task<int> ServeAsync(BrokerOptions options, CancellationToken ct)
     {
-        var app = BrokerHost.Build(options);
+        var app = await BrokerHost.BuildAsync(options, ct: ct);
         var svc = app.Services.GetService(typeof(BrokerService)) as BrokerService ?? throw new InvalidOperationException("broker service missing");
-        var (created, generated) = svc.EnsureAdmin(options.AdminPassword);
+        var (created, generated) = await svc.EnsureAdminAsync(options.AdminPassword, ct);
         Console.WriteLine($"Finales broker on {options.Urls}");
         Console.WriteLine($"  store: {svc.Store.Description}");
         if (created && generated is not null)
@@ -88,7 +88,7 @@ public static class ServeCommand
             Console.WriteLine("  admin: users exist; manage them with ./finales admin or POST /admin/users");
         Console.WriteLine($"  docs: {options.Urls.Split(';')[0].TrimEnd('/')}/docs");
         Console.Out.Flush();
-        app.Run();
+        await app.RunAsync();
         return 0;
     }
 }

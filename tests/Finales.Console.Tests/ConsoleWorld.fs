@@ -134,40 +134,47 @@ let start () =
     let options =
         BrokerOptions(Urls = url, Quiet = true, DbPath = Path.Combine(dir, "broker.db"))
 
-    let app = BrokerHost.Build(options, null, null)
+    let app = BrokerHost.BuildAsync(options, null, null).GetAwaiter().GetResult()
     let svc = app.Services.GetService(typeof<BrokerService>) :?> BrokerService
-    svc.EnsureAdmin adminPassword |> ignore
+    svc.EnsureAdminAsync(adminPassword).GetAwaiter().GetResult() |> ignore
 
     for f in capability () do
-        svc.AddCapability(json (File.ReadAllText f)) |> ignore
+        svc.AddCapabilityAsync(json (File.ReadAllText f)).GetAwaiter().GetResult()
+        |> ignore
 
     let tenant (name: string) =
-        svc.AddTenant(
-            json (
-                JsonSerializer.Serialize(
-                    dict
-                        [ "name", box name
-                          "limitations", box (json polyLimitations)
-                          "contact_person", box "test" ]
+        svc
+            .AddTenantAsync(
+                json (
+                    JsonSerializer.Serialize(
+                        dict
+                            [ "name", box name
+                              "limitations", box (json polyLimitations)
+                              "contact_person", box "test" ]
+                    )
                 )
             )
-        )
+            .GetAwaiter()
+            .GetResult()
 
     let a = tenant "tenant-a"
     let b = tenant hostileName
 
     let user (name: string) (roles: string list) (tenants: Guid list) =
-        svc.AddUser(
-            json (
-                JsonSerializer.Serialize(
-                    dict
-                        [ "username", box name
-                          "password", box (name + "-pw")
-                          "roles", box roles
-                          "tenants", box (tenants |> List.map string) ]
+        svc
+            .AddUserAsync(
+                json (
+                    JsonSerializer.Serialize(
+                        dict
+                            [ "username", box name
+                              "password", box (name + "-pw")
+                              "roles", box roles
+                              "tenants", box (tenants |> List.map string) ]
+                    )
                 )
             )
-        )
+            .GetAwaiter()
+            .GetResult()
         |> ignore
 
     user "alice" [ "tenant" ] [ a ]

@@ -162,12 +162,14 @@ type InProcessBroker(store: StoreKind, time: TimeProvider, configure: Finales.Br
         | Postgres cs -> options.Postgres <- cs
 
         configure options
-        let app = Finales.Broker.BrokerHost.Build(options, null, time)
+
+        let app =
+            Finales.Broker.BrokerHost.BuildAsync(options, null, time).GetAwaiter().GetResult()
 
         let svc =
             app.Services.GetService(typeof<Finales.Broker.BrokerService>) :?> Finales.Broker.BrokerService
 
-        svc.EnsureAdmin adminPassword |> ignore
+        svc.EnsureAdminAsync(adminPassword).GetAwaiter().GetResult() |> ignore
         app.StartAsync().GetAwaiter().GetResult()
         app
 

@@ -393,6 +393,7 @@ let suite (f: StoreFactory) (w: Lazy<World>) =
            lists f
            StoreFailureTests.startup f ]
          @ StoreClockTests.tests f
+         @ CatalogCacheTests.tests f
          @ (if f.Name = "postgres" then
                 [ replicas f ]
             else

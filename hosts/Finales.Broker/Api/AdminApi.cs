@@ -13,7 +13,7 @@ public static class AdminApi
         admin.MapRoute("/admin", "POST", "/users", "Create a user {username, password, roles, tenants}.", Policies.Admin, "admin", async ctx =>
         {
             using var doc = await Body(ctx);
-            return ApiResults.Json(WireJson.User(Svc(ctx).AddUser(doc.RootElement)), 201);
+            return ApiResults.Json(WireJson.User(await Svc(ctx).AddUserAsync(doc.RootElement, ctx.RequestAborted)), 201);
         });
         admin.MapRoute("/admin", "GET", "/users", "List users (without password hashes).", Policies.Admin, "admin", async ctx =>
         {
@@ -22,12 +22,12 @@ public static class AdminApi
         admin.MapRoute("/admin", "POST", "/users/{username}", "Change a user's password, roles, tenants or is_active.", Policies.Admin, "admin", async ctx =>
         {
             using var doc = await Body(ctx);
-            return ApiResults.Json(WireJson.User(Svc(ctx).UpdateUser(PathText(ctx, "username"), doc.RootElement)));
+            return ApiResults.Json(WireJson.User(await Svc(ctx).UpdateUserAsync(PathText(ctx, "username"), doc.RootElement, ctx.RequestAborted)));
         });
         admin.MapRoute("/admin", "POST", "/capabilities", "Register a capability (FINALES2 capability file); deactivates the previous active version.", Policies.Admin, "admin", async ctx =>
         {
             using var doc = await Body(ctx);
-            var (id, old) = Svc(ctx).AddCapability(doc.RootElement);
+            var (id, old) = await Svc(ctx).AddCapabilityAsync(doc.RootElement, ctx.RequestAborted);
             return ApiResults.Json(new { id, deactivated = old }, 201);
         });
         admin.MapRoute("/admin", "GET", "/capabilities", "Every capability version with id and is_active.", Policies.Admin, "admin", async ctx =>
@@ -36,24 +36,24 @@ public static class AdminApi
         });
         foreach (var (verb, active) in new[] { ("activate", true), ("deactivate", false) })
         {
-            admin.MapRoute("/admin", "POST", $"/capabilities/{{id}}/{verb}", $"{verb} a capability version.", Policies.Admin, "admin", ctx =>
+            admin.MapRoute("/admin", "POST", $"/capabilities/{{id}}/{verb}", $"{verb} a capability version.", Policies.Admin, "admin", async ctx =>
             {
                 var raw = ctx.Request.RouteValues["id"]?.ToString();
                 if (!long.TryParse(raw, out var id)) throw new ApiError(400, $"capability id must be an integer, got '{raw}'");
-                Svc(ctx).SetCapabilityActive(id, active);
+                await Svc(ctx).SetCapabilityActiveAsync(id, active, ctx.RequestAborted);
                 return ApiResults.String($"capability {id} {verb}d");
             });
-            admin.MapRoute("/admin", "POST", $"/tenants/{{tenant_uuid}}/{verb}", $"{verb} a tenant.", Policies.Admin, "admin", ctx =>
+            admin.MapRoute("/admin", "POST", $"/tenants/{{tenant_uuid}}/{verb}", $"{verb} a tenant.", Policies.Admin, "admin", async ctx =>
             {
                 var id = PathUuid(ctx, "tenant_uuid");
-                Svc(ctx).SetTenantActive(id, active);
+                await Svc(ctx).SetTenantActiveAsync(id, active, ctx.RequestAborted);
                 return ApiResults.String($"tenant {id:D} {verb}d");
             });
         }
         admin.MapRoute("/admin", "POST", "/tenants", "Register a tenant (FINALES2 tenant file plus optional uuid and users); returns its uuid.", Policies.Admin, "admin", async ctx =>
         {
             using var doc = await Body(ctx);
-            var id = Svc(ctx).AddTenant(doc.RootElement);
+            var id = await Svc(ctx).AddTenantAsync(doc.RootElement, ctx.RequestAborted);
             return ApiResults.Raw(WireJson.String(id.ToString("D")), 201);
         });
         admin.MapRoute("/admin", "GET", "/audit", "Replay the event log and compare with the stored state.", Policies.Admin, "admin", async ctx =>

@@ -58,7 +58,7 @@ public static class CatalogApi
             var id = PathUuid(ctx, "tenant_uuid");
             CheckActsFor(svc, user, id);
             using var doc = await Body(ctx);
-            svc.SetTenantLimitations(id, doc.RootElement);
+            await svc.SetTenantLimitationsAsync(id, doc.RootElement, ctx.RequestAborted);
             return ApiResults.String($"limitations of tenant {id:D} replaced");
         });
 

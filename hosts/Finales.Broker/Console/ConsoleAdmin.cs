@@ -22,7 +22,7 @@ public static class ConsoleAdmin
             });
             try
             {
-                var user = svc.AddUser(body);
+                var user = await svc.AddUserAsync(body, ctx.RequestAborted);
                 return await Users(ctx, svc, session, null, $"Created user {user.Username}.", 200);
             }
             catch (ApiError e) { return await Users(ctx, svc, session, ConsoleGuard.Describe(e), null, e.Status); }
@@ -30,12 +30,12 @@ public static class ConsoleAdmin
         ui.MapPost("/admin/users/{name}/active", (HttpContext ctx, string name) => ConsoleGuard.Form(ctx, ConsoleGuard.Need.Admin, async (session, svc, form) =>
         {
             var active = Flag(form, "active");
-            svc.UpdateUser(name, JsonSerializer.SerializeToElement(new Dictionary<string, object> { ["is_active"] = active }));
+            await svc.UpdateUserAsync(name, JsonSerializer.SerializeToElement(new Dictionary<string, object> { ["is_active"] = active }), ctx.RequestAborted);
             return await Users(ctx, svc, session, null, $"User {name} is {(active ? "active" : "deactivated")}.", 200);
         }));
         ui.MapPost("/admin/users/{name}/password", (HttpContext ctx, string name) => ConsoleGuard.Form(ctx, ConsoleGuard.Need.Admin, async (session, svc, form) =>
         {
-            svc.UpdateUser(name, JsonSerializer.SerializeToElement(new Dictionary<string, object> { ["password"] = form["password"].ToString() }));
+            await svc.UpdateUserAsync(name, JsonSerializer.SerializeToElement(new Dictionary<string, object> { ["password"] = form["password"].ToString() }), ctx.RequestAborted);
             return await Users(ctx, svc, session, null, $"The password of {name} is reset; its sessions have ended.", 200);
         }));
 
@@ -43,7 +43,7 @@ public static class ConsoleAdmin
         ui.MapPost("/admin/tenants/{id}/active", (HttpContext ctx, string id) => ConsoleGuard.Form(ctx, ConsoleGuard.Need.Admin, async (session, svc, form) =>
         {
             var active = Flag(form, "active");
-            svc.SetTenantActive(Tenant(id), active);
+            await svc.SetTenantActiveAsync(Tenant(id), active, ctx.RequestAborted);
             return await Tenants(ctx, svc, session, null, $"Tenant {id} is {(active ? "active" : "deactivated")}.", 200);
         }));
         ui.MapPost("/admin/tenants/{id}/limitations", (HttpContext ctx, string id) => ConsoleGuard.Form(ctx, ConsoleGuard.Need.Admin, async (session, svc, form) =>
@@ -51,7 +51,7 @@ public static class ConsoleAdmin
             using var doc = Json(form, "limitations");
             try
             {
-                svc.SetTenantLimitations(Tenant(id), doc.RootElement);
+                await svc.SetTenantLimitationsAsync(Tenant(id), doc.RootElement, ctx.RequestAborted);
                 return await Tenants(ctx, svc, session, null, $"The limitations of tenant {id} are replaced.", 200);
             }
             catch (ApiError e) { return await Tenants(ctx, svc, session, "limitations: " + ConsoleGuard.Describe(e), null, e.Status); }
@@ -63,7 +63,7 @@ public static class ConsoleAdmin
             using var doc = Json(form, "capability");
             try
             {
-                var (id, deactivated) = svc.AddCapability(doc.RootElement);
+                var (id, deactivated) = await svc.AddCapabilityAsync(doc.RootElement, ctx.RequestAborted);
                 var replaced = deactivated.Length == 0 ? "" : $"; it replaces version {string.Join(", ", deactivated)}";
                 return await Capabilities(ctx, svc, session, null, $"Registered capability version {id}{replaced}.", 200);
             }
@@ -73,7 +73,7 @@ public static class ConsoleAdmin
         {
             if (!long.TryParse(id, out var capability)) throw new ApiError(400, $"'{ApiError.Echo(id)}' is not a capability version id");
             var active = Flag(form, "active");
-            svc.SetCapabilityActive(capability, active);
+            await svc.SetCapabilityActiveAsync(capability, active, ctx.RequestAborted);
             return await Capabilities(ctx, svc, session, null, $"Capability version {capability} is {(active ? "active" : "deactivated")}.", 200);
         }));
     }

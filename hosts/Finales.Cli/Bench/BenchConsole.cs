@@ -52,11 +52,11 @@ public static class BenchConsole
             Preload(db, n);
             var port = Loopback.FreePort();
             var options = new BrokerOptions { Urls = $"http://127.0.0.1:{port}", DbPath = db, Quiet = true };
-            var app = BrokerHost.Build(options);
+            var app = BrokerHost.BuildAsync(options).GetAwaiter().GetResult();
             var svc = app.Services.GetRequiredService<BrokerService>();
-            svc.EnsureAdmin("bench-admin");
+            svc.EnsureAdminAsync("bench-admin").GetAwaiter().GetResult();
             if (!svc.Current.TenantRecords.Any(t => t.Uuid == Tenant))
-                svc.AddTenant(JsonSerializer.SerializeToElement(new { uuid = Tenant.ToString("D"), name = "bench tenant", limitations = Array.Empty<object>() }));
+                svc.AddTenantAsync(JsonSerializer.SerializeToElement(new { uuid = Tenant.ToString("D"), name = "bench tenant", limitations = Array.Empty<object>() })).GetAwaiter().GetResult();
             app.StartAsync().GetAwaiter().GetResult();
             try
             {

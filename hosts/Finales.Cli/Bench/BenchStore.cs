@@ -35,11 +35,11 @@ public static class BenchStore
             Examples = ["./finales bench lists --requests 100000 --keep bench-lists"],
         };
         foreach (var o in new Option[] { requests, concurrent, keep, cli }) command.Options.Add(o);
-        command.SetAction(parse => Lists(parse.GetValue(requests), parse.GetValue(concurrent), parse.GetValue(keep), parse.GetValue(cli)));
+        command.SetAction((parse, ct) => ListsAsync(parse.GetValue(requests), parse.GetValue(concurrent), parse.GetValue(keep), parse.GetValue(cli), ct));
         return command;
     }
 
-    private static int Lists(int n, int concurrent, string? keep, string? cli)
+    private static async Task<int> ListsAsync(int n, int concurrent, string? keep, string? cli, CancellationToken ct)
     {
         var dir = keep ?? Path.Combine(Path.GetTempPath(), "finales-bench-lists-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
@@ -49,7 +49,7 @@ public static class BenchStore
             long stored;
             using (var store = SqlBrokerStore.OpenSqlite(db))
             {
-                stored = store.StatusCounts().Values.Sum();
+                stored = (await store.StatusCountsAsync(ct)).Values.Sum();
                 if (stored < n)
                 {
                     var (request, result) = Bodies();
@@ -67,7 +67,7 @@ public static class BenchStore
                 using var broker = Broker.Start($"--db \"{db}\"", cli);
                 var idle = BenchBroker.RssMb(broker.Pid);
                 var sw = Stopwatch.StartNew();
-                var bytes = Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(() => broker.Drain("/all_requests/")))).Result;
+                var bytes = await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(() => broker.Drain("/all_requests/"), ct)));
                 report[$"clients_{clients}"] = new JsonObject
                 {
                     ["rss_before_mb"] = idle,
