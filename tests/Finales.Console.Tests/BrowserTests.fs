@@ -222,7 +222,10 @@ let tests =
           testTask "fractions that do not sum to 1 get an error naming the field, and nothing is stored" {
               let w = theWorld ()
               let! (page: IPage) = w.SignIn("alice", "alice-pw")
-              let before = w.Service.Store.StatusCounts() |> Seq.sumBy (fun kv -> kv.Value)
+
+              let before =
+                  w.Service.Store.StatusCountsAsync().Result |> Seq.sumBy (fun kv -> kv.Value)
+
               let! _ = goto page (w.Url + "/ui/new?capability=" + string (polyCapability w))
               let! _ = page.SelectAsync("#f-formulation-chemical-0", "AXPLOJNSKRXQPA-UHFFFAOYSA-N")
               do! page.TypeAsync("#f-formulation-fraction-0", "0.1")
@@ -245,7 +248,10 @@ let tests =
 
               Expect.equal kept "0.5" "the typed values are kept"
               do! w.Shot page "new-request-error"
-              let after = w.Service.Store.StatusCounts() |> Seq.sumBy (fun kv -> kv.Value)
+
+              let after =
+                  w.Service.Store.StatusCountsAsync().Result |> Seq.sumBy (fun kv -> kv.Value)
+
               Expect.equal after before "nothing was stored"
               let! _ = page.EvaluateExpressionAsync("document.querySelector('#f-formulation-fraction-1').value = '0.9'")
               let! _ = page.EvaluateExpressionAsync("document.querySelector('#f-temperature').value = '400'")

@@ -139,7 +139,7 @@ let tests =
                     let code, out, err = inProcess [ "tenant"; "no-such-kind" ]
                     Expect.equal code 2 (sprintf "exit code; stdout: %s" out)
                     Expect.stringContains err "unknown command 'no-such-kind'" "names it"
-                    Expect.stringContains err "conductivity, asab, optimizer, cell or demo-cell" "lists the choices"
+                    Expect.stringContains err "conductivity, asab, optimizer, md, cell or demo-cell" "lists the choices"
                 }
 
                 test "device keeps its documented usage exit code 1" {

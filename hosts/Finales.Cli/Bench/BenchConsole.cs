@@ -79,7 +79,7 @@ public static class BenchConsole
                     ("queue_tenant", $"/ui/queue?tenant={Tenant:D}"),
                     ("request", newest.Count > 0 ? $"/ui/requests/{newest[0].Uuid:D}" : "/ui/overview"),
                 };
-                var report = new JsonObject { ["requests_stored"] = svc.Store.StatusCounts().Values.Sum(), ["gets_per_page"] = gets };
+                var report = new JsonObject { ["requests_stored"] = svc.Store.StatusCountsAsync().GetAwaiter().GetResult().Values.Sum(), ["gets_per_page"] = gets };
                 // What one refresh of the overview's shared numbers costs the store (the pages themselves read the cache).
                 var sw = Stopwatch.StartNew();
                 reads.StatusCountsByCapabilityAsync(null).GetAwaiter().GetResult();
@@ -106,7 +106,7 @@ public static class BenchConsole
     private static void Preload(string db, int n)
     {
         using var store = SqlBrokerStore.OpenSqlite(db);
-        var stored = store.StatusCounts().Values.Sum();
+        var stored = store.StatusCountsAsync().GetAwaiter().GetResult().Values.Sum();
         if (stored >= n) return;
         var request = JsonNode.Parse(BenchBroker.Corpus("examples/requests/conductivity/polynomial_interpolation.json"))!;
         request["tenant_uuid"] = Tenant.ToString("D");

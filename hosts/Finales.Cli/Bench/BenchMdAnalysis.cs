@@ -29,8 +29,6 @@ public static class BenchMdAnalysis
         var noMda = Opt.Switch("--no-mdanalysis", "skip the MDAnalysis comparison");
         var one = Opt.Text("--one", "internal: analyse one file in this process (the child of a run)", "FILE");
         var output = Opt.Text("--out", "internal: where --one writes its report", "FILE");
-        one.Hidden = true;
-        output.Hidden = true;
         var command = new FinalesCommand("md-analysis", "trajectory analysis time and peak memory (1x and 4x length), vs MDAnalysis if installed")
         {
             Errors = ErrorStyle.IndentedJson,
