@@ -22,4 +22,5 @@ let main argv =
                   OptimizerTenantTests.unit
                   OptimizerTenantEndToEndTests.endToEnd
                   MdTenantTests.tests
-                  MdAllAtomTests.tests ])
+                  MdAllAtomTests.tests
+                  MdSlurmTests.tests ])
