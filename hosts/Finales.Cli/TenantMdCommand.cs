@@ -17,8 +17,9 @@ public static class TenantMdCommand
             Notes = """
                 Answers conductivity/molecular_dynamics, density/molecular_dynamics and radial_density_function/molacular_dynamics
                 with LAMMPS runs of the primitive model of LiPF6 (implicit carbonate solvent), run locally or through Slurm.
-                Config: a "Tenant" section (docs/tenants.md) and an "Md" section (Model, Executor local|slurm, WorkDirectory,
-                Lammps, ProductionPs, Seed, TimeLimitMinutes, Cpus, PollSeconds, Partition, Account; docs/md-tenant.md).
+                Config: a "Tenant" section (docs/tenants.md) and an "Md" section (Model primitive|all-atom, Executor local|slurm,
+                WorkDirectory, Lammps, ProductionPs, Seed, TimeLimitMinutes, Cpus, PollSeconds, Partition, Account,
+                AllAtomSize production|smoke, AllAtomData, Packmol; docs/md-tenant.md).
                 Example config: tenants/Finales.Tenants.Md/md.example.json
                 """,
             Examples = ["./finales tenant md --config md.json"],

@@ -6,7 +6,7 @@ namespace Finales.Tenants.Md;
 /// <summary>The tenant's "Md" configuration section (see docs/md-tenant.md).</summary>
 public sealed class MdOptions
 {
-    /// <summary>"primitive" (the all-atom level is wired when its setup lands).</summary>
+    /// <summary>"primitive" (implicit solvent, the CI and demo fidelity) or "all-atom" (OPLS-AA/CL&amp;P, Packmol).</summary>
     public string Model { get; set; } = "primitive";
     /// <summary>"local" (LAMMPS as a child process) or "slurm" (sbatch).</summary>
     public string Executor { get; set; } = "local";
@@ -22,6 +22,13 @@ public sealed class MdOptions
     public int Cpus { get; set; } = 1;
     /// <summary>How often a running job's state is read.</summary>
     public double PollSeconds { get; set; } = 2;
+    /// <summary>The all-atom level's force field and geometries (null: data/md/allatom next to the build).</summary>
+    public string? AllAtomData { get; set; }
+    /// <summary>The all-atom run: "production" (5,000 atoms, 100 ps NVT, 1 ns NPT, 5 ns production) or "smoke"
+    /// (about 1,500 atoms, 200 steps per stage: input accepted, analysis parses).</summary>
+    public string AllAtomSize { get; set; } = "production";
+    /// <summary>The Packmol command (all-atom level).</summary>
+    public string Packmol { get; set; } = "packmol";
     /// <summary>Slurm partition and account (null: the cluster's defaults).</summary>
     public string? Partition { get; set; }
     public string? Account { get; set; }
@@ -30,7 +37,9 @@ public sealed class MdOptions
     public IReadOnlyList<string> Problems()
     {
         var p = new List<string>();
-        if (Model != "primitive") p.Add($"Md:Model is '{Model}'; it must be 'primitive' (the all-atom level is not wired in this build)");
+        if (Model is not (MdJob.Primitive or MdJob.AllAtom)) p.Add($"Md:Model is '{Model}'; it must be 'primitive' or 'all-atom'");
+        if (AllAtomSize is not ("production" or "smoke")) p.Add($"Md:AllAtomSize is '{AllAtomSize}'; it must be 'production' or 'smoke'");
+        if (Model == MdJob.AllAtom && string.IsNullOrWhiteSpace(Packmol)) p.Add("Md:Packmol is empty");
         if (Executor is not ("local" or "slurm")) p.Add($"Md:Executor is '{Executor}'; it must be 'local' or 'slurm'");
         if (string.IsNullOrWhiteSpace(WorkDirectory)) p.Add("Md:WorkDirectory is empty");
         if (string.IsNullOrWhiteSpace(Lammps)) p.Add("Md:Lammps is empty");
@@ -39,6 +48,28 @@ public sealed class MdOptions
         if (Cpus < 1) p.Add($"Md:Cpus is {Cpus}; it must be >= 1");
         if (!(PollSeconds > 0)) p.Add($"Md:PollSeconds is {PollSeconds}; it must be > 0");
         return p;
+    }
+
+    /// <summary>The all-atom data directory: <see cref="AllAtomData"/>, or data/md/allatom next to the build.</summary>
+    public string AllAtomDataDirectory() =>
+        string.IsNullOrWhiteSpace(AllAtomData) ? Path.Combine(AppContext.BaseDirectory, "data", "md", "allatom") : Path.GetFullPath(AllAtomData);
+
+    /// <summary>The all-atom setup input of a request at this configuration's size.</summary>
+    public Finales.Md.Interop.AllAtomSetupInput AllAtomInput(IReadOnlyDictionary<string, double> moleFractions, double temperatureK)
+    {
+        var d = Finales.Md.Interop.AllAtomSetup.Defaults(moleFractions, temperatureK, AllAtomDataDirectory());
+        d.Seed = Seed;
+        d.PackmolCommand = Packmol;
+        d.LammpsCommand = Lammps;
+        if (AllAtomSize == "smoke")
+        {
+            d.TargetAtoms = 1500;
+            d.MinimiseIterations = 200;
+            d.NvtSteps = d.NptSteps = d.ProductionSteps = 200;
+            d.ThermoEvery = d.DumpEvery = 20;
+            d.RestartEvery = 100;
+        }
+        return d;
     }
 }
 

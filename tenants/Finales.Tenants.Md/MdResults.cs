@@ -7,14 +7,15 @@ using Finales.Md.Interop;
 namespace Finales.Tenants.Md;
 
 /// <summary>What run_info reports about a job.</summary>
-public sealed record RunFacts(string EngineVersion, string Model, string Executor, string JobId, PrimitiveJob Job, double WallSeconds);
+public sealed record RunFacts(string EngineVersion, string Model, string Executor, string JobId, MdJob Job, double WallSeconds);
 
 /// <summary>
 /// The result data of one request, shaped by its capability's result schema: <c>{run_info, conductivity, density,
 /// RDF, number_molecules_per_component}</c>, <c>{run_info, density}</c> or the corpus <c>RDFOutput</c>. Conductivity
 /// is Einstein-Helfand (it includes ion pairing); its rating comes from its standard error
 /// (<see cref="PrimitiveSetup.Rating"/>). The primitive model's density is the one its box was built with (the core's
-/// density model: an implicit solvent cannot predict it): rating 1.
+/// density model: an implicit solvent cannot predict it): rating 1; the all-atom model's is the NPT stage's mean,
+/// rated from its standard error.
 /// </summary>
 public sealed class MdResults(TenantCapability capability, Guid requestId, JsonElement formulation, double temperatureK)
 {
@@ -46,16 +47,23 @@ public sealed class MdResults(TenantCapability capability, Guid requestId, JsonE
         var job = run.Job;
         var eh = report.ConductivityEinsteinHelfandSPerM;
         var ehErr = report.ConductivityEinsteinHelfandErrSPerM;
-        var density = new JsonObject
+        double densityValue = double.NaN;
+        int densityRating = 0;
+        if (job.BuiltDensityGPerCm3 is double built)
+            (densityValue, densityRating) = (built, 1);
+        else if (report.DensityGPerCm3 is double npt && double.IsFinite(npt))
+            (densityValue, densityRating) = (npt, PrimitiveSetup.Rating(npt, report.DensityErrGPerCm3));
+        const string noDensity = "the analysis gave no density from the NPT stage";
+        JsonObject? density = double.IsNaN(densityValue) ? null : new JsonObject
         {
-            ["values"] = new JsonArray(job.DensityGPerCm3),
+            ["values"] = new JsonArray(densityValue),
             ["temperature"] = temperatureK,
-            ["meta"] = new JsonObject { ["success"] = true, ["rating"] = 1 },
+            ["meta"] = new JsonObject { ["success"] = true, ["rating"] = densityRating },
         };
         JsonObject? rdf = null;
         if (report.TryRdfOutputJson(job.CellFormula, out var rdfJson, out _))
             rdf = JsonNode.Parse(rdfJson)!.AsObject();
-        if (rdf is not null) rdf["cell_volume"] = job.CellVolumeAngstrom3;
+        if (rdf is not null) rdf["cell_volume"] = job.CellVolumeAngstrom3 ?? report.MeanVolumeA3;
 
         JsonObject data;
         string message;
@@ -68,10 +76,14 @@ public sealed class MdResults(TenantCapability capability, Guid requestId, JsonE
             data["run_info"] = RunInfo(run, report);
             message = $"{report.Rdfs.Count} RDFs from {report.Frames} frames";
         }
+        else if (density is null)
+            return WorkOutcome.Failed(Failed(noDensity, run), noDensity);
         else if (capability == MdWorker.Density)
         {
             data = new JsonObject { ["run_info"] = RunInfo(run, report), ["density"] = density };
-            message = $"{job.DensityGPerCm3:G4} g/cm3 (the primitive model's box density)";
+            message = job.BuiltDensityGPerCm3 is null
+                ? $"{densityValue:G4} +- {report.DensityErrGPerCm3:G2} g/cm3 (NPT stage, {job.Model})"
+                : $"{densityValue:G4} g/cm3 (the primitive model's box density)";
         }
         else
         {
@@ -88,10 +100,8 @@ public sealed class MdResults(TenantCapability capability, Guid requestId, JsonE
                 },
                 ["density"] = density,
                 ["RDF"] = rdf,
-                ["number_molecules_per_component"] = new JsonObject
-                {
-                    [Finales.Core.ScienceApi.FindChemical("LiPF6").InChIKey] = job.IonCount / 2,
-                },
+                ["number_molecules_per_component"] = new JsonObject(job.MoleculesByInChIKey.Select(kv =>
+                    KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
             };
             message = $"{sigma:G4} +- {ehErr:G2} S/m (Einstein-Helfand), Nernst-Einstein {report.ConductivityNernstEinsteinSPerM:G4} S/m";
         }
@@ -113,16 +123,8 @@ public sealed class MdResults(TenantCapability capability, Guid requestId, JsonE
         info["executor"] = run.Executor;
         info["job_id"] = run.JobId;
         info["wall_seconds"] = run.WallSeconds;
-        info["box"] = new JsonObject
-        {
-            ["edge_angstrom"] = job.BoxLengthAngstrom, ["ions"] = job.IonCount, ["salt_mol_per_l"] = job.SaltMolarity,
-            ["relative_permittivity"] = job.Permittivity, ["viscosity_mpa_s"] = job.ViscosityMPaS,
-        };
-        info["steps"] = new JsonObject
-        {
-            ["timestep_fs"] = job.TimestepFs, ["equilibration"] = job.EquilibrationSteps, ["production"] = job.ProductionSteps,
-            ["frame_every"] = job.FrameEverySteps,
-        };
+        info["box"] = job.Box();
+        info["steps"] = job.Steps();
         if (report is null) return info;
         info["analysis"] = new JsonObject
         {

@@ -9,7 +9,8 @@ using Finales.Md.Interop;
 namespace Finales.Tenants.Md;
 
 /// <summary>
-/// The MD simulation tenant: one LAMMPS job per request (primitive model), analysed by the trajectory analysis,
+/// The MD simulation tenant: one LAMMPS job per request (the primitive or the all-atom model, per
+/// <see cref="MdOptions.Model"/>), analysed by the trajectory analysis,
 /// answering <c>conductivity/molecular_dynamics</c>, <c>density/molecular_dynamics</c> and
 /// <c>radial_density_function/molacular_dynamics</c> (the corpus' spelling). A request the model cannot simulate
 /// gets a failed result naming the field, and no job is submitted. A job that fails gets a failed result with the
@@ -120,7 +121,7 @@ public sealed class MdWorker : ITenantWorker
     }
 
     /// <summary>The job of a request, or why the model cannot simulate it (naming the field): no job then.</summary>
-    public bool TryPrepare(WorkItem item, out PrimitiveJob job, out string refusal)
+    public bool TryPrepare(WorkItem item, out MdJob job, out string refusal)
     {
         ArgumentNullException.ThrowIfNull(item);
         job = null!;
@@ -137,9 +138,17 @@ public sealed class MdWorker : ITenantWorker
         else if (item.Capability == Rdf) { refusal = "temperature is missing; radial_density_function/molacular_dynamics requires it"; return false; }
         if (!FormulationJson.TryDecodeMoleFractions(formulation, DuplicateChemicalPolicy.Refuse, out var fractions, out var decodeError))
         { refusal = "formulation: " + decodeError; return false; }
-        var settings = PrimitiveRunSettings.Default(_options.Seed).WithProductionPs(_options.ProductionPs);
-        if (!PrimitiveSetup.TryBuild(fractions, temperature, settings, _options.Lammps, out job, out var error))
-        { refusal = error; return false; }
+        if (_options.Model == MdJob.AllAtom)
+        {
+            if (!MdJob.TryAllAtom(_options.AllAtomInput(fractions, temperature), out job, out refusal)) return false;
+        }
+        else
+        {
+            var settings = PrimitiveRunSettings.Default(_options.Seed).WithProductionPs(_options.ProductionPs);
+            if (!PrimitiveSetup.TryBuild(fractions, temperature, settings, _options.Lammps, out var primitive, out var error))
+            { refusal = error; return false; }
+            job = MdJob.Of(primitive);
+        }
         refusal = "";
         return true;
     }

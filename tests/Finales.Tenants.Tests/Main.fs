@@ -21,4 +21,6 @@ let main argv =
                   ProcessTests.tests
                   OptimizerTenantTests.unit
                   OptimizerTenantEndToEndTests.endToEnd
-                  MdTenantTests.tests ])
+                  MdTenantTests.tests
+                  MdAllAtomTests.tests
+                  MdSlurmTests.tests ])

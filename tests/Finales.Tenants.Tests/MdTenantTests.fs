@@ -14,10 +14,10 @@ open Finales.Hpc
 open Finales.Tenants.Md
 open Finales.Tenants.Tests.TenantWorld
 
-let private lammps = LammpsEngine.TryVersion "lmp" |> Option.ofObj
+let lammps = LammpsEngine.TryVersion "lmp" |> Option.ofObj
 
 /// 1 M LiPF6 in EC/EMC 3:7 (mole) at `t` K, as FINALES2 parameters.
-let private parameters (t: float) (salt: float) =
+let parameters (t: float) (salt: float) =
     let entry key (x: float) =
         let c = Finales.Core.ScienceApi.FindChemical key
 
@@ -51,7 +51,7 @@ let private worker (dir: string) (productionPs: float) (stopping: CancellationTo
 
     MdWorker(options, runner, Option.defaultValue "unknown" lammps, "local", stopping)
 
-let private mdFixture (name: string) =
+let mdFixture (name: string) =
     let fx =
         Finales.Integration.Tests.TenantFixture.create
             ("md-" + name)
@@ -69,7 +69,7 @@ let private mdFixture (name: string) =
 
     fx
 
-let private item (capability: TenantCapability) (p: JsonElement) =
+let item (capability: TenantCapability) (p: JsonElement) =
     let request: RequestInfo =
         { Uuid = Guid.NewGuid()
           Ctime = ""

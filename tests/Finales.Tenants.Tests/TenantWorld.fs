@@ -74,14 +74,14 @@ type CountingWorker(inner: ITenantWorker, ?delaySeconds: float) =
                 return outcome
             }
 
-/// A `finales tenant conductivity --config FILE` process; its output is collected.
-type TenantProcess(config: string) =
+/// A `finales tenant KIND --config FILE` process (KIND conductivity unless given); its output is collected.
+type TenantProcess(config: string, ?kind: string) =
     let log = StringBuilder()
 
     let psi =
         ProcessStartInfo(
             "dotnet",
-            sprintf "\"%s\" tenant conductivity --config \"%s\"" cliDll config,
+            sprintf "\"%s\" tenant %s --config \"%s\"" cliDll (defaultArg kind "conductivity") config,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false
