@@ -111,6 +111,55 @@ let private joinGen: Gen<JoinCase> =
 let private key rule (rows, t) =
     PointKey.create rule rows t |> PointKey.value
 
+/// Any key text: an alias of a chemical or arbitrary text (null included).
+let private keyTextGen: Gen<string> =
+    Gen.oneof
+        [ Gen.elements (List.concat aliases)
+          ArbMap.defaults |> ArbMap.generate<string> ]
+
+[<Tests>]
+let chemicalKeyTests =
+    testList
+        "ChemicalKey"
+        [ testPropertyWithConfig
+              config
+              "canonical is idempotent"
+              (Prop.forAll (Arb.fromGen keyTextGen) (fun k ->
+                  let c = ChemicalKey.canonical k
+                  Expect.equal (ChemicalKey.canonical c) c $"canonical of '{c}' (from '{k}')"))
+
+          testPropertyWithConfig
+              config
+              "names, SMILES and InChIKeys of one chemical give one key, different chemicals different keys"
+              (Prop.forAll
+                  (Arb.fromGen (
+                      gen {
+                          let! i = Gen.choose (0, aliases.Length - 1)
+                          let! j = Gen.choose (0, aliases.Length - 1)
+                          let! a = Gen.elements aliases[i]
+                          let! b = Gen.elements aliases[j]
+                          return i, a, j, b
+                      }
+                  ))
+                  (fun (i, a, j, b) ->
+                      let ka, kb = ChemicalKey.create a, ChemicalKey.create b
+
+                      if i = j then
+                          Expect.equal ka kb $"'{a}' and '{b}' name one chemical"
+                      else
+                          Expect.notEqual ka kb $"'{a}' and '{b}' name different chemicals"))
+
+          testPropertyWithConfig
+              config
+              "a key's value is the canonical text of what created it"
+              (Prop.forAll (Arb.fromGen keyTextGen) (fun k ->
+                  Expect.equal (ChemicalKey.value (ChemicalKey.create k)) (ChemicalKey.canonical k) $"key of '{k}'"))
+
+          test "a known chemical's key is its InChIKey, an unknown one's the trimmed text" {
+              Expect.equal (ChemicalKey.value (ChemicalKey.create " ec ")) "KMTRUDSVKNLOMY-UHFFFAOYSA-N" "EC by name"
+              Expect.equal (ChemicalKey.value (ChemicalKey.create " CC(C)O ")) "CC(C)O" "unknown SMILES, trimmed"
+          } ]
+
 [<Tests>]
 let tests =
     testList
