@@ -228,6 +228,44 @@ let tests =
                        |> List.sortBy (fun (i, _) -> case.Observations |> List.findIndex (fun (j, _) -> j = i)))
                       "groups in order of their first observation, observations in order within a group"))
 
+          testPropertyWithConfig
+              config
+              "the join by point and source groups exactly the observations of one point from one source"
+              (Prop.forAll
+                  (Arb.fromGen (
+                      gen {
+                          let! case = joinGen
+                          let! sources = Gen.listOfLength case.Observations.Length (Gen.elements [ "a"; "b" ])
+                          return case.Rule, List.zip sources case.Observations
+                      }
+                  ))
+                  (fun (rule, observations) ->
+                      let groups =
+                          PointKey.joinBy
+                              (fun (src, (_, obs)) -> PointKey.create rule (fst obs) (snd obs), src)
+                              observations
+
+                      let labels =
+                          groups
+                          |> List.map (snd >> List.map (fun (src, (i, _)) -> i, src) >> List.distinct)
+
+                      Expect.all labels (fun l -> l.Length = 1) "no group mixes two points or two sources"
+
+                      Expect.equal
+                          (labels |> List.concat |> List.sort)
+                          (observations
+                           |> List.map (fun (src, (i, _)) -> i, src)
+                           |> List.distinct
+                           |> List.sort)
+                          "every point and source is one group"
+
+                      Expect.equal
+                          (groups |> List.collect snd)
+                          (observations
+                           |> List.sortBy (fun (src, (i, _)) ->
+                               observations |> List.findIndex (fun (s, (j, _)) -> j = i && s = src)))
+                          "groups in order of their first observation, observations in order within a group"))
+
           test "the C# facade joins by the same key" {
               let items =
                   [ readOnlyDict [ "EC", 0.5; "DMC", 0.5 ], 298.15

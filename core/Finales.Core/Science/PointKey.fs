@@ -97,3 +97,14 @@ module PointKey =
         |> Seq.groupBy keyOf
         |> Seq.map (fun (k, group) -> k, List.ofSeq group)
         |> List.ofSeq
+
+    /// The observation join by point key and a second key (such as the observation's source): items grouped by
+    /// both, groups in the order of their first item, items in their given order within a group.
+    let joinBy<'a, 'k when 'k: equality>
+        (keyOf: 'a -> PointKey * 'k)
+        (items: 'a seq)
+        : ((PointKey * 'k) * 'a list) list =
+        items
+        |> Seq.groupBy keyOf
+        |> Seq.map (fun (k, group) -> k, List.ofSeq group)
+        |> List.ofSeq
