@@ -125,11 +125,9 @@ module Campaign =
         { FractionDigits = 9
           TemperatureDigits = 6 }
 
-    /// Key of a joined point: the core's point key of the fractions over the design's chemicals, and the source.
-    let private key (chemicals: string[]) (x: float[]) (t: float<K>) (src: string) =
-        Finales.Core.PointKey.value (Finales.Core.PointKey.create pointRule (Array.zip chemicals x) (float t))
-        + "|"
-        + src
+    /// The core's point key of the fractions over the design's chemicals.
+    let private pointKey (chemicals: string[]) (x: float[]) (t: float<K>) : Finales.Core.PointKey =
+        Finales.Core.PointKey.create pointRule (Array.zip chemicals x) (float t)
 
     let private validate (s: CampaignSettings) (objectives: CampaignObjective[]) =
         if s.BatchSize < 1 || s.BatchSize > 1000 then
@@ -205,8 +203,10 @@ module Campaign =
 
                 let groups =
                     inSpace
-                    |> Array.groupBy (fun (x, o) -> key chemicals x o.Temperature o.Source)
+                    |> Finales.Core.PointKey.joinBy (fun (x, o) -> pointKey chemicals x o.Temperature, o.Source)
+                    |> Array.ofList
                     |> Array.map (fun (_, items) ->
+                        let items = Array.ofList items
                         let x, o0 = items[0]
                         let failed = items |> Array.exists (fun (_, o) -> not o.Success)
 
@@ -328,7 +328,7 @@ module Campaign =
                             // no data yet: a seeded random design
                             let chosen =
                                 candidates
-                                |> Array.distinctBy (fun p -> key chemicals p.Fractions p.Temperature "")
+                                |> Array.distinctBy (fun p -> pointKey chemicals p.Fractions p.Temperature)
                                 |> Array.truncate settings.BatchSize
 
                             Ok

@@ -51,7 +51,7 @@ type TenantDecisions =
         | Some p ->
             point <-
                 { PointKey = p.Key
-                  Formulation = TenantDecisions.Ordered p.Fractions
+                  Formulation = TenantDecisions.Ordered(p.Fractions |> List.map (fun (k, v) -> ChemicalKey.value k, v))
                   TemperatureKelvin = float p.Temperature }
 
             true
@@ -70,7 +70,7 @@ type TenantDecisions =
     static member OfferedChemicals(limitations: JsonElement) : IReadOnlyList<OfferedChemicalSpec> =
         TenantDecision.offeredChemicals limitations
         |> List.map (fun c ->
-            { OfferedChemicalSpec.Key = c.Key
+            { OfferedChemicalSpec.Key = ChemicalKey.value c.Key
               Smiles = c.Smiles
               InChIKey = c.InChIKey })
         |> ResizeArray
@@ -92,16 +92,19 @@ type TenantDecisions =
         if obj.ReferenceEquals(offered, null) then
             nullArg (nameof offered)
 
-        let lookup (key: string) =
-            match offered.TryGetValue key with
+        let lookup (key: ChemicalKey) =
+            match offered.TryGetValue(ChemicalKey.value key) with
             | true, c ->
                 Some
-                    { OfferedChemical.Key = c.Key
+                    { OfferedChemical.Key = ChemicalKey.create c.Key
                       Smiles = c.Smiles
                       InChIKey = c.InChIKey }
             | _ -> None
 
-        match TenantDecision.parameters lookup (Convert.pairs fractions) (temperatureKelvin * 1.0<Units.K>) with
+        let keyed =
+            Convert.pairs fractions |> Seq.map (fun (k, v) -> ChemicalKey.create k, v)
+
+        match TenantDecision.parameters lookup keyed (temperatureKelvin * 1.0<Units.K>) with
         | Ok o ->
             parameters <- JsonSerializer.SerializeToElement o
             error <- ""

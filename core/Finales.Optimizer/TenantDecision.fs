@@ -6,16 +6,16 @@ open System.Text.Json.Nodes
 open Finales.Core
 open Finales.Core.LimitationsLanguage
 
-/// The point of one of the tenant's own requests: its key under the tenant's rule, its mole fractions (canonical key,
+/// The point of one of the tenant's own requests: its key under the tenant's rule, its mole fractions (by chemical,
 /// as written) and its temperature (K).
 type RequestPoint =
     { Key: string
-      Fractions: (string * float) list
+      Fractions: (ChemicalKey * float) list
       Temperature: float<Units.K> }
 
 /// A chemical as the tenant writes it into requests: canonical key and the SMILES and InChIKey it posts.
 type OfferedChemical =
-    { Key: string
+    { Key: ChemicalKey
       Smiles: string
       InChIKey: string }
 
@@ -44,7 +44,7 @@ module TenantDecision =
                 | Ok fractions ->
                     Some
                         { Key = PointKey.create rule fractions (t.GetDouble()) |> PointKey.value
-                          Fractions = fractions
+                          Fractions = fractions |> List.map (fun (k, v) -> ChemicalKey.create k, v)
                           Temperature = t.GetDouble() * 1.0<Units.K> }
                 | Error _ -> None
             | _ -> None)
@@ -88,11 +88,11 @@ module TenantDecision =
                 | Some c ->
                     let d = Chemical.data c
 
-                    { Key = r.Key
+                    { Key = ChemicalKey.create r.Key
                       Smiles = d.Smiles
                       InChIKey = d.InChIKey }
                 | None ->
-                    { Key = r.Key
+                    { Key = ChemicalKey.create r.Key
                       Smiles = r.Smiles |> Option.defaultValue r.Key
                       InChIKey = r.InChIKey |> Option.defaultValue r.Key })
 
@@ -120,21 +120,21 @@ module TenantDecision =
     /// The request parameters `{formulation: [{chemical: {SMILES, InChIKey}, fraction, fraction_type: molPerMol}],
     /// temperature}` of a point, entries in ordinal key order; the error names a chemical the offered ones lack.
     let parameters
-        (offered: string -> OfferedChemical option)
-        (fractions: (string * float) seq)
+        (offered: ChemicalKey -> OfferedChemical option)
+        (fractions: (ChemicalKey * float) seq)
         (temperature: float<Units.K>)
         : Result<JsonObject, string> =
         let entries =
             fractions
-            |> Seq.sortWith (fun (a, _) (b, _) -> String.CompareOrdinal(a, b))
+            |> Seq.sortWith (fun (a, _) (b, _) -> String.CompareOrdinal(ChemicalKey.value a, ChemicalKey.value b))
             |> List.ofSeq
             |> List.map (fun (key, fraction) ->
                 match offered key with
                 | Some c ->
                     match ChemicalReference.create (Some c.Smiles) (Some c.InChIKey) None with
                     | Some reference -> Ok(Finales2Formulation.entryJson reference fraction FractionType.MolPerMol)
-                    | None -> Error $"chemical {key} has no SMILES/InChIKey in the limitations"
-                | None -> Error $"chemical {key} has no SMILES/InChIKey in the limitations")
+                    | None -> Error $"chemical {ChemicalKey.value key} has no SMILES/InChIKey in the limitations"
+                | None -> Error $"chemical {ChemicalKey.value key} has no SMILES/InChIKey in the limitations")
 
         match
             entries

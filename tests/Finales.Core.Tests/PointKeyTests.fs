@@ -111,6 +111,55 @@ let private joinGen: Gen<JoinCase> =
 let private key rule (rows, t) =
     PointKey.create rule rows t |> PointKey.value
 
+/// Any key text: an alias of a chemical or arbitrary text (null included).
+let private keyTextGen: Gen<string> =
+    Gen.oneof
+        [ Gen.elements (List.concat aliases)
+          ArbMap.defaults |> ArbMap.generate<string> ]
+
+[<Tests>]
+let chemicalKeyTests =
+    testList
+        "ChemicalKey"
+        [ testPropertyWithConfig
+              config
+              "canonical is idempotent"
+              (Prop.forAll (Arb.fromGen keyTextGen) (fun k ->
+                  let c = ChemicalKey.canonical k
+                  Expect.equal (ChemicalKey.canonical c) c $"canonical of '{c}' (from '{k}')"))
+
+          testPropertyWithConfig
+              config
+              "names, SMILES and InChIKeys of one chemical give one key, different chemicals different keys"
+              (Prop.forAll
+                  (Arb.fromGen (
+                      gen {
+                          let! i = Gen.choose (0, aliases.Length - 1)
+                          let! j = Gen.choose (0, aliases.Length - 1)
+                          let! a = Gen.elements aliases[i]
+                          let! b = Gen.elements aliases[j]
+                          return i, a, j, b
+                      }
+                  ))
+                  (fun (i, a, j, b) ->
+                      let ka, kb = ChemicalKey.create a, ChemicalKey.create b
+
+                      if i = j then
+                          Expect.equal ka kb $"'{a}' and '{b}' name one chemical"
+                      else
+                          Expect.notEqual ka kb $"'{a}' and '{b}' name different chemicals"))
+
+          testPropertyWithConfig
+              config
+              "a key's value is the canonical text of what created it"
+              (Prop.forAll (Arb.fromGen keyTextGen) (fun k ->
+                  Expect.equal (ChemicalKey.value (ChemicalKey.create k)) (ChemicalKey.canonical k) $"key of '{k}'"))
+
+          test "a known chemical's key is its InChIKey, an unknown one's the trimmed text" {
+              Expect.equal (ChemicalKey.value (ChemicalKey.create " ec ")) "KMTRUDSVKNLOMY-UHFFFAOYSA-N" "EC by name"
+              Expect.equal (ChemicalKey.value (ChemicalKey.create " CC(C)O ")) "CC(C)O" "unknown SMILES, trimmed"
+          } ]
+
 [<Tests>]
 let tests =
     testList
@@ -178,6 +227,44 @@ let tests =
                       (case.Observations
                        |> List.sortBy (fun (i, _) -> case.Observations |> List.findIndex (fun (j, _) -> j = i)))
                       "groups in order of their first observation, observations in order within a group"))
+
+          testPropertyWithConfig
+              config
+              "the join by point and source groups exactly the observations of one point from one source"
+              (Prop.forAll
+                  (Arb.fromGen (
+                      gen {
+                          let! case = joinGen
+                          let! sources = Gen.listOfLength case.Observations.Length (Gen.elements [ "a"; "b" ])
+                          return case.Rule, List.zip sources case.Observations
+                      }
+                  ))
+                  (fun (rule, observations) ->
+                      let groups =
+                          PointKey.joinBy
+                              (fun (src, (_, obs)) -> PointKey.create rule (fst obs) (snd obs), src)
+                              observations
+
+                      let labels =
+                          groups
+                          |> List.map (snd >> List.map (fun (src, (i, _)) -> i, src) >> List.distinct)
+
+                      Expect.all labels (fun l -> l.Length = 1) "no group mixes two points or two sources"
+
+                      Expect.equal
+                          (labels |> List.concat |> List.sort)
+                          (observations
+                           |> List.map (fun (src, (i, _)) -> i, src)
+                           |> List.distinct
+                           |> List.sort)
+                          "every point and source is one group"
+
+                      Expect.equal
+                          (groups |> List.collect snd)
+                          (observations
+                           |> List.sortBy (fun (src, (i, _)) ->
+                               observations |> List.findIndex (fun (s, (j, _)) -> j = i && s = src)))
+                          "groups in order of their first observation, observations in order within a group"))
 
           test "the C# facade joins by the same key" {
               let items =

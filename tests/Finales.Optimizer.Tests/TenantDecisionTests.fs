@@ -39,12 +39,12 @@ let private rule =
     { FractionDigits = 6
       TemperatureDigits = 2 }
 
-let private offered (key: string) : OfferedChemical option =
-    Chemical.tryFind key
+let private offered (key: ChemicalKey) : OfferedChemical option =
+    Chemical.tryFind (ChemicalKey.value key)
     |> Option.map (fun c ->
         let d = Chemical.data c
 
-        { Key = d.InChIKey
+        { Key = ChemicalKey.create d.InChIKey
           Smiles = d.Smiles
           InChIKey = d.InChIKey })
 
@@ -59,7 +59,9 @@ let tests =
               config
               "the parameters of a point read back as the same point (key, fractions, temperature)"
               (fun (p: GridPoint) ->
-                  match TenantDecision.parameters offered p.Fractions (p.Temperature * 1.0<Units.K>) with
+                  let keyed = p.Fractions |> List.map (fun (k, v) -> ChemicalKey.create k, v)
+
+                  match TenantDecision.parameters offered keyed (p.Temperature * 1.0<Units.K>) with
                   | Error _ -> false
                   | Ok o ->
                       let request = JsonObject()
@@ -70,7 +72,8 @@ let tests =
                       | Some back ->
                           back.Key = (PointKey.create rule p.Fractions p.Temperature |> PointKey.value)
                           && float back.Temperature = p.Temperature
-                          && List.sort back.Fractions = List.sort p.Fractions)
+                          && List.sort (back.Fractions |> List.map (fun (k, v) -> ChemicalKey.value k, v)) = List.sort
+                              p.Fractions)
 
           testProperty "the best index holds the lowest merit, the first of equals" (fun (merits: NormalFloat list) ->
               let xs = merits |> List.map (fun x -> x.Get)
@@ -83,7 +86,7 @@ let tests =
               | None, _ -> false)
 
           test "parameters name the chemical the limitations lack" {
-              match TenantDecision.parameters (fun _ -> None) [ "X", 1.0 ] 300.0<Units.K> with
+              match TenantDecision.parameters (fun _ -> None) [ ChemicalKey.create "X", 1.0 ] 300.0<Units.K> with
               | Error e -> Expect.equal e "chemical X has no SMILES/InChIKey in the limitations" "named"
               | Ok _ -> failtest "a chemical without identifiers was written"
           }
@@ -108,7 +111,7 @@ let tests =
               let chemicals = TenantDecision.offeredChemicals doc
 
               Expect.equal
-                  (chemicals |> List.map (fun c -> c.Key))
+                  (chemicals |> List.map (fun c -> ChemicalKey.value c.Key))
                   [ "KMTRUDSVKNLOMY-UHFFFAOYSA-N"
                     "AXPLOJNSKRXQPA-UHFFFAOYSA-N"
                     "JBTWLSYIZRCDFO-UHFFFAOYSA-N" ]
@@ -123,7 +126,7 @@ let tests =
 
               Expect.equal
                   unknown
-                  [ { Key = "CC"
+                  [ { Key = ChemicalKey.create "CC"
                       Smiles = "CC"
                       InChIKey = "CC" } ]
                   "an unknown chemical keeps its SMILES, which stands in for the InChIKey"

@@ -4,7 +4,12 @@ open System
 open System.Globalization
 open System.Text
 
-/// Canonical keys of chemicals as requests name them.
+/// The canonical identity of a chemical as requests name it (by name, SMILES or InChIKey). Invariant: the text
+/// is `ChemicalKey.canonical` of some key, so it is the InChIKey of a chemical the core knows, else a key that
+/// names no known chemical, without surrounding white space. Two names of one chemical give one key.
+type ChemicalKey = private ChemicalKey of string
+
+/// Canonical keys of chemicals as requests name them (compiled as `ChemicalKeyModule`).
 [<RequireQualifiedAccess>]
 module ChemicalKey =
     /// The canonical key of a chemical key (name, SMILES or InChIKey): the InChIKey of a chemical the
@@ -13,6 +18,12 @@ module ChemicalKey =
         match Chemical.tryFind key with
         | Some c -> (Chemical.data c).InChIKey
         | None -> if obj.ReferenceEquals(key, null) then "" else key.Trim()
+
+    /// The key of a chemical named by name, SMILES or InChIKey (see `canonical`).
+    let create (key: string) : ChemicalKey = ChemicalKey(canonical key)
+
+    /// The key's canonical text.
+    let value (ChemicalKey text) : string = text
 
 /// How a point key rounds: fractions to `FractionDigits` decimals and the temperature (K) to
 /// `TemperatureDigits` decimals, midpoints away from zero. Invariant of use: both in 0..15.
@@ -82,6 +93,17 @@ module PointKey =
     /// The observation join: items grouped by the point key of each, groups in the order of their first
     /// item, items in their given order within a group.
     let join (keyOf: 'a -> PointKey) (items: 'a seq) : (PointKey * 'a list) list =
+        items
+        |> Seq.groupBy keyOf
+        |> Seq.map (fun (k, group) -> k, List.ofSeq group)
+        |> List.ofSeq
+
+    /// The observation join by point key and a second key (such as the observation's source): items grouped by
+    /// both, groups in the order of their first item, items in their given order within a group.
+    let joinBy<'a, 'k when 'k: equality>
+        (keyOf: 'a -> PointKey * 'k)
+        (items: 'a seq)
+        : ((PointKey * 'k) * 'a list) list =
         items
         |> Seq.groupBy keyOf
         |> Seq.map (fun (k, group) -> k, List.ofSeq group)
