@@ -9,6 +9,45 @@ let private box (l: float) =
     { Lo = [| 0.0; 0.0; 0.0 |]
       Hi = [| l; l; l |] }
 
+/// A random configuration for comparing pair searches: `frames` frames of `n` atoms of types 1..3 in a box of
+/// edges `l` (x), `l * 0.75 + 1` (y) and `l * 1.25` (z) with its lower corner at `lo`, positions anywhere from
+/// two edges below to two edges above the box (unwrapped), on a grid of `quantum` when it is positive.
+let private configuration (seed: int) (n: int) (l: float) (lo: float) (quantum: float) =
+    let rng = Random seed
+    let edges = [| l; l * 0.75 + 1.0; l * 1.25 |]
+
+    let b =
+        { Lo = [| lo; lo; lo |]
+          Hi = edges |> Array.map (fun e -> lo + e) }
+
+    let coordinate (e: float) =
+        let v = lo + (rng.NextDouble() * 5.0 - 2.0) * e
+
+        if quantum > 0.0 then
+            quantum * Math.Round(v / quantum)
+        else
+            v
+
+    let types = Array.init n (fun _ -> rng.Next(1, 4))
+
+    let frame () =
+        [| for d in 0..2 -> Array.init n (fun _ -> coordinate edges[d]) |]
+
+    b, types, frame
+
+/// The pair selections the comparisons run over: A = B, A and B disjoint, A and B overlapping.
+let private selections =
+    [| [| 1 |], [| 1 |]; [| 1 |], [| 2 |]; [| 1; 2 |], [| 2; 3 |] |]
+
+/// The histogram of an accumulator fed `frames` frames, as counts recovered from the running coordination.
+let private run (search: RdfSearch) (pair: RdfPair) (types: int[]) (b: Box) (frames: float[][][]) =
+    let acc = RdfAccumulator(pair, types, search)
+
+    for f in frames do
+        acc.Add(f[0], f[1], f[2], b)
+
+    acc.Result()
+
 [<Tests>]
 let tests =
     testList
@@ -88,4 +127,91 @@ let tests =
               let acc = RdfAccumulator(pair, [| 1; 2; 2; 2 |])
               acc.Add([| 0.0; 0.1; 0.0; 0.0 |], [| 0.0; 0.0; 0.2; 0.0 |], [| 0.0; 0.0; 0.0; 0.3 |], box 10.0)
               let n = acc.Result().Coordination
-              Expect.equal n [| 0.0; 1.0; 3.0 |] "0.1 in bin 1, 0.2 in bin 2, 0.3 in bin 2" ]
+              Expect.equal n [| 0.0; 1.0; 3.0 |] "0.1 in bin 1, 0.2 in bin 2, 0.3 in bin 2"
+
+          testPropertyWithConfig
+              { FsCheckConfig.defaultConfig with
+                  maxTest = 200 }
+              "the cell list gives the all-pairs histogram bin for bin (small boxes, RMAX up to half the shortest edge)"
+          <| fun (seed: int) (size: byte) (reach: byte) (atoms: byte) (selection: byte) (onGrid: bool) ->
+              // Edges from 1 to 65 A, RMAX from a 64th of half the shortest edge up to exactly half: small boxes and
+              // RMAX near L/2 degenerate to all pairs, large boxes with small RMAX use 3 or more cells per axis.
+              let l = 1.0 + float (size % 65uy)
+              let shortest = min l (l * 0.75 + 1.0)
+              let rMax = shortest / 2.0 * float (reach % 64uy + 1uy) / 64.0
+
+              let b, types, frame =
+                  configuration seed (2 + int atoms % 120) l -3.5 (if onGrid then 1.0 / 64.0 else 0.0)
+
+              let typesA, typesB = selections[int selection % selections.Length]
+
+              let pair =
+                  { Name = "p"
+                    TypesA = typesA
+                    TypesB = typesB
+                    RMax = rMax
+                    Bins = 1 + abs (seed % 40) }
+
+              let frames = Array.init 3 (fun _ -> frame ())
+              let cells = run CellList pair types b frames
+              let all = run AllPairs pair types b frames
+              // Same integer counts through the same arithmetic: the results are identical, not merely close.
+              Expect.equal cells.Coordination all.Coordination "running coordination, bin for bin"
+              Expect.equal cells.G all.G "g(r), bin for bin"
+
+          testPropertyWithConfig
+              { FsCheckConfig.defaultConfig with
+                  maxTest = 100 }
+              "on a 1/64 A grid the histogram equals a direct count with Math.Round minimum image and numpy's bin edges"
+          <| fun (seed: int) (size: byte) (reach: byte) (selection: byte) ->
+              let l = 1.0 + float (size % 40uy)
+              let rMax = (l * 0.75 + 1.0 |> min l) / 2.0 * float (reach % 16uy + 1uy) / 16.0
+              let b, types, frame = configuration seed 60 l 1.25 (1.0 / 64.0)
+              let typesA, typesB = selections[int selection % selections.Length]
+              let bins = 7
+
+              let pair =
+                  { Name = "p"
+                    TypesA = typesA
+                    TypesB = typesB
+                    RMax = rMax
+                    Bins = bins }
+
+              let frames = Array.init 2 (fun _ -> frame ())
+              let result = run CellList pair types b frames
+
+              let edges =
+                  Array.init (bins + 1) (fun k -> if k = bins then rMax else float k * rMax / float bins)
+
+              let lengths = b.Lengths
+              let counts = Array.zeroCreate bins
+              let inA = Array.map (fun t -> Array.contains t typesA) types
+              let inB = Array.map (fun t -> Array.contains t typesB) types
+
+              // Every ordered pair i in A, j in B, i <> j, with the coordinates as given (not wrapped).
+              for f in frames do
+                  for i in 0 .. types.Length - 1 do
+                      for j in 0 .. types.Length - 1 do
+                          if inA[i] && inB[j] && i <> j then
+                              let r =
+                                  [| 0..2 |]
+                                  |> Array.sumBy (fun d ->
+                                      let v = f[d][j] - f[d][i]
+                                      let m = v - lengths[d] * Math.Round(v / lengths[d])
+                                      m * m)
+                                  |> sqrt
+
+                              if r <= rMax then
+                                  let k = [| 0 .. bins - 1 |] |> Array.findBack (fun k -> edges[k] <= r)
+
+                                  counts[k] <- counts[k] + 1.0
+
+              let countA = inA |> Array.filter id |> Array.length |> float
+
+              let expected =
+                  counts
+                  |> Array.scan (+) 0.0
+                  |> Array.tail
+                  |> Array.map (fun c -> if countA > 0.0 then c / (2.0 * countA) else 0.0)
+
+              Expect.equal result.Coordination expected "running coordination from the direct count" ]

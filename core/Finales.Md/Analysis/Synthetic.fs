@@ -22,8 +22,8 @@ type RandomWalk =
         /// Write positions wrapped into the box (`x y z`) instead of unwrapped (`xu yu zu`).
         Wrapped: bool
         /// Positions are written rounded to multiples of this (Angstrom; 0 = not rounded beyond the dump's 6
-        /// decimals). 1/64 makes every written coordinate exact in 6 decimals and in 32-bit floats, so that
-        /// another program reading the file sees the very same numbers (bench md-analysis).
+        /// decimals). A power of two down to 1/64 makes every written coordinate exact in 6 decimals and in 32-bit
+        /// floats, so that another program reading the file sees the very same numbers (bench md-analysis uses 1/8).
         QuantumA: float
     }
 

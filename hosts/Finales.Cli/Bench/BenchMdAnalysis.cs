@@ -14,10 +14,13 @@ namespace Finales.Cli;
 /// </summary>
 public static class BenchMdAnalysis
 {
-    private const double BoxA = 22.0, StepA = 0.2, TimestepFs = 1.0, QuantumA = 1.0 / 64, RMax = 10.0;
+    // Positions on a 1/8 A grid (exact in the dump's 6 decimals and in MDAnalysis's 32-bit floats), so every distance
+    // is sqrt(n) / 8 A; RMAX 9.929 A puts all 200 bin edges at least 1.8e-5 A away from every such distance, far more
+    // than 32-bit rounding moves one, so that both programs put every pair in the same bin.
+    private const double BoxA = 22.0, StepA = 0.2, TimestepFs = 1.0, QuantumA = 1.0 / 8, RMax = 9.929;
     private const int Stride = 10, Bins = 200;
     private const string Species = "cation:1:1,anion:2:-1";
-    private const string Rdfs = "1-1:1:1:10:200,1-2:1:2:10:200,2-2:2:2:10:200";
+    private const string Rdfs = "1-1:1:1:9.929:200,1-2:1:2:9.929:200,2-2:2:2:9.929:200";
 
     public static FinalesCommand Create()
     {
