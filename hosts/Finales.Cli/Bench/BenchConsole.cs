@@ -76,6 +76,9 @@ public static class BenchConsole
                     ("queue_capability", "/ui/queue?capability=conductivity"),
                     ("queue_status_resolved", "/ui/queue?status=resolved"),
                     ("queue_status_pending_none_stored", "/ui/queue?status=pending"),
+                    ("queue_status_pending_capability_none_stored", "/ui/queue?status=pending&capability=conductivity"),
+                    ("queue_status_reserved_none_stored", "/ui/queue?status=reserved"),
+                    ("queue_status_retracted_none_stored", "/ui/queue?status=retracted"),
                     ("queue_tenant", $"/ui/queue?tenant={Tenant:D}"),
                     ("request", newest.Count > 0 ? $"/ui/requests/{newest[0].Uuid:D}" : "/ui/overview"),
                 };
