@@ -58,7 +58,7 @@ let private polyCapability (w: World) =
 
 [<Tests>]
 let tests =
-    testSequenced
+    testSequencedGroup "console world"
     <| testList
         "Console in Chromium"
         [ testTask "signing in shows the overview; without a session every page sends to sign-in" {

@@ -20,6 +20,7 @@ public abstract partial class SqlBrokerStore
             "CREATE TABLE IF NOT EXISTS request_state (uuid TEXT PRIMARY KEY, seq BIGINT NOT NULL, quantity TEXT NOT NULL, methods TEXT NOT NULL, requester TEXT NOT NULL, status TEXT NOT NULL, holder_tenant TEXT, holder_user TEXT, lease_until BIGINT, version INTEGER NOT NULL)",
             "CREATE INDEX IF NOT EXISTS request_state_pending ON request_state (quantity, seq) WHERE status = 'pending'",
             "CREATE INDEX IF NOT EXISTS request_state_reserved ON request_state (lease_until) WHERE status = 'reserved'",
+            "CREATE INDEX IF NOT EXISTS request_state_retracted ON request_state (seq) WHERE status = 'retracted'",
             $"CREATE TABLE IF NOT EXISTS results (seq {Serial}, uuid TEXT NOT NULL UNIQUE, ctime TEXT NOT NULL, request_uuid TEXT NOT NULL, quantity TEXT NOT NULL, method TEXT NOT NULL, body TEXT NOT NULL, tenant_uuid TEXT NOT NULL, rating DOUBLE PRECISION)",
             "CREATE INDEX IF NOT EXISTS results_request ON results (request_uuid)",
             "CREATE INDEX IF NOT EXISTS results_quantity ON results (quantity, method)",

@@ -40,9 +40,13 @@ public abstract partial class SqlBrokerStore : IConsoleReadModel
     {
         var args = new List<object?> { beforeSeq, (long)limit };
         string P(object? v) { args.Add(v); return "@p" + (args.Count - 1); }
-        var where = new List<string> { "r.seq < @p0" };
-        if (filter.Quantity is { } q) where.Add("r.quantity = " + P(q));
-        if (filter.Status is { } s) where.Add("s.status = " + P(s));
+        // A status with a partial index of request_state (few rows by nature) drives the query from that index: the
+        // status is a literal (a partial index is only used for a literal) and request_state comes first (CROSS JOIN
+        // fixes the order on SQLite), so a status matching few rows reads those rows, not every request from the newest.
+        var indexed = filter.Status is { } st && IndexedStatuses.Contains(st);
+        var where = new List<string> { (indexed ? "s.seq" : "r.seq") + " < @p0" };
+        if (filter.Quantity is { } q) where.Add((indexed ? "s.quantity" : "r.quantity") + " = " + P(q));
+        if (filter.Status is { } s) where.Add("s.status = " + (indexed ? "'" + s + "'" : P(s)));
         if (filter.Tenant is { } t) where.Add("(r.tenant_uuid = " + P(t.ToString("D")) + " OR s.holder_tenant = " + P(t.ToString("D")) + ")");
         if (filter.From is { } from) where.Add("r.ctime >= " + P(from));
         if (filter.To is { } to) where.Add("r.ctime <= " + P(to));
@@ -53,11 +57,15 @@ public abstract partial class SqlBrokerStore : IConsoleReadModel
             var list = visible.Count == 0 ? "''" : string.Join(", ", visible.Select(v => P(v.ToString("D"))));
             where.Add($"(r.tenant_uuid IN ({list}) OR s.holder_tenant IN ({list}))");
         }
-        var sql = "SELECT r.seq, r.uuid, r.ctime, s.status, r.quantity, r.methods, r.tenant_uuid, s.holder_tenant FROM requests r JOIN request_state s ON s.uuid = r.uuid WHERE "
-                  + string.Join(" AND ", where) + " ORDER BY r.seq DESC LIMIT @p1";
+        var sql = "SELECT r.seq, r.uuid, r.ctime, s.status, r.quantity, r.methods, r.tenant_uuid, s.holder_tenant FROM "
+                  + (indexed ? "request_state s CROSS JOIN requests r WHERE r.uuid = s.uuid AND " : "requests r JOIN request_state s ON s.uuid = r.uuid WHERE ")
+                  + string.Join(" AND ", where) + (indexed ? " ORDER BY s.seq DESC" : " ORDER BY r.seq DESC") + " LIMIT @p1";
         return Task.FromResult<IReadOnlyList<QueueRow>>(Read(c => Query(c, null, sql, r => new QueueRow(Convert.ToInt64(r.GetValue(0)), Guid.Parse(r.GetString(1)), r.GetString(2),
             r.GetString(3), r.GetString(4), string.Join(", ", MethodsOf(r.GetString(5))), Guid.Parse(r.GetString(6)), r.IsDBNull(7) ? null : Guid.Parse(r.GetString(7))), [.. args])));
     }
+
+    /// <summary>The statuses with a partial index of request_state (see the schema); the only ones written into the SQL as literals.</summary>
+    private static readonly HashSet<string> IndexedStatuses = ["pending", "reserved", "retracted"];
 
     private static string EscapeLike(string text) => text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
 

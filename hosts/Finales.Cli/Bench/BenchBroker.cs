@@ -20,7 +20,7 @@ public static class BenchBroker
 
     /// <summary>The options of one run, parsed by <see cref="Create"/>.</summary>
     private sealed record Settings(string? Url, string? User, string? Password, string? Tenant, int Workers, double Seconds, bool Self,
-        string? Postgres, int Preload, string? Keep, double? Warmup, bool Claim);
+        string? Postgres, int Preload, string? Keep, double? Warmup, bool Claim, int ConsolePages);
 
     public static FinalesCommand Create()
     {
@@ -36,6 +36,7 @@ public static class BenchBroker
         var keep = Opt.Text("--keep", "with --self: keep the store in DIR", "DIR");
         var warmup = Opt.OptionalNumber("--warmup", "warm-up seconds before measuring (default 1, with --self 3)", 0, helpName: "S");
         var claim = Opt.Switch("--claim", "use POST /requests/claim instead of pending + reserve");
+        var consolePages = Opt.Int("--console-pages", "with --self: open console overview pages polling their live panel", 0, 0, 1000);
         var command = new FinalesCommand("broker", "closed tenant cycle against any FINALES2-compatible server (or --self)")
         {
             Notes = """
@@ -52,18 +53,21 @@ public static class BenchBroker
                 --keep DIR   with --self: keep the store in DIR (default: a temp dir, deleted afterwards)
                 --claim      use Finales' one-round-trip POST /requests/claim instead of listing pending requests and
                              reserving one (not a FINALES2 route): post request, claim, post result, get result
+                --console-pages N  with --self: N open console overview pages (an admin's session each fetching
+                             /ui/overview/live every second, as the page does) during warm-up and measurement
                 """,
             Examples =
             [
                 "./finales bench broker --self --seconds 10",
+                "./finales bench broker --self --seconds 10 --console-pages 10",
                 "./finales bench broker --url http://127.0.0.1:13371 --user admin --password change-me",
             ],
         };
-        foreach (var o in new Option[] { url, user, password, tenant, workers, seconds, self, postgres, preload, keep, warmup, claim })
+        foreach (var o in new Option[] { url, user, password, tenant, workers, seconds, self, postgres, preload, keep, warmup, claim, consolePages })
             command.Options.Add(o);
         command.SetAction(parse => Run(new Settings(parse.GetValue(url), parse.GetValue(user), parse.GetValue(password), parse.GetValue(tenant),
             parse.GetValue(workers), parse.GetValue(seconds), parse.GetValue(self), parse.GetValue(postgres), parse.GetValue(preload),
-            parse.GetValue(keep), parse.GetValue(warmup), parse.GetValue(claim))));
+            parse.GetValue(keep), parse.GetValue(warmup), parse.GetValue(claim), parse.GetValue(consolePages))));
         return command;
     }
 
@@ -137,6 +141,7 @@ public static class BenchBroker
             var limitations = Corpus("examples/limitations/conductivity/polynomial_interpolation.json");
             Post("/admin/tenants", $"{{\"name\":\"bench-tenant\",\"uuid\":\"{tenant:D}\",\"limitations\":{limitations},\"contact_person\":\"bench\"}}");
             Post("/admin/users", $"{{\"username\":\"bench\",\"password\":\"bench-pw\",\"roles\":[\"tenant\"],\"tenants\":[\"{tenant:D}\"]}}");
+            using var pages = a.ConsolePages > 0 ? new BenchConsole.OpenPages(url, admin, a.ConsolePages) : null;
             // Warm up (JIT, tiered compilation, connection pools) outside the measured window.
             Measure(url, "bench", "bench-pw", tenant.ToString("D"), workers, a.Warmup ?? 3, 0, claim);
             var cpuBefore = CpuSeconds(server.Id);
@@ -153,6 +158,9 @@ public static class BenchBroker
             report["preloaded_requests"] = preload;
             report["broker_peak_rss_mb"] = PeakRssMb(server.Id);
             report["broker_rss_mb"] = RssMb(server.Id);
+            report["console_pages"] = a.ConsolePages;
+            report["console_live_fetches"] = pages?.Fetches ?? 0;
+            report["console_live_failures"] = pages?.Failures ?? 0;
             Console.WriteLine(report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             return 0;
         }

@@ -76,6 +76,9 @@ public static class BenchConsole
                     ("queue_capability", "/ui/queue?capability=conductivity"),
                     ("queue_status_resolved", "/ui/queue?status=resolved"),
                     ("queue_status_pending_none_stored", "/ui/queue?status=pending"),
+                    ("queue_status_pending_capability_none_stored", "/ui/queue?status=pending&capability=conductivity"),
+                    ("queue_status_reserved_none_stored", "/ui/queue?status=reserved"),
+                    ("queue_status_retracted_none_stored", "/ui/queue?status=retracted"),
                     ("queue_tenant", $"/ui/queue?tenant={Tenant:D}"),
                     ("request", newest.Count > 0 ? $"/ui/requests/{newest[0].Uuid:D}" : "/ui/overview"),
                 };
@@ -118,6 +121,57 @@ public static class BenchConsole
         {
             if (done % 100_000 == 0) Console.Error.WriteLine($"preload: {stored + done:N0}/{n:N0} requests ({sw.Elapsed.TotalSeconds:F0} s)");
         });
+    }
+
+    /// <summary>
+    /// N open overview pages (for `bench broker --self --console-pages N`): each fetches the live panel every second with
+    /// an admin's session cookie, as the page's console.js does, until disposed. Counts the fetches and the failures.
+    /// </summary>
+    internal sealed class OpenPages : IDisposable
+    {
+        private readonly CancellationTokenSource stop = new();
+        private readonly HttpClient http;
+        private readonly Task[] pages;
+        private long fetches;
+        private long failures;
+
+        public OpenPages(string url, string adminToken, int n)
+        {
+            var cookies = new CookieContainer();
+            cookies.Add(new Uri(url), new Cookie(ConsoleAuth.CookieName, adminToken, "/ui"));
+            http = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = new Uri(url) };
+            pages = Enumerable.Range(0, n).Select(_ => Task.Run(Poll)).ToArray();
+        }
+
+        public long Fetches => Interlocked.Read(ref fetches);
+        public long Failures => Interlocked.Read(ref failures);
+
+        private async Task Poll()
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+            try
+            {
+                do
+                {
+                    try
+                    {
+                        using var r = await http.GetAsync("/ui/overview/live", stop.Token);
+                        await r.Content.ReadAsByteArrayAsync(stop.Token);
+                        Interlocked.Increment(ref r.StatusCode == HttpStatusCode.OK ? ref fetches : ref failures);
+                    }
+                    catch (HttpRequestException) { Interlocked.Increment(ref failures); }
+                } while (await timer.WaitForNextTickAsync(stop.Token));
+            }
+            catch (OperationCanceledException) { }
+        }
+
+        public void Dispose()
+        {
+            stop.Cancel();
+            Task.WaitAll(pages);
+            http.Dispose();
+            stop.Dispose();
+        }
     }
 
     private static JsonObject Time(HttpClient http, string path, int gets)
