@@ -23,19 +23,29 @@ public static class DemoCommand
         var timeScale = Opt.Number("--time-scale", "wall seconds per simulated second of the lab hardware (0.002: one ASAB request, " +
                                                    "about 13 simulated minutes, takes about 2 s)", 0.002);
         var plain = Opt.Switch("--plain", "line output even on a terminal (automatic when output is redirected)");
+        var mdNs = Opt.Number("--md-ns", "ns of production per MD run (primitive model, after its 100 ps equilibration); the default " +
+                                         "0.02 keeps the default demo within 5 minutes on 2 cores, 1 gives the converged runs of docs/md-tenant.md", 0.02);
+        var mdPoints = Opt.Int("--md-points", "salt contents of the MD series (LiPF6 in EC, x 0.03..0.15) the MD tenant simulates; 0: no MD tenant", 3,
+            helpName: "N");
+        var lammps = Opt.Text("--lammps", "the LAMMPS command of the MD tenant (default lmp); when it is not found the demo says so " +
+                                          "and runs without the MD tenant", "CMD", "lmp");
+        var slurm = Opt.Switch("--slurm", "run the MD jobs through Slurm (sbatch); exits with code 2 when no cluster answers sinfo");
         var command = new FinalesCommand("demo", "autonomous electrolyte campaign on the whole platform, live view, audit and HTML report")
         {
             Notes = """
                 Runs an autonomous electrolyte campaign on the whole platform: a broker (SQLite store), the ASAB lab tenant on
                 simulated hardware (density + viscosity), a simulated two-electrode conductivity cell (tenants/Finales.Tenants.Cell), the
-                low-fidelity conductivity tenant and the optimizer tenant (GP-UCB + Chimera) closing the loop, each a child
-                process of this one. See docs/demo.md.
+                low-fidelity conductivity tenant, the MD tenant (LAMMPS, primitive model, local executor; --slurm for Slurm) and
+                the optimizer tenant (GP-UCB + Chimera) closing the loop, each a child process of this one. See docs/demo.md.
+                The MD tenant simulates a salt series (--md-points, default 3) with 20 ps production runs (--md-ns 0.02): sized so
+                the default demo finishes within 5 minutes on 2 cores. Without LAMMPS the demo says so and runs without it.
                 At the end the store is audited and a self-contained HTML report (plus report.json) is written.
                 Exit code 0 when the audit passes, 3 when it fails, 130 when interrupted (the report is still written).
                 """,
-            Examples = ["./finales demo", "./finales demo --iterations 4 --chaos", "./finales demo --preset paper --seed 7 --report ./report"],
+            Examples = ["./finales demo", "./finales demo --iterations 4 --chaos", "./finales demo --preset paper --seed 7 --report ./report",
+                "./finales demo --md-ns 1 --md-points 6"],
         };
-        foreach (var o in new Option[] { store, iterations, batch, seed, preset, chaos, report, timeScale, plain }) command.Options.Add(o);
+        foreach (var o in new Option[] { store, iterations, batch, seed, preset, chaos, report, timeScale, plain, mdNs, mdPoints, lammps, slurm }) command.Options.Add(o);
         command.SetAction(parse =>
         {
             var settings = DemoSettings.Create(
@@ -49,7 +59,8 @@ public static class DemoCommand
                 timeScale: parse.GetValue(timeScale),
                 reportDir: parse.GetValue(report),
                 data: new DemoData(BundledData.Corpus("serialized_quantities"), BundledData.AsabGraphDirectory, BundledData.AsabStocksFile,
-                    BundledData.AsabExampleConfig));
+                    BundledData.AsabExampleConfig),
+                md: new DemoMdOptions(parse.GetValue(mdNs), parse.GetValue(mdPoints), parse.GetValue(lammps) ?? "lmp", parse.GetValue(slurm)));
             using var run = new DemoRun(settings);
             return run.Execute();
         });

@@ -7,80 +7,6 @@ using Finales.Tenants.Conductivity;
 
 namespace Finales.Demo;
 
-/// <summary>
-/// The settings of one `finales demo` run, checked: sizes in range, a fresh store and run folder. <see cref="Create"/>
-/// makes the store's and the run's folders.
-/// </summary>
-public sealed class DemoSettings
-{
-    public string Store { get; private init; } = "";
-    public string Dir { get; private init; } = "";
-    public string ReportDir { get; private init; } = "";
-    public int Iterations { get; private init; }
-    public int Batch { get; private init; }
-    public int Seed { get; private init; }
-    public DemoPreset Preset { get; private init; } = DemoPreset.Electrolyte;
-    public bool Chaos { get; private init; }
-    public bool Plain { get; private init; }
-    public double TimeScale { get; private init; }
-    public DemoData Data { get; private init; } = null!;
-
-    /// <summary>Checks the options (a <see cref="DemoException"/> names the first bad one) and creates the run folder.
-    /// A null store means finales-demo/run-TIME.db, a null report directory report/ in the run folder.</summary>
-    public static DemoSettings Create(string? store, int iterations, int batch, int seed, string preset, bool chaos, bool plain, double timeScale,
-        string? reportDir, DemoData data)
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        var parsedPreset = DemoPreset.Parse(preset);
-        if (iterations < 1 || iterations > 1000) throw new DemoException($"--iterations must be 1..1000, got {iterations}");
-        if (batch < 1 || batch > 50) throw new DemoException($"--batch must be 1..50, got {batch}");
-        if (timeScale <= 0 || timeScale > 1) throw new DemoException($"--time-scale must be in (0, 1], got {timeScale}");
-        var fullStore = Path.GetFullPath(store ?? DefaultStore());
-        if (File.Exists(fullStore) || Directory.Exists(fullStore))
-            throw new DemoException($"store {fullStore} already exists; the demo starts on a fresh store (choose another --store)");
-        var dir = RunFolder(fullStore);
-        if (Directory.Exists(dir) || File.Exists(dir))
-            throw new DemoException($"run folder {dir} already exists (another run's configs, journals and logs); " +
-                                    "each run writes into a folder of its own (choose another --store)");
-        var report = Path.GetFullPath(reportDir ?? Path.Combine(dir, "report"));
-        if (File.Exists(report)) throw new DemoException($"--report {report} is a file; give a directory");
-        Directory.CreateDirectory(Path.GetDirectoryName(fullStore)!);
-        Directory.CreateDirectory(dir);
-        return new DemoSettings
-        {
-            Store = fullStore, Dir = dir, ReportDir = report, Iterations = iterations, Batch = batch, Seed = seed, Preset = parsedPreset,
-            Chaos = chaos, Plain = plain, TimeScale = timeScale, Data = data,
-        };
-    }
-
-    /// <summary>
-    /// The folder of everything a run writes besides the store (tenant configs and journals, logs, the ASAB work
-    /// directory, the default report): the store's path without its extension, so runs on different stores of one
-    /// directory never share a file (DIR/a.db: DIR/a/; a store without an extension, DIR/a: DIR/a.run/).
-    /// </summary>
-    public static string RunFolder(string store)
-    {
-        var full = Path.GetFullPath(store);
-        return Path.HasExtension(full) ? Path.ChangeExtension(full, null) : full + ".run";
-    }
-
-    /// <summary>finales-demo/run-TIME.db, with a suffix when a run started in the same second already took the name.</summary>
-    private static string DefaultStore()
-    {
-        var stem = Path.Combine("finales-demo", $"run-{DateTime.Now:yyyyMMdd-HHmmss}");
-        var name = stem;
-        for (var i = 2; File.Exists(name + ".db") || Directory.Exists(RunFolder(name + ".db")); i++) name = $"{stem}-{i}";
-        return name + ".db";
-    }
-}
-
-/// <summary>
-/// The data files the demo reads, which its host ships (the CLI copies them next to finales.dll, see data/README.md):
-/// the FINALES2 capability files (serialized_quantities/ of the corpus) and the ASAB example's tubing graph, stocks
-/// and tenant config.
-/// </summary>
-public sealed record DemoData(string CapabilitiesDirectory, string AsabGraphDirectory, string AsabStocksFile, string AsabExampleConfig);
-
 /// <summary>One run of the demo: the process tree, the live view, the chaos and the report.</summary>
 public sealed class DemoRun(DemoSettings s) : IDisposable
 {
@@ -90,7 +16,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly string _adminPassword = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
     private readonly string _dumpKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
-    private DemoChild? _broker, _lab, _cell, _conductivity, _optimizer;
+    private DemoChild? _broker, _lab, _cell, _conductivity, _md, _optimizer;
     private string _url = "";
     private DemoHttp? _admin;
     private BrokerReader? _reader;
@@ -104,6 +30,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     private Guid Cell => TenantId("cell");
     private Guid Reference => TenantId("reference");
     private Guid Conductivity => TenantId("conductivity");
+    private Guid Md => TenantId("md");
     private string Log(string name) => Path.Combine(s.Dir, "logs", name + ".log");
 
     public int Execute()
@@ -144,6 +71,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
                 ["asab"] = Path.Combine(s.Dir, "asab-journal.db"),
                 ["cell"] = Path.Combine(s.Dir, "cell-journal.db"),
                 ["conductivity"] = Path.Combine(s.Dir, "conductivity-journal.db"),
+                ["md"] = Path.Combine(s.Dir, "md-journal.db"),
             }, Requester);
         JsonObject report;
         string html;
@@ -200,7 +128,10 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         _reader = new BrokerReader(_admin, _dumpKey);
         Note($"broker up on {url} (pid {_broker.Pid}), store {s.Store}");
         _status = "registering capabilities, tenants and users";
-        await Register(url, ct);
+        var lammps = s.Md.Points > 0 ? DemoMd.FindLammps(s.Md.Lammps) : null;
+        if (s.Md.Points > 0 && lammps is null)
+            Note($"LAMMPS ({s.Md.Lammps}) is not installed: the demo runs without the MD tenant (sudo apt-get install -y lammps packmol slurm-wlm munge)");
+        await Register(url, lammps is not null, ct);
         var asabConfig = TenantConfig("asab", Lab, "asab-pw", url, new JsonObject { ["Asab"] = AsabSection() });
         var cellConfig = TenantConfig("cell", Cell, "cell-pw", url, new JsonObject
         {
@@ -209,6 +140,10 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         var condConfig = TenantConfig("conductivity", Conductivity, "conductivity-pw", url, new JsonObject
         {
             ["Conductivity"] = new JsonObject { ["SimulatedSeconds"] = Math.Round(60 * s.TimeScale, 3) },
+        });
+        var mdConfig = lammps is null ? null : TenantConfig("md", Md, "md-pw", url, new JsonObject
+        {
+            ["Md"] = DemoMd.Section(s.Md, lammps, Path.Combine(s.Dir, "md-jobs"), s.Seed),
         });
         var perPoint = s.Preset.Requests.Count;
         var optimizerConfig = TenantConfig("optimizer", Requester, "optimizer-pw", url, new JsonObject
@@ -234,11 +169,15 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         _cell = Child("cell", $"tenant cell --config \"{cellConfig}\"");
         _conductivity = Child("conductivity", $"tenant conductivity --config \"{condConfig}\"");
         _optimizer = Child("optimizer", $"tenant optimizer --config \"{optimizerConfig}\"");
+        _md = mdConfig is null ? null : Child("md", $"tenant md --config \"{mdConfig}\"");
         _lab.Start();
         _cell.Start();
         _conductivity.Start();
-        Note($"tenants started: asab (simulated lab robot, time scale {s.TimeScale}, pid {_lab.Pid}), cell (two-electrode stand-in, pid {_cell.Pid}), conductivity (pid {_conductivity.Pid})");
+        _md?.Start();
+        Note($"tenants started: asab (simulated lab robot, time scale {s.TimeScale}, pid {_lab.Pid}), cell (two-electrode stand-in, pid {_cell.Pid}), conductivity (pid {_conductivity.Pid})" +
+             (_md is null ? "" : $", md (primitive model, {(s.Md.Slurm ? "slurm" : "local")} executor, {s.Md.ProductionNs} ns production, pid {_md.Pid})"));
         await PostReferenceSeries(url, ct);
+        if (_md is not null) await PostMdSeries(url, ct);
         _optimizer.Start();
         Note($"optimizer tenant started (pid {_optimizer.Pid}): {s.Preset.Description}; batch {s.Batch}, {s.Iterations} iterations, seed {s.Seed}");
         _status = "running";
@@ -310,6 +249,16 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         Note($"posted a low-fidelity reference series of {s.Iterations} salt-in-EC requests for the conductivity tenant");
     }
 
+    /// <summary>The MD series: one conductivity/molecular_dynamics request per salt content of <see cref="DemoMd.SaltSeries"/>
+    /// for the MD tenant (Fig. 7 and 8), posted by the reference requester.</summary>
+    private async Task PostMdSeries(string url, CancellationToken ct)
+    {
+        using var http = new DemoHttp(url, "reference", "reference-pw");
+        var series = DemoMd.SaltSeries(s.Md.Points);
+        foreach (var salt in series) await http.PostOk("/requests/", DemoMd.ConductivityRequest(salt, Reference).ToJsonString(), ct);
+        Note($"posted an MD series of {series.Count} conductivity/molecular_dynamics requests (LiPF6 in {DemoMd.Solvent}, x = {string.Join(", ", series)}) for the MD tenant");
+    }
+
     private static readonly System.Text.RegularExpressions.Regex PostedLine =
         new(@"Iteration (\d+): posted ([0-9a-fA-F-]{36}) (\S+) for", System.Text.RegularExpressions.RegexOptions.Compiled);
 
@@ -356,10 +305,12 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     }
 
     /// <summary>Capabilities from the FINALES2 corpus, the three tenants and their users, through the admin routes.</summary>
-    private async Task Register(string url, CancellationToken ct)
+    private async Task Register(string url, bool withMd, CancellationToken ct)
     {
         var admin = _admin!;
-        foreach (var cap in new[] { "density/vibrating_tube_densimetry.json", "conductivity/two_electrode.json", "conductivity/polynomial_interpolation.json" })
+        var caps = new List<string> { "density/vibrating_tube_densimetry.json", "conductivity/two_electrode.json", "conductivity/polynomial_interpolation.json" };
+        if (withMd) caps.Add("conductivity/molecular_dynamics.json");
+        foreach (var cap in caps)
             await admin.PostOk("/admin/capabilities", await File.ReadAllTextAsync(Path.Combine(s.Data.CapabilitiesDirectory, cap), ct), ct);
         var condLimitations = JsonNode.Parse(new ConductivityWorker(new CoreConductivityModel()).LimitationsJson())!;
         var tenants = new (string Name, Guid Id, JsonNode Limitations, string User, string Password)[]
@@ -369,7 +320,9 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
             ("asab-lab", Lab, AsabLimitations(), "asab", "asab-pw"),
             ("conductivity-cell-standin", Cell, SimulatedConductivityCell.Limitations(), "cell", "cell-pw"),
             ("conductivity-model", Conductivity, condLimitations, "conductivity", "conductivity-pw"),
-        };
+        }.ToList();
+        // The MD tenant publishes its own limitations when it starts.
+        if (withMd) tenants.Add(("md-primitive", Md, new JsonArray(), "md", "md-pw"));
         foreach (var t in tenants)
         {
             await admin.PostOk("/admin/tenants", new JsonObject
@@ -381,7 +334,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
                 ["username"] = t.User, ["password"] = t.Password, ["roles"] = new JsonArray("tenant"), ["tenants"] = new JsonArray(t.Id.ToString("D")),
             }.ToJsonString(), ct);
         }
-        Note($"registered 3 capabilities (corpus), tenants {string.Join(", ", tenants.Select(t => t.Name))} and their users");
+        Note($"registered {caps.Count} capabilities (corpus), tenants {string.Join(", ", tenants.Select(t => t.Name))} and their users");
     }
 
     /// <summary>

@@ -73,6 +73,9 @@ let private runDemo (name: string) (extra: string) =
       Report = JsonNode.Parse(File.ReadAllText(Path.Combine(reportDir, "report.json")))
       Html = File.ReadAllText(Path.Combine(reportDir, "report.html")) }
 
+/// A demo run at the tests' small size with extra options (runs write into folders of their own).
+let runDemoWith (name: string) (extra: string) = runDemo name extra
+
 let plain = lazy (runDemo "plain" "")
 let chaos = lazy (runDemo "chaos" "--chaos")
 

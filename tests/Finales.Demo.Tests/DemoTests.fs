@@ -273,6 +273,7 @@ let tests =
           pointJoin
           chemistry
           testList "small run" (checks plain)
+          DemoMdTests.tests
           testList
               "with --chaos"
               (checks chaos
