@@ -22,14 +22,6 @@ type OfferedChemicalSpec =
 /// The optimizer tenant's pure decisions for C# (see `TenantDecision`).
 [<AbstractClass; Sealed>]
 type TenantDecisions =
-    static member private Ordered(pairs: (string * float) seq) : IReadOnlyDictionary<string, float> =
-        let d = Dictionary<string, float>(StringComparer.Ordinal)
-
-        for k, v in pairs do
-            d[k] <- v
-
-        d
-
     /// The point of a request's `parameters.<method>` under the rule (digits 0..15); false when it has no readable
     /// formulation or no numeric temperature (then `point` is null).
     static member TryRequestPoint
@@ -51,7 +43,8 @@ type TenantDecisions =
         | Some p ->
             point <-
                 { PointKey = p.Key
-                  Formulation = TenantDecisions.Ordered(p.Fractions |> List.map (fun (k, v) -> ChemicalKey.value k, v))
+                  Formulation =
+                    FacadeCollections.ordered (p.Fractions |> List.map (fun (k, v) -> ChemicalKey.value k, v))
                   TemperatureKelvin = float p.Temperature }
 
             true

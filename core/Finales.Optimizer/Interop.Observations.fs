@@ -60,14 +60,6 @@ type ObservedPointSpec =
 /// Nothing here fails on input: a result that cannot be read is reported in `Unreadable`.
 [<AbstractClass; Sealed>]
 type ObservationReader =
-    static member private Ordered(pairs: (string * float) seq) : IReadOnlyDictionary<string, float> =
-        let d = Dictionary<string, float>(StringComparer.Ordinal)
-
-        for k, v in pairs do
-            d[k] <- v
-
-        d
-
     static member private Nullable(v: float option) : Nullable<float> =
         match v with
         | Some x -> Nullable x
@@ -155,7 +147,7 @@ type ObservationReader =
             |> List.map (fun v ->
                 { ObservedValueSpec.Objective = v.Objective
                   PointKey = v.PointKey
-                  Formulation = ObservationReader.Ordered v.Formulation
+                  Formulation = FacadeCollections.ordered v.Formulation
                   TemperatureKelvin = float v.Temperature
                   Value = ObservationReader.Nullable v.Value
                   Rating = ObservationReader.Nullable v.Rating
@@ -193,9 +185,9 @@ type ObservationReader =
         |> Observations.join (List.ofSeq objectives)
         |> List.map (fun p ->
             { ObservedPointSpec.PointKey = p.PointKey
-              Formulation = ObservationReader.Ordered p.Formulation
+              Formulation = FacadeCollections.ordered p.Formulation
               TemperatureKelvin = float p.Temperature
-              Values = ObservationReader.Ordered(Map.toSeq p.Values)
+              Values = FacadeCollections.ordered (Map.toSeq p.Values)
               Failed = p.Failed
               Complete = p.Complete })
         |> ResizeArray

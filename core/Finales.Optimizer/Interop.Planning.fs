@@ -119,14 +119,6 @@ type BatchSpec<'R> =
 /// The optimizer tenant's batch decisions for C# (see `BatchSelection`).
 [<AbstractClass; Sealed>]
 type BatchPlanner =
-    static member private Ordered(pairs: (string * float) seq) : IReadOnlyDictionary<string, float> =
-        let d = Dictionary<string, float>(StringComparer.Ordinal)
-
-        for k, v in pairs do
-            d[k] <- v
-
-        d
-
     /// Points that fit under the queue cap (0 = none); see `BatchSelection.room`.
     static member Room(queueCap: int, openRequests: int, requestsPerPoint: int, batchSize: int) : int =
         BatchSelection.room queueCap openRequests requestsPerPoint batchSize
@@ -138,7 +130,7 @@ type BatchPlanner =
         if obj.ReferenceEquals(fractions, null) then
             nullArg (nameof fractions)
 
-        BatchPlanner.Ordered(BatchSelection.roundToSum digits (fractions |> Seq.map (fun kv -> kv.Key, kv.Value)))
+        FacadeCollections.ordered (BatchSelection.roundToSum digits (fractions |> Seq.map (fun kv -> kv.Key, kv.Value)))
 
     /// The batch from `suggestions` (see `BatchSelection.select`); a target's name is its
     /// ToString(), `taken` holds "target|point key" of the tenant's own requests, and `check`
@@ -169,7 +161,7 @@ type BatchPlanner =
                 Set.ofSeq taken
 
         let checkOne target fractions temperature =
-            let o = check.Invoke(target, BatchPlanner.Ordered fractions, temperature)
+            let o = check.Invoke(target, FacadeCollections.ordered fractions, temperature)
 
             if isNull o.Problem then Ok o.Request else Error o.Problem
 
@@ -188,7 +180,7 @@ type BatchPlanner =
             selection.Points
             |> List.map (fun p ->
                 { SuggestionIndex = p.Index
-                  Formulation = BatchPlanner.Ordered p.Fractions
+                  Formulation = FacadeCollections.ordered p.Fractions
                   Temperature = p.Temperature
                   PointKey = p.Key
                   Requests = ResizeArray p.Requests :> IReadOnlyList<'R> })

@@ -5,6 +5,17 @@ open System.Collections.Generic
 open System.Runtime.InteropServices
 open Finales.Optimizer
 
+/// What the facades share.
+module internal FacadeCollections =
+    /// Pairs as a read-only dictionary with ordinal keys, in their given order (a later pair of a key wins).
+    let ordered (pairs: (string * float) seq) : IReadOnlyDictionary<string, float> =
+        let d = Dictionary<string, float>(StringComparer.Ordinal)
+
+        for k, v in pairs do
+            d[k] <- v
+
+        d
+
 /// Whether an objective is minimised or maximised (C# view of Goal).
 type ObjectiveGoal =
     | Min = 0

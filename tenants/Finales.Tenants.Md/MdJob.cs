@@ -65,7 +65,8 @@ public sealed record MdJob(
             var dumpFile = Path.GetFileName(plan.DumpPath);
             job = new MdJob(AllAtom, files, plan.Script, plan.RestartScript, logFile,
                 dir => new MdAnalysisInput(Path.Combine(dir, dumpFile), Path.Combine(dir, logFile), plan.TimestepFs,
-                    plan.TemperatureK, plan.Species, plan.RdfPairs, null, null) { TypeMasses = plan.TypeMasses },
+                    plan.TemperatureK, plan.Species, plan.RdfPairs, null, null)
+                { TypeMasses = plan.TypeMasses },
                 null, cellFormula, null, molecules,
                 () => new JsonObject
                 {
