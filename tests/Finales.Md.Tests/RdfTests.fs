@@ -40,13 +40,22 @@ let private selections =
     [| [| 1 |], [| 1 |]; [| 1 |], [| 2 |]; [| 1; 2 |], [| 2; 3 |] |]
 
 /// The histogram of an accumulator fed `frames` frames, as counts recovered from the running coordination.
-let private run (search: RdfSearch) (pair: RdfPair) (types: int[]) (b: Box) (frames: float[][][]) =
-    let acc = RdfAccumulator(pair, types, search)
+let private runWith
+    (kernel: RdfKernel)
+    (search: RdfSearch)
+    (pair: RdfPair)
+    (types: int[])
+    (b: Box)
+    (frames: float[][][])
+    =
+    let acc = RdfAccumulator(pair, types, search, kernel)
 
     for f in frames do
         acc.Add(f[0], f[1], f[2], b)
 
     acc.Result()
+
+let private run = runWith Vectorised
 
 [<Tests>]
 let tests =
@@ -158,6 +167,57 @@ let tests =
               // Same integer counts through the same arithmetic: the results are identical, not merely close.
               Expect.equal cells.Coordination all.Coordination "running coordination, bin for bin"
               Expect.equal cells.G all.G "g(r), bin for bin"
+
+          testPropertyWithConfig
+              { FsCheckConfig.defaultConfig with
+                  maxTest = 200 }
+              "the vectorised kernel gives the scalar reference kernel's histogram bin for bin (both searches)"
+          <| fun (seed: int) (size: byte) (reach: byte) (atoms: byte) (selection: byte) (onGrid: bool) (cells: bool) ->
+              let l = 1.0 + float (size % 65uy)
+              let rMax = (l * 0.75 + 1.0 |> min l) / 2.0 * float (reach % 64uy + 1uy) / 64.0
+
+              let b, types, frame =
+                  configuration seed (2 + int atoms % 150) l 2.75 (if onGrid then 1.0 / 64.0 else 0.0)
+
+              let typesA, typesB = selections[int selection % selections.Length]
+
+              let pair =
+                  { Name = "p"
+                    TypesA = typesA
+                    TypesB = typesB
+                    RMax = rMax
+                    Bins = 1 + abs (seed % 50) }
+
+              let search = if cells then CellList else AllPairs
+              let frames = Array.init 3 (fun _ -> frame ())
+              let vector = runWith Vectorised search pair types b frames
+              let scalar = runWith Scalar search pair types b frames
+              // The same operations on the same numbers: identical integer counts, not merely close.
+              Expect.equal vector.Coordination scalar.Coordination "running coordination, bin for bin"
+              Expect.equal vector.G scalar.G "g(r), bin for bin"
+
+          testPropertyWithConfig
+              { FsCheckConfig.defaultConfig with
+                  maxTest = 300 }
+              "the vectorised kernel counts a range like the scalar kernel (any start, end and skipped position)"
+          <| fun (seed: int) (n: byte) (from: byte) (count: byte) (skip: int) ->
+              let rng = Random seed
+              let n = int n % 40
+              let lx, ly, lz = 9.0 + rng.NextDouble(), 7.5, 11.0 + rng.NextDouble()
+
+              let coords (l: float) =
+                  Array.init n (fun _ -> rng.NextDouble() * l)
+
+              let bx, by, bz = coords lx, coords ly, coords lz
+              let xi, yi, zi = rng.NextDouble() * lx, rng.NextDouble() * ly, rng.NextDouble() * lz
+              let start = if n = 0 then 0 else int from % (n + 1)
+              let stop = start + int count % (n - start + 1)
+              let skip = if n = 0 then -1 else abs skip % (n + 1) - 1
+              let vector = RdfHistogram(3.7, 17)
+              let scalar = RdfHistogram(3.7, 17)
+              vector.CountVector(xi, yi, zi, bx, by, bz, start, stop, skip, lx, ly, lz, 2L)
+              scalar.CountScalar(xi, yi, zi, bx, by, bz, start, stop, skip, lx, ly, lz, 2L)
+              Expect.equal vector.Counts scalar.Counts "counts, bin for bin"
 
           testPropertyWithConfig
               { FsCheckConfig.defaultConfig with

@@ -28,13 +28,14 @@ type RdfSearch =
     | CellList
     | AllPairs
 
-/// The RDF of one pair accumulated frame by frame (memory: the histogram, the two index lists and per-frame scratch
-/// arrays of the atom count, allocated once). Distances by the minimum-image convention in an orthorhombic box:
-/// positions are wrapped into the box once per frame and a difference beyond half an edge is shifted by one edge.
-/// Ordered pairs (i in A, j in B, i <> j) are counted and normalised by the number of such pairs, the mean box
-/// volume and the frame count, so an ideal gas gives g = 1 and A = B is handled without counting an atom with
-/// itself (the normalisation of MDAnalysis's InterRDF with `exclusion_block=(1, 1)` for identical groups).
-type RdfAccumulator(pair: RdfPair, types: int[], search: RdfSearch) =
+/// The RDF of one pair accumulated frame by frame (memory: the histogram, the index lists and per-frame scratch
+/// arrays of the atom count, allocated once; nothing is allocated per frame once the cell grid has reached its
+/// largest size). Distances by the minimum-image convention in an orthorhombic box: positions are wrapped into the
+/// box once per frame (into structure-of-arrays copies of A and B) and a difference beyond half an edge is shifted by
+/// one edge (RdfHistogram). Ordered pairs (i in A, j in B, i <> j) are counted and normalised by the number of such
+/// pairs, the mean box volume and the frame count, so an ideal gas gives g = 1 and A = B is handled without counting
+/// an atom with itself (the normalisation of MDAnalysis's InterRDF with `exclusion_block=(1, 1)` for identical groups).
+type RdfAccumulator(pair: RdfPair, types: int[], search: RdfSearch, kernel: RdfKernel) =
     let a =
         [| for i in 0 .. types.Length - 1 do
                if Array.contains types[i] pair.TypesA then
@@ -45,123 +46,119 @@ type RdfAccumulator(pair: RdfPair, types: int[], search: RdfSearch) =
                if Array.contains types[i] pair.TypesB then
                    i |]
 
-    let bSet = System.Collections.Generic.HashSet<int>(b)
-    let overlap = a |> Array.filter bSet.Contains |> Array.length
-    let counts: int64[] = Array.zeroCreate pair.Bins
+    /// The position in b of each atom (-1 when not in B), so that an A atom that is also in B skips itself.
+    let inB =
+        let p = Array.create types.Length -1
+
+        for jb in 0 .. b.Length - 1 do
+            p[b[jb]] <- jb
+
+        p
+
+    let overlap = a |> Array.filter (fun i -> inB[i] >= 0) |> Array.length
+    let histogram = RdfHistogram(pair.RMax, pair.Bins)
     let width = pair.RMax / float pair.Bins
     let mutable frames = 0
     let mutable volumeSum = 0.0
 
-    /// Bin edges as numpy.linspace(0, RMax, Bins + 1) makes them (i * step, the last exactly RMax), so that a
-    /// distance falls in the bin numpy.histogram (MDAnalysis's InterRDF) would put it in.
-    let edges =
-        Array.init (pair.Bins + 1) (fun i -> if i = pair.Bins then pair.RMax else float i * width)
-
-    let norm = float pair.Bins / pair.RMax
     /// A = B: each unordered pair once, counted twice.
     let symmetric = a = b
-    let weight = if symmetric then 2L else 1L
-    let r2max = pair.RMax * pair.RMax
 
-    // Wrapped positions by atom index (only A and B atoms are written), and B's copied contiguously.
-    let wx: float[] = Array.zeroCreate types.Length
-    let wy: float[] = Array.zeroCreate types.Length
-    let wz: float[] = Array.zeroCreate types.Length
+    // Wrapped positions of A and of B, each contiguous.
+    let ax: float[] = Array.zeroCreate a.Length
+    let ay: float[] = Array.zeroCreate a.Length
+    let az: float[] = Array.zeroCreate a.Length
     let bx: float[] = Array.zeroCreate b.Length
     let by: float[] = Array.zeroCreate b.Length
     let bz: float[] = Array.zeroCreate b.Length
-    // Cell list of B: the first atom (position in b) of each cell and the next in its cell, -1 ending a chain.
-    let mutable head: int[] = [||]
-    let next: int[] = Array.zeroCreate b.Length
+    // Cell list of B: B's wrapped positions sorted by cell (sx, sy, sz), the cell of each B atom, the first sorted
+    // position of each cell (cell c holds [start[c], start[c + 1])), and the sorted position of each B atom.
+    let sx: float[] = Array.zeroCreate b.Length
+    let sy: float[] = Array.zeroCreate b.Length
+    let sz: float[] = Array.zeroCreate b.Length
+    let cellOf: int[] = Array.zeroCreate b.Length
+    let sorted: int[] = Array.zeroCreate b.Length
+    let mutable start: int[] = [||]
 
-    let bin (r: float) : int =
-        let mutable k = int (r * norm)
-
-        if k >= pair.Bins then
-            k <- pair.Bins - 1
-
-        if r < edges[k] then
-            k <- k - 1
-        elif k <> pair.Bins - 1 && r >= edges[k + 1] then
-            k <- k + 1
-
-        k
-
-    /// The minimum-image component of a difference of wrapped coordinates (|d| < l).
-    static member inline private Image(d: float, l: float, half: float) : float =
-        if d > half then d - l
-        elif d < -half then d + l
-        else d
-
-    /// An accumulator that uses the cell list.
-    new(pair: RdfPair, types: int[]) = RdfAccumulator(pair, types, CellList)
-
-    member _.Pair = pair
-    member _.CountA = a.Length
-    member _.CountB = b.Length
-
-    member private _.Wrap(src: float[], dst: float[], lo: float, l: float) =
-        let inline put (i: int) =
-            let v = src[i] - lo
+    static member private Wrap(src: float[], atoms: int[], dst: float[], lo: float, l: float) =
+        for n in 0 .. atoms.Length - 1 do
+            let v = src[atoms[n]] - lo
             let mutable w = v - l * floor (v / l)
 
             if w >= l then
                 w <- w - l
 
-            dst[i] <- w
+            dst[n] <- w
 
-        for i in a do
-            put i
+    /// Cells a little wider than RMax, so that no rounding of a cell index can hide a pair within RMax, and not more
+    /// than `most` per axis (wider cells stay correct, only slower).
+    static member private CellsOn(l: float, rMax: float, most: int) =
+        min most (int (l / (rMax * (1.0 + 1e-9))))
 
-        for i in b do
-            put i
+    /// An accumulator with the vectorised kernel.
+    new(pair: RdfPair, types: int[], search: RdfSearch) = RdfAccumulator(pair, types, search, Vectorised)
+
+    /// An accumulator that uses the cell list and the vectorised kernel.
+    new(pair: RdfPair, types: int[]) = RdfAccumulator(pair, types, CellList, Vectorised)
+
+    member _.Pair = pair
+    member _.CountA = a.Length
+    member _.CountB = b.Length
 
     member private _.AllPairs(lx: float, ly: float, lz: float) =
-        let hx, hy, hz = lx / 2.0, ly / 2.0, lz / 2.0
+        if symmetric then
+            for ia in 0 .. a.Length - 1 do
+                histogram.Count(kernel, ax[ia], ay[ia], az[ia], bx, by, bz, ia + 1, b.Length, -1, lx, ly, lz, 2L)
+        else
+            for ia in 0 .. a.Length - 1 do
+                let i = a[ia]
+                histogram.Count(kernel, ax[ia], ay[ia], az[ia], bx, by, bz, 0, b.Length, inB[i], lx, ly, lz, 1L)
 
-        for jb in 0 .. b.Length - 1 do
-            let j = b[jb]
-            bx[jb] <- wx[j]
-            by[jb] <- wy[j]
-            bz[jb] <- wz[j]
-
-        for ia in 0 .. a.Length - 1 do
-            let i = a[ia]
-            let xi, yi, zi = wx[i], wy[i], wz[i]
-
-            for jb in (if symmetric then ia + 1 else 0) .. b.Length - 1 do
-                let dx = RdfAccumulator.Image(bx[jb] - xi, lx, hx)
-                let dy = RdfAccumulator.Image(by[jb] - yi, ly, hy)
-                let dz = RdfAccumulator.Image(bz[jb] - zi, lz, hz)
-                let r2 = dx * dx + dy * dy + dz * dz
-
-                if r2 <= r2max && b[jb] <> i then
-                    let k = bin (sqrt r2)
-                    counts[k] <- counts[k] + weight
-
+    /// Every A atom against the B atoms of its 27 neighbouring cells (at least 3 cells per axis, so the 27 are
+    /// distinct). Each ordered pair is counted once with weight 1, also when A = B (the all-pairs path counts each
+    /// unordered pair once with weight 2: the same counts, since a pair's distance is the same either way round).
     member private _.Cells(lx: float, ly: float, lz: float, nx: int, ny: int, nz: int) =
-        let hx, hy, hz = lx / 2.0, ly / 2.0, lz / 2.0
         let cells = nx * ny * nz
 
-        if head.Length < cells then
-            head <- Array.zeroCreate cells
+        if start.Length < cells + 1 then
+            start <- Array.zeroCreate (cells + 1)
 
-        System.Array.Fill(head, -1, 0, cells)
+        System.Array.Clear(start, 0, cells + 1)
         let cx, cy, cz = float nx / lx, float ny / ly, float nz / lz
 
         let inline cell (v: float, scale: float, n: int) = min (n - 1) (int (v * scale))
 
+        // Counting sort of B by cell: counts in start[c + 1], prefix sums, then each atom to its slot.
         for jb in 0 .. b.Length - 1 do
-            let j = b[jb]
-
             let c =
-                (cell (wx[j], cx, nx) * ny + cell (wy[j], cy, ny)) * nz + cell (wz[j], cz, nz)
+                (cell (bx[jb], cx, nx) * ny + cell (by[jb], cy, ny)) * nz
+                + cell (bz[jb], cz, nz)
 
-            next[jb] <- head[c]
-            head[c] <- jb
+            cellOf[jb] <- c
+            start[c + 1] <- start[c + 1] + 1
 
-        for i in a do
-            let xi, yi, zi = wx[i], wy[i], wz[i]
+        for c in 1..cells do
+            start[c] <- start[c] + start[c - 1]
+
+        for jb in 0 .. b.Length - 1 do
+            let c = cellOf[jb]
+            let p = start[c]
+            start[c] <- p + 1
+            sorted[jb] <- p
+            sx[p] <- bx[jb]
+            sy[p] <- by[jb]
+            sz[p] <- bz[jb]
+
+        // The placement moved each start to the next cell's; shift back.
+        for c in cells .. -1 .. 1 do
+            start[c] <- start[c - 1]
+
+        start[0] <- 0
+
+        for ia in 0 .. a.Length - 1 do
+            let xi, yi, zi = ax[ia], ay[ia], az[ia]
+            let jb = inB[a[ia]]
+            let skip = if jb >= 0 then sorted[jb] else -1
             let ix, iy, iz = cell (xi, cx, nx), cell (yi, cy, ny), cell (zi, cz, nz)
 
             for ox in -1 .. 1 do
@@ -171,38 +168,25 @@ type RdfAccumulator(pair: RdfPair, types: int[], search: RdfSearch) =
                     let py = (iy + oy + ny) % ny
 
                     for oz in -1 .. 1 do
-                        let mutable jb = head[(px * ny + py) * nz + (iz + oz + nz) % nz]
-
-                        while jb >= 0 do
-                            let j = b[jb]
-
-                            if (if symmetric then j > i else j <> i) then
-                                let dx = RdfAccumulator.Image(wx[j] - xi, lx, hx)
-                                let dy = RdfAccumulator.Image(wy[j] - yi, ly, hy)
-                                let dz = RdfAccumulator.Image(wz[j] - zi, lz, hz)
-                                let r2 = dx * dx + dy * dy + dz * dz
-
-                                if r2 <= r2max then
-                                    let k = bin (sqrt r2)
-                                    counts[k] <- counts[k] + weight
-
-                            jb <- next[jb]
+                        let c = (px * ny + py) * nz + (iz + oz + nz) % nz
+                        histogram.Count(kernel, xi, yi, zi, sx, sy, sz, start[c], start[c + 1], skip, lx, ly, lz, 1L)
 
     /// Adds one frame's distances (positions in Angstrom, in atom order of `types`).
     member this.Add(x: float[], y: float[], z: float[], box: Box) =
-        let l = box.Lengths
-        let lx, ly, lz = l[0], l[1], l[2]
-        this.Wrap(x, wx, box.Lo[0], lx)
-        this.Wrap(y, wy, box.Lo[1], ly)
-        this.Wrap(z, wz, box.Lo[2], lz)
-        // Cells a little wider than RMax, so that no rounding of a cell index can hide a pair within RMax, and not
-        // more per axis than about twice the cube root of B's size (wider cells stay correct, only slower).
+        let lx, ly, lz = box.Hi[0] - box.Lo[0], box.Hi[1] - box.Lo[1], box.Hi[2] - box.Lo[2]
+        RdfAccumulator.Wrap(x, a, ax, box.Lo[0], lx)
+        RdfAccumulator.Wrap(y, a, ay, box.Lo[1], ly)
+        RdfAccumulator.Wrap(z, a, az, box.Lo[2], lz)
+        RdfAccumulator.Wrap(x, b, bx, box.Lo[0], lx)
+        RdfAccumulator.Wrap(y, b, by, box.Lo[1], ly)
+        RdfAccumulator.Wrap(z, b, bz, box.Lo[2], lz)
+        // At most about twice the cube root of B's size cells per axis.
         let most = max 3 (2 * int (ceil (System.Math.Cbrt(float b.Length))))
 
-        let cellsOn (l: float) =
-            min most (int (l / (pair.RMax * (1.0 + 1e-9))))
-
-        let nx, ny, nz = cellsOn lx, cellsOn ly, cellsOn lz
+        let nx, ny, nz =
+            RdfAccumulator.CellsOn(lx, pair.RMax, most),
+            RdfAccumulator.CellsOn(ly, pair.RMax, most),
+            RdfAccumulator.CellsOn(lz, pair.RMax, most)
 
         if search = CellList && nx >= 3 && ny >= 3 && nz >= 3 then
             this.Cells(lx, ly, lz, nx, ny, nz)
@@ -223,14 +207,14 @@ type RdfAccumulator(pair: RdfPair, types: int[], search: RdfSearch) =
                 let lo, hi = float k * width, float (k + 1) * width
                 let shell = 4.0 / 3.0 * System.Math.PI * (hi * hi * hi - lo * lo * lo)
                 let norm = float frames * shell * pairs / meanVolume
-                if norm > 0.0 then float counts[k] / norm else 0.0)
+                if norm > 0.0 then float histogram.Counts[k] / norm else 0.0)
 
         let coordination =
             let c = Array.zeroCreate pair.Bins
             let mutable s = 0.0
 
             for k in 0 .. pair.Bins - 1 do
-                s <- s + float counts[k]
+                s <- s + float histogram.Counts[k]
 
                 c[k] <-
                     if frames > 0 && a.Length > 0 then
