@@ -91,6 +91,11 @@ let tests =
               Expect.stringContains restart "read_restart restart.*.bin" "the requeue continues from a restart"
               Expect.stringContains restart "append yes" "and appends to the trajectory"
 
+              Expect.stringContains
+                  restart
+                  "dump_modify traj delay ${next}"
+                  "without writing the restart step's frame a second time"
+
           test "the species table and RDF pairs name both ions, out to at most half the box" {
               let r =
                   { Fractions = [ "LiPF6", 0.085; "EC", 0.2745; "EMC", 0.6405 ]

@@ -199,6 +199,12 @@ module PrimitiveLammps =
                  "dump_modify traj sort id")
         )
 
+        // A requeued run starts at the restart's step, whose frame the cut trajectory already holds: LAMMPS would
+        // write it again when the run starts (as the all-atom requeue input, skip to the step after it).
+        if append then
+            line "variable next equal step+1"
+            line "dump_modify traj delay ${next}"
+
         line $"restart {10 * s.FrameEverySteps} restart.*.bin"
         line $"run {s.ProductionSteps} upto"
 
