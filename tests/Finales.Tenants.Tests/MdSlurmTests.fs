@@ -1,7 +1,8 @@
 /// The MD tenant on a real private Slurm (the SlurmCluster fixture of the Hpc tests, linked): a request through
 /// sbatch to a schema-valid result; kill -9 of a `finales tenant md` process while its job runs and a restart: one
 /// Slurm job and one result; a retracted request cancels its Slurm job; `scancel` from outside gives a failed result
-/// naming CANCELLED. Primitive model, short runs. Needs root, slurm-wlm, munge and LAMMPS (SlurmCluster.Start fails
+/// naming CANCELLED; a job over its 1-minute limit is requeued from its restart file and gives one result. Primitive
+/// model, short runs. Needs root, slurm-wlm, munge and LAMMPS (SlurmCluster.Start fails
 /// with a message saying what is missing).
 module Finales.Tenants.Tests.MdSlurmTests
 
@@ -15,7 +16,7 @@ open Finales.Tenants.Md
 open Finales.Tenants.Tests.TenantWorld
 open Finales.Tenants.Tests.MdTenantTests
 
-let private slurmWorker (dir: string) (productionPs: float) =
+let private slurmWorker (dir: string) (productionPs: float) (timeLimitMinutes: float) =
     SlurmCluster.Shared |> ignore
 
     let options =
@@ -23,7 +24,8 @@ let private slurmWorker (dir: string) (productionPs: float) =
             Executor = "slurm",
             WorkDirectory = Path.Combine(dir, "jobs"),
             ProductionPs = productionPs,
-            PollSeconds = 0.5
+            PollSeconds = 0.5,
+            TimeLimitMinutes = timeLimitMinutes
         )
 
     let runner =
@@ -34,6 +36,57 @@ let private slurmWorker (dir: string) (productionPs: float) =
         )
 
     MdWorker(options, runner, Option.defaultValue "unknown" lammps, "slurm", CancellationToken.None)
+
+/// The job files of a request, as the tenant would write them, with the production run of in.lammps cut into five
+/// chunks of a fifth each and `pause` seconds of sleep after each (LAMMPS `shell`): the first attempt then outlasts a
+/// 1-minute limit whatever the machine's speed, and the requeued attempt (the tenant's own in.restart.lammps from
+/// the newest restart file, no sleeps) takes seconds.
+let private slowedFiles (worker: MdWorker) (id: Guid) (pause: int) =
+    let p = parameters 298.15 0.085
+
+    let request: Finales.Client.RequestInfo =
+        { Uuid = id
+          Ctime = ""
+          Status = "reserved"
+          Quantity = MdWorker.Conductivity.Quantity
+          Methods = [| MdWorker.Conductivity.Method |]
+          Parameters =
+            Text.Json.JsonDocument
+                .Parse(sprintf """{"%s":%s}""" MdWorker.Conductivity.Method (p.GetRawText()))
+                .RootElement
+          TenantUuid = ""
+          Request = p }
+
+    let ok, job, refusal =
+        worker.TryPrepare(Finales.Hosting.WorkItem(request, MdWorker.Conductivity, p))
+
+    Expect.isTrue ok (sprintf "the request can be simulated: %s" refusal)
+
+    [ for KeyValue(name, text) in job.Files ->
+          if name <> "in.lammps" then
+              name, text
+          else
+              let lines = text.Split('\n')
+
+              let production =
+                  lines
+                  |> Array.findIndexBack (fun l -> l.StartsWith "run " && l.EndsWith " upto")
+
+              let steps = int (lines[production].Split(' ')[1])
+
+              let chunks =
+                  [ sprintf "variable upto index %s" (String.Join(" ", [ for k in 1..5 -> string (steps * k / 5) ]))
+                    "label production"
+                    "run ${upto} upto"
+                    sprintf "shell sleep %d" pause
+                    "next upto"
+                    "jump SELF production" ]
+
+              name,
+              String.Join(
+                  "\n",
+                  Array.concat [ lines[.. production - 1]; List.toArray chunks; lines[production + 1 ..] ]
+              ) ]
 
 /// The journaled Slurm job id of a request (null until submitted).
 let private journaledJob (journalPath: string) (id: Guid) =
@@ -82,7 +135,7 @@ let tests =
                   skiptest "LAMMPS (lmp) is not installed"
 
               use fx = mdFixture "slurm-ok"
-              use _tenant = startTenant fx (slurmWorker fx.Dir 20.0)
+              use _tenant = startTenant fx (slurmWorker fx.Dir 20.0 30.0)
               let id = fx.PostRequest(parameters 298.15 0.085)
               waitUntil 300.0 (sprintf "request %O resolved" id) (fun () -> fx.Status id = "resolved")
               let results = fx.ResultsFor id
@@ -158,12 +211,55 @@ let tests =
               Expect.equal (jobsNamed (id.ToString "D")) 1 "slurmctld knows one job for the request"
           }
 
+          test "a request whose Slurm job hits its time limit is requeued from its restart file and gets one result" {
+              if lammps.IsNone then
+                  skiptest "LAMMPS (lmp) is not installed"
+
+              use fx = mdFixture "slurm-timeout"
+              let worker = slurmWorker fx.Dir 100.0 1.0
+              // Posted before the tenant starts, so that its job directory can hold the slowed input first (the
+              // tenant never rewrites a job file that exists).
+              let id = fx.PostRequest(parameters 298.15 0.085)
+              let jobDir = Path.Combine(fx.Dir, "jobs", id.ToString "D")
+              Directory.CreateDirectory jobDir |> ignore
+
+              for name, text in slowedFiles worker id 30 do
+                  File.WriteAllText(Path.Combine(jobDir, name), text)
+
+              use _tenant = startTenant fx worker
+              waitUntil 600.0 (sprintf "request %O resolved" id) (fun () -> fx.Status id = "resolved")
+              let results = fx.ResultsFor id
+              Expect.equal results.Length 1 "one result"
+              let data = results.Head.GetProperty("result").GetProperty("data")
+
+              Expect.isTrue
+                  (data.GetProperty("conductivity").GetProperty("meta").GetProperty("success").GetBoolean())
+                  (sprintf "succeeded: %s" (data.GetRawText()))
+
+              let ids = journaledIds (Path.Combine(fx.Dir, "jobs", "jobs.db")) id
+              Expect.equal ids.Length 2 "the first Slurm job and its requeue"
+              Expect.equal (slurmState ids[0]) "TIMEOUT" "Slurm stopped the first job at its time limit"
+              Expect.equal (slurmState ids[1]) "COMPLETED" "the requeued job completed"
+
+              Expect.equal
+                  (data.GetProperty("run_info").GetProperty("job_id").GetString())
+                  ids[1]
+                  "the result is the requeued job's"
+
+              Expect.stringContains
+                  (File.ReadAllText(Path.Combine(jobDir, "log.lammps")))
+                  "read_restart"
+                  "the requeue continued from the restart file"
+
+              Expect.equal (jobsNamed (id.ToString "D")) 2 "slurmctld knows two jobs for the request"
+          }
+
           test "a request retracted while its Slurm job runs cancels the job and gets no result" {
               if lammps.IsNone then
                   skiptest "LAMMPS (lmp) is not installed"
 
               use fx = mdFixture "slurm-retract"
-              use _tenant = startTenant fx (slurmWorker fx.Dir 50000.0)
+              use _tenant = startTenant fx (slurmWorker fx.Dir 50000.0 30.0)
               let id = fx.PostRequest(parameters 298.15 0.085)
               let jobsDb = Path.Combine(fx.Dir, "jobs", "jobs.db")
               waitUntil 120.0 "the Slurm job was journaled" (fun () -> not (isNull (journaledJob jobsDb id)))
@@ -183,7 +279,7 @@ let tests =
                   skiptest "LAMMPS (lmp) is not installed"
 
               use fx = mdFixture "slurm-scancel"
-              use _tenant = startTenant fx (slurmWorker fx.Dir 50000.0)
+              use _tenant = startTenant fx (slurmWorker fx.Dir 50000.0 30.0)
               let id = fx.PostRequest(parameters 298.15 0.085)
               let jobsDb = Path.Combine(fx.Dir, "jobs", "jobs.db")
               waitUntil 120.0 "the Slurm job was journaled" (fun () -> not (isNull (journaledJob jobsDb id)))
