@@ -50,14 +50,7 @@ module DesignSpace =
             None
 
     let private feasible (s: FeasibleSet) =
-        let fixedLower =
-            s.Components |> Array.sumBy (fun c -> if c.ZeroAllowed then 0.0 else c.Lower)
-
-        let maxUpper = s.Components |> Array.sumBy (fun c -> c.Upper)
-
-        s.Components.Length > 0
-        && fixedLower <= 1.0 + 1e-9
-        && maxUpper >= 1.0 - 1e-9
+        Option.isNone (FeasibleSet.infeasibility s)
         && s.TemperatureMin <= s.TemperatureMax
 
     let private intersectSets (a: FeasibleSet) (b: FeasibleSet) : FeasibleSet option =

@@ -52,21 +52,28 @@ module FeasibleSet =
             )
         | None -> Ok set
 
-    /// Checks that an alternative admits at least one point (some zero-set with sum lower <= 1 <= sum upper).
-    let private checkFeasible (i: int) (set: FeasibleSet) : Result<FeasibleSet, LimitationError> =
+    /// Why an alternative's fractions admit no point (no chemicals, the lower bounds of the chemicals that cannot be
+    /// zero above 1, the upper bounds below 1), or None when some zero-set has sum lower <= 1 <= sum upper.
+    let internal infeasibility (set: FeasibleSet) : string option =
         let fixedLower =
             set.Components |> Array.sumBy (fun c -> if c.ZeroAllowed then 0.0 else c.Lower)
 
         let maxUpper = set.Components |> Array.sumBy (fun c -> c.Upper)
 
         if set.Components.Length = 0 then
-            Error(Infeasible(i, "no chemicals"))
+            Some "no chemicals"
         elif fixedLower > 1.0 + 1e-9 then
-            Error(Infeasible(i, sprintf "the lower bounds sum to %g > 1" fixedLower))
+            Some(sprintf "the lower bounds sum to %g > 1" fixedLower)
         elif maxUpper < 1.0 - 1e-9 then
-            Error(Infeasible(i, sprintf "the upper bounds sum to %g < 1" maxUpper))
+            Some(sprintf "the upper bounds sum to %g < 1" maxUpper)
         else
-            Ok set
+            None
+
+    /// Checks that an alternative admits at least one point (see `infeasibility`).
+    let private checkFeasible (i: int) (set: FeasibleSet) : Result<FeasibleSet, LimitationError> =
+        match infeasibility set with
+        | Some detail -> Error(Infeasible(i, detail))
+        | None -> Ok set
 
     /// Parses limitations: a tenant document, a {quantity, method, limitations} record, a list of
     /// them, an object {formulation, temperature}, a list of such objects, or {"anyOf": [[...]]}.
