@@ -1,12 +1,13 @@
 namespace Finales.Optimizer
 
 open System
+open Finales.Core
 open Finales.Core.Units
 
 /// One measured (or simulated) value of one quantity at one formulation and temperature.
 type Observation =
     {
-        /// (chemical, mole fraction) pairs; chemicals not listed are 0.
+        /// (chemical, mole fraction) pairs, chemicals by SMILES, InChIKey or name; chemicals not listed are 0.
         Formulation: (string * float)[]
         Temperature: float<K>
         /// The result's source or method (e.g. "two_electrode", "molecular_dynamics").
@@ -51,7 +52,8 @@ type CampaignSettings =
         Gp: GpOptions
     }
 
-/// One proposed experiment with the model's view of it (merits: lower is better).
+/// One proposed experiment with the model's view of it (merits: lower is better); chemicals as the limitations
+/// write them.
 type Suggestion =
     { Formulation: (string * float)[]
       Temperature: float<K>
@@ -64,6 +66,7 @@ type Suggestion =
 type CampaignResult =
     {
         Suggestions: Suggestion[]
+        /// The design's chemicals, one per canonical key, as the limitations first write them.
         Chemicals: string[]
         /// Observation points (joined) that entered the GP: complete ones and failed ones.
         UsedPoints: int
@@ -108,16 +111,23 @@ module Campaign =
           Softness = Chimera.DefaultSoftness
           Gp = GaussianProcess.defaultOptions }
 
-    let private fractionsOf (chemicals: string[]) (f: (string * float)[]) : Result<float[], string> =
+    /// A formulation's fractions over the design's chemicals (by canonical key, so any spelling of a chemical
+    /// counts for it; one chemical named twice counts with the sum).
+    let private fractionsOf (keys: ChemicalKey[]) (f: (string * float)[]) : Result<float[], string> =
+        let keyed = f |> Array.map (fun (c, x) -> c, ChemicalKey.create c, x)
+
         let unknown =
-            f |> Array.tryFind (fun (c, x) -> x > 0.0 && not (Array.contains c chemicals))
+            keyed |> Array.tryFind (fun (_, k, x) -> x > 0.0 && not (Array.contains k keys))
 
         match unknown with
-        | Some(c, x) -> Error(sprintf "chemical '%s' (fraction %g) is not in the limitations" c x)
+        | Some(c, _, x) -> Error(sprintf "chemical '%s' (fraction %g) is not in the limitations" c x)
         | None ->
             Ok(
-                chemicals
-                |> Array.map (fun c -> f |> Array.filter (fun (k, _) -> k = c) |> Array.sumBy snd)
+                keys
+                |> Array.map (fun key ->
+                    keyed
+                    |> Array.filter (fun (_, k, _) -> k = key)
+                    |> Array.sumBy (fun (_, _, x) -> x))
             )
 
     /// The core's point key rule for joining observations: fractions to 1e-9, temperature to 1e-6 K.
@@ -162,6 +172,7 @@ module Campaign =
         | Error e -> Error e
         | Ok() ->
             let chemicals = FeasibleSet.chemicals sets
+            let keys = chemicals |> Array.map ChemicalKey.create
             let quantities = objectives |> Array.map (fun o -> o.Quantity)
             let rng = Finales.Core.RandomStream.create settings.Seed
             // 1. filter and join
@@ -183,7 +194,7 @@ module Campaign =
                     elif o.Success && not (Double.IsFinite o.Value) then
                         Error(BadObservation(i, sprintf "value is %g" o.Value))
                     else
-                        match fractionsOf chemicals o.Formulation with
+                        match fractionsOf keys o.Formulation with
                         | Error d -> Ok None // outside the design space: not this campaign's data
                         | Ok x -> Ok(Some(x, o)))
 
@@ -272,7 +283,7 @@ module Campaign =
                             (incomplete |> Array.map (fun ((x, t, s), _, _) -> toInput x t s))
                             (pending
                              |> Array.choose (fun p ->
-                                 match fractionsOf chemicals p.Formulation with
+                                 match fractionsOf keys p.Formulation with
                                  | Ok x ->
                                      Some(
                                          toInput
@@ -293,12 +304,12 @@ module Campaign =
 
                     let upper =
                         Array.concat
-                            [ chemicals
-                              |> Array.map (fun c ->
+                            [ keys
+                              |> Array.map (fun key ->
                                   sets
                                   |> Array.collect (fun s ->
                                       s.Components
-                                      |> Array.filter (fun k -> k.Chemical = c)
+                                      |> Array.filter (fun k -> k.Key = key)
                                       |> Array.map (fun k -> k.Upper))
                                   |> Array.fold max 0.0)
                               [| sets |> Array.map (fun s -> float s.TemperatureMax) |> Array.max |]
@@ -368,7 +379,7 @@ module Campaign =
                                          |> Array.map (fun ((x, t, _), _, _) -> { Fractions = x; Temperature = t }))
                                         (pending
                                          |> Array.choose (fun p ->
-                                             fractionsOf chemicals p.Formulation
+                                             fractionsOf keys p.Formulation
                                              |> Result.toOption
                                              |> Option.map (fun x ->
                                                  { Fractions = x

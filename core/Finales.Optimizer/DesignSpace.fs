@@ -8,8 +8,9 @@ open Finales.Core
 
 /// The design space of a requester that asks several capabilities about the same formulations:
 /// the intersection of their feasible sets, restricted to a chemical subset and a temperature range.
-/// Chemicals are keyed canonically: the InChIKey of a chemical the core knows (found by name, SMILES
-/// or InChIKey), else the key as written (SMILES first, as FeasibleSet reads it).
+/// Chemicals are keyed canonically (`ChemicalKey`): the InChIKey of a chemical the core knows (found by name,
+/// SMILES or InChIKey), else the key as written (SMILES first, as FeasibleSet reads it); the space writes each
+/// chemical as its canonical key, since the capabilities may write one chemical differently.
 [<RequireQualifiedAccess>]
 module DesignSpace =
 
@@ -22,7 +23,7 @@ module DesignSpace =
                 s.Components
                 |> Array.map (fun c ->
                     { c with
-                        Chemical = canonicalKey c.Chemical }) }
+                        Chemical = ChemicalKey.value c.Key }) }
 
     let private absent (chemical: string) =
         { Chemical = chemical
@@ -49,27 +50,19 @@ module DesignSpace =
             None
 
     let private feasible (s: FeasibleSet) =
-        let fixedLower =
-            s.Components |> Array.sumBy (fun c -> if c.ZeroAllowed then 0.0 else c.Lower)
-
-        let maxUpper = s.Components |> Array.sumBy (fun c -> c.Upper)
-
-        s.Components.Length > 0
-        && fixedLower <= 1.0 + 1e-9
-        && maxUpper >= 1.0 - 1e-9
+        Option.isNone (FeasibleSet.infeasibility s)
         && s.TemperatureMin <= s.TemperatureMax
 
     let private intersectSets (a: FeasibleSet) (b: FeasibleSet) : FeasibleSet option =
         let chems =
-            Array.append
-                (a.Components |> Array.map (fun c -> c.Chemical))
-                (b.Components |> Array.map (fun c -> c.Chemical))
-            |> Array.distinct
+            Array.append a.Components b.Components
+            |> Array.distinctBy (fun c -> c.Key)
+            |> Array.map (fun c -> c.Key, c.Chemical)
 
-        let find (s: FeasibleSet) c =
+        let find (s: FeasibleSet) (key: ChemicalKey, written: string) =
             s.Components
-            |> Array.tryFind (fun k -> k.Chemical = c)
-            |> Option.defaultValue (absent c)
+            |> Array.tryFind (fun k -> k.Key = key)
+            |> Option.defaultValue (absent written)
 
         let bounds = chems |> Array.map (fun c -> intersectBound (find a c) (find b c))
 
@@ -96,7 +89,7 @@ module DesignSpace =
             Error "no capability limitations to intersect"
         else
             let all = perCapability |> Array.map (Array.map canonicalise)
-            let subset = subset |> Array.map canonicalKey
+            let subset = subset |> Array.map ChemicalKey.create
 
             let restrict (s: FeasibleSet) =
                 let comps =
@@ -106,7 +99,7 @@ module DesignSpace =
                         let kept =
                             s.Components
                             |> Array.map (fun c ->
-                                if Array.contains c.Chemical subset then
+                                if Array.contains c.Key subset then
                                     Some c
                                 else
                                     intersectBound c (absent c.Chemical))
@@ -150,7 +143,7 @@ module DesignSpace =
                 Error(
                     sprintf
                         "no feasible formulation is left after restricting to chemicals [%s] and temperature %g..%g K"
-                        (String.Join(", ", subset))
+                        (String.Join(", ", subset |> Array.map ChemicalKey.value))
                         tmin
                         tmax
                 )

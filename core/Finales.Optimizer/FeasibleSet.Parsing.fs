@@ -7,10 +7,17 @@ open Finales.Core.LimitationsLanguage
 /// Bounds of one chemical's mole fraction: either in [Lower, Upper], or (when ZeroAllowed and
 /// Lower > 0) exactly 0 as well. Invariant: 0 <= Lower <= Upper <= 1.
 type ComponentBound =
-    { Chemical: string
-      Lower: float
-      Upper: float
-      ZeroAllowed: bool }
+    {
+        /// The chemical as the limitations write it (SMILES, else InChIKey, else name): the form outputs show.
+        Chemical: string
+        Lower: float
+        Upper: float
+        ZeroAllowed: bool
+    }
+
+    /// The chemical's identity in the design: its canonical key, so two spellings of one chemical (SMILES,
+    /// InChIKey, name) are one chemical.
+    member this.Key: ChemicalKey = ChemicalKey.create this.Chemical
 
 
 /// Problems with a limitation document; each names the JSON path and the value.

@@ -2,6 +2,7 @@ namespace Finales.Optimizer
 
 open System
 open System.Text.Json
+open Finales.Core
 open Finales.Core.Units
 
 /// One alternative chemical set with its temperature range (kelvin).
@@ -10,33 +11,69 @@ type FeasibleSet =
       TemperatureMin: float<K>
       TemperatureMax: float<K> }
 
-/// A point of the design space: fractions aligned with a chemical list, and a temperature (kelvin).
+/// A point of the design space: fractions aligned with a chemical list (chemicals as written, compared by their
+/// canonical key), and a temperature (kelvin).
 type DesignPoint =
     { Fractions: float[]
       Temperature: float<K> }
 
 /// The feasible set of formulations from FINALES2 tenant limitations, with sampling that keeps
-/// sum = 1 and every bound by construction, and moves for local refinement.
+/// sum = 1 and every bound by construction, and moves for local refinement. Chemicals are one dimension per
+/// canonical key (`ChemicalKey`): chemical lists hold each chemical as first written, and a list entry matches the
+/// component of an alternative that names the same chemical in any spelling (SMILES, InChIKey, name).
 [<RequireQualifiedAccess>]
 module FeasibleSet =
 
     let private eps = 1e-12
 
-    /// Checks that an alternative admits at least one point (some zero-set with sum lower <= 1 <= sum upper).
-    let private checkFeasible (i: int) (set: FeasibleSet) : Result<FeasibleSet, LimitationError> =
+    /// For each chemical of a list, the index of the alternative's component naming the same chemical, if any.
+    let private componentIndex (set: FeasibleSet) (keys: ChemicalKey[]) : int option[] =
+        let own = set.Components |> Array.map (fun c -> c.Key)
+        keys |> Array.map (fun k -> Array.tryFindIndex ((=) k) own)
+
+    /// An alternative names every chemical once: two components with one canonical key would be two dimensions of
+    /// one chemical.
+    let private checkDistinct (i: int) (set: FeasibleSet) : Result<FeasibleSet, LimitationError> =
+        match
+            set.Components
+            |> Array.groupBy (fun c -> c.Key)
+            |> Array.tryFind (fun (_, cs) -> cs.Length > 1)
+        with
+        | Some(key, cs) ->
+            Error(
+                Malformed(
+                    sprintf "limitations alternative %d" i,
+                    sprintf
+                        "chemical %s is named %d times (%s); each chemical may appear once in a formulation"
+                        (ChemicalKey.value key)
+                        cs.Length
+                        (cs |> Array.map (fun c -> "'" + c.Chemical + "'") |> String.concat ", ")
+                )
+            )
+        | None -> Ok set
+
+    /// Why an alternative's fractions admit no point (no chemicals, the lower bounds of the chemicals that cannot be
+    /// zero above 1, the upper bounds below 1), or None when some zero-set has sum lower <= 1 <= sum upper.
+    let internal infeasibility (set: FeasibleSet) : string option =
         let fixedLower =
             set.Components |> Array.sumBy (fun c -> if c.ZeroAllowed then 0.0 else c.Lower)
 
         let maxUpper = set.Components |> Array.sumBy (fun c -> c.Upper)
 
         if set.Components.Length = 0 then
-            Error(Infeasible(i, "no chemicals"))
+            Some "no chemicals"
         elif fixedLower > 1.0 + 1e-9 then
-            Error(Infeasible(i, sprintf "the lower bounds sum to %g > 1" fixedLower))
+            Some(sprintf "the lower bounds sum to %g > 1" fixedLower)
         elif maxUpper < 1.0 - 1e-9 then
-            Error(Infeasible(i, sprintf "the upper bounds sum to %g < 1" maxUpper))
+            Some(sprintf "the upper bounds sum to %g < 1" maxUpper)
         else
-            Ok set
+            None
+
+    /// Checks that an alternative admits at least one point (see `infeasibility`).
+    let private checkFeasible (i: int) (set: FeasibleSet) : Result<FeasibleSet, LimitationError> =
+        match infeasibility set with
+        | Some detail -> Error(Infeasible(i, detail))
+        | None -> Ok set
 
     /// Parses limitations: a tenant document, a {quantity, method, limitations} record, a list of
     /// them, an object {formulation, temperature}, a list of such objects, or {"anyOf": [[...]]}.
@@ -55,7 +92,7 @@ module FeasibleSet =
                 { Components = components
                   TemperatureMin = lo * 1.0<K>
                   TemperatureMax = hi * 1.0<K> })
-            |> List.mapi checkFeasible
+            |> List.mapi (fun i set -> checkDistinct i set |> Result.bind (checkFeasible i))
             |> Finales.Core.Results.all
             |> Result.map Array.ofList
 
@@ -67,11 +104,13 @@ module FeasibleSet =
         with :? JsonException as ex ->
             Error(Malformed("$", "not valid JSON: " + ex.Message))
 
-    /// The union of chemicals over all alternatives, in order of first appearance.
+    /// The union of chemicals over all alternatives, one per canonical key, in order of first appearance, each
+    /// as first written.
     let chemicals (sets: FeasibleSet[]) : string[] =
         sets
-        |> Array.collect (fun s -> s.Components |> Array.map (fun c -> c.Chemical))
-        |> Array.distinct
+        |> Array.collect (fun s -> s.Components)
+        |> Array.distinctBy (fun c -> c.Key)
+        |> Array.map (fun c -> c.Chemical)
 
     /// Zero-sets that admit a point: for each either-zero-or-range component, whether it is zero.
     /// Enumerated exactly for up to 14 such components, otherwise sampled.
@@ -165,10 +204,9 @@ module FeasibleSet =
         x
 
     /// Expands an alternative's fractions onto the global chemical list (absent chemicals are 0).
-    let private expand (chemicals: string[]) (set: FeasibleSet) (local: float[]) =
-        chemicals
-        |> Array.map (fun c ->
-            match set.Components |> Array.tryFindIndex (fun k -> k.Chemical = c) with
+    let private expand (index: int option[]) (local: float[]) =
+        index
+        |> Array.map (function
             | Some i -> local[i]
             | None -> 0.0)
 
@@ -181,6 +219,8 @@ module FeasibleSet =
         (count: int)
         : DesignPoint[] =
         let actives = sets |> Array.map (activeSets rng)
+        let keys = chemicals |> Array.map ChemicalKey.create
+        let indexes = sets |> Array.map (fun s -> componentIndex s keys)
 
         let usable =
             Array.init sets.Length id |> Array.filter (fun i -> actives[i].Length > 0)
@@ -197,67 +237,80 @@ module FeasibleSet =
                 let t =
                     set.TemperatureMin + rng.NextFloat() * (set.TemperatureMax - set.TemperatureMin)
 
-                { Fractions = expand chemicals set local
+                { Fractions = expand indexes[a] local
                   Temperature = t })
 
-    /// Whether a point satisfies one alternative within `tol`: chemicals outside it are zero, each
-    /// fraction is 0 (if allowed) or within bounds, the sum is 1, the temperature is in range.
-    let satisfies (tol: float) (chemicals: string[]) (set: FeasibleSet) (p: DesignPoint) : bool =
+    /// `satisfies` with the chemicals' component indexes in the alternative (see `componentIndex`).
+    let private satisfiesAt (tol: float) (index: int option[]) (set: FeasibleSet) (p: DesignPoint) : bool =
         let sumOk = abs (Array.sum p.Fractions - 1.0) <= tol
 
         let tOk =
             p.Temperature >= set.TemperatureMin - tol * 1.0<K>
             && p.Temperature <= set.TemperatureMax + tol * 1.0<K>
 
-        let compsOk =
-            chemicals
-            |> Array.mapi (fun i c ->
+        let compsOk () =
+            index
+            |> Array.mapi (fun i j ->
                 let x = p.Fractions[i]
 
-                match set.Components |> Array.tryFind (fun k -> k.Chemical = c) with
+                match j with
                 | None -> abs x <= tol
-                | Some k -> (k.ZeroAllowed && abs x <= tol) || (x >= k.Lower - tol && x <= k.Upper + tol))
+                | Some j ->
+                    let k = set.Components[j]
+                    (k.ZeroAllowed && abs x <= tol) || (x >= k.Lower - tol && x <= k.Upper + tol))
             |> Array.forall id
 
-        sumOk && tOk && compsOk && p.Fractions.Length = chemicals.Length
+        p.Fractions.Length = index.Length && sumOk && tOk && compsOk ()
+
+    /// Whether a point satisfies one alternative within `tol`: chemicals outside it are zero, each
+    /// fraction is 0 (if allowed) or within bounds, the sum is 1, the temperature is in range.
+    let satisfies (tol: float) (chemicals: string[]) (set: FeasibleSet) (p: DesignPoint) : bool =
+        satisfiesAt tol (componentIndex set (chemicals |> Array.map ChemicalKey.create)) set p
 
     /// Whether a point satisfies at least one alternative.
     let isFeasible (tol: float) (chemicals: string[]) (sets: FeasibleSet[]) (p: DesignPoint) : bool =
-        sets |> Array.exists (fun s -> satisfies tol chemicals s p)
+        let keys = chemicals |> Array.map ChemicalKey.create
+        sets |> Array.exists (fun s -> satisfiesAt tol (componentIndex s keys) s p)
 
     /// Neighbours of a feasible point for pattern search, feasible by construction: move an amount
     /// `step` (clipped to the bounds) from one nonzero chemical to another nonzero one of the same
     /// alternative (sum and zero-set preserved), and temperature +- step x range (clipped).
     let moves (chemicals: string[]) (sets: FeasibleSet[]) (p: DesignPoint) (step: float) : DesignPoint[] =
-        match sets |> Array.tryFind (fun s -> satisfies 1e-9 chemicals s p) with
-        | None -> [||]
-        | Some set ->
-            let bound c =
-                set.Components |> Array.find (fun k -> k.Chemical = c)
+        let keys = chemicals |> Array.map ChemicalKey.create
 
-            let inSet c =
-                set.Components |> Array.exists (fun k -> k.Chemical = c)
+        let found =
+            sets
+            |> Array.tryPick (fun s ->
+                let index = componentIndex s keys
+                if satisfiesAt 1e-9 index s p then Some(s, index) else None)
+
+        match found with
+        | None -> [||]
+        | Some(set, index) ->
+            // every chemical of the alternative, by its position in the chemical list
+            let bounds = index |> Array.map (Option.map (fun j -> set.Components[j]))
 
             let donors =
-                chemicals
+                bounds
                 |> Array.indexed
-                |> Array.filter (fun (i, c) -> p.Fractions[i] > 1e-12 && inSet c)
-                |> Array.map fst
+                |> Array.choose (fun (i, b) ->
+                    match b with
+                    | Some b when p.Fractions[i] > 1e-12 -> Some(i, b)
+                    | _ -> None)
 
             let receivers =
-                chemicals
+                bounds
                 |> Array.indexed
-                |> Array.filter (fun (i, c) ->
-                    inSet c
-                    && (p.Fractions[i] > 1e-12 || ((bound c).Lower = 0.0 && (bound c).Upper > 0.0)))
-                |> Array.map fst
+                |> Array.choose (fun (i, b) ->
+                    match b with
+                    | Some b when p.Fractions[i] > 1e-12 || (b.Lower = 0.0 && b.Upper > 0.0) -> Some(i, b)
+                    | _ -> None)
 
             let result = ResizeArray<DesignPoint>()
 
-            for i in donors do
-                for j in receivers do
+            for i, bi in donors do
+                for j, bj in receivers do
                     if i <> j then
-                        let bi, bj = bound chemicals[i], bound chemicals[j]
                         let d = min step (min (p.Fractions[i] - bi.Lower) (bj.Upper - p.Fractions[j]))
 
                         if d > eps then

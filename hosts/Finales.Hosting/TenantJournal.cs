@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using Finales.Storage;
 
 namespace Finales.Hosting;
 
@@ -32,35 +32,17 @@ public sealed record JournalEntry(
 /// </summary>
 public sealed class TenantJournal : IDisposable
 {
-    private readonly SqliteConnection _c;
-    private readonly object _gate = new();
+    private readonly DurableSqlite _db;
 
-    public string Path { get; }
+    public string Path => _db.Path;
 
-    public TenantJournal(string path)
-    {
-        Path = System.IO.Path.GetFullPath(path);
-        var dir = System.IO.Path.GetDirectoryName(Path);
-        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        _c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false, DefaultTimeout = 30 }.ToString());
-        _c.Open();
-        Exec("PRAGMA journal_mode=WAL");
-        Exec("PRAGMA synchronous=FULL");
-        Exec("CREATE TABLE IF NOT EXISTS work (request_uuid TEXT PRIMARY KEY, tenant_uuid TEXT NOT NULL, quantity TEXT NOT NULL, method TEXT NOT NULL, " +
-             "state TEXT NOT NULL, request_json TEXT NOT NULL, result_json TEXT, result_uuid TEXT, attempts INTEGER NOT NULL DEFAULT 0, " +
-             "message TEXT NOT NULL DEFAULT '', updated TEXT NOT NULL)");
-    }
+    public TenantJournal(string path) =>
+        _db = new DurableSqlite(path,
+            "CREATE TABLE IF NOT EXISTS work (request_uuid TEXT PRIMARY KEY, tenant_uuid TEXT NOT NULL, quantity TEXT NOT NULL, method TEXT NOT NULL, " +
+            "state TEXT NOT NULL, request_json TEXT NOT NULL, result_json TEXT, result_uuid TEXT, attempts INTEGER NOT NULL DEFAULT 0, " +
+            "message TEXT NOT NULL DEFAULT '', updated TEXT NOT NULL)");
 
-    private void Exec(string sql, params object?[] args)
-    {
-        lock (_gate)
-        {
-            using var cmd = _c.CreateCommand();
-            cmd.CommandText = sql;
-            for (var i = 0; i < args.Length; i++) cmd.Parameters.AddWithValue($"@p{i}", args[i] ?? DBNull.Value);
-            cmd.ExecuteNonQuery();
-        }
-    }
+    private void Exec(string sql, params object?[] args) => _db.Execute(sql, args);
 
     private static string Now() => DateTime.UtcNow.ToString("O");
 
@@ -96,22 +78,12 @@ public sealed class TenantJournal : IDisposable
 
     public IReadOnlyList<JournalEntry> All() => Query("ORDER BY updated");
 
-    private List<JournalEntry> Query(string where, params object?[] args)
-    {
-        lock (_gate)
-        {
-            using var cmd = _c.CreateCommand();
-            cmd.CommandText = "SELECT request_uuid, tenant_uuid, quantity, method, state, request_json, result_json, result_uuid, attempts, message, updated FROM work " + where;
-            for (var i = 0; i < args.Length; i++) cmd.Parameters.AddWithValue($"@p{i}", args[i] ?? DBNull.Value);
-            using var r = cmd.ExecuteReader();
-            var list = new List<JournalEntry>();
-            while (r.Read())
-                list.Add(new JournalEntry(Guid.Parse(r.GetString(0)), Guid.Parse(r.GetString(1)), r.GetString(2), r.GetString(3), r.GetString(4),
-                    r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : Guid.Parse(r.GetString(7)),
-                    r.GetInt32(8), r.GetString(9), DateTime.Parse(r.GetString(10), null, System.Globalization.DateTimeStyles.RoundtripKind)));
-            return list;
-        }
-    }
+    private List<JournalEntry> Query(string where, params object?[] args) =>
+        _db.Query("SELECT request_uuid, tenant_uuid, quantity, method, state, request_json, result_json, result_uuid, attempts, message, updated FROM work " + where,
+            r => new JournalEntry(Guid.Parse(r.GetString(0)), Guid.Parse(r.GetString(1)), r.GetString(2), r.GetString(3), r.GetString(4),
+                r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : Guid.Parse(r.GetString(7)),
+                r.GetInt32(8), r.GetString(9), DateTime.Parse(r.GetString(10), null, System.Globalization.DateTimeStyles.RoundtripKind)),
+            args);
 
-    public void Dispose() => _c.Dispose();
+    public void Dispose() => _db.Dispose();
 }

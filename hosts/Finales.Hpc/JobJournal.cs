@@ -1,4 +1,5 @@
 using System.Globalization;
+using Finales.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace Finales.Hpc;
@@ -35,36 +36,18 @@ public sealed class JobJournal : IDisposable
     /// <summary>Row state between "about to submit" and "the scheduler answered with an id".</summary>
     public const string Submitting = "submitting";
 
-    private readonly SqliteConnection _c;
-    private readonly object _gate = new();
+    private readonly DurableSqlite _db;
 
-    public string Path { get; }
+    public string Path => _db.Path;
 
-    public JobJournal(string path)
-    {
-        Path = System.IO.Path.GetFullPath(path);
-        var dir = System.IO.Path.GetDirectoryName(Path);
-        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        _c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false, DefaultTimeout = 30 }.ToString());
-        _c.Open();
-        Exec("PRAGMA journal_mode=WAL");
-        Exec("PRAGMA synchronous=FULL");
-        Exec("CREATE TABLE IF NOT EXISTS jobs (name TEXT PRIMARY KEY, job_id TEXT, kind TEXT NOT NULL, work_dir TEXT NOT NULL, " +
-             "attempts INTEGER NOT NULL, state TEXT NOT NULL, reason TEXT, exit_code INTEGER, job_ids TEXT NOT NULL DEFAULT '', " +
-             "submitted TEXT NOT NULL, updated TEXT NOT NULL, success INTEGER, log_tail TEXT NOT NULL DEFAULT '', " +
-             "wall_seconds REAL NOT NULL DEFAULT 0, cancel_requested INTEGER NOT NULL DEFAULT 0)");
-    }
+    public JobJournal(string path) =>
+        _db = new DurableSqlite(path,
+            "CREATE TABLE IF NOT EXISTS jobs (name TEXT PRIMARY KEY, job_id TEXT, kind TEXT NOT NULL, work_dir TEXT NOT NULL, " +
+            "attempts INTEGER NOT NULL, state TEXT NOT NULL, reason TEXT, exit_code INTEGER, job_ids TEXT NOT NULL DEFAULT '', " +
+            "submitted TEXT NOT NULL, updated TEXT NOT NULL, success INTEGER, log_tail TEXT NOT NULL DEFAULT '', " +
+            "wall_seconds REAL NOT NULL DEFAULT 0, cancel_requested INTEGER NOT NULL DEFAULT 0)");
 
-    private int Exec(string sql, params object?[] args)
-    {
-        lock (_gate)
-        {
-            using var cmd = _c.CreateCommand();
-            cmd.CommandText = sql;
-            for (var i = 0; i < args.Length; i++) cmd.Parameters.AddWithValue($"@p{i}", args[i] ?? DBNull.Value);
-            return cmd.ExecuteNonQuery();
-        }
-    }
+    private int Exec(string sql, params object?[] args) => _db.Execute(sql, args);
 
     private static string Now() => DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture);
 
@@ -98,33 +81,14 @@ public sealed class JobJournal : IDisposable
             name, verdict.Success ? 1 : 0, verdict.FinalState.ToString(), verdict.Reason, verdict.LogTail, verdict.Wall.TotalSeconds, verdict.Attempts, Now());
 
     /// <summary>The row of a request, or null.</summary>
-    public JobJournalEntry? Get(string name)
-    {
-        lock (_gate)
-        {
-            using var cmd = _c.CreateCommand();
-            cmd.CommandText = "SELECT name, job_id, kind, work_dir, attempts, state, reason, exit_code, job_ids, submitted, updated, success, " +
-                              "log_tail, wall_seconds, cancel_requested FROM jobs WHERE name = @p0";
-            cmd.Parameters.AddWithValue("@p0", name);
-            using var r = cmd.ExecuteReader();
-            return r.Read() ? Read(r) : null;
-        }
-    }
+    public JobJournalEntry? Get(string name) =>
+        _db.Query("SELECT name, job_id, kind, work_dir, attempts, state, reason, exit_code, job_ids, submitted, updated, success, " +
+                  "log_tail, wall_seconds, cancel_requested FROM jobs WHERE name = @p0", Read, name).SingleOrDefault();
 
     /// <summary>Every row without a verdict (jobs to re-attach to after a restart), oldest first.</summary>
-    public IReadOnlyList<JobJournalEntry> Open()
-    {
-        lock (_gate)
-        {
-            using var cmd = _c.CreateCommand();
-            cmd.CommandText = "SELECT name, job_id, kind, work_dir, attempts, state, reason, exit_code, job_ids, submitted, updated, success, " +
-                              "log_tail, wall_seconds, cancel_requested FROM jobs WHERE success IS NULL ORDER BY submitted";
-            using var r = cmd.ExecuteReader();
-            var rows = new List<JobJournalEntry>();
-            while (r.Read()) rows.Add(Read(r));
-            return rows;
-        }
-    }
+    public IReadOnlyList<JobJournalEntry> Open() =>
+        _db.Query("SELECT name, job_id, kind, work_dir, attempts, state, reason, exit_code, job_ids, submitted, updated, success, " +
+                  "log_tail, wall_seconds, cancel_requested FROM jobs WHERE success IS NULL ORDER BY submitted", Read);
 
     private static JobJournalEntry Read(SqliteDataReader r) =>
         new(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt32(4), r.GetString(5),
@@ -133,5 +97,5 @@ public sealed class JobJournal : IDisposable
             DateTime.Parse(r.GetString(10), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
             r.IsDBNull(11) ? null : r.GetInt32(11) == 1, r.GetString(12), r.GetDouble(13), r.GetInt32(14) == 1);
 
-    public void Dispose() => _c.Dispose();
+    public void Dispose() => _db.Dispose();
 }

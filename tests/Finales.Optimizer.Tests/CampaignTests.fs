@@ -221,6 +221,52 @@ let tests =
                   (res.Suggestions |> Array.forall (fun s -> s.Source = "exp"))
                   "suggested for the target source"
           }
+          testPropertyWithConfig
+              { config with maxTest = 15 }
+              "observations join the design's chemicals in any spelling; suggestions write the limitations' form"
+              (fun (seed: int) (choices: int[]) ->
+                  let smiles (c: string) =
+                      (Finales.Core.Chemical.data (Finales.Core.Chemical.tryFind c).Value).Smiles
+
+                  let bySmiles =
+                      simple
+                      |> Array.map (fun s ->
+                          { s with
+                              Components =
+                                  s.Components |> Array.map (fun c -> { c with Chemical = smiles c.Chemical }) })
+
+                  let chems = FeasibleSet.chemicals bySmiles
+
+                  let pts =
+                      FeasibleSet.sample (Finales.Core.RandomStream.create seed) chems bySmiles 8
+
+                  let data = observe chems pts
+
+                  let choice i =
+                      if choices.Length = 0 then
+                          i
+                      else
+                          abs choices[i % choices.Length]
+
+                  let respelled =
+                      data
+                      |> Array.mapi (fun i o ->
+                          { o with
+                              Formulation =
+                                  o.Formulation
+                                  |> Array.mapi (fun j (c, x) ->
+                                      let all = spellings (Finales.Core.Chemical.tryFind c).Value
+                                      all[(choice (i * 7 + j)) % all.Length], x) })
+
+                  let settings = { fast with Seed = seed; BatchSize = 2 }
+                  let written = Campaign.step settings bySmiles objectives data [||] |> ok
+                  let spelled = Campaign.step settings bySmiles objectives respelled [||] |> ok
+
+                  spelled = written
+                  && spelled.UsedPoints = pts.Length
+                  && spelled.Chemicals = chems
+                  && spelled.Suggestions
+                     |> Array.forall (fun s -> Array.map fst s.Formulation = chems))
           test "invalid settings are errors naming the field" {
               match Campaign.step { fast with BatchSize = 0 } simple objectives [||] [||] with
               | Error e -> Expect.stringContains e.Message "batch_size is 0" "names batch_size"

@@ -118,6 +118,21 @@ let tests =
               Expect.isFalse disjoint.Ok "salt 0.02..0.15 and 0.5..1 do not meet"
               Expect.stringContains disjoint.Error "no formulation and temperature in common" "the error says why"
           }
+          testPropertyWithConfig
+              Finales.Optimizer.Tests.FeasibleSetTests.config
+              "capabilities that spell one chemical differently share one dimension, written as its canonical key"
+              (fun (r: Finales.Optimizer.Tests.FeasibleSetTests.SpelledLimitations) ->
+                  let set, respelled = r.Sets[0], r.Respelled[0]
+
+                  let expected =
+                      set.Components
+                      |> Array.filter (fun c -> c.Upper > 0.0)
+                      |> Array.map (fun c -> OptimizerFacade.ChemicalKey c.Chemical, c.Lower, c.Upper)
+
+                  match DesignSpace.intersect [| [| set |]; [| respelled |] |] [||] nan nan with
+                  | Ok [| joined |] ->
+                      joined.Components |> Array.map (fun c -> c.Chemical, c.Lower, c.Upper) = expected
+                  | _ -> false)
           test
               "E1/E2: the E1 optimum beats a random feasible sample with zero regret there; E2 regret is never negative" {
               let k, x = Benchmarks.e1Optimum.Value

@@ -12,9 +12,27 @@ open Finales.Core.Units
 /// loose ranges, tight ranges (lower = upper), either-zero-or-range and always-zero chemicals.
 type RandomLimitations = { Sets: FeasibleSet[]; Seed: int }
 
-let private genSet =
+/// The same limitations written twice: `Sets` names each chemical of the core's table in one spelling,
+/// `Respelled` names it in another (SMILES, InChIKey, name, in any letter case where the key allows it).
+type SpelledLimitations =
+    { Sets: FeasibleSet[]
+      Respelled: FeasibleSet[]
+      Seed: int }
+
+/// Spellings of a chemical of the core's table that name it.
+let spellings (c: Finales.Core.Chemical) : string[] =
+    let d = Finales.Core.Chemical.data c
+
+    [| d.Smiles
+       d.InChIKey
+       d.Name
+       d.Name.ToLowerInvariant()
+       d.InChIKey.ToLowerInvariant()
+       " " + d.Smiles + " " |]
+
+let private genSetOf (maxChemicals: int) =
     gen {
-        let! n = Gen.choose (2, 6)
+        let! n = Gen.choose (2, maxChemicals)
         let! raw = Gen.arrayOfLength n (Gen.choose (0, 100))
         let! zeroMask = Gen.arrayOfLength n (Gen.elements [ false; false; true ])
         let weights = Array.map2 (fun r z -> if z then 0.0 else float r + 1.0) raw zeroMask
@@ -79,6 +97,22 @@ let private genSet =
               TemperatureMax = float (t0 + dt) * 1.0<K> }
     }
 
+let private genSet = genSetOf 6
+
+/// A random feasible alternative over the core's chemicals (component i is chemical i of the table), each named
+/// by a random spelling.
+let private spell (set: FeasibleSet) : Gen<FeasibleSet> =
+    gen {
+        let! written =
+            set.Components
+            |> Array.mapi (fun i _ -> Gen.elements (spellings (List.item i Finales.Core.Chemical.all)))
+            |> Gen.sequenceToArray
+
+        return
+            { set with
+                Components = Array.map2 (fun c w -> { c with Chemical = w }) set.Components written }
+    }
+
 type Arbitraries =
     static member Limitations() : Arbitrary<RandomLimitations> =
         gen {
@@ -86,6 +120,21 @@ type Arbitraries =
             let! sets = Gen.arrayOfLength k genSet
             let! seed = Gen.choose (0, 100000)
             return { Sets = sets; Seed = seed }
+        }
+        |> Arb.fromGen
+
+    static member Spelled() : Arbitrary<SpelledLimitations> =
+        gen {
+            let! k = Gen.choose (1, 2)
+            let! sets = Gen.arrayOfLength k (genSetOf Finales.Core.Chemical.count)
+            let! written = sets |> Array.map spell |> Gen.sequenceToArray
+            let! respelled = sets |> Array.map spell |> Gen.sequenceToArray
+            let! seed = Gen.choose (0, 100000)
+
+            return
+                { Sets = written
+                  Respelled = respelled
+                  Seed = seed }
         }
         |> Arb.fromGen
 
@@ -210,4 +259,52 @@ let tests =
               Expect.isTrue
                   (pts |> Array.forall (FeasibleSet.isFeasible 1e-12 [| "A"; "B"; "C" |] [| set |]))
                   "all feasible at 1e-12"
+          }
+          testPropertyWithConfig
+              config
+              "two spellings of one chemical are one dimension, written as the limitations first name it"
+              (fun (r: SpelledLimitations) ->
+                  let chems = FeasibleSet.chemicals r.Sets
+                  let both = FeasibleSet.chemicals (Array.append r.Sets r.Respelled)
+
+                  let distinct =
+                      r.Sets
+                      |> Array.collect (fun s -> s.Components)
+                      |> Array.map (fun c -> c.Key)
+                      |> Array.distinct
+
+                  let firstWritten =
+                      distinct
+                      |> Array.map (fun k ->
+                          (r.Sets
+                           |> Array.collect (fun s -> s.Components)
+                           |> Array.find (fun c -> c.Key = k))
+                              .Chemical)
+
+                  both = chems && chems = firstWritten)
+          testPropertyWithConfig
+              config
+              "sampling, feasibility and moves match chemicals by key, whatever the spelling"
+              (fun (r: SpelledLimitations) ->
+                  let chems = FeasibleSet.chemicals r.Sets
+
+                  let sample sets =
+                      FeasibleSet.sample (Finales.Core.RandomStream.create r.Seed) chems sets 20
+
+                  let pts = sample r.Sets
+
+                  pts = sample r.Respelled
+                  && pts |> Array.forall (FeasibleSet.isFeasible 1e-9 chems r.Respelled)
+                  && pts
+                     |> Array.forall (fun p ->
+                         FeasibleSet.moves chems r.Sets p 0.05 = FeasibleSet.moves chems r.Respelled p 0.05))
+          test "an alternative that names one chemical twice, in two spellings, is refused with both spellings" {
+              let json =
+                  """{"formulation":[[{"chemical":{"name":"EC"},"fraction":[{"min":0,"max":0.5}]},{"chemical":{"SMILES":"C1COC(=O)O1"},"fraction":[{"min":0.5,"max":1}]}]],"temperature":[300]}"""
+
+              match FeasibleSet.parseText None json with
+              | Error e ->
+                  Expect.stringContains e.Message "'EC', 'C1COC(=O)O1'" "both spellings named"
+                  Expect.stringContains e.Message "limitations alternative 0" "the alternative named"
+              | Ok s -> failtestf "one chemical twice accepted: %A" s
           } ]

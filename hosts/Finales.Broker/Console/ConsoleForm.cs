@@ -199,12 +199,8 @@ public static class ConsoleForm
                 continue;
             }
             values.Add(fraction);
-            rows.Add(new JsonObject
-            {
-                ["chemical"] = new JsonObject { ["SMILES"] = chemical.Smiles, ["InChIKey"] = chemical.InChIKey },
-                ["fraction"] = fraction,
-                ["fraction_type"] = i < types.Count && !string.IsNullOrWhiteSpace(types[i]) ? types[i]!.Trim() : "molar fraction",
-            });
+            var fractionType = i < types.Count && !string.IsNullOrWhiteSpace(types[i]) ? types[i]!.Trim() : "molar fraction";
+            rows.Add(FormulationJson.Entry(chemical.Smiles, chemical.InChIKey, fraction, fractionType));
         }
         if (errors.Count > before) return null;
         if (rows.Count == 0)
