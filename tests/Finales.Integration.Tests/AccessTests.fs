@@ -86,6 +86,29 @@ let suite (f: StoreFactory) (w: Lazy<World>) =
                     expectStatus (login w.Url "carol" "carol-pw") 401 "old password"
                     expectStatus (Api.Login(w.Url, "carol", "new-pw").Get "/test") 200 "new token"
                 }
+                test "a roles change applies to the same token's next request, both ways" {
+                    // The authentication handler builds a user's principal once per stored record: a changed user is a
+                    // new record, so the same token must see the new roles at once.
+                    let w = w.Value
+                    addUser w.Admin "cleo" [ "tenant" ] [ w.TenantA ]
+                    let token = Api.Login(w.Url, "cleo", "cleo-pw")
+                    expectStatus (token.Get "/admin/users") 403 "a tenant is not an admin"
+
+                    expectStatus
+                        (w.Admin.Post("/admin/users/cleo", """{"roles":["tenant","admin"]}"""))
+                        200
+                        "made an admin"
+
+                    expectStatus (token.Get "/admin/users") 200 "the same token is an admin's now"
+
+                    expectStatus
+                        (w.Admin.Post("/admin/users/cleo", """{"roles":["tenant"]}"""))
+                        200
+                        "admin role taken back"
+
+                    expectStatus (token.Get "/admin/users") 403 "and the same token is refused again"
+                    expectStatus (token.Get "/test") 200 "while it still authenticates"
+                }
                 test "a token issued before a deactivation stays refused after reactivation" {
                     let w = w.Value
                     addUser w.Admin "cora" [ "tenant" ] [ w.TenantA ]

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
@@ -48,12 +49,20 @@ public static class Policies
         {
             if (context.Resource is not HttpContext ctx || !ctx.Items.TryGetValue(BrokerAuthentication.UserItem, out var item) || item is not UserRecord user)
                 return Task.CompletedTask;
-            if (requirement.Roles.Any(user.Roles.Contains)) context.Succeed(requirement);
+            if (HasAnyRole(user, requirement.Roles)) context.Succeed(requirement);
             else
                 context.Fail(new AuthorizationFailureReason(this, requirement.Need is null
                     ? $"user {user.Username} is not an admin"
                     : $"user {user.Username} has roles [{string.Join(", ", user.Roles)}]; {requirement.Need}"));
             return Task.CompletedTask;
+        }
+
+        // A loop rather than LINQ: this runs on every authorized request.
+        private static bool HasAnyRole(UserRecord user, string[] roles)
+        {
+            foreach (var role in roles)
+                if (user.Roles.Contains(role)) return true;
+            return false;
         }
     }
 
@@ -87,19 +96,27 @@ public sealed class BrokerAuthentication(IOptionsMonitor<AuthenticationSchemeOpt
     public const string FailureItem = "finales.auth-failure";
     private const string Refused = "Authentication failed. Wrong username or password.";
 
+    // The principal of each stored user record, built once: the token, its expiry and the user's state and token version
+    // are still checked on every request (against the catalog snapshot's current record), and a changed user is a new
+    // record, so it gets a new principal. Weak keys: records of an older snapshot go with it.
+    private static readonly ConditionalWeakTable<UserRecord, ClaimsPrincipal> Principals = new();
+
+    private static readonly Task<AuthenticateResult> NoBearer = Task.FromResult(AuthenticateResult.NoResult());
+
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
         if (string.IsNullOrEmpty(header) || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-            return Task.FromResult(AuthenticateResult.NoResult());
-        var token = broker.Tokens.Validate(header[7..].Trim(), broker.UtcNow);
+            return NoBearer;
+        var token = broker.Tokens.Validate(header.AsSpan(7).Trim(), broker.UtcNow);
         if (token is not { } t || !broker.Current.Users.TryGetValue(t.Username, out var user) || !user.IsActive || user.TokenVersion != t.Version)
         {
             Context.Items[FailureItem] = Refused;
             return Task.FromResult(AuthenticateResult.Fail(Refused));
         }
         Context.Items[UserItem] = user;
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, user.Username), .. user.Roles.Select(r => new Claim(ClaimTypes.Role, r))], SchemeName);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+        var principal = Principals.GetValue(user, static u =>
+            new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, u.Username), .. u.Roles.Select(r => new Claim(ClaimTypes.Role, r))], SchemeName)));
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
     }
 }
