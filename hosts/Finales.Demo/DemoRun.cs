@@ -175,6 +175,11 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
              (_md is null ? "" : $", md (primitive model, {(s.Md.Slurm ? "slurm" : "local")} executor, {s.Md.ProductionNs} ns production, pid {_md.Pid})"));
         await PostReferenceSeries(url, ct);
         if (_md is not null && s.Md.Points > 0) await PostMdSeries(url, ct);
+        // The optimizer's design space is the intersection of the limitations the offering tenants publish at start
+        // (ASAB its stock-derived reach, which replaces the demo's registration). It starts only once they have, so its
+        // first (seeded, random) batch never depends on which of them it happened to read first.
+        await WaitForLimitations(_lab, "asab", ct);
+        if (_md is not null) await WaitForLimitations(_md, "md", ct);
         _optimizer.Start();
         Note($"optimizer tenant started (pid {_optimizer.Pid}): {s.Preset.Description}; batch {s.Batch}, {s.Iterations} iterations, seed {s.Seed}");
         _status = "running";
@@ -254,6 +259,25 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         var series = DemoMd.SaltSeries(s.Md.Points);
         foreach (var salt in series) await http.PostOk("/requests/", DemoMd.ConductivityRequest(salt, Reference).ToJsonString(), ct);
         Note($"posted an MD series of {series.Count} conductivity/molecular_dynamics requests (LiPF6 in {DemoMd.Solvent}, x = {string.Join(", ", series)}) for the MD tenant");
+    }
+
+    /// <summary>Waits until a tenant's log says it registered its limitations on the broker (the hosting kit's start-up
+    /// line), at most 120 s; a tenant that exits or takes longer stops the demo naming its log.</summary>
+    private async Task WaitForLimitations(DemoChild child, string name, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (true)
+        {
+            if (File.Exists(Log(name)))
+            {
+                await using var f = new FileStream(Log(name), FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                using var r = new StreamReader(f);
+                if ((await r.ReadToEndAsync(ct)).Contains("Registered limitations of tenant", StringComparison.Ordinal)) return;
+            }
+            if (!child.IsRunning) throw new DemoException($"the {name} tenant exited with code {child.ExitCode} before registering its limitations; see {Log(name)}");
+            if (DateTime.UtcNow > deadline) throw new DemoException($"the {name} tenant did not register its limitations within 120 s; see {Log(name)}");
+            await Task.Delay(200, ct);
+        }
     }
 
     private static readonly System.Text.RegularExpressions.Regex PostedLine =
