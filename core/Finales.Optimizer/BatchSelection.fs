@@ -29,6 +29,39 @@ module BatchSelection =
         let fit = (queueCap - openRequests) / max 1 requestsPerPoint
         if fit <= 0 then 0 else max 0 (min batchSize fit)
 
+    /// Points that fit when target i is requested only at the points its share picks
+    /// (`RequestShare.chosen` under the phase of (seed, i)): the most k <= batchSize such that
+    /// openRequests + the requests of the tenant's points first .. first + k - 1 <= queueCap
+    /// (first = the points it has posted so far). Every share 1 gives `room` with one request per
+    /// share and point.
+    let roomShared
+        (shares: RequestShare list)
+        (seed: int)
+        (first: int)
+        (queueCap: int)
+        (openRequests: int)
+        (batchSize: int)
+        : int =
+        let rules = shares |> List.mapi (fun i s -> s, RequestShare.phase seed i)
+
+        let requestsAt (position: int) =
+            rules
+            |> List.filter (fun (s, phase) -> RequestShare.chosen s phase (first + position))
+            |> List.length
+
+        let rec grow k used =
+            if k >= batchSize then
+                k
+            else
+                let next = used + requestsAt k
+
+                if openRequests + next <= queueCap then
+                    grow (k + 1) next
+                else
+                    k
+
+        max 0 (grow 0 0)
+
     let private round (digits: int) (v: float) =
         Math.Round(v, digits, MidpointRounding.AwayFromZero)
 
@@ -65,11 +98,23 @@ module BatchSelection =
             rounded
             |> Array.map (fun (k, v) -> if k = largest then k, round digits (1.0 - rest) else k, v)
 
-    /// The batch: suggestions in order until `batch` points; each rounded (`roundToSum`,
-    /// temperature to `temperatureDigits`) and keyed; a key met twice is skipped; per target, a
-    /// request is left out when `taken` holds "target|key" (an own request of that point) or
-    /// `check` refuses it; a point without any request is skipped. Skip reasons name the key.
-    let select
+    /// The distinct points among `taken` ("target|key" entries): how many points the tenant has
+    /// posted so far, the index of its next point.
+    let pointsTaken (taken: Set<string>) : int =
+        taken
+        |> Seq.map (fun entry ->
+            match entry.IndexOf '|' with
+            | -1 -> entry
+            | i -> entry.Substring(i + 1))
+        |> Seq.distinct
+        |> Seq.length
+
+    /// `select` where a target is requested only at the points `due` names: `due position
+    /// targetIndex`, position the point's place in this batch (0 = its first point), targetIndex
+    /// the target's place in `targets`. A point where no
+    /// target is due is skipped (with the reason). `select` is `selectDue` with every target due.
+    let selectDue
+        (due: int -> int -> bool)
         (batch: int)
         (fractionDigits: int)
         (temperatureDigits: int)
@@ -99,9 +144,16 @@ module BatchSelection =
                 skipped <- skipped @ [ sprintf "%s: suggested twice in this batch" key ]
             else
                 planned <- planned.Add key
+                let position = List.length points
+
+                let dueTargets =
+                    targets
+                    |> List.indexed
+                    |> List.filter (fun (i, _) -> due position i)
+                    |> List.map snd
 
                 let outcomes =
-                    targets
+                    dueTargets
                     |> List.map (fun target ->
                         let name = targetName target
 
@@ -118,7 +170,9 @@ module BatchSelection =
                         | Error p -> Some p
                         | Ok _ -> None)
 
-                if not problems.IsEmpty && requests.IsEmpty then
+                if dueTargets.IsEmpty then
+                    skipped <- skipped @ [ sprintf "%s: no requested capability is due at this point" key ]
+                elif not problems.IsEmpty && requests.IsEmpty then
                     skipped <- skipped @ [ sprintf "%s: %s" key (String.Join("; ", problems)) ]
                 else
                     if not problems.IsEmpty then
@@ -133,3 +187,50 @@ module BatchSelection =
                               Requests = requests } ]
 
         { Points = points; Skipped = skipped }
+
+    /// The batch: suggestions in order until `batch` points; each rounded (`roundToSum`,
+    /// temperature to `temperatureDigits`) and keyed; a key met twice is skipped; per target, a
+    /// request is left out when `taken` holds "target|key" (an own request of that point) or
+    /// `check` refuses it; a point without any request is skipped. Skip reasons name the key.
+    let select
+        (batch: int)
+        (fractionDigits: int)
+        (temperatureDigits: int)
+        (targets: 'T list)
+        (targetName: 'T -> string)
+        (taken: Set<string>)
+        (check: 'T -> (string * float)[] -> float -> Result<'R, string>)
+        (suggestions: ((string * float)[] * float) seq)
+        : BatchSelection<'R> =
+        selectDue (fun _ _ -> true) batch fractionDigits temperatureDigits targets targetName taken check suggestions
+
+    /// `select` with a share per target (`RequestShare`, same order as `targets`): the point at
+    /// position j of this batch is the tenant's point `pointsTaken taken + j`, and target t is
+    /// requested there when `RequestShare.chosen` picks that index under the phase of (seed, t's
+    /// position). Every share 1 gives `select` exactly.
+    let selectShared
+        (shares: RequestShare list)
+        (seed: int)
+        (batch: int)
+        (fractionDigits: int)
+        (temperatureDigits: int)
+        (targets: 'T list)
+        (targetName: 'T -> string)
+        (taken: Set<string>)
+        (check: 'T -> (string * float)[] -> float -> Result<'R, string>)
+        (suggestions: ((string * float)[] * float) seq)
+        : BatchSelection<'R> =
+        let first = pointsTaken taken
+
+        let rules =
+            targets
+            |> List.mapi (fun i _ ->
+                let share = shares |> List.tryItem i |> Option.defaultValue RequestShare.all
+                share, RequestShare.phase seed i)
+            |> Array.ofList
+
+        let due (position: int) (target: int) =
+            let share, phase = rules[target]
+            RequestShare.chosen share phase (first + position)
+
+        selectDue due batch fractionDigits temperatureDigits targets targetName taken check suggestions

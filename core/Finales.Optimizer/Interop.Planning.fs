@@ -123,6 +123,40 @@ type BatchPlanner =
     static member Room(queueCap: int, openRequests: int, requestsPerPoint: int, batchSize: int) : int =
         BatchSelection.room queueCap openRequests requestsPerPoint batchSize
 
+    /// Points that fit under the queue cap when `shares[i]` in (0, 1] is the share of the points target i is
+    /// requested for under `seed` (see `BatchSelection.roomShared`; the tenant's next point index is the number of
+    /// distinct points in `taken`, "target|point key" entries). Every share 1 gives `Room`. A share outside (0, 1]
+    /// is a programmer error (TryShare).
+    static member RoomShared
+        (
+            queueCap: int,
+            openRequests: int,
+            shares: IReadOnlyList<float>,
+            seed: int,
+            taken: IEnumerable<string>,
+            batchSize: int
+        ) : int =
+        let shares = BatchPlanner.Shares shares
+
+        let taken =
+            if obj.ReferenceEquals(taken, null) then
+                Set.empty
+            else
+                Set.ofSeq taken
+
+        BatchSelection.roomShared shares seed (BatchSelection.pointsTaken taken) queueCap openRequests batchSize
+
+    static member private Shares(shares: IReadOnlyList<float>) : RequestShare list =
+        if obj.ReferenceEquals(shares, null) then
+            nullArg (nameof shares)
+
+        shares
+        |> Seq.map (fun share ->
+            match RequestShare.create share with
+            | Ok s -> s
+            | Error e -> invalidArg (nameof shares) e)
+        |> List.ofSeq
+
     /// Fractions rounded to `digits`, zeros dropped, the largest adjusted so they sum to exactly 1.
     static member RoundToSum
         (fractions: IEnumerable<KeyValuePair<string, float>>, digits: int)
@@ -132,15 +166,29 @@ type BatchPlanner =
 
         FacadeCollections.ordered (BatchSelection.roundToSum digits (fractions |> Seq.map (fun kv -> kv.Key, kv.Value)))
 
-    /// The batch from `suggestions` (see `BatchSelection.select`); a target's name is its
-    /// ToString(), `taken` holds "target|point key" of the tenant's own requests, and `check`
-    /// builds and checks one request for (target, rounded fractions, rounded temperature).
-    static member Select<'T, 'R>
+    /// A share of the points in (0, 1] as the tenant uses it (rounded to millionths, see `RequestShare`); false
+    /// with a message naming the value when it lies outside (0, 1] or is not finite.
+    static member TryShare(share: float, [<Out>] quantised: byref<float>, [<Out>] error: byref<string>) : bool =
+        match RequestShare.create share with
+        | Ok s ->
+            quantised <- RequestShare.value s
+            error <- ""
+            true
+        | Error e ->
+            quantised <- nan
+            error <- e
+            false
+
+    static member private Run<'T, 'R>
         (
+            select:
+                'T list
+                    -> ('T -> string)
+                    -> Set<string>
+                    -> ('T -> (string * float)[] -> float -> Result<'R, string>)
+                    -> ((string * float)[] * float) seq
+                    -> BatchSelection<'R>,
             suggestions: IReadOnlyList<SuggestionSpec>,
-            batch: int,
-            fractionDigits: int,
-            temperatureDigits: int,
             targets: IReadOnlyList<'T>,
             taken: IEnumerable<string>,
             check: Func<'T, IReadOnlyDictionary<string, float>, float, CheckOutcome<'R>>
@@ -166,10 +214,7 @@ type BatchPlanner =
             if isNull o.Problem then Ok o.Request else Error o.Problem
 
         let selection =
-            BatchSelection.select
-                batch
-                fractionDigits
-                temperatureDigits
+            select
                 (List.ofSeq targets)
                 (fun t -> string t)
                 taken
@@ -187,3 +232,50 @@ type BatchPlanner =
             |> ResizeArray
             :> IReadOnlyList<_>
           Skipped = ResizeArray selection.Skipped :> IReadOnlyList<string> }
+
+    /// The batch from `suggestions` (see `BatchSelection.select`); a target's name is its
+    /// ToString(), `taken` holds "target|point key" of the tenant's own requests, and `check`
+    /// builds and checks one request for (target, rounded fractions, rounded temperature).
+    static member Select<'T, 'R>
+        (
+            suggestions: IReadOnlyList<SuggestionSpec>,
+            batch: int,
+            fractionDigits: int,
+            temperatureDigits: int,
+            targets: IReadOnlyList<'T>,
+            taken: IEnumerable<string>,
+            check: Func<'T, IReadOnlyDictionary<string, float>, float, CheckOutcome<'R>>
+        ) : BatchSpec<'R> =
+        BatchPlanner.Run(
+            BatchSelection.select batch fractionDigits temperatureDigits,
+            suggestions,
+            targets,
+            taken,
+            check
+        )
+
+    /// The batch with a share per target (see `BatchSelection.selectShared`): `shares[i]` in (0, 1] is the share
+    /// of the points `targets[i]` is requested for (1 = every point; a missing entry counts as 1), chosen from
+    /// `seed` and the point's index over the tenant's run (the distinct points in `taken`, then the batch's
+    /// order). Every share 1 gives `Select` exactly. A share outside (0, 1] is a programmer error (TryShare).
+    static member SelectShared<'T, 'R>
+        (
+            suggestions: IReadOnlyList<SuggestionSpec>,
+            batch: int,
+            fractionDigits: int,
+            temperatureDigits: int,
+            targets: IReadOnlyList<'T>,
+            shares: IReadOnlyList<float>,
+            seed: int,
+            taken: IEnumerable<string>,
+            check: Func<'T, IReadOnlyDictionary<string, float>, float, CheckOutcome<'R>>
+        ) : BatchSpec<'R> =
+        let shares = BatchPlanner.Shares shares
+
+        BatchPlanner.Run(
+            BatchSelection.selectShared shares seed batch fractionDigits temperatureDigits,
+            suggestions,
+            targets,
+            taken,
+            check
+        )

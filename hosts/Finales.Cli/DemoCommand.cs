@@ -25,27 +25,33 @@ public static class DemoCommand
         var plain = Opt.Switch("--plain", "line output even on a terminal (automatic when output is redirected)");
         var mdNs = Opt.Number("--md-ns", "ns of production per MD run (primitive model, after its 100 ps equilibration); the default " +
                                          "0.02 keeps the default demo within 5 minutes on 2 cores, 1 gives the converged runs of docs/md-tenant.md", 0.02);
-        var mdPoints = Opt.Int("--md-points", "salt contents of the MD series (LiPF6 in EC, x 0.03..0.15) the MD tenant simulates; 0: no MD tenant", 3,
-            helpName: "N");
+        var mdPoints = Opt.Int("--md-points", "salt contents of the demo's own MD series (LiPF6 in EC, x 0.03..0.15, for Figure 7); 0: no series " +
+                                              "(the MD tenant still runs for the electrolyte preset's conductivity)", 3, helpName: "N");
+        var mdShare = Opt.Number("--md-share", "share of the optimizer's points whose conductivity the MD tenant simulates (electrolyte preset), " +
+                                               "in (0, 1]; the default 1/3 (one point in three) keeps the default demo within 5 minutes on 2 cores",
+            DemoMdOptions.DefaultShare);
         var lammps = Opt.Text("--lammps", "the LAMMPS command of the MD tenant (default lmp); when it is not found the demo says so " +
-                                          "and runs without the MD tenant", "CMD", "lmp");
+                                          "and runs without the MD tenant (the electrolyte preset without its conductivity level)", "CMD", "lmp");
         var slurm = Opt.Switch("--slurm", "run the MD jobs through Slurm (sbatch); exits with code 2 when no cluster answers sinfo");
         var command = new FinalesCommand("demo", "autonomous electrolyte campaign on the whole platform, live view, audit and HTML report")
         {
             Notes = """
                 Runs an autonomous electrolyte campaign on the whole platform: a broker (SQLite store), the ASAB lab tenant on
-                simulated hardware (density + viscosity), a simulated two-electrode conductivity cell (tenants/Finales.Tenants.Cell), the
-                low-fidelity conductivity tenant, the MD tenant (LAMMPS, primitive model, local executor; --slurm for Slurm) and
-                the optimizer tenant (GP-UCB + Chimera) closing the loop, each a child process of this one. See docs/demo.md.
-                The MD tenant simulates a salt series (--md-points, default 3) with 20 ps production runs (--md-ns 0.02): sized so
-                the default demo finishes within 5 minutes on 2 cores. Without LAMMPS the demo says so and runs without it.
+                simulated hardware (density + viscosity), the low-fidelity conductivity tenant, the MD tenant (LAMMPS, primitive
+                model, local executor; --slurm for Slurm) and the optimizer tenant (GP-UCB + Chimera) closing the loop, each a child
+                process of this one. See docs/demo.md.
+                The electrolyte preset's conductivity is the MD tenant's Einstein-Helfand value, simulated for one optimizer point
+                in three (--md-share 0.333) with 20 ps production runs (--md-ns 0.02); points without it are conditioned on like
+                pending ones. The MD tenant also simulates a salt series for Figure 7 (--md-points, default 3). Sized so the default
+                demo finishes within 5 minutes on 2 cores. Without LAMMPS the demo says so in one line and runs without the MD
+                tenant: the electrolyte preset without its conductivity level (the report's goal says so).
                 At the end the store is audited and a self-contained HTML report (plus report.json) is written.
                 Exit code 0 when the audit passes, 3 when it fails, 130 when interrupted (the report is still written).
                 """,
             Examples = ["./finales demo", "./finales demo --iterations 4 --chaos", "./finales demo --preset paper --seed 7 --report ./report",
-                "./finales demo --md-ns 1 --md-points 6"],
+                "./finales demo --md-ns 1 --md-points 6", "./finales demo --md-share 1 --iterations 10"],
         };
-        foreach (var o in new Option[] { store, iterations, batch, seed, preset, chaos, report, timeScale, plain, mdNs, mdPoints, lammps, slurm }) command.Options.Add(o);
+        foreach (var o in new Option[] { store, iterations, batch, seed, preset, chaos, report, timeScale, plain, mdNs, mdPoints, mdShare, lammps, slurm }) command.Options.Add(o);
         command.SetAction(parse =>
         {
             var settings = DemoSettings.Create(
@@ -60,7 +66,10 @@ public static class DemoCommand
                 reportDir: parse.GetValue(report),
                 data: new DemoData(BundledData.Corpus("serialized_quantities"), BundledData.AsabGraphDirectory, BundledData.AsabStocksFile,
                     BundledData.AsabExampleConfig),
-                md: new DemoMdOptions(parse.GetValue(mdNs), parse.GetValue(mdPoints), parse.GetValue(lammps) ?? "lmp", parse.GetValue(slurm)));
+                md: new DemoMdOptions(parse.GetValue(mdNs), parse.GetValue(mdPoints), parse.GetValue(lammps) ?? "lmp", parse.GetValue(slurm))
+                {
+                    Share = parse.GetValue(mdShare),
+                });
             using var run = new DemoRun(settings);
             return run.Execute();
         });

@@ -27,8 +27,8 @@ public static class TenantCommands
         tenant.Subcommands.Add(Asab());
         tenant.Subcommands.Add(Optimizer());
         tenant.Subcommands.Add(TenantMdCommand.Create());
-        tenant.Subcommands.Add(Cell("cell", "simulated two-electrode conductivity cell, the demo's conductivity instrument (conductivity/two_electrode)"));
-        tenant.Subcommands.Add(Cell("demo-cell", "the same simulated cell under its earlier name (`finales demo` starts it as `tenant cell`)"));
+        tenant.Subcommands.Add(Cell("cell", "simulated two-electrode conductivity cell, a stand-in conductivity instrument (conductivity/two_electrode)"));
+        tenant.Subcommands.Add(Cell("demo-cell", "the same simulated cell under its earlier name"));
         return tenant;
     }
 

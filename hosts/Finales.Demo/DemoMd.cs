@@ -6,19 +6,28 @@ namespace Finales.Demo;
 
 /// <summary>
 /// The MD tenant's part of a demo run: the production length of its primitive-model runs, how many salt contents the
-/// demo asks it for, the LAMMPS command and the executor. <see cref="Default"/> is sized so the default demo stays
+/// demo's own series asks it for, the LAMMPS command, the executor and <see cref="Share"/>, the share of the optimizer's
+/// points whose conductivity it simulates (electrolyte preset). <see cref="Default"/> is sized so the default demo stays
 /// within 5 minutes on a 2-core machine (docs/demo.md).
 /// </summary>
 public sealed record DemoMdOptions(double ProductionNs, int Points, string Lammps, bool Slurm)
 {
-    /// <summary>20 ps production (the tenant's minimum; with its 100 ps equilibration 6,000 steps of 400 ions) at 3 salt contents.</summary>
+    /// <summary>The default <see cref="Share"/>: one optimizer point in three (docs/demo.md, "Options").</summary>
+    public const double DefaultShare = 1.0 / 3.0;
+
+    /// <summary>20 ps production (the tenant's minimum; with its 100 ps equilibration 6,000 steps of 400 ions) at 3 salt
+    /// contents, and MD conductivity for one optimizer point in three.</summary>
     public static readonly DemoMdOptions Default = new(0.02, 3, "lmp", false);
+
+    /// <summary>The share of the optimizer's points (electrolyte preset) whose conductivity the MD tenant simulates, in (0, 1].</summary>
+    public double Share { get; init; } = DefaultShare;
 
     /// <summary>The first problem with the options (naming the option and its value), or null.</summary>
     public string? Problem() =>
         !(ProductionNs >= 0.02 && ProductionNs <= 100) ? $"--md-ns must be 0.02..100 (ns of production per MD run), got {ProductionNs}"
         : Points < 0 || Points > 20 ? $"--md-points must be 0..20, got {Points}"
         : string.IsNullOrWhiteSpace(Lammps) ? "--lammps is empty; give the LAMMPS command (default lmp)"
+        : !(Share > 0 && Share <= 1) ? $"--md-share must lie in (0, 1] (the share of the optimizer's points simulated by MD), got {Share}"
         : null;
 }
 

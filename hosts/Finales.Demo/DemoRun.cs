@@ -16,7 +16,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly string _adminPassword = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
     private readonly string _dumpKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
-    private DemoChild? _broker, _lab, _cell, _conductivity, _md, _optimizer;
+    private DemoChild? _broker, _lab, _conductivity, _md, _optimizer;
     private string _url = "";
     private DemoHttp? _admin;
     private BrokerReader? _reader;
@@ -27,7 +27,6 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     private Guid TenantId(string name) => new(SHA256.HashData(Encoding.UTF8.GetBytes($"finales-demo|{s.Seed}|{name}"))[..16]);
     private Guid Requester => TenantId("optimizer");
     private Guid Lab => TenantId("asab");
-    private Guid Cell => TenantId("cell");
     private Guid Reference => TenantId("reference");
     private Guid Conductivity => TenantId("conductivity");
     private Guid Md => TenantId("md");
@@ -69,6 +68,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
             OptimizerPosted(), _chaos, new Dictionary<string, string>
             {
                 ["asab"] = Path.Combine(s.Dir, "asab-journal.db"),
+                // The stand-in cell no longer runs in the demo; its (absent) journal stays listed so report.json keeps its shape.
                 ["cell"] = Path.Combine(s.Dir, "cell-journal.db"),
                 ["conductivity"] = Path.Combine(s.Dir, "conductivity-journal.db"),
                 ["md"] = Path.Combine(s.Dir, "md-journal.db"),
@@ -128,15 +128,13 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         _reader = new BrokerReader(_admin, _dumpKey);
         Note($"broker up on {url} (pid {_broker.Pid}), store {s.Store}");
         _status = "registering capabilities, tenants and users";
-        var lammps = s.Md.Points > 0 ? DemoMd.FindLammps(s.Md.Lammps) : null;
-        if (s.Md.Points > 0 && lammps is null)
-            Note($"LAMMPS ({s.Md.Lammps}) is not installed: the demo runs without the MD tenant (sudo apt-get install -y lammps packmol slurm-wlm munge)");
+        var lammps = s.Lammps;
+        if (s.LammpsMissing)
+            Note($"LAMMPS ({s.Md.Lammps}) is not installed: the demo runs without the MD tenant" +
+                 (DemoPreset.Parse(s.Preset.Name).UsesMd ? $" and the {s.Preset.Name} preset without its MD conductivity level" : "") +
+                 " (sudo apt-get install -y lammps packmol slurm-wlm munge)");
         await Register(url, lammps is not null, ct);
         var asabConfig = TenantConfig("asab", Lab, "asab-pw", url, new JsonObject { ["Asab"] = AsabSection() });
-        var cellConfig = TenantConfig("cell", Cell, "cell-pw", url, new JsonObject
-        {
-            ["DemoCell"] = new JsonObject { ["Seconds"] = Math.Round(240 * s.TimeScale, 3), ["Seed"] = s.Seed, ["StocksFile"] = s.Data.AsabStocksFile },
-        });
         var condConfig = TenantConfig("conductivity", Conductivity, "conductivity-pw", url, new JsonObject
         {
             ["Conductivity"] = new JsonObject { ["SimulatedSeconds"] = Math.Round(60 * s.TimeScale, 3) },
@@ -145,16 +143,17 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         {
             ["Md"] = DemoMd.Section(s.Md, lammps, Path.Combine(s.Dir, "md-jobs"), s.Seed),
         });
-        var perPoint = s.Preset.Requests.Count;
+        var requests = s.Preset.Requests;
         var optimizerConfig = TenantConfig("optimizer", Requester, "optimizer-pw", url, new JsonObject
         {
             ["Optimizer"] = new JsonObject
             {
                 ["Objectives"] = s.Preset.OptimizerObjectives(),
-                ["Requests"] = new JsonArray(s.Preset.Requests.Select(r => (JsonNode?)new JsonObject { ["Quantity"] = r.Quantity, ["Method"] = r.Method }).ToArray()),
+                ["Requests"] = s.Preset.OptimizerRequests(),
                 ["BatchSize"] = s.Batch,
-                // One batch in flight at a time: the next suggestions see the previous batch's results.
-                ["QueueCap"] = s.Batch * perPoint,
+                // One batch in flight at a time: the next suggestions see the previous batch's results. B points carry
+                // at most ceil(B x share) requests of a shared capability (the core's RequestShare spreads them evenly).
+                ["QueueCap"] = requests.Sum(r => (int)Math.Ceiling(s.Batch * r.Share - 1e-9)),
                 ["MinRating"] = 0,
                 ["PollIntervalSeconds"] = 0.3,
                 ["Seed"] = s.Seed,
@@ -166,18 +165,21 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
             },
         });
         _lab = Child("asab", $"tenant asab --config \"{asabConfig}\"");
-        _cell = Child("cell", $"tenant cell --config \"{cellConfig}\"");
         _conductivity = Child("conductivity", $"tenant conductivity --config \"{condConfig}\"");
         _optimizer = Child("optimizer", $"tenant optimizer --config \"{optimizerConfig}\"");
         _md = mdConfig is null ? null : Child("md", $"tenant md --config \"{mdConfig}\"");
         _lab.Start();
-        _cell.Start();
         _conductivity.Start();
         _md?.Start();
-        Note($"tenants started: asab (simulated lab robot, time scale {s.TimeScale}, pid {_lab.Pid}), cell (two-electrode stand-in, pid {_cell.Pid}), conductivity (pid {_conductivity.Pid})" +
+        Note($"tenants started: asab (simulated lab robot, time scale {s.TimeScale}, pid {_lab.Pid}), conductivity (pid {_conductivity.Pid})" +
              (_md is null ? "" : $", md (primitive model, {(s.Md.Slurm ? "slurm" : "local")} executor, {s.Md.ProductionNs} ns production, pid {_md.Pid})"));
         await PostReferenceSeries(url, ct);
-        if (_md is not null) await PostMdSeries(url, ct);
+        if (_md is not null && s.Md.Points > 0) await PostMdSeries(url, ct);
+        // The optimizer's design space is the intersection of the limitations the offering tenants publish at start
+        // (ASAB its stock-derived reach, which replaces the demo's registration). It starts only once they have, so its
+        // first (seeded, random) batch never depends on which of them it happened to read first.
+        await WaitForLimitations(_lab, "asab", ct);
+        if (_md is not null) await WaitForLimitations(_md, "md", ct);
         _optimizer.Start();
         Note($"optimizer tenant started (pid {_optimizer.Pid}): {s.Preset.Description}; batch {s.Batch}, {s.Iterations} iterations, seed {s.Seed}");
         _status = "running";
@@ -259,6 +261,25 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         Note($"posted an MD series of {series.Count} conductivity/molecular_dynamics requests (LiPF6 in {DemoMd.Solvent}, x = {string.Join(", ", series)}) for the MD tenant");
     }
 
+    /// <summary>Waits until a tenant's log says it registered its limitations on the broker (the hosting kit's start-up
+    /// line), at most 120 s; a tenant that exits or takes longer stops the demo naming its log.</summary>
+    private async Task WaitForLimitations(DemoChild child, string name, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (true)
+        {
+            if (File.Exists(Log(name)))
+            {
+                await using var f = new FileStream(Log(name), FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                using var r = new StreamReader(f);
+                if ((await r.ReadToEndAsync(ct)).Contains("Registered limitations of tenant", StringComparison.Ordinal)) return;
+            }
+            if (!child.IsRunning) throw new DemoException($"the {name} tenant exited with code {child.ExitCode} before registering its limitations; see {Log(name)}");
+            if (DateTime.UtcNow > deadline) throw new DemoException($"the {name} tenant did not register its limitations within 120 s; see {Log(name)}");
+            await Task.Delay(200, ct);
+        }
+    }
+
     private static readonly System.Text.RegularExpressions.Regex PostedLine =
         new(@"Iteration (\d+): posted ([0-9a-fA-F-]{36}) (\S+) for", System.Text.RegularExpressions.RegexOptions.Compiled);
 
@@ -304,11 +325,11 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
         return path;
     }
 
-    /// <summary>Capabilities from the FINALES2 corpus, the three tenants and their users, through the admin routes.</summary>
+    /// <summary>Capabilities from the FINALES2 corpus, the tenants and their users, through the admin routes.</summary>
     private async Task Register(string url, bool withMd, CancellationToken ct)
     {
         var admin = _admin!;
-        var caps = new List<string> { "density/vibrating_tube_densimetry.json", "conductivity/two_electrode.json", "conductivity/polynomial_interpolation.json" };
+        var caps = new List<string> { "density/vibrating_tube_densimetry.json", "conductivity/polynomial_interpolation.json" };
         if (withMd) caps.Add("conductivity/molecular_dynamics.json");
         foreach (var cap in caps)
             await admin.PostOk("/admin/capabilities", await File.ReadAllTextAsync(Path.Combine(s.Data.CapabilitiesDirectory, cap), ct), ct);
@@ -318,7 +339,6 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
             ("optimizer", Requester, new JsonArray(), "optimizer", "optimizer-pw"),
             ("reference-series", Reference, new JsonArray(), "reference", "reference-pw"),
             ("asab-lab", Lab, AsabLimitations(), "asab", "asab-pw"),
-            ("conductivity-cell-standin", Cell, SimulatedConductivityCell.Limitations(), "cell", "cell-pw"),
             ("conductivity-model", Conductivity, condLimitations, "conductivity", "conductivity-pw"),
         }.ToList();
         // The MD tenant publishes its own limitations when it starts.

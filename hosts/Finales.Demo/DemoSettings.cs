@@ -18,6 +18,11 @@ public sealed class DemoSettings
     public double TimeScale { get; private init; }
     public DemoData Data { get; private init; } = null!;
     public DemoMdOptions Md { get; private init; } = DemoMdOptions.Default;
+    /// <summary>The LAMMPS executable the MD tenant runs, or null when the run has no MD tenant: LAMMPS is not found
+    /// (<see cref="LammpsMissing"/>), or neither the preset nor the MD series needs it.</summary>
+    public string? Lammps { get; private init; }
+    /// <summary>The run wants the MD tenant but the LAMMPS command is neither a file nor on PATH.</summary>
+    public bool LammpsMissing { get; private init; }
 
     /// <summary>Checks the options (a <see cref="DemoException"/> names the first bad one) and creates the run folder.
     /// A null store means finales-demo/run-TIME.db, a null report directory report/ in the run folder.</summary>
@@ -42,12 +47,17 @@ public sealed class DemoSettings
         if (File.Exists(report)) throw new DemoException($"--report {report} is a file; give a directory");
         if (md.Slurm && !DemoMd.SlurmAnswers(out var why))
             throw new DemoException($"--slurm: no Slurm cluster answers ({why}); run without --slurm to use the local executor");
+        // The MD tenant runs when the goal or the MD series needs it and LAMMPS is found; a goal that reads MD results
+        // loses those levels otherwise, and its description says why (the report's goal carries it).
+        var wantsMd = md.Points > 0 || parsedPreset.UsesMd;
+        var lammps = wantsMd ? DemoMd.FindLammps(md.Lammps) : null;
         Directory.CreateDirectory(Path.GetDirectoryName(fullStore)!);
         Directory.CreateDirectory(dir);
         return new DemoSettings
         {
-            Store = fullStore, Dir = dir, ReportDir = report, Iterations = iterations, Batch = batch, Seed = seed, Preset = parsedPreset,
-            Chaos = chaos, Plain = plain, TimeScale = timeScale, Data = data, Md = md,
+            Store = fullStore, Dir = dir, ReportDir = report, Iterations = iterations, Batch = batch, Seed = seed,
+            Preset = parsedPreset.ForRun(lammps is not null, md.Share, $"no MD tenant, {md.Lammps} not found"),
+            Chaos = chaos, Plain = plain, TimeScale = timeScale, Data = data, Md = md, Lammps = lammps, LammpsMissing = wantsMd && lammps is null,
         };
     }
 

@@ -3,12 +3,21 @@ using Finales.Optimizer.Interop;
 
 namespace Finales.Tenants.Optimizer;
 
-/// <summary>One (quantity, method) the optimizer requests for every suggested point.</summary>
+/// <summary>One (quantity, method) the optimizer requests for every suggested point, or for a share of them.</summary>
 public sealed class RequestTarget
 {
     public string Quantity { get; set; } = "";
     public string Method { get; set; } = "";
+    /// <summary>
+    /// The share of the suggested points this capability is requested for, in (0, 1] (rounded to millionths): 1 = every
+    /// point (the default), 0.25 = one point in four, spread evenly over the run and chosen from the seed and the
+    /// point's index (the core's <c>RequestShare</c>). A point without it never has that objective: the model
+    /// conditions on it like a pending request (docs/optimizer-tenant.md).
+    /// </summary>
+    public double Share { get; set; } = 1;
     public override string ToString() => $"{Quantity}/{Method}";
+    /// <summary>"quantity/method", with " (share S)" when the share is below 1.</summary>
+    public string Describe() => Share >= 1 ? ToString() : $"{this} (share {Share.ToString("0.######", CultureInfo.InvariantCulture)})";
 }
 
 /// <summary>
@@ -171,8 +180,14 @@ public sealed class OptimizerOptions
             p.Add($"Optimizer:Objectives name '{d.Key}' {d.Count()} times; give each a distinct Name");
         var requests = EffectiveRequests;
         for (var i = 0; i < Requests.Count; i++)
+        {
             if (string.IsNullOrWhiteSpace(Requests[i].Quantity) || string.IsNullOrWhiteSpace(Requests[i].Method))
                 p.Add($"Optimizer:Requests:{i} is '{Requests[i]}'; give Quantity and Method");
+            if (!BatchPlanner.TryShare(Requests[i].Share, out _, out var shareError))
+                p.Add($"Optimizer:Requests:{i}:Share: {shareError}");
+        }
+        if (Requests.Count > 0 && Requests.All(r => r.Share < 1))
+            p.Add("Optimizer:Requests: every Share is below 1; give at least one capability Share 1 (requested for every point)");
         foreach (var o in objectives)
             if (Requests.Count > 0 && !requests.Any(r => r.Quantity == o.Quantity && r.Method == o.Method))
                 p.Add($"Optimizer:Objectives '{o.EffectiveName}' reads {o.Quantity}/{o.Method}, which Optimizer:Requests does not request");

@@ -113,8 +113,10 @@ public sealed class OptimizerPlanner
         var openCount = own.Count(r => Open.Contains(r.Status));
         Plan Wait(string why, string space = "") => WaitPlan(why, extracted.Values.Count, complete.Count, failed, openCount, own.Count, best, bestMerit, joined, space);
 
-        // 2. room in the queue
-        var batch = BatchPlanner.Room(_o.QueueCap, openCount, _targets.Count, _o.BatchSize);
+        // 2. room in the queue: the requests of the next points, a shared target only at the points its share picks
+        var taken = Taken(own);
+        var shares = _targets.Select(t => t.Share).ToList();
+        var batch = BatchPlanner.RoomShared(_o.QueueCap, openCount, shares, _o.Seed, taken, _o.BatchSize);
         if (batch <= 0) return Wait($"queue full: {openCount} own requests pending or reserved, cap {_o.QueueCap} ({_targets.Count} per point)");
 
         // 3. schemas and limitations of every requested capability
@@ -156,7 +158,6 @@ public sealed class OptimizerPlanner
             foreach (var m in r.Methods)
                 if (PointOf(r, m) is { } p && pendingKeys.Add(p.PointKey))
                     pending.Add(new PendingSpec { Formulation = Formulations.Round(p.Formulation, _o.FractionDigits), Temperature = p.TemperatureKelvin, Source = "" });
-        var taken = Taken(own);
         var defaults = OptimizerFacade.DefaultOptions;
         var options = new SuggestOptions
         {
@@ -180,7 +181,9 @@ public sealed class OptimizerPlanner
 
         // 5. round, dedupe, build, validate (the core's BatchSelection)
         var byTarget = checks.ToDictionary(c => c.T);
-        var selection = BatchPlanner.Select(suggested, batch, _o.FractionDigits, _o.TemperatureDigits, _targets, taken,
+        // A target with a share below 1 is requested only at the points RequestShare picks (seed, point index over the run).
+        var selection = BatchPlanner.SelectShared(suggested, batch, _o.FractionDigits, _o.TemperatureDigits, _targets,
+            shares, _o.Seed, taken,
             (RequestTarget target, IReadOnlyDictionary<string, double> f, double t) =>
             {
                 var (_, schema, limits) = byTarget[target];

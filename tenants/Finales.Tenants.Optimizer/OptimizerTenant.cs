@@ -149,7 +149,7 @@ public sealed class OptimizerTenant : IDisposable
             $"{o.EffectiveName} {o.Goal} ({o.Kind} {o.Tolerance.ToString(CultureInfo.InvariantCulture)}, {o.Quantity}/{o.Method} data.{o.Path})"));
         _log.LogInformation("Optimizer tenant {Tenant} starting on {Broker} as {User}: objectives {Objectives}; requests {Requests} per point; " +
                             "batch {Batch}, queue cap {Cap}, min rating {MinRating}, seed {Seed}, max iterations {Max}",
-            _t.TenantUuid, _t.BrokerUrl, _t.Username, objectives, string.Join(", ", Planner.Targets), _o.BatchSize, _o.QueueCap, _o.MinRating, _o.Seed,
+            _t.TenantUuid, _t.BrokerUrl, _t.Username, objectives, string.Join(", ", Planner.Targets.Select(t => t.Describe())), _o.BatchSize, _o.QueueCap, _o.MinRating, _o.Seed,
             _o.MaxIterations == 0 ? "unlimited" : _o.MaxIterations.ToString(CultureInfo.InvariantCulture));
         var iteration = 0;
         try

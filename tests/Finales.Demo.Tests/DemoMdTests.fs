@@ -67,6 +67,47 @@ let private series =
               Expect.stringContains (problem (DemoMdOptions(0.02, 3, " ", false))) "--lammps is empty" "no command"
           }
 
+          test "a --md-share outside (0, 1] is refused naming the value; the default is one point in three" {
+              Expect.floatClose Accuracy.high DemoMdOptions.Default.Share (1.0 / 3.0) "default share"
+
+              for bad in [ 0.0; -0.1; 1.5; nan ] do
+                  Expect.stringContains
+                      (DemoMdOptions(0.02, 3, "lmp", false, Share = bad).Problem())
+                      "--md-share must lie in (0, 1]"
+                      (sprintf "share %g" bad)
+
+              Expect.isNull (DemoMdOptions(0.02, 3, "lmp", false, Share = 1.0).Problem()) "share 1 is accepted"
+          }
+
+          test
+              "the electrolyte preset requests MD conductivity for its share of the points, or drops that level without MD" {
+              let e = DemoPreset.Electrolyte
+              Expect.isTrue e.UsesMd "its conductivity level reads MD results"
+              let withMd = e.ForRun(true, 0.25, "unused")
+
+              Expect.sequenceEqual
+                  (withMd.Requests |> Seq.map (fun r -> r.Quantity, r.Method, r.Share))
+                  [ "conductivity", "molecular_dynamics", 0.25
+                    "density", "vibrating_tube_densimetry", 1.0 ]
+                  "MD for a quarter of the points, densimetry for every point"
+
+              Expect.equal withMd.Objectives e.Objectives "the same hierarchy"
+              let without = e.ForRun(false, 0.25, "no MD here")
+
+              Expect.sequenceEqual
+                  (without.Objectives |> Seq.map (fun o -> o.Name))
+                  [ "viscosity"; "density" ]
+                  "the conductivity level is dropped"
+
+              Expect.stringContains without.Description "(without its conductivity level: no MD here)" "and said so"
+              Expect.isFalse without.UsesMd "no MD request"
+              Expect.equal (DemoPreset.Paper.ForRun(false, 0.25, "x")) DemoPreset.Paper "the paper preset needs no MD"
+
+              let config = withMd.OptimizerRequests()
+              let share = config[0].["Share"].GetValue<float>()
+              Expect.equal share 0.25 "the optimizer tenant's Requests carry the share"
+          }
+
           test "LAMMPS is found on PATH or by path, and a missing binary is not" {
               Expect.isNull (DemoMd.FindLammps "/nonexistent/lmp") "a missing path"
               Expect.isNull (DemoMd.FindLammps "finales-no-such-lammps") "a name not on PATH"
@@ -74,12 +115,28 @@ let private series =
               Expect.equal (DemoMd.FindLammps here) here "an existing path is taken as it is"
           } ]
 
-/// The demo's MD requests in a store: (status, number of results) of each conductivity/molecular_dynamics request.
-let private mdRequests (store: string) =
+/// The MD requests a requester (tenant name) posted in a store: (status, number of results, number of results the MD
+/// tenant posted) of each conductivity/molecular_dynamics request.
+let private mdRequestsOf (requester: string) (store: string) =
     query
         store
-        "SELECT s.status, (SELECT COUNT(*) FROM results x WHERE x.request_uuid = s.uuid) FROM request_state s JOIN requests r ON r.uuid = s.uuid WHERE r.quantity = 'conductivity' AND r.methods LIKE '%molecular_dynamics%'"
-        (fun x -> x.GetString 0, x.GetInt64 1)
+        (sprintf
+            "SELECT s.status, (SELECT COUNT(*) FROM results x WHERE x.request_uuid = s.uuid), (SELECT COUNT(*) FROM results x JOIN tenants m ON m.uuid = x.tenant_uuid WHERE x.request_uuid = s.uuid AND m.name = 'md-primitive') FROM request_state s JOIN requests r ON r.uuid = s.uuid JOIN tenants t ON t.uuid = s.requester WHERE r.quantity = 'conductivity' AND r.methods LIKE '%%molecular_dynamics%%' AND t.name = '%s'"
+            requester)
+        (fun x -> x.GetString 0, x.GetInt64 1, x.GetInt64 2)
+
+/// The demo's own MD series (posted as reference-series): (status, number of results) of each request.
+let private mdRequests (store: string) =
+    mdRequestsOf "reference-series" store
+    |> List.map (fun (status, results, _) -> status, results)
+
+/// Every conductivity/molecular_dynamics request in a store, whoever posted it.
+let private allMdRequests (store: string) =
+    query
+        store
+        "SELECT COUNT(*) FROM requests r WHERE r.quantity = 'conductivity' AND r.methods LIKE '%molecular_dynamics%'"
+        (fun x -> x.GetInt64 0)
+    |> List.head
 
 let private lammpsInstalled = lazy (DemoMd.FindLammps "lmp" |> isNull |> not)
 
@@ -101,7 +158,10 @@ let private withMd =
         let counted =
             r.Report.["counts"].["by_capability"].["conductivity/molecular_dynamics"].["requests"]
 
-        Expect.equal (counted.GetValue<int64>()) 3L "the report counts them"
+        Expect.equal
+            (counted.GetValue<int64>())
+            (allMdRequests r.Store)
+            "the report counts them (the series and the optimizer's)"
 
         Expect.stringContains r.Output "md (primitive model, local executor" "the MD tenant is started"
     }
@@ -121,5 +181,112 @@ let private withoutLammps =
         Expect.isEmpty (mdRequests r.Store) "no MD request"
     }
 
+let private optimizerMd =
+    test "the optimizer requests MD conductivity for a third of its points; the MD tenant resolves each, audit clean" {
+        if not lammpsInstalled.Value then
+            skiptest "lmp is not installed"
+
+        let r = plain.Value
+
+        Expect.equal
+            r.Code
+            0
+            (sprintf
+                "exit code; output:
+%s"
+                r.Output)
+
+        Expect.isTrue ((r.Report["audit"]["ok"]).GetValue<bool>()) "audit"
+        let md = mdRequestsOf "optimizer" r.Store
+
+        let points =
+            query
+                r.Store
+                "SELECT COUNT(*) FROM request_state s JOIN requests r ON r.uuid = s.uuid JOIN tenants t ON t.uuid = s.requester WHERE t.name = 'optimizer' AND r.quantity = 'density'"
+                (fun x -> int (x.GetInt64 0))
+            |> List.head
+
+        Expect.isGreaterThanOrEqual points 3 "the optimizer posted a point per iteration"
+
+        Expect.isTrue
+            (md.Length = points / 3 || md.Length = (points + 2) / 3)
+            (sprintf "%d MD requests for %d points: a third, rounded either way" md.Length points)
+
+        Expect.isNonEmpty md "at least one of the optimizer's points went to the MD tenant"
+
+        for status, results, byMd in md do
+            Expect.equal status "resolved" "an optimizer MD request is resolved"
+            Expect.equal results 1L "with exactly one result"
+            Expect.equal byMd 1L "posted by the MD tenant"
+
+        Expect.stringContains
+            (r.Report["goal"].GetValue<string>())
+            "conductivity simulated by the MD tenant (primitive model) at a share 0.333 of the points"
+            "the report's goal states the share"
+
+        let objectives =
+            r.Report["objectives"].AsArray()
+            |> Seq.map (fun o -> o["quantity"].GetValue<string>() + "/" + o["method"].GetValue<string>())
+            |> List.ofSeq
+
+        Expect.contains
+            objectives
+            "conductivity/molecular_dynamics"
+            "the conductivity level reads the MD tenant's results"
+
+        let standIn =
+            query r.Store "SELECT COUNT(*) FROM tenants WHERE name = 'conductivity-cell-standin'" (fun x ->
+                x.GetInt64 0)
+            |> List.head
+
+        Expect.equal standIn 0L "the stand-in cell is not part of the demo"
+
+        let twoElectrode =
+            query r.Store "SELECT COUNT(*) FROM requests WHERE methods LIKE '%two_electrode%'" (fun x -> x.GetInt64 0)
+            |> List.head
+
+        Expect.equal twoElectrode 0L "nothing asks for two-electrode conductivity"
+    }
+
+let private withoutLammpsGoal =
+    test "without LAMMPS: the electrolyte preset runs without its conductivity level, and the report says so" {
+        let r = noLammps.Value
+
+        Expect.equal
+            r.Code
+            0
+            (sprintf
+                "exit code; output:
+%s"
+                r.Output)
+
+        Expect.stringContains
+            (r.Report["goal"].GetValue<string>())
+            "without its conductivity level: no MD tenant, /nonexistent/lmp not found"
+            "the report's goal states what the run does instead"
+
+        let names =
+            r.Report["objectives"].AsArray()
+            |> Seq.map (fun o -> o["name"].GetValue<string>())
+            |> List.ofSeq
+
+        Expect.equal names [ "viscosity"; "density" ] "viscosity, then density"
+
+        Expect.stringContains
+            r.Output
+            "the demo runs without the MD tenant and the electrolyte preset without its MD conductivity level"
+            "the one line says what the run does instead"
+
+        let conductivity =
+            query
+                r.Store
+                "SELECT COUNT(*) FROM request_state s JOIN tenants t ON t.uuid = s.requester WHERE t.name = 'optimizer' AND s.quantity = 'conductivity'"
+                (fun x -> x.GetInt64 0)
+            |> List.head
+
+        Expect.equal conductivity 0L "the optimizer asks for no conductivity"
+    }
+
 /// Run inside the demo suite's sequenced list, so the demo runs never overlap.
-let tests = testList "md" [ series; withMd; withoutLammps ]
+let tests =
+    testList "md" [ series; withMd; optimizerMd; withoutLammps; withoutLammpsGoal ]

@@ -21,6 +21,8 @@ let main argv =
                   ProcessTests.tests
                   OptimizerTenantTests.unit
                   OptimizerTenantEndToEndTests.endToEnd
+                  OptimizerShareTests.unit
+                  OptimizerShareTests.endToEnd
                   MdTenantTests.tests
                   MdAllAtomTests.tests
                   MdSlurmTests.tests ])
