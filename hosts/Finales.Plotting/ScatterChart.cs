@@ -2,8 +2,9 @@ using System.Text;
 
 namespace Finales.Plotting;
 
-/// <summary>One point of a scatter chart; <see cref="Series"/> picks the colour (and the legend entry).</summary>
-public sealed record ScatterPoint(double X, double Y, int Series);
+/// <summary>One point of a scatter chart; <see cref="Series"/> picks the colour (and the legend entry);
+/// <see cref="YError"/>, when given, is drawn as a symmetric error bar (y +- YError).</summary>
+public sealed record ScatterPoint(double X, double Y, int Series, double? YError = null);
 
 /// <summary>Options of <see cref="Charts.Scatter"/>.</summary>
 /// <param name="XLabel">Text under the x axis.</param>
