@@ -30,7 +30,7 @@ public static class CampaignCharts
 
         figures.Add(new CampaignFigure("conductivity",
             $"Conductivity vs LiPF6 mole fraction by source: {string.Join(", ", Enum.GetValues<CampaignSource>().Select(s => $"{data.Conductivity.Count(c => c.Source == s)} {Sources[(int)s]}"))}; error bars: the MD result's Einstein-Helfand standard error",
-            Charts.Scatter(data.Conductivity.Select(c => new ScatterPoint(c.LiPF6, c.Value, (int)c.Source)).ToList(),
+            Charts.Scatter(data.Conductivity.Select(c => new ScatterPoint(c.LiPF6, c.Value, (int)c.Source, c.Error)).ToList(),
                 new ScatterOptions("LiPF6 mole fraction (achieved)", "conductivity / S m^-1", Legend: Sources))));
 
         var r = data.PearsonR is { } pr ? pr.ToString("F3", CultureInfo.InvariantCulture) : "n/a (fewer than 3 points)";
@@ -39,18 +39,17 @@ public static class CampaignCharts
             Charts.Scatter(data.DensityViscosity.Select(p => new ScatterPoint(p.Viscosity, p.Density, 0)).ToList(),
                 new ScatterOptions("viscosity / mPa s", "density / g cm^-3"))));
 
-        var progress = data.Progress.Select((s, i) => (Series: s, Index: i)).ToList();
         figures.Add(new CampaignFigure("progress",
             "Optimizer progress: per requesting tenant, the highest lab conductivity (two_electrode) found so far, over its requests in the order posted",
-            Charts.Scatter(progress.SelectMany(s => s.Series.Points.Select(p => new ScatterPoint(p.Index, p.BestSoFar, s.Index))).ToList(),
-                new ScatterOptions("lab result number (request order)", "best conductivity so far / S m^-1", Line: true, Legend: progress.Select(s => Label(tenantName(s.Series.Requester))).ToList()))));
+            Charts.Lines(data.Progress.Select(s => new LineSeries(Label(tenantName(s.Requester)), s.Points.Select(p => (double)p.Index).ToList(), s.Points.Select(p => p.BestSoFar).ToList())).ToList(),
+                new LineOptions("lab result number (request order)", "best conductivity so far / S m^-1"))));
 
         var rdfRequests = data.Rdfs.Select(c => c.Request).Distinct().Count();
         figures.Add(rdfRequests == 0
             ? new CampaignFigure("rdf", "There are no RDF results (radial_density_function/molacular_dynamics) yet.", "")
             : new CampaignFigure("rdf", $"Radial distribution functions g(r), {Count(rdfRequests, "MD result")}, one line per pair and composition",
-                Charts.Scatter(data.Rdfs.SelectMany((c, i) => c.Radius.Zip(c.G, (x, y) => new ScatterPoint(x, y, i))).ToList(),
-                    new ScatterOptions("r / Å", "g(r)", Line: true, Legend: data.Rdfs.Select(c => Label($"{c.Pair} at {c.Composition}")).ToList()))));
+                Charts.Lines(data.Rdfs.Select(c => new LineSeries(Label($"{c.Pair} at {c.Composition}"), c.Radius, c.G)).ToList(),
+                    new LineOptions("r / Å", "g(r)"))));
         return figures;
     }
 
