@@ -5,15 +5,15 @@ using Finales.Plotting;
 
 namespace Finales.Broker.WebConsole;
 
-/// <summary>One figure of the campaign view as the page shows it: its HTML (no script) and caption.</summary>
-public sealed record CampaignFigureView(string Key, string Caption, string Html);
-
 /// <summary>
-/// The campaign view of one scope: the figures' HTML, the script that draws them (served as /ui/campaign/plots.js,
-/// so the page runs no inline script), a version that changes when a figure does, and what was read.
+/// One figure of the campaign view as the page shows it: its HTML without script, its caption, and the script that
+/// draws it (served as /ui/campaign/plots/{key}.js right after the HTML, so the page runs no inline script).
 /// </summary>
+public sealed record CampaignFigureView(string Key, string Caption, string Html, string Script);
+
+/// <summary>The campaign view of one scope: the figures, a version that changes when a figure does, and what was read.</summary>
 public sealed record CampaignView(
-    IReadOnlyList<CampaignFigureView> Figures, string Script, string Version, IReadOnlyList<CampaignRead> Reads, int Unreadable, DateTime At, TimeSpan Took) : IStamped;
+    IReadOnlyList<CampaignFigureView> Figures, string Version, IReadOnlyList<CampaignRead> Reads, int Unreadable, DateTime At, TimeSpan Took) : IStamped;
 
 /// <summary>How many current results of one capability the view read.</summary>
 public sealed record CampaignRead(string Quantity, string Method, int Results, int Limit);
@@ -65,16 +65,13 @@ public sealed class CampaignCache
         // A requester the caller may not see is not named (the console's rule for tenant registrations).
         string Name(Guid t) => (tenants is null || tenants.Contains(t)) && names.TryGetValue(t, out var n) ? n : "another tenant";
         var figures = new List<CampaignFigureView>();
-        var script = new StringBuilder();
         foreach (var f in CampaignCharts.Draw(data, Name))
         {
             var (html, js) = Split(f.Fragment, "campaign-" + f.Key);
-            figures.Add(new CampaignFigureView(f.Key, f.Caption, html));
-            if (js.Length > 0) script.Append(js).Append('\n');
+            figures.Add(new CampaignFigureView(f.Key, f.Caption, html, js));
         }
-        var text = script.ToString();
-        var version = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\u0001", figures.Select(f => f.Caption + "\u0002" + f.Html)) + "\u0003" + text)))[..16];
-        return new CampaignView(figures, text, version, reads, data.Unreadable, now, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        var version = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\u0001", figures.Select(f => f.Caption + "\u0002" + f.Html + "\u0002" + f.Script)))))[..16];
+        return new CampaignView(figures, version, reads, data.Unreadable, now, System.Diagnostics.Stopwatch.GetElapsedTime(started));
     }
 
     private static readonly Regex Script = new(@"<script\b[^>]*>([\s\S]*?)</script\s*>", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);

@@ -17,8 +17,12 @@ public static class CampaignEndpoints
             Results.Content(await ConsoleRender.Html<CampaignLive>(ctx, new { View = await View(ctx, session) }), "text/html; charset=utf-8")));
         ui.MapPage("/campaign/figures", (HttpContext ctx) => ConsoleGuard.Page(ctx, async (session, svc) =>
             Results.Content(await ConsoleRender.Html<CampaignFigureList>(ctx, new { View = await View(ctx, session) }), "text/html; charset=utf-8")));
-        ui.MapPage("/campaign/plots.js", (HttpContext ctx) => ConsoleGuard.Page(ctx, async (session, svc) =>
-            Results.Text((await View(ctx, session)).Script, "text/javascript; charset=utf-8")));
+        // One figure's drawing script, loaded right after its element (a fragment's script may draw into the element
+        // before it, as an inline script would).
+        ui.MapPage("/campaign/plots/{name}", (HttpContext ctx) => ConsoleGuard.Page(ctx, async (session, svc) =>
+            (await View(ctx, session)).Figures.FirstOrDefault(f => f.Key + ".js" == (string?)ctx.Request.RouteValues["name"]) is { } figure
+                ? Results.Text(figure.Script, "text/javascript; charset=utf-8")
+                : Results.NotFound()));
     }
 
     private static Task<CampaignView> View(HttpContext ctx, ConsoleSession session) =>

@@ -85,7 +85,7 @@ public static class BenchConsole
                     ("campaign", "/ui/campaign"),
                     ("campaign_live", "/ui/campaign/live"),
                     ("campaign_figures", "/ui/campaign/figures"),
-                    ("campaign_plots_js", "/ui/campaign/plots.js"),
+                    ("campaign_plot_script", "/ui/campaign/plots/conductivity.js"),
                 };
                 var report = new JsonObject { ["requests_stored"] = svc.Store.StatusCountsAsync().GetAwaiter().GetResult().Values.Sum(), ["gets_per_page"] = gets };
                 // What one refresh of the overview's shared numbers costs the store (the pages themselves read the cache).
