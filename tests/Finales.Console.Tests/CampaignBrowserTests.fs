@@ -45,15 +45,15 @@ let private campaignOfA =
 
          p "radial_density_function" "molacular_dynamics" 0.05 0.05 2.5)
 
-/// The number of figures drawn (an svg in the figure's plot element).
+/// The number of figures plotly.js has drawn (its svg in a .js-plotly-plot in the figure's plot element).
 let private drawn (page: IPage) =
     page.EvaluateExpressionAsync<int>(
-        "[...document.querySelectorAll('#campaign-figures .plot')].filter(p => p.querySelector('svg')).length"
+        "[...document.querySelectorAll('#campaign-figures .plot')].filter(p => p.querySelector('.js-plotly-plot svg.main-svg')).length"
     )
 
-/// A page function: true once five figures are drawn.
+/// A page function: true once plotly.js has drawn five figures.
 let private Drawn =
-    "() => [...document.querySelectorAll('#campaign-figures .plot')].filter(p => p.querySelector('svg')).length >= 5"
+    "() => [...document.querySelectorAll('#campaign-figures .plot')].filter(p => p.querySelector('.js-plotly-plot svg.main-svg')).length >= 5"
 
 /// A page function: the text of the figures' HTML and of every figure's drawing script, as the caller may fetch them.
 let private Everything =
@@ -131,6 +131,15 @@ let tests =
               campaignOfA.Force()
               let w: World = world.Value
               let id = w.RequestOfA()
+              // retracted at once: a pending request would be claimed by the other tests of the shared world
+              w.Alice.Post(
+                  sprintf
+                      "/requests/%s/update_status/?request_id=%s&new_status=retracted&status_change_message=seen"
+                      id
+                      id
+              )
+              |> ignore
+
               let! (context: IBrowserContext) = w.Browser.CreateBrowserContextAsync()
               let! (page: IPage) = context.NewPageAsync()
               let requested = Collections.Concurrent.ConcurrentQueue<string>()
@@ -177,6 +186,11 @@ let tests =
                   (sprintf "no request left the broker's loopback origin: %A" (List.ofSeq foreign))
 
               Expect.exists requested (fun u -> u.EndsWith "/ui/static/plotly.min.js") "plotly.js came from the broker"
+
+              Expect.exists
+                  requested
+                  (fun u -> u.StartsWith(w.Url + "/ui/campaign/plots/", StringComparison.Ordinal))
+                  "the figures' drawing scripts came from the broker"
 
           }
 
