@@ -18,7 +18,8 @@ public sealed record DemoRunInfo(DemoPreset Preset, int Iterations, int Batch, i
 /// <summary>
 /// The end-of-run report, computed from the broker's state as its HTTP API returns it (<see cref="BrokerSnapshot"/>,
 /// the broker's own audit) and the tenants' journals:
-/// report.json with every number, report.html with inline CSS and SVG charts (no network needed).
+/// report.json with every number, report.html with inline CSS, plotly.js inlined once and the Plotly charts of
+/// Finales.Plotting (no network needed).
 /// </summary>
 public static class DemoReport
 {
@@ -314,7 +315,7 @@ public static class DemoReport
           .Append("table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f3f3f3}")
           .Append(".ok{color:#1a7f37;font-weight:bold}.bad{color:#c62828;font-weight:bold}.charts{display:flex;flex-wrap:wrap;gap:16px}")
           .Append("figure{margin:0;border:1px solid #ddd;padding:8px}figcaption{font-size:90%;color:#555;max-width:460px}svg text{font-size:11px}")
-          .Append("</style></head><body>");
+          .Append("</style>").Append(PlotlyJs.InlineTag()).Append("</head><body>");
         sb.Append($"<h1>Finales demo</h1><p>Goal ({H(r["preset"]!.ToString())}): {H(r["goal"]!.ToString())}. Seed {r["seed"]}, ")
           .Append($"{r["iterations_done"]}/{r["iterations_requested"]} iterations of batch {r["batch"]}, {r["elapsed_seconds"]} s")
           .Append(r["interrupted"]!.GetValue<bool>() ? " (<b>interrupted</b>)" : "").Append(".</p>");
@@ -355,7 +356,7 @@ public static class DemoReport
         return sb.ToString();
     }
 
-    private static string Figure(string caption, string svg) => $"<figure>{svg}<figcaption>{H(caption)}</figcaption></figure>";
+    private static string Figure(string caption, string chart) => $"<figure>{chart}<figcaption>{H(caption)}</figcaption></figure>";
 
     private static string Scatter(List<(double X, double Y, int Series)> pts, string xLabel, string yLabel, bool diagonal = false, bool line = false, string[]? legend = null) =>
         Charts.Scatter(pts.Select(p => new ScatterPoint(p.X, p.Y, p.Series)).ToList(), new ScatterOptions(xLabel, yLabel, diagonal, line, legend));

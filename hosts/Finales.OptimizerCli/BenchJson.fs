@@ -73,7 +73,8 @@ module internal BenchJson =
             w.WriteEndObject()
             w.WriteEndObject())
 
-    /// Median regret with the interquartile band per method, on the log scale of every raw value.
+    /// Median regret with the interquartile band per method, on the log scale of every raw value: a static SVG,
+    /// since the file is embedded as an image in README and docs (SvgCharts; pages use the Plotly charts).
     let private chart (r: RegretRun) : string =
         let series (label: string) (curves: float[][]) =
             let points =
@@ -96,7 +97,7 @@ module internal BenchJson =
             else
                 Nullable(f positive)
 
-        Charts.LogBands(
+        SvgCharts.LogBands(
             [| series "GP-UCB" r.GpUcb; series "random" r.Random |],
             BandOptions(
                 sprintf "%s: simple regret, %d seeds" (Benchmarks.name r.Problem) r.Seeds,

@@ -20,6 +20,7 @@ public static class ConsoleEndpoints
             o.SuppressXFrameOptionsHeader = true;
         });
         services.AddSingleton<OverviewCache>();
+        services.AddSingleton<CampaignCache>();
         return services;
     }
 
@@ -28,7 +29,7 @@ public static class ConsoleEndpoints
         var ui = app.MapGroup("/ui").ExcludeFromDescription();
         ui.MapGet("", () => Results.Redirect("/ui/overview"));
         ui.MapGet("/", () => Results.Redirect("/ui/overview"));
-        ui.MapGet("/static/{name}", (string name) => ConsoleStatic.Serve(name));
+        ui.MapGet("/static/{name}", (HttpContext ctx, string name) => ConsoleStatic.Serve(ctx, name));
         ui.MapSignIn();
         ui.MapPage("/overview", (HttpContext ctx) => ConsoleGuard.Page(ctx, async (session, svc) =>
             await ConsoleRender.Page<OverviewPage>(ctx, new { Session = session, Model = await ConsoleReads.Overview(ctx, svc, session) })));
@@ -36,6 +37,7 @@ public static class ConsoleEndpoints
             Results.Content(await ConsoleRender.Html<LivePanel>(ctx, new { Model = await ConsoleReads.Overview(ctx, svc, session) }), "text/html; charset=utf-8")));
         ui.MapPage("/queue", (HttpContext ctx) => ConsoleGuard.Page(ctx, async (session, svc) =>
             await ConsoleRender.Page<QueuePage>(ctx, new { Session = session, Model = await ConsoleReads.Queue(ctx, svc, session), Error = (string?)null })));
+        ui.MapCampaign();
         ui.MapRequestPages();
         ui.MapNewRequest();
         ui.MapAdminPages();

@@ -17,6 +17,9 @@ public sealed record TenantActivity(Guid Tenant, string? LastSeen, long Held, lo
 /// <summary>A request's lifecycle columns the console needs besides its row: requester and holder.</summary>
 public sealed record RequestHolder(Guid Requester, Guid? Holder, string? HolderUser);
 
+/// <summary>A current result of one capability with its request (bodies as stored), for the campaign view.</summary>
+public sealed record CampaignRow(long ResultSeq, Guid Request, long RequestSeq, Guid Requester, string RequestBody, string ResultBody);
+
 /// <summary>
 /// The console's reads (issue 13): keyset-paged queue, counts, tenant activity. Every query is bounded: the queue walks
 /// the requests' primary key backwards from a cursor, the activity reads only the events of the window (found by a
@@ -32,6 +35,12 @@ public interface IConsoleReadModel
     Task<IReadOnlyList<TenantActivity>> TenantActivityAsync(DateTime since, CancellationToken ct = default);
     /// <summary>The requester and holder of a request, or null when unknown.</summary>
     Task<RequestHolder?> HolderAsync(Guid id, CancellationToken ct = default);
+    /// <summary>
+    /// The current results of one capability, newest first: at most <paramref name="limit"/> of the newest
+    /// <paramref name="scan"/> results of that capability, only those of requests the given tenants requested, hold or
+    /// answered (null: all), with their requests.
+    /// </summary>
+    Task<IReadOnlyList<CampaignRow>> CampaignResultsAsync(string quantity, string method, IReadOnlyList<Guid>? visibleTenants, int limit, int scan, CancellationToken ct = default);
 }
 
 public abstract partial class SqlBrokerStore : IConsoleReadModel
@@ -108,4 +117,25 @@ public abstract partial class SqlBrokerStore : IConsoleReadModel
     public Task<RequestHolder?> HolderAsync(Guid id, CancellationToken ct = default) => Task.FromResult(Read(c =>
         Query(c, null, "SELECT requester, holder_tenant, holder_user FROM request_state WHERE uuid = @p0",
             r => new RequestHolder(Guid.Parse(r.GetString(0)), r.IsDBNull(1) ? null : Guid.Parse(r.GetString(1)), r.IsDBNull(2) ? null : r.GetString(2)), id.ToString("D")).FirstOrDefault()));
+
+    public async Task<IReadOnlyList<CampaignRow>> CampaignResultsAsync(string quantity, string method, IReadOnlyList<Guid>? visibleTenants, int limit, int scan, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        ArgumentOutOfRangeException.ThrowIfLessThan(scan, limit);
+        var args = new List<object?> { quantity, method };
+        // The newest `scan` results of the capability (the results_quantity index from its right end), then only the
+        // current ones the caller may see (the request page's rule: requested, held or answered by one of its tenants).
+        var visible = "";
+        if (visibleTenants is not null)
+        {
+            var list = visibleTenants.Count == 0 ? "''" : string.Join(", ", visibleTenants.Select(v => { args.Add(v.ToString("D")); return "@p" + (args.Count - 1); }));
+            visible = $" AND (r.tenant_uuid IN ({list}) OR s.holder_tenant IN ({list}) OR EXISTS (SELECT 1 FROM result_state o WHERE o.request_uuid = x.request_uuid AND o.tenant_uuid IN ({list})))";
+        }
+        var sql = "SELECT x.seq, x.request_uuid, r.seq, r.tenant_uuid, r.body, x.body FROM "
+                  + $"(SELECT seq, uuid, request_uuid, body FROM results WHERE quantity = @p0 AND method = @p1 ORDER BY seq DESC LIMIT {scan}) x "
+                  + "JOIN result_state rs ON rs.uuid = x.uuid JOIN requests r ON r.uuid = x.request_uuid JOIN request_state s ON s.uuid = x.request_uuid "
+                  + "WHERE rs.status = 'original'" + visible + $" ORDER BY x.seq DESC LIMIT {limit}";
+        return await ReadRowsAsync(sql, r => new CampaignRow(Convert.ToInt64(r.GetValue(0)), Guid.Parse(r.GetString(1)), Convert.ToInt64(r.GetValue(2)),
+            Guid.Parse(r.GetString(3)), r.GetString(4), r.GetString(5)), [.. args], ct);
+    }
 }

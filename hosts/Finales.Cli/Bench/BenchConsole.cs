@@ -30,8 +30,9 @@ public static class BenchConsole
             Notes = """
                 Stores N resolved requests in a SQLite store (once; a kept store is reused), starts the broker on it in
                 this process and times --gets GETs of each console page (overview, its live panel, the queue's first
-                and a deep page, the queue filtered by capability, by status and by tenant, a request page) with an
-                admin's session. Reports p50 and p99 in ms per page.
+                and a deep page, the queue filtered by capability, by status and by tenant, a request page, the
+                campaign view, its live panel, figures and drawing script) with an admin's session. Reports p50 and
+                p99 in ms per page, and what one refresh of the overview's and the campaign view's numbers costs.
                 """,
             Examples = ["./finales bench console --requests 1000000 --gets 200 --keep /tmp/console-store"],
         };
@@ -81,6 +82,10 @@ public static class BenchConsole
                     ("queue_status_retracted_none_stored", "/ui/queue?status=retracted"),
                     ("queue_tenant", $"/ui/queue?tenant={Tenant:D}"),
                     ("request", newest.Count > 0 ? $"/ui/requests/{newest[0].Uuid:D}" : "/ui/overview"),
+                    ("campaign", "/ui/campaign"),
+                    ("campaign_live", "/ui/campaign/live"),
+                    ("campaign_figures", "/ui/campaign/figures"),
+                    ("campaign_plot_script", "/ui/campaign/plots/conductivity.js"),
                 };
                 var report = new JsonObject { ["requests_stored"] = svc.Store.StatusCountsAsync().GetAwaiter().GetResult().Values.Sum(), ["gets_per_page"] = gets };
                 // What one refresh of the overview's shared numbers costs the store (the pages themselves read the cache).
@@ -90,6 +95,14 @@ public static class BenchConsole
                 sw.Restart();
                 reads.TenantActivityAsync(svc.UtcNow.AddHours(-1)).GetAwaiter().GetResult();
                 report["overview_activity_last_hour_ms"] = Math.Round(sw.Elapsed.TotalMilliseconds, 1);
+                // What one refresh of the campaign view costs (reads of its capabilities, extraction, drawing); the
+                // pages read the shared cache.
+                var campaign = new CampaignCache(svc).Get(null).GetAwaiter().GetResult();
+                report["campaign_refresh_ms"] = Math.Round(campaign.Took.TotalMilliseconds, 1);
+                report["campaign_results_read"] = campaign.Reads.Sum(r => r.Results);
+                // A tenant role that sees none of them: every capability's whole scan window is read and filtered out.
+                var scoped = new CampaignCache(svc).Get([Guid.NewGuid()]).GetAwaiter().GetResult();
+                report["campaign_refresh_tenant_seeing_none_ms"] = Math.Round(scoped.Took.TotalMilliseconds, 1);
                 foreach (var (name, path) in pages) report[name] = Time(http, path, gets);
                 Console.WriteLine(report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
                 return 0;
