@@ -105,6 +105,26 @@ public static class DemoMd
         _ => Enumerable.Range(0, points).Select(i => Math.Round(0.03 + 0.12 * i / (points - 1), 4)).ToList(),
     };
 
+    /// <summary>
+    /// A radial_density_function/molacular_dynamics request (the corpus' spelling) for the same composition and
+    /// temperature as <see cref="ConductivityRequest"/>: Figure 8's RDFs. The tenant runs one LAMMPS job per request,
+    /// so this is a second run of the same box (its conductivity result carries the RDFs of its own run too).
+    /// </summary>
+    public static JsonObject RdfRequest(double salt, Guid requester) => new()
+    {
+        ["quantity"] = "radial_density_function",
+        ["methods"] = new JsonArray("molacular_dynamics"),
+        ["parameters"] = new JsonObject
+        {
+            ["molacular_dynamics"] = new JsonObject
+            {
+                ["formulation"] = DemoChemistry.Formulation(new Dictionary<string, double> { ["LiPF6"] = salt, [Solvent] = 1 - salt }),
+                ["temperature"] = TemperatureK,
+            },
+        },
+        ["tenant_uuid"] = requester.ToString("D"),
+    };
+
     /// <summary>A conductivity/molecular_dynamics request for LiPF6 in <see cref="Solvent"/> at <paramref name="salt"/>.</summary>
     public static JsonObject ConductivityRequest(double salt, Guid requester) => new()
     {

@@ -42,6 +42,10 @@ public static class DemoReport
         var compositions = new JsonArray();
         var conductivity = new JsonArray();
         var dv = new List<(double D, double V)>();
+        // Figs. 7 and 8: the MD tenant's conductivities (with their error) and Li RDFs; unusable results are counted.
+        var mdPoints = new JsonArray();
+        var mdCurves = new JsonArray();
+        int mdSkipped = 0, rdfSkipped = 0;
         var observations = new List<Finales.Optimizer.Interop.ObservationSpec>();
         foreach (var rq in requests)
         {
@@ -53,6 +57,15 @@ public static class DemoReport
             var achieved = data?["run_info"]?["formulation"] is JsonArray ? DemoChemistry.Fractions(data["run_info"]!["formulation"]) : requested;
             var smiles = requested.Where(kv => kv.Value > 0).ToDictionary(kv => DemoChemistry.Find(kv.Key)?.Smiles ?? kv.Key, kv => kv.Value);
             var source = rq.Method == "polynomial_interpolation" ? "polynomial" : "lab";
+            if (rq.Quantity == "radial_density_function")
+            {
+                if (DemoReportMd.RdfCurve(rq.Id, requested, data) is { } curve) mdCurves.Add(curve); else rdfSkipped++;
+                continue;
+            }
+            if (rq.Quantity == "conductivity" && rq.Method == "molecular_dynamics")
+            {
+                if (DemoReportMd.ConductivityPoint(rq.Id, requested, data) is { } point) mdPoints.Add(point); else mdSkipped++;
+            }
             if (rq.Method == "vibrating_tube_densimetry")
             {
                 compositions.Add(new JsonObject
@@ -174,6 +187,16 @@ public static class DemoReport
             {
                 ["points"] = new JsonArray(dv.Select(x => (JsonNode?)new JsonObject { ["density"] = x.D, ["viscosity"] = x.V }).ToArray()),
                 ["pearson_r"] = Num(DemoMetrics.Pearson(dv.Select(x => x.D).ToList(), dv.Select(x => x.V).ToList())),
+            },
+            ["md_conductivity"] = new JsonObject
+            {
+                ["points"] = new JsonArray(mdPoints.OrderBy(x => D(x!["lipf6"])).Select(x => x!.DeepClone()).ToArray()),
+                ["skipped"] = mdSkipped,
+            },
+            ["md_rdf"] = new JsonObject
+            {
+                ["curves"] = new JsonArray(mdCurves.OrderBy(x => D(x!["lipf6"])).Select(x => x!.DeepClone()).ToArray()),
+                ["skipped"] = rdfSkipped,
             },
             ["progress"] = progress,
             ["best"] = best,
@@ -342,9 +365,22 @@ public static class DemoReport
             for (var k = 0; k < series.Length; k++) fig6.Add((D(c!["requested"]![series[k]]), D(c["achieved"]![series[k]]), k));
         sb.Append(Figure("Requested vs achieved mole fraction per chemical (Fig. 6); the dashed diagonal is a perfect mix",
             Scatter(fig6, "requested mole fraction", "achieved mole fraction", diagonal: true, legend: series)));
-        var cond = r["conductivity"]!.AsArray().Select(c => (D(c!["lipf6"]), D(c["value"]), c["method"]!.ToString() == "two_electrode" ? 0 : 1)).ToList();
-        sb.Append(Figure("Conductivity vs LiPF6 mole fraction (Fig. 7), lab measurements and the low-fidelity model",
-            Scatter(cond, "LiPF6 mole fraction (achieved)", "conductivity / S m^-1", legend: ["two_electrode (lab)", "polynomial_interpolation (model)"])));
+        var md = r["md_conductivity"]!["points"]!.AsArray();
+        var cond = r["conductivity"]!.AsArray().Where(c => c!["method"]!.ToString() is "two_electrode" or "polynomial_interpolation")
+            .Select(c => (D(c!["lipf6"]), D(c["value"]), c["method"]!.ToString() == "two_electrode" ? 0 : 1, (double?)null))
+            .Concat(md.Select(c => (D(c!["lipf6"]), D(c["value"]), 2, c["error"] is null ? (double?)null : D(c["error"])))).ToList();
+        var noMd = md.Count == 0 ? $" No MD results{Skipped(r["md_conductivity"]!)}." : Skipped(r["md_conductivity"]!) is { Length: > 0 } sk ? $" MD results{sk}." : "";
+        var fig7 = "Conductivity vs LiPF6 mole fraction (Fig. 7): MD (Einstein-Helfand, error bar one standard error) next to the low-fidelity model and the lab measurements." + noMd;
+        sb.Append(cond.Count == 0 ? $"<figure><p>{H(fig7)}</p></figure>" : Figure(fig7,
+            Scatter(cond, "LiPF6 mole fraction (achieved)", "conductivity / S m^-1", legend: ["two_electrode (lab)", "polynomial_interpolation (model)", "molecular_dynamics (MD)"])));
+        var rdfs = r["md_rdf"]!["curves"]!.AsArray();
+        var rdfNote = Skipped(r["md_rdf"]!);
+        sb.Append(rdfs.Count == 0
+            ? $"<figure><p>{H($"Li RDFs per composition (Fig. 8): no MD results{rdfNote}.")}</p></figure>"
+            : Figure($"Li RDFs g(r) per composition (Fig. 8), pair {string.Join(", ", rdfs.Select(c => c!["pair"]!.ToString()).Distinct())}{rdfNote}",
+                Charts.Lines(rdfs.Select(c => new LineSeries(DemoReportMd.Label(D(c!["lipf6"])),
+                    c["radius"]!.AsArray().Select(D).ToList(), c["g"]!.AsArray().Select(D).ToList())).ToList(),
+                    new LineOptions("r / Angstrom", "g(r)"))));
         var dv = r["density_viscosity"]!;
         var dvPoints = dv["points"]!.AsArray().Select(p => (D(p!["viscosity"]), D(p["density"]), 0)).ToList();
         sb.Append(Figure($"Density vs viscosity (Fig. 9), Pearson r = {N(D(dv["pearson_r"]))}", Scatter(dvPoints, "viscosity / mPa s", "density / g cm^-3")));
@@ -358,6 +394,11 @@ public static class DemoReport
 
     private static string Figure(string caption, string chart) => $"<figure>{chart}<figcaption>{H(caption)}</figcaption></figure>";
 
+    private static string Skipped(JsonNode figure) => figure["skipped"]!.GetValue<int>() is var n and > 0 ? $" ({n} unusable result{(n == 1 ? "" : "s")} left out)" : "";
+
     private static string Scatter(List<(double X, double Y, int Series)> pts, string xLabel, string yLabel, bool diagonal = false, bool line = false, string[]? legend = null) =>
-        Charts.Scatter(pts.Select(p => new ScatterPoint(p.X, p.Y, p.Series)).ToList(), new ScatterOptions(xLabel, yLabel, diagonal, line, legend));
+        Scatter(pts.Select(p => (p.X, p.Y, p.Series, (double?)null)).ToList(), xLabel, yLabel, diagonal, line, legend);
+
+    private static string Scatter(List<(double X, double Y, int Series, double? Error)> pts, string xLabel, string yLabel, bool diagonal = false, bool line = false, string[]? legend = null) =>
+        Charts.Scatter(pts.Select(p => new ScatterPoint(p.X, p.Y, p.Series, p.Error)).ToList(), new ScatterOptions(xLabel, yLabel, diagonal, line, legend));
 }

@@ -257,8 +257,12 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     {
         using var http = new DemoHttp(url, "reference", "reference-pw");
         var series = DemoMd.SaltSeries(s.Md.Points);
-        foreach (var salt in series) await http.PostOk("/requests/", DemoMd.ConductivityRequest(salt, Reference).ToJsonString(), ct);
-        Note($"posted an MD series of {series.Count} conductivity/molecular_dynamics requests (LiPF6 in {DemoMd.Solvent}, x = {string.Join(", ", series)}) for the MD tenant");
+        foreach (var salt in series)
+        {
+            await http.PostOk("/requests/", DemoMd.ConductivityRequest(salt, Reference).ToJsonString(), ct);
+            await http.PostOk("/requests/", DemoMd.RdfRequest(salt, Reference).ToJsonString(), ct);
+        }
+        Note($"posted an MD series of {series.Count} conductivity/molecular_dynamics and {series.Count} radial_density_function/molacular_dynamics requests (LiPF6 in {DemoMd.Solvent}, x = {string.Join(", ", series)}) for the MD tenant");
     }
 
     /// <summary>Waits until a tenant's log says it registered its limitations on the broker (the hosting kit's start-up
@@ -330,7 +334,7 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     {
         var admin = _admin!;
         var caps = new List<string> { "density/vibrating_tube_densimetry.json", "conductivity/polynomial_interpolation.json" };
-        if (withMd) caps.Add("conductivity/molecular_dynamics.json");
+        if (withMd) caps.AddRange(["conductivity/molecular_dynamics.json", "radial_density_function/molacular_dynamics.json"]);
         foreach (var cap in caps)
             await admin.PostOk("/admin/capabilities", await File.ReadAllTextAsync(Path.Combine(s.Data.CapabilitiesDirectory, cap), ct), ct);
         var condLimitations = JsonNode.Parse(new ConductivityWorker(new CoreConductivityModel()).LimitationsJson())!;
