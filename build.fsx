@@ -41,6 +41,7 @@ Target.create "Restore" (fun _ ->
 Target.create "Format" (fun _ ->
     run "dotnet" "fantomas --check core tests"
     run "dotnet" "fantomas --check hosts/Finales.OptimizerCli"
+    run "dotnet" "fantomas --check hosts/Finales.Plotting.Figures"
     run "dotnet" "format Finales.sln --verify-no-changes --severity warn --verbosity quiet")
 
 Target.create "Build" (fun _ -> run "dotnet" "build Finales.sln -c Release -nologo")
