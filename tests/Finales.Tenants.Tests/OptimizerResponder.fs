@@ -43,6 +43,25 @@ let responderLimitations =
         (body true)
         (body false)
 
+/// The world of both optimizer end-to-end tests: density/vibrating_tube_densimetry registered, a responder tenant
+/// offering `responderLimitations` and an optimizer tenant; returns the two tenants and the responder's session.
+let densityWorld (fx: Fixture) =
+    expectStatus
+        (fx.Admin.Post("/admin/capabilities", Finales.Tests.RepoData.readCorpus densityFile))
+        201
+        "register density/vibrating_tube_densimetry"
+
+    let responder = fx.AddTenant "responder"
+    let optimizer = fx.AddTenant "optimizer"
+    let rApi = Api.Login(fx.Url, responder.User, responder.Password)
+
+    expectStatus
+        (rApi.Put(sprintf "/tenants/%O/limitations" responder.Uuid, responderLimitations))
+        200
+        "responder limitations"
+
+    responder, optimizer, rApi
+
 let private fnv (s: string) =
     let mutable h = 14695981039346656037UL
 

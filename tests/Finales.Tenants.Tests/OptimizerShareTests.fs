@@ -73,19 +73,7 @@ let endToEnd =
               "conductivity at half of the points: exactly where RequestShare picks them, density everywhere, the queue cap held, incomplete points never complete" {
               use fx = create "optimizer-share"
 
-              expectStatus
-                  (fx.Admin.Post("/admin/capabilities", Finales.Tests.RepoData.readCorpus densityFile))
-                  201
-                  "register density/vibrating_tube_densimetry"
-
-              let responder = fx.AddTenant "responder"
-              let optimizer = fx.AddTenant "optimizer"
-              let rApi = Api.Login(fx.Url, responder.User, responder.Password)
-
-              expectStatus
-                  (rApi.Put(sprintf "/tenants/%O/limitations" responder.Uuid, responderLimitations))
-                  200
-                  "responder limitations"
+              let responder, optimizer, rApi = densityWorld fx
 
               let seed = 11
               let log = ListLogger()

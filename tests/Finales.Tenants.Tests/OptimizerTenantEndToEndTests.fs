@@ -60,19 +60,7 @@ let endToEnd =
               "posts only feasible, schema-valid, non-duplicate requests under the queue cap, survives a broker restart, finds a better point; plans are deterministic" {
               use fx = create "optimizer-e2e"
 
-              expectStatus
-                  (fx.Admin.Post("/admin/capabilities", Finales.Tests.RepoData.readCorpus densityFile))
-                  201
-                  "register density/vibrating_tube_densimetry"
-
-              let responder = fx.AddTenant "responder"
-              let optimizer = fx.AddTenant "optimizer"
-              let rApi = Api.Login(fx.Url, responder.User, responder.Password)
-
-              expectStatus
-                  (rApi.Put(sprintf "/tenants/%O/limitations" responder.Uuid, responderLimitations))
-                  200
-                  "responder limitations"
+              let responder, optimizer, rApi = densityWorld fx
 
               let log = ListLogger()
               let progress = ResizeArray<OptimizerProgress>()
