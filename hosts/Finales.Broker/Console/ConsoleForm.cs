@@ -93,31 +93,11 @@ public static class ConsoleForm
         return s;
     }
 
-    /// <summary>The chemicals the active tenants' limitations name for (quantity, method): the pickers' choices.</summary>
-    public static IReadOnlyList<ChemicalChoice> Chemicals(IEnumerable<TenantRecord> tenants, string quantity, string method)
-    {
-        var found = new List<ChemicalChoice>();
-        void Walk(JsonElement e)
-        {
-            if (e.ValueKind == JsonValueKind.Object)
-            {
-                if (Str(e, "SMILES") is { } smiles && Str(e, "InChIKey") is { } key && !found.Any(c => c.InChIKey == key))
-                    found.Add(new ChemicalChoice(smiles, key));
-                foreach (var p in e.EnumerateObject()) Walk(p.Value);
-            }
-            else if (e.ValueKind == JsonValueKind.Array)
-                foreach (var x in e.EnumerateArray()) Walk(x);
-        }
-        foreach (var t in tenants.Where(t => t.IsActive))
-        {
-            using var doc = JsonDocument.Parse(t.LimitationsJson);
-            if (doc.RootElement.ValueKind != JsonValueKind.Array) continue;
-            foreach (var entry in doc.RootElement.EnumerateArray())
-                if (Str(entry, "quantity") == quantity && Str(entry, "method") == method && entry.TryGetProperty("limitations", out var l))
-                    Walk(l);
-        }
-        return found;
-    }
+    /// <summary>The chemicals the active tenants' limitations name for (quantity, method): the pickers' choices, read by
+    /// the core's limitations parser (<see cref="LimitationsJson.Chemicals"/>: first mention first, one per InChIKey).</summary>
+    public static IReadOnlyList<ChemicalChoice> Chemicals(IEnumerable<TenantRecord> tenants, string quantity, string method) =>
+        LimitationsJson.Chemicals(tenants.Where(t => t.IsActive).Select(t => t.LimitationsJson), quantity, method)
+            .Select(c => new ChemicalChoice(c.Smiles, c.InChIKey)).ToList();
 
     /// <summary>
     /// The request body of a posted form, or the field-named problems: numbers that are not numbers, a missing required
