@@ -7,7 +7,7 @@ namespace Finales.Demo;
 /// <summary>One formulation + temperature with a successful value for every objective of the goal.</summary>
 public sealed record CompletePoint(string Key, double[] Objectives);
 
-/// <summary>The numbers the live view and the report share: complete points, Chimera merits, Pearson r, percentiles.</summary>
+/// <summary>The numbers the live view and the report share: complete points, Chimera merits, percentiles (Pearson r is the campaign figures' own).</summary>
 public static class DemoMetrics
 {
     /// <summary>The point key rule of the demo: fractions to 6 decimals (as the demo writes formulations), temperatures
@@ -54,16 +54,6 @@ public static class DemoMetrics
                 o.Select(x => Enum.Parse<ObjectiveGoal>(x.Goal, ignoreCase: true)).ToArray(), 0.001, out var merits, out var error))
             throw new InvalidOperationException("Chimera refused the demo's objectives: " + error);
         return merits;
-    }
-
-    /// <summary>Pearson correlation coefficient; NaN for fewer than 3 pairs or a constant series.</summary>
-    public static double Pearson(IReadOnlyList<double> x, IReadOnlyList<double> y)
-    {
-        var n = x.Count;
-        if (n < 3 || y.Count != n) return double.NaN;
-        double mx = x.Average(), my = y.Average(), sxy = 0, sxx = 0, syy = 0;
-        for (var i = 0; i < n; i++) { sxy += (x[i] - mx) * (y[i] - my); sxx += (x[i] - mx) * (x[i] - mx); syy += (y[i] - my) * (y[i] - my); }
-        return sxx == 0 || syy == 0 ? double.NaN : sxy / Math.Sqrt(sxx * syy);
     }
 
     /// <summary>Nearest-rank percentile; NaN for an empty list.</summary>

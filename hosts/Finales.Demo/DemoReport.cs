@@ -36,68 +36,48 @@ public static class DemoReport
         var events = snapshot.Events;
         var current = results.Where(r => r.Status == "original").GroupBy(r => r.Request).ToDictionary(g => g.Key, g => g.First());
         var iterationOf = run.Posted.GroupBy(p => p.Id).ToDictionary(g => g.Key, g => g.Min(p => p.Iteration));
-        var iterationOfKey = new Dictionary<string, int>();
+
+        // The figures' data, read by the campaign figures of Finales.Plotting (shared with the console's campaign view).
+        var figures = CampaignFigures.Extract(Records(requests.Where(rq => current.ContainsKey(rq.Id)).Select(rq => (rq, current[rq.Id]))));
 
         // Fig. 6: requested vs achieved compositions (lab results carry the achieved formulation in run_info).
         var compositions = new JsonArray();
-        var conductivity = new JsonArray();
-        var dv = new List<(double D, double V)>();
-        // Figs. 7 and 8: the MD tenant's conductivities (with their error) and Li RDFs; unusable results are counted.
-        var mdPoints = new JsonArray();
-        var mdCurves = new JsonArray();
-        int mdSkipped = 0, rdfSkipped = 0;
-        var observations = new List<Finales.Optimizer.Interop.ObservationSpec>();
-        foreach (var rq in requests)
+        foreach (var g in figures.Compositions.GroupBy(c => c.Request))
         {
-            if (!current.TryGetValue(rq.Id, out var res)) continue;
-            var p = rq.Body["parameters"]?[rq.Method];
-            var requested = DemoChemistry.Fractions(p?["formulation"]);
-            var temperature = p?["temperature"]?.GetValue<double>() ?? double.NaN;
-            var data = res.Body["data"];
-            var achieved = data?["run_info"]?["formulation"] is JsonArray ? DemoChemistry.Fractions(data["run_info"]!["formulation"]) : requested;
-            var smiles = requested.Where(kv => kv.Value > 0).ToDictionary(kv => DemoChemistry.Find(kv.Key)?.Smiles ?? kv.Key, kv => kv.Value);
-            var source = rq.Method == "polynomial_interpolation" ? "polynomial" : "lab";
-            if (rq.Quantity == "radial_density_function")
+            var requested = g.ToDictionary(c => c.Chemical, c => c.Requested);
+            var achieved = g.ToDictionary(c => c.Chemical, c => c.Achieved);
+            compositions.Add(new JsonObject
             {
-                if (DemoReportMd.RdfCurve(rq.Id, requested, data) is { } curve) mdCurves.Add(curve); else rdfSkipped++;
-                continue;
-            }
-            if (rq.Quantity == "conductivity" && rq.Method == "molecular_dynamics")
-            {
-                if (DemoReportMd.ConductivityPoint(rq.Id, requested, data) is { } point) mdPoints.Add(point); else mdSkipped++;
-            }
-            if (rq.Method == "vibrating_tube_densimetry")
-            {
-                compositions.Add(new JsonObject
-                {
-                    ["request"] = rq.Id.ToString("D"),
-                    ["requested"] = Obj(requested),
-                    ["achieved"] = Obj(achieved),
-                    ["deviation"] = Math.Sqrt(DemoChemistry.All.Sum(c => Math.Pow(requested.GetValueOrDefault(c.Name) - achieved.GetValueOrDefault(c.Name), 2))),
-                });
-                var (d, dOk, _) = DemoMetrics.Value(data, "density");
-                var (v, vOk, _) = DemoMetrics.Value(data, "viscosity");
-                if (iterationOf.TryGetValue(rq.Id, out var rit))
-                {
-                    var key = DemoMetrics.Key(smiles, temperature);
-                    iterationOfKey[key] = Math.Min(rit, iterationOfKey.GetValueOrDefault(key, int.MaxValue));
-                }
-                if (dOk && vOk) dv.Add((d, v));
-                observations.Add(new(smiles, temperature, source, "density", d, null, dOk, false));
-                observations.Add(new(smiles, temperature, source, "viscosity", v, null, vOk, false));
-            }
-            else if (rq.Quantity == "conductivity")
-            {
-                var (k, ok, rating) = DemoMetrics.Value(data, "conductivity");
-                observations.Add(new(smiles, temperature, source, "conductivity", k, double.IsNaN(rating) ? null : rating, ok, false));
-                if (ok)
-                    conductivity.Add(new JsonObject
-                    {
-                        ["request"] = rq.Id.ToString("D"), ["method"] = rq.Method, ["lipf6"] = achieved.GetValueOrDefault("LiPF6"),
-                        ["temperature"] = temperature, ["value"] = k,
-                    });
-            }
+                ["request"] = g.Key.ToString("D"),
+                ["requested"] = Obj(requested),
+                ["achieved"] = Obj(achieved),
+                ["deviation"] = Math.Sqrt(DemoChemistry.All.Sum(c => Math.Pow(requested.GetValueOrDefault(c.Name) - achieved.GetValueOrDefault(c.Name), 2))),
+            });
         }
+        var conductivity = new JsonArray(figures.Conductivity.Select(c => (JsonNode?)new JsonObject
+        {
+            ["request"] = c.Request.ToString("D"), ["method"] = Methods[(int)c.Source], ["lipf6"] = c.LiPF6, ["temperature"] = c.Temperature, ["value"] = c.Value,
+        }).ToArray());
+        // Figs. 7 and 8: the MD tenant's conductivities (with their error) and Li RDFs; unusable results are counted.
+        var mdPoints = figures.Conductivity.Where(c => c.Source == CampaignSource.Simulation).OrderBy(c => c.LiPF6).Select(c => (JsonNode?)new JsonObject
+        {
+            ["request"] = c.Request.ToString("D"), ["lipf6"] = c.LiPF6, ["temperature"] = c.ResultTemperature, ["value"] = c.Value, ["error"] = c.Error,
+        }).ToArray();
+        var mdCurves = CampaignFigures.LiCurves(figures).OrderBy(c => c.LiPF6).Select(c => (JsonNode?)new JsonObject
+        {
+            ["request"] = c.Request.ToString("D"), ["lipf6"] = c.LiPF6, ["pair"] = c.Pair,
+            ["radius"] = new JsonArray(c.Radius.Select(x => (JsonNode?)x).ToArray()), ["g"] = new JsonArray(c.G.Select(x => (JsonNode?)x).ToArray()),
+        }).ToArray();
+
+        // The optimizer's observations: density requests give each point its iteration.
+        var iterationOfKey = new Dictionary<string, int>();
+        foreach (var o in figures.Observations.Where(o => o.Quantity == "density"))
+            if (iterationOf.TryGetValue(o.Request, out var rit))
+            {
+                var key = DemoMetrics.Key(o.FormulationBySmiles, o.Temperature ?? double.NaN);
+                iterationOfKey[key] = Math.Min(rit, iterationOfKey.GetValueOrDefault(key, int.MaxValue));
+            }
+        var observations = figures.Observations.Select(Observation).ToList();
 
         // Optimizer progress: merits of the complete lab points (final hierarchy), best so far per iteration.
         var points = DemoMetrics.CompletePoints(observations.Where(o => o.Source == "lab"), run.Preset);
@@ -185,18 +165,18 @@ public static class DemoReport
             ["conductivity"] = conductivity,
             ["density_viscosity"] = new JsonObject
             {
-                ["points"] = new JsonArray(dv.Select(x => (JsonNode?)new JsonObject { ["density"] = x.D, ["viscosity"] = x.V }).ToArray()),
-                ["pearson_r"] = Num(DemoMetrics.Pearson(dv.Select(x => x.D).ToList(), dv.Select(x => x.V).ToList())),
+                ["points"] = new JsonArray(figures.DensityViscosity.Select(x => (JsonNode?)new JsonObject { ["density"] = x.Density, ["viscosity"] = x.Viscosity }).ToArray()),
+                ["pearson_r"] = figures.PearsonR,
             },
             ["md_conductivity"] = new JsonObject
             {
-                ["points"] = new JsonArray(mdPoints.OrderBy(x => D(x!["lipf6"])).Select(x => x!.DeepClone()).ToArray()),
-                ["skipped"] = mdSkipped,
+                ["points"] = new JsonArray(mdPoints),
+                ["skipped"] = figures.SimulationSkipped,
             },
             ["md_rdf"] = new JsonObject
             {
-                ["curves"] = new JsonArray(mdCurves.OrderBy(x => D(x!["lipf6"])).Select(x => x!.DeepClone()).ToArray()),
-                ["skipped"] = rdfSkipped,
+                ["curves"] = new JsonArray(mdCurves),
+                ["skipped"] = figures.RdfSkipped,
             },
             ["progress"] = progress,
             ["best"] = best,
@@ -224,26 +204,30 @@ public static class DemoReport
     /// <summary>For the live view: complete lab points so far and the objectives of the best one, from the store.</summary>
     public static (int Complete, string Best) LiveBest(BrokerSnapshot snapshot, DemoPreset preset)
     {
+        ArgumentNullException.ThrowIfNull(snapshot);
         var requests = snapshot.Requests.ToDictionary(r => r.Id);
-        var observations = new List<Finales.Optimizer.Interop.ObservationSpec>();
-        foreach (var res in snapshot.Results.Where(r => r.Status == "original"))
-        {
-            if (!requests.TryGetValue(res.Request, out var rq) || rq.Method == "polynomial_interpolation") continue;
-            var p = rq.Body["parameters"]?[rq.Method];
-            var smiles = DemoChemistry.Fractions(p?["formulation"]).Where(kv => kv.Value > 0).ToDictionary(kv => DemoChemistry.Find(kv.Key)?.Smiles ?? kv.Key, kv => kv.Value);
-            var t = p?["temperature"]?.GetValue<double>() ?? double.NaN;
-            foreach (var q in rq.Quantity == "density" ? new[] { "density", "viscosity" } : ["conductivity"])
-            {
-                var (v, ok, rating) = DemoMetrics.Value(res.Body["data"], q);
-                observations.Add(new(smiles, t, "lab", q, v, double.IsNaN(rating) ? null : rating, ok, false));
-            }
-        }
+        var figures = CampaignFigures.Extract(Records(snapshot.Results.Where(r => r.Status == "original" && requests.ContainsKey(r.Request))
+            .Select(res => (requests[res.Request], res))));
+        var observations = figures.Observations.Where(o => o.Source != CampaignSource.Model).Select(Observation);
         var points = DemoMetrics.CompletePoints(observations, preset);
         if (points.Count == 0) return (0, "none yet");
         var merits = DemoMetrics.Merits(points.Select(x => x.Objectives).ToArray(), preset);
         var bi = Array.IndexOf(merits, merits.Min());
         return (points.Count, string.Join(", ", preset.Objectives.Select((o, k) => $"{o.Name} {DemoChemistry.F(points[bi].Objectives[k])}")));
     }
+
+    /// <summary>The conductivity methods by <see cref="CampaignSource"/>.</summary>
+    private static readonly string[] Methods = ["two_electrode", "polynomial_interpolation", "molecular_dynamics"];
+
+    /// <summary>Requests with their current result as the campaign figures read them.</summary>
+    private static IEnumerable<CampaignRecord> Records(IEnumerable<(StoredRequest Request, StoredResult Result)> pairs) =>
+        pairs.Select(x => new CampaignRecord(x.Request.Id, x.Request.Seq, x.Request.Quantity, x.Request.Method, x.Request.Requester,
+            x.Request.Body.ToJsonString(), x.Result.Body.ToJsonString()));
+
+    /// <summary>A campaign observation for the optimizer's join; the model's are "polynomial", the lab's and MD's "lab".</summary>
+    private static Finales.Optimizer.Interop.ObservationSpec Observation(CampaignObservation o) =>
+        new(o.FormulationBySmiles.ToDictionary(kv => kv.Key, kv => kv.Value), o.Temperature ?? double.NaN, o.Source == CampaignSource.Model ? "polynomial" : "lab",
+            o.Quantity, o.Value ?? double.NaN, o.Rating, o.Success, false);
 
     private static JsonNode? Num(double x) => double.IsNaN(x) ? null : x;
     private static JsonObject Obj(Dictionary<string, double> d) => new(DemoChemistry.All.Select(c => KeyValuePair.Create(c.Name, (JsonNode?)d.GetValueOrDefault(c.Name))));
@@ -378,7 +362,7 @@ public static class DemoReport
         sb.Append(rdfs.Count == 0
             ? $"<figure><p>{H($"Li RDFs per composition (Fig. 8): no MD results{rdfNote}.")}</p></figure>"
             : Figure($"Li RDFs g(r) per composition (Fig. 8), pair {string.Join(", ", rdfs.Select(c => c!["pair"]!.ToString()).Distinct())}{rdfNote}",
-                Charts.Lines(rdfs.Select(c => new LineSeries(DemoReportMd.Label(D(c!["lipf6"])),
+                Charts.Lines(rdfs.Select(c => new LineSeries(Label(D(c!["lipf6"])),
                     c["radius"]!.AsArray().Select(D).ToList(), c["g"]!.AsArray().Select(D).ToList())).ToList(),
                     new LineOptions("r / Angstrom", "g(r)"))));
         var dv = r["density_viscosity"]!;
@@ -391,6 +375,9 @@ public static class DemoReport
         sb.Append($"</table><p>Store: {H(r["store"]!.ToString())}. All numbers are in report.json next to this file.</p></body></html>");
         return sb.ToString();
     }
+
+    /// <summary>A legend label of a composition: "x(LiPF6) = 0.09".</summary>
+    private static string Label(double salt) => "x(LiPF6) = " + salt.ToString("0.###", CultureInfo.InvariantCulture);
 
     private static string Figure(string caption, string chart) => $"<figure>{chart}<figcaption>{H(caption)}</figcaption></figure>";
 

@@ -139,11 +139,8 @@ let private allMdRequests (store: string) =
         (fun x -> x.GetInt64 0)
     |> List.head
 
-/// The report's reading of MD results (Figures 7 and 8): usable fields give a point or a curve, anything else is left out.
+/// The MD requests behind Figures 7 and 8 (how the report reads their results: tests/Finales.Plotting.Tests/CampaignDataTests.fs).
 let private figures =
-    let salt = readOnlyDict [ "LiPF6", 0.09; "EC", 0.91 ]
-    let parse (json: string) = JsonNode.Parse json
-
     testList
         "MD figures"
         [ testPropertyWithConfig config "an RDF request is radial_density_function/molacular_dynamics of the same mix"
@@ -157,57 +154,7 @@ let private figures =
               Expect.equal
                   (rdf["parameters"].["molacular_dynamics"].ToJsonString())
                   (cond["parameters"].["molecular_dynamics"].ToJsonString())
-                  "the conductivity request's formulation and temperature"
-
-          test "a conductivity result gives its value and its Einstein-Helfand error; unusable ones give nothing" {
-              let ok =
-                  parse
-                      """{"conductivity":{"values":[1.5],"temperature":298.15},"run_info":{"analysis":{"conductivity_einstein_helfand_err_s_per_m":0.4}}}"""
-
-              let p = DemoReportMd.ConductivityPoint(Guid.Empty, salt, ok)
-              Expect.floatClose Accuracy.high (p["value"].GetValue<float>()) 1.5 "value"
-              Expect.floatClose Accuracy.high (p["error"].GetValue<float>()) 0.4 "error"
-              Expect.floatClose Accuracy.high (p["lipf6"].GetValue<float>()) 0.09 "salt"
-
-              let noError =
-                  DemoReportMd.ConductivityPoint(Guid.Empty, salt, parse """{"conductivity":{"values":[1.5]}}""")
-
-              Expect.isNull noError["error"] "no error given, no error bar"
-
-              for bad in
-                  [ """{"conductivity":{"values":[],"meta":{"success":false}}}"""
-                    """{"conductivity":{"values":["1.5"]}}"""
-                    """{"conductivity":{"values":1.5}}"""
-                    """{"conductivity":[1.5]}"""
-                    """[]""" ] do
-                  Expect.isNull (DemoReportMd.ConductivityPoint(Guid.Empty, salt, parse bad)) bad
-
-              Expect.isNull
-                  (DemoReportMd.ConductivityPoint(Guid.Empty, readOnlyDict [ "EC", 1.0 ], ok))
-                  "no LiPF6 fraction, no point"
-          }
-
-          test "an RDF result gives its Li pair's curve; unusable ones give nothing" {
-              let rdf =
-                  parse
-                      """{"radius":[1.0,2.0,3.0],"pair_title":["P-P","Li-P","Li-Li"],"RDF":[[0,1,1],[0,7.2,1.1],[0,0.5,1]],"cell_volume":1,"cell_formula":"Li200 P200"}"""
-
-              let c = DemoReportMd.RdfCurve(Guid.Empty, salt, rdf)
-              Expect.equal (c["pair"].GetValue<string>()) "Li-P" "Li and the anion"
-
-              Expect.equal
-                  (c["g"].AsArray() |> Seq.map (fun v -> v.GetValue<float>()) |> List.ofSeq)
-                  [ 0.0; 7.2; 1.1 ]
-                  "its g(r)"
-
-              for bad in
-                  [ """{"radius":[1.0,2.0],"pair_title":["Li-P"],"RDF":[[0,1,1]]}"""
-                    """{"radius":[1.0,2.0,3.0],"pair_title":["P-P"],"RDF":[[0,1,1]]}"""
-                    """{"radius":[1.0,2.0,3.0],"pair_title":["Li-P"],"RDF":[[0,"x",1]]}"""
-                    """{"radius":[],"pair_title":[],"RDF":[]}"""
-                    """{"pair_title":["Li-P"],"RDF":[[0,1,1]]}""" ] do
-                  Expect.isNull (DemoReportMd.RdfCurve(Guid.Empty, salt, parse bad)) bad
-          } ]
+                  "the conductivity request's formulation and temperature" ]
 
 /// (status, number of results) of each radial_density_function request in a store.
 let private rdfRequests (store: string) =
