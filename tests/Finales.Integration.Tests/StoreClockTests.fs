@@ -20,7 +20,7 @@ let private openOn (f: StoreFactory) (name: string) (clock: TimeProvider) : SqlB
 let private await (t: Threading.Tasks.Task<'T>) = t.GetAwaiter().GetResult()
 
 /// A polynomial-interpolation conductivity request of `tenant`, decoded as the broker decodes a posted one.
-let private requestOf (tenant: Guid) : RequestBody =
+let requestOf (tenant: Guid) : RequestBody =
     let n = jsonNode polyRequestTemplate
     n["tenant_uuid"] <- Nodes.JsonValue.Create(tenant.ToString "D")
     use doc = JsonDocument.Parse(n.ToJsonString())

@@ -395,6 +395,6 @@ let suite (f: StoreFactory) (w: Lazy<World>) =
          @ StoreClockTests.tests f
          @ CatalogCacheTests.tests f
          @ (if f.Name = "postgres" then
-                [ replicas f ]
+                replicas f :: StoreRecallTests.tests f
             else
                 [ StoreFailureTests.fullDisk f ]))

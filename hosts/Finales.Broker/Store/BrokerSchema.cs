@@ -37,6 +37,7 @@ public abstract partial class SqlBrokerStore
             "CREATE INDEX IF NOT EXISTS request_methods_pending_method ON request_methods (method, seq) WHERE pending = 1",
         };
         foreach (var s in ddl) Exec(c, tx, s);
+        CreateFunctions(c, tx);
         // Migration: the per-user token version (tokens carry it; raising it revokes older tokens).
         AddTokenVersionColumn(c, tx);
         MigrateRequestMethods(c, tx);
@@ -49,6 +50,9 @@ public abstract partial class SqlBrokerStore
 
     /// <summary>Serialises schema changes of processes opening one database at once (PostgreSQL).</summary>
     protected virtual void LockSchema(DbConnection c, DbTransaction tx) { }
+
+    /// <summary>Creates or replaces the store's server-side routines (PostgreSQL: the version guard of lifecycle writes).</summary>
+    protected virtual void CreateFunctions(DbConnection c, DbTransaction tx) { }
 
     /// <summary>Adds <c>users.token_version</c> to a store written before it existed.</summary>
     protected abstract void AddTokenVersionColumn(DbConnection c, DbTransaction tx);

@@ -1,7 +1,9 @@
-using System.Data.Common;
 using Finales.Core;
 
 namespace Finales.Broker;
+
+/// <summary>A loaded aggregate with its request's quantity, methods and (when asked for, or remembered) stored body.</summary>
+internal sealed record LoadedAggregate(AggregateState State, string Quantity, string[] Methods, string? Body);
 
 // The one lifecycle-transaction path of both adapters: load the locked aggregate, let the core decide and evolve,
 // append the one event, project the state. Refusals are LifecycleRejectedException (the HTTP layer maps them).
@@ -40,17 +42,15 @@ public abstract partial class SqlBrokerStore
     protected static string Name(ResultStatusCode s) => s.ToString().ToLowerInvariant();
 
     /// <summary>Runs <paramref name="work"/> as one lifecycle write transaction; completes once it is committed.</summary>
-    protected abstract Task<T> WriteLifecycleAsync<T>(Func<LifecycleWrite, ValueTask<T>> work, CancellationToken ct);
-
-    /// <summary>A loaded aggregate with its request's quantity, methods and (when asked for) stored body.</summary>
-    private sealed record Loaded(AggregateState State, string Quantity, string[] Methods, string? Body);
+    protected abstract Task<T> RunLifecycleAsync<T>(Func<LifecycleWrite, ValueTask<T>> work, CancellationToken ct);
 
     private const string AggregateSql = "SELECT requester, status, holder_tenant, holder_user, lease_until, version, quantity, methods FROM request_state WHERE uuid = @p0";
     private const string ResultsOfAggregateSql = "SELECT uuid, tenant_uuid, status FROM result_state WHERE request_uuid = @p0 ORDER BY seq";
     private const string RequestBodySql = "SELECT body FROM requests WHERE uuid = @p0";
 
-    private async ValueTask<Loaded?> LoadAggregate(LifecycleWrite w, Guid id, bool withBody)
+    private async ValueTask<LoadedAggregate?> LoadAggregate(LifecycleWrite w, Guid id, bool withBody)
     {
+        if (Recall(w, id, withBody) is { } known) return known;
         var key = id.ToString("D");
         // The aggregate row (locked where the dialect locks), its results and, when asked for, the request's body,
         // read in one go (PostgreSQL: one round trip).
@@ -66,7 +66,7 @@ public abstract partial class SqlBrokerStore
             holderTenant is null ? null : Guid.Parse(holderTenant), Text(row[3]),
             row[4] is null or DBNull ? null : FromTicks(Convert.ToInt64(row[4])), results, Convert.ToInt32(row[5]));
         var body = withBody && read[2].Count > 0 ? Text(read[2][0][0]) : null;
-        return new Loaded(state, (string)row[6]!, MethodsOf((string)row[7]!), body);
+        return new LoadedAggregate(state, (string)row[6]!, MethodsOf((string)row[7]!), body);
     }
 
     /// <summary>
@@ -75,7 +75,7 @@ public abstract partial class SqlBrokerStore
     /// decision and may throw to refuse; <paramref name="withBody"/> loads the request's body for it.
     /// </summary>
     private async ValueTask<AggregateState> Apply(LifecycleWrite w, Guid id, LifecycleActor actor, Guid? actingTenant, LifecycleCommand command, string message, DateTime now,
-        Action<Loaded?>? inspect = null, bool withBody = false)
+        Action<LoadedAggregate?>? inspect = null, bool withBody = false)
     {
         // A new request has no state yet (its id was generated here), so creation skips the lookup.
         var loaded = command.IsCreate ? null : await LoadAggregate(w, id, withBody);
@@ -84,6 +84,7 @@ public abstract partial class SqlBrokerStore
         if (!decision.Accepted) throw new LifecycleRejectedException(decision.ErrorKind, decision.Message);
         AppendEvent(w, decision.Event);
         Project(w, loaded, decision.Next, decision.Event);
+        if (loaded is not null) w.Touched.Add(loaded with { State = decision.Next });
         return decision.Next;
     }
 
@@ -92,7 +93,7 @@ public abstract partial class SqlBrokerStore
             e.RequestId.ToString("D"), e.ResultId?.ToString("D"), e.Kind, e.Status, WireFormat.ctime(e.Time), e.Actor, e.Tenant?.ToString("D"), e.Message,
             e.LeaseUntil is { } lease ? Ticks(lease) : null, e.HolderTenant?.ToString("D"), e.HolderUser, e.Requester?.ToString("D"));
 
-    private static void Project(LifecycleWrite w, Loaded? before, AggregateState next, EventRow e)
+    private static void Project(LifecycleWrite w, LoadedAggregate? before, AggregateState next, EventRow e)
     {
         var key = next.Id.ToString("D");
         if (before is not null)
@@ -153,6 +154,7 @@ public abstract partial class SqlBrokerStore
         var insertMethod = InsertOrIgnore("request_methods", "uuid, method, quantity, seq, pending", $"@p0, @p1, @p2, {SeqOfRequest}, @p3");
         foreach (var m in body.Methods) w.Write(insertMethod, key, m, body.Quantity, pending ? 1 : 0);
         if (pending) w.BecamePending(body.Quantity, body.Methods);
+        w.Touched.Add(new LoadedAggregate(state, body.Quantity, [.. body.Methods], body.Json));
         return 0;
     }
 

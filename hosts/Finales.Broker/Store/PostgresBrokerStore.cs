@@ -81,10 +81,12 @@ public sealed class PostgresBrokerStore : SqlBrokerStore
 
     /// <summary>
     /// A lifecycle write in as few round trips as the work allows: statements whose results are not needed wait and go
-    /// with the next read (the aggregate's locked load) or with the commit, in one batch. A request post needs no read,
-    /// so it is one batch in an implicit transaction; a reservation or result post is two (load, then writes + COMMIT).
+    /// with the next read or with the commit, in one batch. A write that needs no read is one batch in an implicit
+    /// transaction: a request post, and a reservation or result post deciding on the aggregate this process remembers
+    /// (behind the version guard). Read under its lock instead, a reservation or result post is two round trips (load,
+    /// then writes + COMMIT).
     /// </summary>
-    protected override async Task<T> WriteLifecycleAsync<T>(Func<LifecycleWrite, ValueTask<T>> work, CancellationToken ct)
+    protected override async Task<T> RunLifecycleAsync<T>(Func<LifecycleWrite, ValueTask<T>> work, CancellationToken ct)
     {
         NpgsqlConnection c;
         try { c = await _dataSource.OpenConnectionAsync(ct); }
@@ -165,6 +167,9 @@ public sealed class PostgresBrokerStore : SqlBrokerStore
 
         public override void BecamePending(string quantity, IReadOnlyList<string> methods) => Pending.Add((quantity, methods));
 
+        public override void ExpectVersion(Guid request, int version) =>
+            Write("CALL finales_expect_version(@p0, @p1)", request.ToString("D"), version);
+
         /// <summary>Sends the waiting writes with the COMMIT (or, when nothing was read, as one implicit transaction).</summary>
         public async Task CommitAsync()
         {
@@ -194,6 +199,28 @@ public sealed class PostgresBrokerStore : SqlBrokerStore
     }
 
     // ---------------------------------------------------------------- dialect
+
+    /// <summary>The SQLSTATE of a version guard that found another version (class FN: Finales' own).</summary>
+    private const string StaleState = "FNS01";
+
+    protected override bool GuardsVersions => true;
+
+    protected override bool IsStaleGuard(Exception e) => e is PostgresException { SqlState: StaleState };
+
+    protected override void CreateFunctions(DbConnection c, DbTransaction tx) =>
+        // Locks the request's aggregate row and fails the transaction unless the row holds the version the write decided
+        // on. Waiting for another writer's lock, FOR UPDATE re-reads the row it committed, so a version changed meanwhile
+        // is seen. A procedure, so that its CALL returns no rows: a batch's result sets stay those of its queries.
+        Exec(c, tx, $$"""
+            CREATE OR REPLACE PROCEDURE finales_expect_version(request TEXT, expected INTEGER) LANGUAGE plpgsql AS $fn$
+            BEGIN
+                PERFORM 1 FROM request_state WHERE uuid = request AND version = expected FOR UPDATE;
+                IF NOT FOUND THEN
+                    RAISE EXCEPTION 'request % is no longer at version %', request, expected USING ERRCODE = '{{StaleState}}';
+                END IF;
+            END
+            $fn$
+            """);
 
     protected override string Serial => "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY";
     protected override string ForUpdate => " FOR UPDATE";

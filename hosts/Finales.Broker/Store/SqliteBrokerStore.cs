@@ -77,7 +77,7 @@ public sealed class SqliteBrokerStore : SqlBrokerStore
     protected override Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, T> work, CancellationToken ct) => Writer.Enqueue(work);
 
     // Every statement runs at once on the writer's connection, so the work completes synchronously on the writer thread.
-    protected override Task<T> WriteLifecycleAsync<T>(Func<LifecycleWrite, ValueTask<T>> work, CancellationToken ct) =>
+    protected override Task<T> RunLifecycleAsync<T>(Func<LifecycleWrite, ValueTask<T>> work, CancellationToken ct) =>
         Writer.Enqueue((c, tx) =>
         {
             var done = work(new Session(this, c, tx));

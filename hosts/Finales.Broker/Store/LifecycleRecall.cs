@@ -1,0 +1,78 @@
+using System.Collections.Concurrent;
+using Finales.Core;
+
+namespace Finales.Broker;
+
+// Aggregates this process wrote last. Where a read costs a round trip (PostgreSQL), a lifecycle write decides on the
+// remembered aggregate and sends its writes in one batch behind a version guard, instead of first reading the aggregate
+// under its lock. What is remembered can only be out of date when another broker process shares the database: the guard
+// then fails the whole transaction, nothing is written, and the write runs again on the aggregate read under its lock.
+// A refusal decided on a remembered aggregate is likewise confirmed on the locked row before it is answered.
+public abstract partial class SqlBrokerStore
+{
+    /// <summary>How many aggregates are remembered (the oldest remembered is forgotten first).</summary>
+    internal const int RecallCapacity = 4096;
+
+    private readonly ConcurrentDictionary<Guid, LoadedAggregate> _recall = new();
+    private readonly ConcurrentQueue<Guid> _recallOrder = new();
+
+    /// <summary>Whether the adapter guards writes by version (<see cref="LifecycleWrite.ExpectVersion"/>), so aggregates are remembered.</summary>
+    protected virtual bool GuardsVersions => false;
+
+    /// <summary>Whether <paramref name="e"/> is a version guard that found another version (the write was not made).</summary>
+    protected virtual bool IsStaleGuard(Exception e) => false;
+
+    /// <summary>Aggregates remembered now (for tests and metrics).</summary>
+    internal int RememberedCount => _recall.Count;
+
+    /// <summary>The remembered aggregate <paramref name="id"/> (with its body, if <paramref name="withBody"/>) under a version guard, or null.</summary>
+    private LoadedAggregate? Recall(LifecycleWrite w, Guid id, bool withBody)
+    {
+        if (!w.Recall || !_recall.TryGetValue(id, out var known) || (withBody && known.Body is null)) return null;
+        w.ExpectVersion(id, known.State.Version);
+        w.Recalled.Add(id);
+        return known;
+    }
+
+    private void Remember(LoadedAggregate a)
+    {
+        if (_recall.TryGetValue(a.State.Id, out var had))
+        {
+            // Keep a body remembered before (a request's body never changes); never go back to an older version.
+            if (had.State.Version > a.State.Version) return;
+            _recall[a.State.Id] = a.Body is null && had.Body is not null ? a with { Body = had.Body } : a;
+            return;
+        }
+        _recall[a.State.Id] = a;
+        _recallOrder.Enqueue(a.State.Id);
+        while (_recall.Count > RecallCapacity && _recallOrder.TryDequeue(out var oldest)) _recall.TryRemove(oldest, out _);
+    }
+
+    private void Forget(IEnumerable<Guid> ids)
+    {
+        foreach (var id in ids) _recall.TryRemove(id, out _);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> as one lifecycle write transaction (see <see cref="RunLifecycleAsync"/>) and
+    /// remembers the aggregates it leaves. A run that decided on remembered aggregates and was found stale, or refused,
+    /// runs once more on the aggregates read under their locks, whose outcome stands.
+    /// </summary>
+    protected async Task<T> WriteLifecycleAsync<T>(Func<LifecycleWrite, ValueTask<T>> work, CancellationToken ct)
+    {
+        if (!GuardsVersions) return await RunLifecycleAsync(work, ct);
+        LifecycleWrite? run = null;
+        T result;
+        try
+        {
+            result = await RunLifecycleAsync(w => { run = w; w.Recall = true; return work(w); }, ct);
+        }
+        catch (Exception e) when (run is { Recalled.Count: > 0 } && (e is LifecycleRejectedException || IsStaleGuard(e)))
+        {
+            Forget(run.Recalled);
+            result = await RunLifecycleAsync(w => { run = w; w.Recall = false; return work(w); }, ct);
+        }
+        foreach (var a in run!.Touched) Remember(a);
+        return result;
+    }
+}
