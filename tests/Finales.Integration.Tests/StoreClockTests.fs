@@ -110,4 +110,46 @@ let private refusals (f: StoreFactory) =
         | other -> failtestf "expected a lifecycle rejection, got %O" other
     }
 
-let tests (f: StoreFactory) = [ leaseOnFakeClock f; refusals f ]
+/// Runs one statement on the store's database directly, around the store (to damage it on purpose).
+let private execRaw (kind: StoreKind) (sql: string) =
+    match kind with
+    | Sqlite path ->
+        use c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}")
+        c.Open()
+        use cmd = c.CreateCommand()
+        cmd.CommandText <- sql
+        cmd.ExecuteNonQuery()
+    | Postgres cs ->
+        use c = new Npgsql.NpgsqlConnection(cs)
+        c.Open()
+        use cmd = new Npgsql.NpgsqlCommand(sql, c)
+        cmd.ExecuteNonQuery()
+
+let private auditFlags (f: StoreFactory) =
+    test "the audit finds a method row whose pending flag disagrees with its request's status (the listings walk them)" {
+        let kind = f.Make "flags"
+
+        let store =
+            match kind with
+            | Sqlite path -> SqlBrokerStore.OpenSqlite path
+            | Postgres cs -> SqlBrokerStore.OpenPostgres cs
+
+        use store = store
+        let tenant = Guid.NewGuid()
+        let user = lab tenant
+        let id = await (store.PostRequestAsync(requestOf tenant, user))
+        Expect.isEmpty (await (store.AuditAsync())) "a fresh pending request audits clean"
+
+        let changed =
+            execRaw kind (sprintf "UPDATE request_methods SET pending = 0 WHERE uuid = '%O'" id)
+
+        Expect.equal changed 1 "one method row damaged"
+
+        Expect.equal
+            (List.ofSeq (await (store.AuditAsync())))
+            [ "1 request method rows flagged pending against their request's status" ]
+            "the audit names it"
+    }
+
+let tests (f: StoreFactory) =
+    [ leaseOnFakeClock f; refusals f; auditFlags f ]

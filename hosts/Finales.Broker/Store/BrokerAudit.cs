@@ -11,7 +11,8 @@ public abstract partial class SqlBrokerStore
 
     /// <summary>
     /// The audit: replays every request's event log through the pure state machine and compares it with the
-    /// stored projections; also checks that no request has more than one current result. Returns the problems found.
+    /// stored projections; also checks that no request has more than one current result and that the pending flags of
+    /// request_methods agree with the requests' status. Returns the problems found.
     /// </summary>
     public Task<IReadOnlyList<string>> AuditAsync(CancellationToken ct = default) => Task.FromResult<IReadOnlyList<string>>(Read(c =>
     {
@@ -52,6 +53,11 @@ public abstract partial class SqlBrokerStore
             if (entry is null) problems.Add($"result {r.Id} is not in the log");
             else if (Name(entry.Status) != r.Status) problems.Add($"result {r.Id}: stored status {r.Status}, replayed {Name(entry.Status)}");
         }
+        // The pending listings and claims by method walk request_methods' pending flags (PendingIdsSql): each must
+        // agree with its request's status.
+        var flags = Convert.ToInt64(Scalar(c, tx,
+            "SELECT COUNT(*) FROM request_methods m JOIN request_state s ON s.uuid = m.uuid WHERE (m.pending = 1) <> (s.status = 'pending')"));
+        if (flags > 0) problems.Add($"{flags} request method rows flagged pending against their request's status");
         var orphanResults = Convert.ToInt64(Scalar(c, tx, "SELECT COUNT(*) FROM results r WHERE NOT EXISTS (SELECT 1 FROM result_state s WHERE s.uuid = r.uuid)"));
         if (orphanResults > 0) problems.Add($"{orphanResults} results without state (half-written)");
         var orphanRequests = Convert.ToInt64(Scalar(c, tx, "SELECT COUNT(*) FROM requests r WHERE NOT EXISTS (SELECT 1 FROM request_state s WHERE s.uuid = r.uuid)"));

@@ -31,8 +31,11 @@ public abstract partial class SqlBrokerStore
 
     private (string Sql, object?[] Args) PendingQuery(string? quantity, string? method, long afterSeq, int? limit)
     {
-        var ids = PendingIdsSql(quantity, method);
-        var sql = "SELECT r.uuid, r.ctime, s.status, r.body FROM (" + ids.Replace(" ORDER BY ", " AND s.seq > @p2 ORDER BY ", StringComparison.Ordinal)
+        var ids = PendingIdsSql(quantity, method, locking: false);
+        // The page starts after @p2 in the rows the listing walks (by method, request_methods' seq, the request's):
+        // a condition on request_state's seq would open the plan PendingIdsSql's note warns of.
+        var after = method is null ? " AND s.seq > @p2 ORDER BY " : " AND m.seq > @p2 ORDER BY ";
+        var sql = "SELECT r.uuid, r.ctime, s.status, r.body FROM (" + ids.Replace(" ORDER BY ", after, StringComparison.Ordinal)
                   + Limit(limit, 3) + ") p JOIN request_state s ON s.uuid = p.uuid JOIN requests r ON r.uuid = p.uuid ORDER BY s.seq";
         return (sql, [quantity ?? "", method ?? "", afterSeq, (long?)limit ?? long.MaxValue]);
     }
