@@ -4,8 +4,8 @@ using Finales.Core;
 namespace Finales.Broker;
 
 // Aggregates this process wrote last. Where a read costs a round trip (PostgreSQL), a lifecycle write decides on the
-// remembered aggregate and sends its writes in one batch behind a version guard, instead of first reading the aggregate
-// under its lock. What is remembered can only be out of date when another broker process shares the database: the guard
+// remembered aggregate and sends its writes in one batch, updating the aggregate's row only at the version it decided
+// on (GuardedStateUpdate), instead of first reading the aggregate under its lock. What is remembered can only be out of date when another broker process shares the database: the guard
 // then fails the whole transaction, nothing is written, and the write runs again on the aggregate read under its lock.
 // A refusal decided on a remembered aggregate is likewise confirmed on the locked row before it is answered.
 public abstract partial class SqlBrokerStore
@@ -16,8 +16,14 @@ public abstract partial class SqlBrokerStore
     private readonly ConcurrentDictionary<Guid, LoadedAggregate> _recall = new();
     private readonly ConcurrentQueue<Guid> _recallOrder = new();
 
-    /// <summary>Whether the adapter guards writes by version (<see cref="LifecycleWrite.ExpectVersion"/>), so aggregates are remembered.</summary>
+    /// <summary>Whether the adapter guards writes by version (<see cref="GuardedStateUpdate"/>), so aggregates are remembered.</summary>
     protected virtual bool GuardsVersions => false;
+
+    /// <summary>
+    /// The update of a request's state row (the arguments of the plain update, then the expected version as @p6) that
+    /// fails the transaction as stale (<see cref="IsStaleGuard"/>) unless the row holds the expected version.
+    /// </summary>
+    protected virtual string GuardedStateUpdate => throw new NotSupportedException("this store does not guard writes by version");
 
     /// <summary>Whether <paramref name="e"/> is a version guard that found another version (the write was not made).</summary>
     protected virtual bool IsStaleGuard(Exception e) => false;
@@ -25,11 +31,10 @@ public abstract partial class SqlBrokerStore
     /// <summary>Aggregates remembered now (for tests and metrics).</summary>
     internal int RememberedCount => _recall.Count;
 
-    /// <summary>The remembered aggregate <paramref name="id"/> (with its body, if <paramref name="withBody"/>) under a version guard, or null.</summary>
+    /// <summary>The remembered aggregate <paramref name="id"/> (with its body, if <paramref name="withBody"/>), or null; its update will be guarded.</summary>
     private LoadedAggregate? Recall(LifecycleWrite w, Guid id, bool withBody)
     {
         if (!w.Recall || !_recall.TryGetValue(id, out var known) || (withBody && known.Body is null)) return null;
-        w.ExpectVersion(id, known.State.Version);
         w.Recalled.Add(id);
         return known;
     }

@@ -93,13 +93,18 @@ public abstract partial class SqlBrokerStore
             e.RequestId.ToString("D"), e.ResultId?.ToString("D"), e.Kind, e.Status, WireFormat.ctime(e.Time), e.Actor, e.Tenant?.ToString("D"), e.Message,
             e.LeaseUntil is { } lease ? Ticks(lease) : null, e.HolderTenant?.ToString("D"), e.HolderUser, e.Requester?.ToString("D"));
 
-    private static void Project(LifecycleWrite w, LoadedAggregate? before, AggregateState next, EventRow e)
+    private void Project(LifecycleWrite w, LoadedAggregate? before, AggregateState next, EventRow e)
     {
         var key = next.Id.ToString("D");
         if (before is not null)
         {
-            w.Write("UPDATE request_state SET status = @p1, holder_tenant = @p2, holder_user = @p3, lease_until = @p4, version = @p5 WHERE uuid = @p0",
-                key, next.StatusName, next.HolderTenant?.ToString("D"), next.HolderUser, next.LeaseUntil is { } lease ? Ticks(lease) : null, next.Version);
+            // Decided on a remembered aggregate: the row is updated only at the version decided on, else the whole
+            // transaction fails as stale and runs again on the row read under its lock (LifecycleRecall).
+            w.Write(w.Recalled.Contains(next.Id)
+                    ? GuardedStateUpdate
+                    : "UPDATE request_state SET status = @p1, holder_tenant = @p2, holder_user = @p3, lease_until = @p4, version = @p5 WHERE uuid = @p0",
+                key, next.StatusName, next.HolderTenant?.ToString("D"), next.HolderUser, next.LeaseUntil is { } lease ? Ticks(lease) : null, next.Version,
+                before.State.Version);
             var nowPending = next.Status == RequestStatusCode.Pending;
             if ((before.State.Status == RequestStatusCode.Pending) != nowPending)
             {

@@ -17,14 +17,6 @@ public abstract class LifecycleWrite
     /// <summary>Notes a request this transaction makes pending (its long-polling waiters are woken after the commit).</summary>
     public abstract void BecamePending(string quantity, IReadOnlyList<string> methods);
 
-    /// <summary>
-    /// Guards the transaction by the version the write decided on: the request's aggregate row is locked, and the whole
-    /// transaction fails as stale (<see cref="SqlBrokerStore"/> then runs it again on the locked row) when the row holds
-    /// another version. Only adapters whose store guards versions are asked to.
-    /// </summary>
-    public virtual void ExpectVersion(Guid request, int version) =>
-        throw new NotSupportedException("this store does not guard writes by version");
-
     /// <summary>Whether this run may decide on remembered aggregates (false when it runs again after a stale guard).</summary>
     internal bool Recall { get; set; }
 

@@ -83,8 +83,8 @@ public sealed class PostgresBrokerStore : SqlBrokerStore
     /// A lifecycle write in as few round trips as the work allows: statements whose results are not needed wait and go
     /// with the next read or with the commit, in one batch. A write that needs no read is one batch in an implicit
     /// transaction: a request post, and a reservation or result post deciding on the aggregate this process remembers
-    /// (behind the version guard). Read under its lock instead, a reservation or result post is two round trips (load,
-    /// then writes + COMMIT).
+    /// (its state row updated only at the version decided on). Read under its lock instead, a reservation or result
+    /// post is two round trips (load, then writes + COMMIT).
     /// </summary>
     protected override async Task<T> RunLifecycleAsync<T>(Func<LifecycleWrite, ValueTask<T>> work, CancellationToken ct)
     {
@@ -167,9 +167,6 @@ public sealed class PostgresBrokerStore : SqlBrokerStore
 
         public override void BecamePending(string quantity, IReadOnlyList<string> methods) => Pending.Add((quantity, methods));
 
-        public override void ExpectVersion(Guid request, int version) =>
-            Write("CALL finales_expect_version(@p0, @p1)", request.ToString("D"), version);
-
         /// <summary>Sends the waiting writes with the COMMIT (or, when nothing was read, as one implicit transaction).</summary>
         public async Task CommitAsync()
         {
@@ -207,14 +204,20 @@ public sealed class PostgresBrokerStore : SqlBrokerStore
 
     protected override bool IsStaleGuard(Exception e) => e is PostgresException { SqlState: StaleState };
 
+    protected override string GuardedStateUpdate => "CALL finales_update_state(@p0, @p6, @p1, @p2, @p3, @p4, @p5)";
+
     protected override void CreateFunctions(DbConnection c, DbTransaction tx) =>
-        // Locks the request's aggregate row and fails the transaction unless the row holds the version the write decided
-        // on. Waiting for another writer's lock, FOR UPDATE re-reads the row it committed, so a version changed meanwhile
-        // is seen. A procedure, so that its CALL returns no rows: a batch's result sets stay those of its queries.
+        // Updates a request's state row only at the expected version, else fails the transaction. Waiting for another
+        // writer's lock, the UPDATE re-reads the row it committed, so a version changed meanwhile is seen. A procedure,
+        // so that the check raises (a plain UPDATE of no rows would let the rest of the batch commit) and its CALL
+        // returns no rows (a batch's result sets stay those of its queries).
         Exec(c, tx, $$"""
-            CREATE OR REPLACE PROCEDURE finales_expect_version(request TEXT, expected INTEGER) LANGUAGE plpgsql AS $fn$
+            CREATE OR REPLACE PROCEDURE finales_update_state(request TEXT, expected INTEGER, new_status TEXT, new_holder_tenant TEXT,
+                new_holder_user TEXT, new_lease_until BIGINT, new_version INTEGER) LANGUAGE plpgsql AS $fn$
             BEGIN
-                PERFORM 1 FROM request_state WHERE uuid = request AND version = expected FOR UPDATE;
+                UPDATE request_state SET status = new_status, holder_tenant = new_holder_tenant, holder_user = new_holder_user,
+                    lease_until = new_lease_until, version = new_version
+                WHERE uuid = request AND version = expected;
                 IF NOT FOUND THEN
                     RAISE EXCEPTION 'request % is no longer at version %', request, expected USING ERRCODE = '{{StaleState}}';
                 END IF;
