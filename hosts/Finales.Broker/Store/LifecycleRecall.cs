@@ -5,13 +5,14 @@ namespace Finales.Broker;
 
 // Aggregates this process wrote last. Where a read costs a round trip (PostgreSQL), a lifecycle write decides on the
 // remembered aggregate and sends its writes in one batch, updating the aggregate's row only at the version it decided
-// on (GuardedStateUpdate), instead of first reading the aggregate under its lock. What is remembered can only be out of date when another broker process shares the database: the guard
-// then fails the whole transaction, nothing is written, and the write runs again on the aggregate read under its lock.
-// A refusal decided on a remembered aggregate is likewise confirmed on the locked row before it is answered.
+// on (GuardedStateUpdate), instead of first reading the aggregate under its lock. What is remembered can only be out of
+// date when another broker process shares the database: the guarded update then fails the whole transaction, nothing
+// is written, and the write runs again on the aggregate read under its lock. A refusal decided on a remembered
+// aggregate is likewise confirmed on the locked row before it is answered.
 public abstract partial class SqlBrokerStore
 {
     /// <summary>How many aggregates are remembered (the oldest remembered is forgotten first).</summary>
-    internal const int RecallCapacity = 4096;
+    private const int RecallCapacity = 4096;
 
     private readonly ConcurrentDictionary<Guid, LoadedAggregate> _recall = new();
     private readonly ConcurrentQueue<Guid> _recallOrder = new();
@@ -27,9 +28,6 @@ public abstract partial class SqlBrokerStore
 
     /// <summary>Whether <paramref name="e"/> is a version guard that found another version (the write was not made).</summary>
     protected virtual bool IsStaleGuard(Exception e) => false;
-
-    /// <summary>Aggregates remembered now (for tests and metrics).</summary>
-    internal int RememberedCount => _recall.Count;
 
     /// <summary>The remembered aggregate <paramref name="id"/> (with its body, if <paramref name="withBody"/>), or null; its update will be guarded.</summary>
     private LoadedAggregate? Recall(LifecycleWrite w, Guid id, bool withBody)
@@ -50,7 +48,9 @@ public abstract partial class SqlBrokerStore
         }
         _recall[a.State.Id] = a;
         _recallOrder.Enqueue(a.State.Id);
-        while (_recall.Count > RecallCapacity && _recallOrder.TryDequeue(out var oldest)) _recall.TryRemove(oldest, out _);
+        // The order queue bounds both: an id forgotten and remembered again is queued twice, and its older place may
+        // evict it early (it is then read under its lock once more, nothing worse).
+        while (_recallOrder.Count > RecallCapacity && _recallOrder.TryDequeue(out var oldest)) _recall.TryRemove(oldest, out _);
     }
 
     private void Forget(IEnumerable<Guid> ids)
@@ -70,14 +70,14 @@ public abstract partial class SqlBrokerStore
         T result;
         try
         {
-            result = await RunLifecycleAsync(w => { run = w; w.Recall = true; return work(w); }, ct);
+            result = await RunLifecycleAsync(w => { run = w; w.Recall = true; w.Touched = []; return work(w); }, ct);
         }
         catch (Exception e) when (run is { Recalled.Count: > 0 } && (e is LifecycleRejectedException || IsStaleGuard(e)))
         {
             Forget(run.Recalled);
-            result = await RunLifecycleAsync(w => { run = w; w.Recall = false; return work(w); }, ct);
+            result = await RunLifecycleAsync(w => { run = w; w.Recall = false; w.Touched = []; return work(w); }, ct);
         }
-        foreach (var a in run!.Touched) Remember(a);
+        foreach (var a in run!.Touched!) Remember(a);
         return result;
     }
 }

@@ -84,7 +84,7 @@ public abstract partial class SqlBrokerStore
         if (!decision.Accepted) throw new LifecycleRejectedException(decision.ErrorKind, decision.Message);
         AppendEvent(w, decision.Event);
         Project(w, loaded, decision.Next, decision.Event);
-        if (loaded is not null) w.Touched.Add(loaded with { State = decision.Next });
+        if (loaded is not null) w.Touched?.Add(loaded with { State = decision.Next });
         return decision.Next;
     }
 
@@ -159,7 +159,7 @@ public abstract partial class SqlBrokerStore
         var insertMethod = InsertOrIgnore("request_methods", "uuid, method, quantity, seq, pending", $"@p0, @p1, @p2, {SeqOfRequest}, @p3");
         foreach (var m in body.Methods) w.Write(insertMethod, key, m, body.Quantity, pending ? 1 : 0);
         if (pending) w.BecamePending(body.Quantity, body.Methods);
-        w.Touched.Add(new LoadedAggregate(state, body.Quantity, [.. body.Methods], body.Json));
+        w.Touched?.Add(new LoadedAggregate(state, body.Quantity, [.. body.Methods], body.Json));
         return 0;
     }
 

@@ -23,8 +23,8 @@ public abstract class LifecycleWrite
     /// <summary>The remembered aggregates this run decided on (forgotten if it turns out stale or refused).</summary>
     internal List<Guid> Recalled { get; } = [];
 
-    /// <summary>The aggregates as this run leaves them, remembered once it is committed.</summary>
-    internal List<LoadedAggregate> Touched { get; } = [];
+    /// <summary>The aggregates as this run leaves them, remembered once it is committed (null: the store remembers none).</summary>
+    internal List<LoadedAggregate>? Touched { get; set; }
 
     /// <summary>The first column of the first row of one query, or null (DBNull included).</summary>
     public async ValueTask<object?> ScalarAsync(string sql, params object?[] args)
