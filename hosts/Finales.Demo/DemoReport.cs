@@ -56,7 +56,7 @@ public static class DemoReport
         }
         var conductivity = new JsonArray(figures.Conductivity.Select(c => (JsonNode?)new JsonObject
         {
-            ["request"] = c.Request.ToString("D"), ["method"] = Methods[(int)c.Source], ["lipf6"] = c.LiPF6, ["temperature"] = c.Temperature, ["value"] = c.Value,
+            ["request"] = c.Request.ToString("D"), ["method"] = CampaignFigures.MethodOf(c.Source), ["lipf6"] = c.LiPF6, ["temperature"] = c.Temperature, ["value"] = c.Value,
         }).ToArray());
         // Figs. 7 and 8: the MD tenant's conductivities (with their error) and Li RDFs; unusable results are counted.
         var mdPoints = figures.Conductivity.Where(c => c.Source == CampaignSource.Simulation).OrderBy(c => c.LiPF6).Select(c => (JsonNode?)new JsonObject
@@ -215,9 +215,6 @@ public static class DemoReport
         var bi = Array.IndexOf(merits, merits.Min());
         return (points.Count, string.Join(", ", preset.Objectives.Select((o, k) => $"{o.Name} {DemoChemistry.F(points[bi].Objectives[k])}")));
     }
-
-    /// <summary>The conductivity methods by <see cref="CampaignSource"/>.</summary>
-    private static readonly string[] Methods = ["two_electrode", "polynomial_interpolation", "molecular_dynamics"];
 
     /// <summary>Requests with their current result as the campaign figures read them.</summary>
     private static IEnumerable<CampaignRecord> Records(IEnumerable<(StoredRequest Request, StoredResult Result)> pairs) =>

@@ -216,6 +216,15 @@ public static class CampaignFigures
         _ => null,
     };
 
+    /// <summary>The conductivity method of a source (the inverse of <see cref="SourceOf"/>).</summary>
+    public static string MethodOf(CampaignSource source) => source switch
+    {
+        CampaignSource.Lab => "two_electrode",
+        CampaignSource.Model => "polynomial_interpolation",
+        CampaignSource.Simulation => "molecular_dynamics",
+        _ => throw new ArgumentOutOfRangeException(nameof(source), source, "not a campaign source"),
+    };
+
     /// <summary>Pearson's r; null for fewer than 3 pairs, a constant series or lists of different lengths.</summary>
     public static double? Pearson(IReadOnlyList<double> x, IReadOnlyList<double> y)
     {

@@ -213,4 +213,13 @@ let tests =
                   "keyed by the core's SMILES"
 
               Expect.floatClose Accuracy.high o.FormulationBySmiles["[Li+].F[P-](F)(F)(F)(F)F"] 0.1 "LiPF6"
+          }
+          test "a conductivity source and its method map to each other" {
+              for source in Enum.GetValues<CampaignSource>() do
+                  Expect.equal
+                      (CampaignFigures.SourceOf(CampaignFigures.MethodOf source))
+                      (Nullable source)
+                      (sprintf "%A round-trips" source)
+
+              Expect.equal (CampaignFigures.MethodOf CampaignSource.Simulation) "molecular_dynamics" "MD's method"
           } ]
