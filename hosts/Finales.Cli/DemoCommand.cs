@@ -27,9 +27,10 @@ public static class DemoCommand
                                          "0.02 keeps the default demo within 5 minutes on 2 cores, 1 gives the converged runs of docs/md-tenant.md", 0.02);
         var mdPoints = Opt.Int("--md-points", "salt contents of the demo's own MD series (LiPF6 in EC, x 0.03..0.15, for Figure 7); 0: no series " +
                                               "(the MD tenant still runs for the electrolyte preset's conductivity)", 3, helpName: "N");
-        var mdShare = Opt.Number("--md-share", "share of the optimizer's points whose conductivity the MD tenant simulates (electrolyte preset), " +
-                                               "in (0, 1]; the default 1/3 (one point in three) keeps the default demo within 5 minutes on 2 cores",
-            DemoMdOptions.DefaultShare);
+        // No default value on the option itself: its help would print 1/3 as 0.3333333333333333; the text says 1/3.
+        var mdShare = Opt.OptionalNumber("--md-share", "share of the optimizer's points whose conductivity the MD tenant simulates (electrolyte " +
+                                                       "preset), in (0, 1]; the default 1/3 (one point in three) keeps the default demo within 5 " +
+                                                       "minutes on 2 cores");
         var lammps = Opt.Text("--lammps", "the LAMMPS command of the MD tenant (default lmp); when it is not found the demo says so " +
                                           "and runs without the MD tenant (the electrolyte preset without its conductivity level)", "CMD", "lmp");
         var slurm = Opt.Switch("--slurm", "run the MD jobs through Slurm (sbatch); exits with code 2 when no cluster answers sinfo");
@@ -68,7 +69,7 @@ public static class DemoCommand
                     BundledData.AsabExampleConfig),
                 md: new DemoMdOptions(parse.GetValue(mdNs), parse.GetValue(mdPoints), parse.GetValue(lammps) ?? "lmp", parse.GetValue(slurm))
                 {
-                    Share = parse.GetValue(mdShare),
+                    Share = parse.GetValue(mdShare) ?? DemoMdOptions.DefaultShare,
                 });
             using var run = new DemoRun(settings);
             return run.Execute();

@@ -69,6 +69,12 @@ let tests =
                         Expect.equal code 0 (sprintf "%s --help exit code; stderr: %s" shown err)
                         Expect.stringContains out (sprintf "%s %s" rootName shown) (sprintf "%s: usage line" shown)
 
+                        // A default is shown as a person would write it (--md-share's 1/3 once read 0.3333333333333333).
+                        let longDefault =
+                            System.Text.RegularExpressions.Regex.Match(out, @"\[default: -?[0-9]*\.[0-9]{7,}\]")
+
+                        Expect.isFalse longDefault.Success (sprintf "%s --help shows %s" shown longDefault.Value)
+
                         for option in ownOptions command do
                             Expect.stringContains out option (sprintf "%s --help names %s" shown option)
 

@@ -92,7 +92,9 @@ let suite (f: StoreFactory) (w: Lazy<World>) =
                     let w = w.Value
                     addUser w.Admin "cleo" [ "tenant" ] [ w.TenantA ]
                     let token = Api.Login(w.Url, "cleo", "cleo-pw")
-                    expectStatus (token.Get "/admin/users") 403 "a tenant is not an admin"
+                    let refused = token.Get "/admin/users"
+                    expectStatus refused 403 "a tenant is not an admin"
+                    Expect.equal (refused.Detail.GetString()) "user cleo is not an admin" "the 403 names the user"
 
                     expectStatus
                         (w.Admin.Post("/admin/users/cleo", """{"roles":["tenant","admin"]}"""))
@@ -202,8 +204,17 @@ let suite (f: StoreFactory) (w: Lazy<World>) =
               "surface"
               [ test "/metrics needs role admin or observer" {
                     let w = w.Value
-                    expectStatus (Api(w.Url).Get "/metrics") 401 "anonymous"
-                    expectStatus (w.A.Get "/metrics") 403 "a tenant"
+                    let anonymous = Api(w.Url).Get "/metrics"
+                    expectStatus anonymous 401 "anonymous"
+                    Expect.equal (anonymous.Detail.GetString()) "Not authenticated" "the 401's detail"
+                    let tenant = w.A.Get "/metrics"
+                    expectStatus tenant 403 "a tenant"
+
+                    Expect.stringContains
+                        (tenant.Detail.GetString())
+                        "; /metrics needs role admin or observer"
+                        "the 403 says what is needed"
+
                     let m = w.Observer.Get "/metrics"
                     expectStatus m 200 "observer"
                     Expect.stringContains m.Body "finales_requests" "Prometheus text"

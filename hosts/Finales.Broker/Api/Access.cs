@@ -10,8 +10,8 @@ public static class Access
     /// <see cref="BrokerAuthentication"/> handler put it there.
     /// </summary>
     public static UserRecord Caller(HttpContext ctx) =>
-        ctx.Items.TryGetValue(BrokerAuthentication.UserItem, out var user) && user is UserRecord u ? u
-            : throw new InvalidOperationException($"{ctx.GetEndpoint()?.DisplayName} reads the caller but requires no authorization policy");
+        BrokerAuthentication.UserOf(ctx) ??
+            throw new InvalidOperationException($"{ctx.GetEndpoint()?.DisplayName} reads the caller but requires no authorization policy");
 
     /// <summary>
     /// Fix 10: the tenant must be registered, active, and the caller must be allowed to act for it. Every write that

@@ -13,7 +13,8 @@ public sealed class SqliteBrokerStore : SqlBrokerStore
 {
     private readonly string _connectionString;
     private readonly string _path;
-    private readonly ConcurrentBag<PooledReader> _readers = new();
+    // A queue, not a bag: a bag's Count takes every per-thread lock, and Count runs on each reader's return.
+    private readonly ConcurrentQueue<PooledReader> _readers = new();
     private const int MaxPooledReaders = 64;
     private volatile bool _closed;
 
@@ -69,7 +70,7 @@ public sealed class SqliteBrokerStore : SqlBrokerStore
         Writer.Dispose();
         Checkpointer.StopAsync(CancellationToken.None).GetAwaiter().GetResult();
         Checkpointer.Dispose();
-        while (_readers.TryTake(out var r)) r.Dispose();
+        while (_readers.TryDequeue(out var r)) r.Dispose();
     }
 
     internal void OnWriterStarted() => Checkpointer.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
@@ -112,7 +113,7 @@ public sealed class SqliteBrokerStore : SqlBrokerStore
 
     protected override DbConnection OpenRead()
     {
-        if (_readers.TryTake(out var pooled)) return pooled;
+        if (_readers.TryDequeue(out var pooled)) return pooled;
         var c = new PooledReader(this, _connectionString);
         c.Open();
         Pragmas(c, "PRAGMA busy_timeout=30000;");
@@ -141,7 +142,7 @@ public sealed class SqliteBrokerStore : SqlBrokerStore
         {
             if (disposing && !owner._closed && State == ConnectionState.Open && owner._readers.Count < MaxPooledReaders)
             {
-                owner._readers.Add(this);
+                owner._readers.Enqueue(this);
                 return;
             }
             foreach (var cmd in Statements.Values) cmd.Dispose();

@@ -328,6 +328,8 @@ public static class BenchBroker
         if (!firstErrors.IsEmpty) report["first_errors"] = new JsonArray(firstErrors.Select(e => (JsonNode?)e).ToArray());
         report["machine"] = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}";
         report["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd");
+        // The tiering knob `./finales` sets for long-running commands (README, "Warm-up"); a --self broker inherits it.
+        report["dotnet_tc_call_counting_delay_ms"] = Environment.GetEnvironmentVariable("DOTNET_TC_CallCountingDelayMs") ?? "runtime default (100)";
         return report;
     }
 
