@@ -243,12 +243,15 @@ public abstract partial class SqlBrokerStore
             var claimed = await WriteLifecycleAsync<RequestRow?>(async w =>
             {
                 // One indexed query finds the oldest match whatever lies before it (PostgreSQL: skipping requests
-                // another claimer holds locked; the status is re-checked on the locked row).
-                var found = await w.ScalarAsync(PendingIdsSql(quantity, method, locking: true) + " LIMIT 1" + ClaimLock, quantity ?? "", method ?? "") as string;
-                if (found is null) return null;
-                var id = Guid.Parse(found);
+                // another claimer holds locked; the status is re-checked on the locked row) and reads its request's
+                // creation time and body, which never change, in the same statement: on PostgreSQL the claim's writes
+                // then go with the COMMIT (two round trips with a remembered aggregate, not three).
+                var found = (await w.ReadAsync(("SELECT r.uuid, r.ctime, r.body FROM requests r WHERE r.uuid = ("
+                    + PendingIdsSql(quantity, method, locking: true) + " LIMIT 1" + ClaimLock + ")", [quantity ?? "", method ?? ""])))[0];
+                if (found.Count == 0) return null;
+                var row = found[0];
+                var id = Guid.Parse((string)row[0]!);
                 var state = await Apply(w, id, AsActor(user), tenant, LifecycleCommand.Reserve(tenant, leaseSeconds), "claimed", UtcNow);
-                var row = (await w.ReadAsync(("SELECT r.uuid, r.ctime, r.body FROM requests r WHERE r.uuid = @p0", [found])))[0][0];
                 return new RequestRow(id, (string)row[1]!, state.StatusName, (string)row[2]!);
             }, ct);
             if (claimed is not null) return claimed;
