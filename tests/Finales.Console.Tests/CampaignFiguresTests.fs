@@ -126,6 +126,37 @@ let private config =
     { FsCheckConfig.defaultConfig with
         maxTest = 200 }
 
+/// The console's live campaign panel rendered as the broker renders it (static HtmlRenderer), for `view`.
+let private renderLive (view: CampaignView) =
+    let services =
+        Microsoft.Extensions.DependencyInjection.ServiceCollection()
+        |> fun s -> Microsoft.Extensions.DependencyInjection.LoggingServiceCollectionExtensions.AddLogging s
+        |> fun s ->
+            Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider s
+
+    use renderer =
+        new Microsoft.AspNetCore.Components.Web.HtmlRenderer(
+            services,
+            Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<
+                Microsoft.Extensions.Logging.ILoggerFactory
+             >
+                services
+        )
+
+    let parameters =
+        Microsoft.AspNetCore.Components.ParameterView.FromDictionary(dict [ "View", box view ])
+
+    renderer.Dispatcher
+        .InvokeAsync<string>(
+            Func<Threading.Tasks.Task<string>>(fun () ->
+                task {
+                    let! html = renderer.RenderComponentAsync<CampaignLive>(parameters)
+                    return html.ToHtmlString()
+                })
+        )
+        .GetAwaiter()
+        .GetResult()
+
 [<Tests>]
 let tests =
     testList
@@ -278,4 +309,35 @@ let tests =
               Expect.equal none "" "no script")
 
           testCase "labels from stored text cannot open or close a tag" (fun () ->
-              Expect.equal (CampaignCharts.Label "</script><b>B</b>") "‹/script›‹b›B‹/b›" "angle brackets shown as ‹ ›") ]
+              Expect.equal (CampaignCharts.Label "</script><b>B</b>") "‹/script›‹b›B‹/b›" "angle brackets shown as ‹ ›")
+
+          testCase "the live panel counts the MD results it left out, and says nothing when none were" (fun () ->
+              let view simulation rdf =
+                  CampaignView(
+                      [],
+                      "v",
+                      [],
+                      0,
+                      DateTime(2026, 11, 30),
+                      TimeSpan.Zero,
+                      SimulationSkipped = simulation,
+                      RdfSkipped = rdf
+                  )
+
+              let skipped = renderLive (view 0 1)
+              Expect.stringContains skipped "id=\"campaign-skipped\"" "shown when an RDF was left out"
+              Expect.stringContains skipped "1\n" "the count"
+
+              Expect.isTrue
+                  (Text.RegularExpressions.Regex.IsMatch(
+                      skipped,
+                      @"0 conductivity/molecular_dynamics\s+results without .*, 1\s+radial_density_function result without"
+                  ))
+                  $"both counts, singular where one: {skipped}"
+
+              Expect.isFalse ((renderLive (view 0 0)).Contains "campaign-skipped") "nothing left out, nothing said"
+
+              Expect.stringContains
+                  (renderLive (view 2 0))
+                  "2 conductivity/molecular_dynamics"
+                  "MD conductivity counted") ]

@@ -13,7 +13,14 @@ public sealed record CampaignFigureView(string Key, string Caption, string Html,
 
 /// <summary>The campaign view of one scope: the figures, a version that changes when a figure does, and what was read.</summary>
 public sealed record CampaignView(
-    IReadOnlyList<CampaignFigureView> Figures, string Version, IReadOnlyList<CampaignRead> Reads, int Unreadable, DateTime At, TimeSpan Took) : IStamped;
+    IReadOnlyList<CampaignFigureView> Figures, string Version, IReadOnlyList<CampaignRead> Reads, int Unreadable, DateTime At, TimeSpan Took) : IStamped
+{
+    /// <summary>MD conductivity results that give no point (<see cref="CampaignData.SimulationSkipped"/>).</summary>
+    public int SimulationSkipped { get; init; }
+
+    /// <summary>RDF results without a usable Li curve (<see cref="CampaignData.RdfSkipped"/>).</summary>
+    public int RdfSkipped { get; init; }
+}
 
 /// <summary>How many current results of one capability the view read.</summary>
 public sealed record CampaignRead(string Quantity, string Method, int Results, int Limit);
@@ -71,7 +78,11 @@ public sealed class CampaignCache
             figures.Add(new CampaignFigureView(f.Key, f.Caption, html, js));
         }
         var version = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\u0001", figures.Select(f => f.Caption + "\u0002" + f.Html + "\u0002" + f.Script)))))[..16];
-        return new CampaignView(figures, version, reads, data.Unreadable, now, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        return new CampaignView(figures, version, reads, data.Unreadable, now, System.Diagnostics.Stopwatch.GetElapsedTime(started))
+        {
+            SimulationSkipped = data.SimulationSkipped,
+            RdfSkipped = data.RdfSkipped,
+        };
     }
 
     private static readonly Regex Script = new(@"<script\b[^>]*>([\s\S]*?)</script\s*>", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
