@@ -25,11 +25,30 @@ let freePort () =
     l.Stop()
     p
 
+/// Every directory tempDir made in this test process; deleted when the process exits (runs used to leave them all in
+/// the temp directory, among them the ~700 MB PostgreSQL cluster of each integration run). FINALES_KEEP_TEST_DIRS=1
+/// keeps them for a look after a failure.
+let private made = Collections.Concurrent.ConcurrentBag<string>()
+
+let private deleteAtExit =
+    lazy
+        (if Environment.GetEnvironmentVariable "FINALES_KEEP_TEST_DIRS" <> "1" then
+             AppDomain.CurrentDomain.ProcessExit.Add(fun _ ->
+                 for d in made |> Seq.filter Directory.Exists do
+                     try
+                         Directory.Delete(d, true)
+                     with
+                     | :? IOException
+                     | :? UnauthorizedAccessException -> eprintfn "could not delete the test directory %s" d))
+
 let tempDir (name: string) =
+    deleteAtExit.Force()
+
     let d =
         Path.Combine(Path.GetTempPath(), sprintf "finales-%s-%s" name (Guid.NewGuid().ToString("N").Substring(0, 8)))
 
     Directory.CreateDirectory d |> ignore
+    made.Add d
     d
 
 let adminPassword = "admin-pw-for-tests"
