@@ -127,21 +127,7 @@ let suite (f: StoreFactory) (w: Lazy<World>) =
                     let admin = Api.Login(first.Url, "admin", adminPassword)
                     first.Kill()
 
-                    match store with
-                    | Sqlite path ->
-                        use c =
-                            new Microsoft.Data.Sqlite.SqliteConnection(sprintf "Data Source=%s;Pooling=false" path)
-
-                        c.Open()
-                        use cmd = c.CreateCommand()
-                        cmd.CommandText <- "ALTER TABLE users DROP COLUMN token_version"
-                        cmd.ExecuteNonQuery() |> ignore
-                    | Postgres cs ->
-                        use c = new Npgsql.NpgsqlConnection(cs + ";Pooling=false")
-                        c.Open()
-                        use cmd = c.CreateCommand()
-                        cmd.CommandText <- "ALTER TABLE users DROP COLUMN token_version"
-                        cmd.ExecuteNonQuery() |> ignore
+                    execRaw store [ "ALTER TABLE users DROP COLUMN token_version" ] |> ignore
 
                     use second = (new BrokerProcess(store, "--quiet")).Start()
                     // A token of the old broker (no version claim) counts as version 0.

@@ -99,6 +99,21 @@ type StoreKind =
         | Sqlite p -> sprintf "--db \"%s\"" p
         | Postgres cs -> sprintf "--postgres \"%s\"" cs
 
+/// Runs statements on a store's database directly, around any broker (to take a schema back or damage a store on
+/// purpose); the rows each changed.
+let execRaw (kind: StoreKind) (statements: string list) =
+    use c: Data.Common.DbConnection =
+        match kind with
+        | Sqlite path -> new Microsoft.Data.Sqlite.SqliteConnection(sprintf "Data Source=%s;Pooling=false" path)
+        | Postgres cs -> new Npgsql.NpgsqlConnection(cs + ";Pooling=false")
+
+    c.Open()
+
+    [ for sql in statements do
+          use cmd = c.CreateCommand()
+          cmd.CommandText <- sql
+          cmd.ExecuteNonQuery() ]
+
 /// A broker server process on a loopback port.
 type BrokerProcess(store: StoreKind, extraArgs: string, ?port: int) =
     let port = defaultArg port (freePort ())

@@ -110,21 +110,6 @@ let private refusals (f: StoreFactory) =
         | other -> failtestf "expected a lifecycle rejection, got %O" other
     }
 
-/// Runs one statement on the store's database directly, around the store (to damage it on purpose).
-let private execRaw (kind: StoreKind) (sql: string) =
-    match kind with
-    | Sqlite path ->
-        use c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}")
-        c.Open()
-        use cmd = c.CreateCommand()
-        cmd.CommandText <- sql
-        cmd.ExecuteNonQuery()
-    | Postgres cs ->
-        use c = new Npgsql.NpgsqlConnection(cs)
-        c.Open()
-        use cmd = new Npgsql.NpgsqlCommand(sql, c)
-        cmd.ExecuteNonQuery()
-
 let private auditFlags (f: StoreFactory) =
     test "the audit finds a method row whose pending flag disagrees with its request's status (the listings walk them)" {
         let kind = f.Make "flags"
@@ -141,9 +126,9 @@ let private auditFlags (f: StoreFactory) =
         Expect.isEmpty (await (store.AuditAsync())) "a fresh pending request audits clean"
 
         let changed =
-            execRaw kind (sprintf "UPDATE request_methods SET pending = 0 WHERE uuid = '%O'" id)
+            execRaw kind [ sprintf "UPDATE request_methods SET pending = 0 WHERE uuid = '%O'" id ]
 
-        Expect.equal changed 1 "one method row damaged"
+        Expect.equal changed [ 1 ] "one method row damaged"
 
         Expect.equal
             (List.ofSeq (await (store.AuditAsync())))

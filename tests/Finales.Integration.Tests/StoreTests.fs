@@ -160,25 +160,7 @@ let private migration (f: StoreFactory) =
             [ "DROP TABLE request_methods"
               "DELETE FROM settings WHERE key = 'schema_request_methods'" ]
 
-        match store with
-        | Sqlite path ->
-            use c =
-                new Microsoft.Data.Sqlite.SqliteConnection(sprintf "Data Source=%s;Pooling=False" path)
-
-            c.Open()
-
-            for sql in undo do
-                use cmd = c.CreateCommand()
-                cmd.CommandText <- sql
-                cmd.ExecuteNonQuery() |> ignore
-        | Postgres cs ->
-            use c = new Npgsql.NpgsqlConnection(cs)
-            c.Open()
-
-            for sql in undo do
-                use cmd = c.CreateCommand()
-                cmd.CommandText <- sql
-                cmd.ExecuteNonQuery() |> ignore
+        execRaw store undo |> ignore
 
         use broker = (new BrokerProcess(store, "--quiet --limitations off")).Start()
         let a = Api.Login(broker.Url, "alice", "alice-pw")
