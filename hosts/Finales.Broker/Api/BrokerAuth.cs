@@ -112,6 +112,7 @@ public static class Policies
         // The handler a failure reason names (ASP.NET's type needs one); only its message is read.
         private static readonly RolesHandler Reasons = new();
     }
+
     /// <summary>401 and 403 in the FINALES2 <c>detail</c> shape (through <see cref="ApiResults.Detail(int, object)"/>), with the reason.</summary>
     private sealed class DetailAuthorizationResults : IAuthorizationMiddlewareResultHandler
     {
@@ -120,7 +121,7 @@ public static class Policies
         public Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult result)
         {
             if (result.Challenged)
-                return ApiResults.Detail(401, context.Items.TryGetValue(BrokerAuthentication.FailureItem, out var why) && why is string s ? s : "Not authenticated").ExecuteAsync(context);
+                return BrokerAuthentication.Challenge(context);
             if (result.Forbidden)
                 return ApiResults.Detail(403, result.AuthorizationFailure?.FailureReasons.FirstOrDefault()?.Message ?? "forbidden").ExecuteAsync(context);
             return _default.HandleAsync(next, context, policy, result);
@@ -183,9 +184,12 @@ public sealed class BrokerAuthentication(BrokerService broker) : IAuthentication
         return Task.FromResult(AuthenticateResult.Success(ticket));
     }
 
-    /// <summary>401 in the FINALES2 detail shape (the authorization middleware answers through its own result handler).</summary>
-    public Task ChallengeAsync(AuthenticationProperties? properties) =>
-        ApiResults.Detail(401, Context.Items.TryGetValue(FailureItem, out var why) && why is string s ? s : "Not authenticated").ExecuteAsync(Context);
+    /// <summary>The 401 in the FINALES2 detail shape: why the token was refused, or that none was sent.</summary>
+    public static Task Challenge(HttpContext ctx) =>
+        ApiResults.Detail(401, ctx.Items.TryGetValue(FailureItem, out var why) && why is string s ? s : "Not authenticated").ExecuteAsync(ctx);
+
+    /// <summary>The same 401 (the authorization middleware answers through its own result handler, which calls <see cref="Challenge"/>).</summary>
+    public Task ChallengeAsync(AuthenticationProperties? properties) => Challenge(Context);
 
     /// <summary>403 in the FINALES2 detail shape.</summary>
     public Task ForbidAsync(AuthenticationProperties? properties) => ApiResults.Detail(403, "forbidden").ExecuteAsync(Context);
