@@ -13,7 +13,7 @@ let main argv =
             runTestsWithCLIArgs
                 [ CLIArguments.Parallel_Workers 2 ]
                 argv
-                (TestList([ DemoTests.tests; CliTests.tests ], Normal))
+                (TestList([ DemoTests.tests; CliTests.tests; BenchBrokerTests.tests ], Normal))
 
         // The copied CLI (44 MB) is only needed while the tests run; the runs' own folders stay for inspection.
         if DemoCopiedCliTests.copiedCli.IsValueCreated then

@@ -20,7 +20,7 @@ public static class BenchBroker
 
     /// <summary>The options of one run, parsed by <see cref="Create"/>.</summary>
     private sealed record Settings(string? Url, string? User, string? Password, string? Tenant, int Workers, double Seconds, bool Self,
-        string? Postgres, int Preload, string? Keep, double? Warmup, bool Claim, int ConsolePages);
+        string? Postgres, bool PrivatePostgres, int Preload, string? Keep, double? Warmup, bool Claim, int ConsolePages);
 
     public static FinalesCommand Create()
     {
@@ -32,6 +32,7 @@ public static class BenchBroker
         var seconds = Opt.Number("--seconds", "measuring time", 10, 0.001, helpName: "S");
         var self = Opt.Switch("--self", "start a broker process and measure it");
         var postgres = Opt.Text("--postgres", "with --self: a PostgreSQL store instead of a fresh SQLite file", "CONN");
+        var privatePostgres = Opt.Switch("--private-postgres", "with --self: start a private PostgreSQL cluster (fsync on) and measure on it");
         var preload = Opt.Int("--preload", "with --self: resolved requests stored before measuring", 0, 0);
         var keep = Opt.Text("--keep", "with --self: keep the store in DIR", "DIR");
         var warmup = Opt.OptionalNumber("--warmup", "warm-up seconds before measuring (default 1, with --self 3)", 0, helpName: "S");
@@ -49,6 +50,10 @@ public static class BenchBroker
                 --self       start a broker process on a fresh SQLite file (or --postgres CONN), register the corpus
                              capability, a tenant and a user, and measure it; also reports the broker's CPU and peak
                              memory and the CPU of this load generator per cycle
+                --private-postgres  with --self: initdb a private PostgreSQL cluster in the store directory (the
+                             newest server under /usr/lib/postgresql, as the postgres user when run as root; the
+                             server's defaults, so fsync and synchronous commit on), measure on a fresh database in it,
+                             also report the server's CPU per cycle (postmaster and its children), then stop it
                 --preload N  with --self: store N resolved requests (with results and events) before measuring
                 --keep DIR   with --self: keep the store in DIR (default: a temp dir, deleted afterwards)
                 --claim      use Finales' one-round-trip POST /requests/claim instead of listing pending requests and
@@ -60,19 +65,22 @@ public static class BenchBroker
             [
                 "./finales bench broker --self --seconds 10",
                 "./finales bench broker --self --seconds 10 --console-pages 10",
+                "./finales bench broker --self --private-postgres --seconds 20 --warmup 10",
                 "./finales bench broker --url http://127.0.0.1:13371 --user admin --password change-me",
             ],
         };
-        foreach (var o in new Option[] { url, user, password, tenant, workers, seconds, self, postgres, preload, keep, warmup, claim, consolePages })
+        foreach (var o in new Option[] { url, user, password, tenant, workers, seconds, self, postgres, privatePostgres, preload, keep, warmup, claim, consolePages })
             command.Options.Add(o);
         command.SetAction(parse => Run(new Settings(parse.GetValue(url), parse.GetValue(user), parse.GetValue(password), parse.GetValue(tenant),
-            parse.GetValue(workers), parse.GetValue(seconds), parse.GetValue(self), parse.GetValue(postgres), parse.GetValue(preload),
+            parse.GetValue(workers), parse.GetValue(seconds), parse.GetValue(self), parse.GetValue(postgres), parse.GetValue(privatePostgres), parse.GetValue(preload),
             parse.GetValue(keep), parse.GetValue(warmup), parse.GetValue(claim), parse.GetValue(consolePages))));
         return command;
     }
 
     private static int Run(Settings a)
     {
+        if (a.PrivatePostgres && a.Postgres is not null) throw new UsageError("--private-postgres and --postgres exclude each other: the one starts its own server, the other names one");
+        if (!a.Self && (a.PrivatePostgres || a.Postgres is not null)) throw new UsageError($"{(a.PrivatePostgres ? "--private-postgres" : "--postgres")} needs --self (it chooses the store of the broker the bench starts)");
         if (a.Self) return RunSelf(a, a.Workers, a.Seconds, a.Claim);
         var url = a.Url ?? throw new UsageError("--url is required (or --self)");
         var user = a.User ?? throw new UsageError("--user is required");
@@ -90,7 +98,8 @@ public static class BenchBroker
         var keep = a.Keep;
         var dir = keep ?? Path.Combine(Path.GetTempPath(), "finales-bench-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
-        var pg = a.Postgres;
+        using var cluster = a.PrivatePostgres ? PrivatePostgres.Start(Path.Combine(dir, "postgres"), m => Console.Error.WriteLine(m)) : null;
+        var pg = cluster?.ConnectionString ?? a.Postgres;
         var storeArgs = pg is null ? $"--db \"{Path.Combine(dir, "bench.db")}\"" : $"--postgres \"{pg}\"";
         // A fixed tenant id, so a kept store (--keep) can be measured again without re-seeding.
         var tenant = Guid.Parse("b5e4c4a0-0000-4000-8000-00000000be4c");
@@ -146,14 +155,22 @@ public static class BenchBroker
             Measure(url, "bench", "bench-pw", tenant.ToString("D"), workers, a.Warmup ?? 3, 0, claim);
             var cpuBefore = CpuSeconds(server.Id);
             var clientBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            var serverBefore = cluster?.CpuSeconds() ?? 0;
             var report = Measure(url, "bench", "bench-pw", tenant.ToString("D"), workers, seconds, 0, claim);
             var cpu = CpuSeconds(server.Id) - cpuBefore;
+            var serverCpu = (cluster?.CpuSeconds() ?? 0) - serverBefore;
             var clientCpu = (Process.GetCurrentProcess().TotalProcessorTime - clientBefore).TotalSeconds;
             // CPU the broker spent per cycle in the measured window: independent of what else the machine runs.
             var totalCycles = report["cycles"]!.GetValue<long>();
             report["broker_cpu_ms_per_cycle"] = totalCycles == 0 ? 0 : Math.Round(cpu * 1000.0 / totalCycles, 3);
             // The load generator shares the machine: its CPU per cycle is what the broker could not use.
             report["client_cpu_ms_per_cycle"] = totalCycles == 0 ? 0 : Math.Round(clientCpu * 1000.0 / totalCycles, 3);
+            if (cluster is not null)
+            {
+                // The database server shares the machine too (its processes that ran through the whole window).
+                report["postgres_cpu_ms_per_cycle"] = totalCycles == 0 ? 0 : Math.Round(serverCpu * 1000.0 / totalCycles, 3);
+                report["postgres_server"] = $"private cluster, fsync on: {cluster.Version}";
+            }
             report["store"] = pg is null ? "sqlite" : "postgresql";
             report["preloaded_requests"] = preload;
             report["broker_peak_rss_mb"] = PeakRssMb(server.Id);
@@ -167,6 +184,7 @@ public static class BenchBroker
         finally
         {
             if (!server.HasExited) { server.Kill(true); server.WaitForExit(); }
+            cluster?.Dispose(); // stopped before its directory goes
             if (keep is null) try { Directory.Delete(dir, true); } catch (IOException) { }
         }
     }
