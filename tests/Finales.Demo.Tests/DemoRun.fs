@@ -46,11 +46,8 @@ let runDotnet (cwd: string) (what: string) (args: string) : int * string =
     p.ExitCode, out.Result + err.Result
 
 let private runDemo (name: string) (extra: string) =
-    let dir =
-        Path.Combine(
-            Path.GetTempPath(),
-            sprintf "finales-demo-test-%s-%s" name (Guid.NewGuid().ToString("N").Substring(0, 8))
-        )
+    // Deleted when the test process exits, as every Harness.tempDir (FINALES_KEEP_TEST_DIRS=1 keeps them).
+    let dir = Finales.Integration.Tests.Harness.tempDir ("demo-test-" + name)
 
     let store = Path.Combine(dir, "demo.db")
 

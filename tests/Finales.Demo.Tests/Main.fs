@@ -15,7 +15,7 @@ let main argv =
                 argv
                 (TestList([ DemoTests.tests; CliTests.tests; BenchBrokerTests.tests ], Normal))
 
-        // The copied CLI (44 MB) is only needed while the tests run; the runs' own folders stay for inspection.
+        // The copied CLI (44 MB) is only needed while the tests run (the runs' own folders go at exit, Harness.tempDir).
         if DemoCopiedCliTests.copiedCli.IsValueCreated then
             Directory.Delete(Path.GetDirectoryName DemoCopiedCliTests.copiedCli.Value, true)
 
