@@ -377,6 +377,6 @@ let suite (f: StoreFactory) (w: Lazy<World>) =
          @ StoreClockTests.tests f
          @ CatalogCacheTests.tests f
          @ (if f.Name = "postgres" then
-                replicas f :: StoreRecallTests.tests f
+                replicas f :: StoreRecallTests.tests f @ StoreGroupTests.tests f
             else
                 [ StoreFailureTests.fullDisk f ]))

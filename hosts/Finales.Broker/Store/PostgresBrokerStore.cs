@@ -12,9 +12,13 @@ namespace Finales.Broker;
 public sealed class PostgresBrokerStore : SqlBrokerStore
 {
     private readonly NpgsqlDataSource _dataSource;
+    private readonly PostgresWriteGroup _group;
 
-    private PostgresBrokerStore(string description, NpgsqlDataSource dataSource, TimeProvider? clock) : base(description, clock) =>
+    private PostgresBrokerStore(string description, NpgsqlDataSource dataSource, TimeProvider? clock) : base(description, clock)
+    {
         _dataSource = dataSource;
+        _group = new PostgresWriteGroup(dataSource);
+    }
 
     /// <summary>Opens a PostgreSQL store (the schema is created if missing).</summary>
     public static PostgresBrokerStore Open(string connectionString, TimeProvider? clock = null)
@@ -40,6 +44,9 @@ public sealed class PostgresBrokerStore : SqlBrokerStore
     }
 
     public override bool IsPostgres => true;
+
+    /// <summary>What the group commit of lifecycle writes has done so far (<see cref="PostgresWriteGroup"/>).</summary>
+    public WriteGroupCounts WriteGroups => _group.Counts;
 
     protected override bool ReadsAsync => true;
 
@@ -81,19 +88,16 @@ public sealed class PostgresBrokerStore : SqlBrokerStore
 
     /// <summary>
     /// A lifecycle write in as few round trips as the work allows: statements whose results are not needed wait and go
-    /// with the next read or with the commit, in one batch. A write that needs no read is one batch in an implicit
-    /// transaction: a request post, and a reservation or result post deciding on the aggregate this process remembers
-    /// (its state row updated only at the version decided on). Read under its lock instead, a reservation or result
-    /// post is two round trips (load, then writes + COMMIT).
+    /// with the next read or with the commit, in one batch. A write that needs no read (a request post, and a
+    /// reservation or result post deciding on the aggregate this process remembers, its state row updated only at the
+    /// version decided on) is committed with the other such writes waiting at the time, in one implicit transaction
+    /// (<see cref="PostgresWriteGroup"/>). Read under its lock instead, a reservation or result post is two round trips
+    /// on a connection of its own (load, then writes + COMMIT).
     /// </summary>
     protected override async Task<T> RunLifecycleAsync<T>(Func<LifecycleWrite, ValueTask<T>> work, CancellationToken ct)
     {
-        NpgsqlConnection c;
-        try { c = await _dataSource.OpenConnectionAsync(ct); }
-        catch (Exception e) { NoteWrite(e); throw; }
-        await using (c)
+        await using (var session = new Session(_dataSource, _group, ct))
         {
-            var session = new Session(c, ct);
             T result;
             try
             {
@@ -112,31 +116,42 @@ public sealed class PostgresBrokerStore : SqlBrokerStore
         }
     }
 
-    private sealed class Session(NpgsqlConnection c, CancellationToken ct) : LifecycleWrite
+    /// <summary>One statement of a batch, in PostgreSQL's positional form.</summary>
+    internal static NpgsqlBatchCommand Command(string sql, object?[] args)
     {
-        private readonly List<NpgsqlBatchCommand> _writes = [];
+        var cmd = new NpgsqlBatchCommand();
+        PositionalSql.Bind(sql, args, cmd.Parameters, out var text);
+        cmd.CommandText = text;
+        return cmd;
+    }
+
+    private sealed class Session(NpgsqlDataSource dataSource, PostgresWriteGroup group, CancellationToken ct) : LifecycleWrite, IAsyncDisposable
+    {
+        private readonly List<(string Sql, object?[] Args)> _writes = [];
+        private NpgsqlConnection? _c;
         private bool _begun;
 
         public List<(string Quantity, IReadOnlyList<string> Methods)> Pending { get; } = [];
 
-        private static NpgsqlBatchCommand Command(string sql, object?[] args)
+        public async ValueTask DisposeAsync()
         {
-            var cmd = new NpgsqlBatchCommand();
-            PositionalSql.Bind(sql, args, cmd.Parameters, out var text);
-            cmd.CommandText = text;
-            return cmd;
+            if (_c is not null) await _c.DisposeAsync();
         }
 
-        /// <summary>A batch of the waiting writes and <paramref name="tail"/>, opening the transaction first unless <paramref name="implicitOnly"/>.</summary>
-        private NpgsqlBatch Batch(IEnumerable<NpgsqlBatchCommand> tail, bool implicitOnly = false)
+        /// <summary>
+        /// A batch on this write's own connection (opened at its first read): the transaction opened first, the
+        /// waiting writes, then <paramref name="tail"/>.
+        /// </summary>
+        private async ValueTask<NpgsqlBatch> BatchAsync(IEnumerable<NpgsqlBatchCommand> tail)
         {
-            var batch = new NpgsqlBatch(c);
-            if (!_begun && !implicitOnly)
+            _c ??= await dataSource.OpenConnectionAsync(ct);
+            var batch = new NpgsqlBatch(_c);
+            if (!_begun)
             {
                 batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
                 _begun = true;
             }
-            foreach (var w in _writes) batch.BatchCommands.Add(w);
+            foreach (var (sql, args) in _writes) batch.BatchCommands.Add(Command(sql, args));
             _writes.Clear();
             foreach (var t in tail) batch.BatchCommands.Add(t);
             return batch;
@@ -144,7 +159,7 @@ public sealed class PostgresBrokerStore : SqlBrokerStore
 
         public override async ValueTask<IReadOnlyList<object?[]>[]> ReadAsync(params (string Sql, object?[] Args)[] queries)
         {
-            await using var batch = Batch(queries.Select(q => Command(q.Sql, q.Args)));
+            await using var batch = await BatchAsync(queries.Select(q => Command(q.Sql, q.Args)));
             await using var reader = await batch.ExecuteReaderAsync(ct);
             // Only the queries return rows: the reader's result sets are theirs, in order.
             var results = new IReadOnlyList<object?[]>[queries.Length];
@@ -163,21 +178,19 @@ public sealed class PostgresBrokerStore : SqlBrokerStore
             return results;
         }
 
-        public override void Write(string sql, params object?[] args) => _writes.Add(Command(sql, args));
+        public override void Write(string sql, params object?[] args) => _writes.Add((sql, args));
 
         public override void BecamePending(string quantity, IReadOnlyList<string> methods) => Pending.Add((quantity, methods));
 
-        /// <summary>Sends the waiting writes with the COMMIT (or, when nothing was read, as one implicit transaction).</summary>
+        /// <summary>Sends the waiting writes with the COMMIT (or, when nothing was read, with the write group).</summary>
         public async Task CommitAsync()
         {
             if (!_begun)
             {
-                if (_writes.Count == 0) return;
-                await using var single = Batch([], implicitOnly: true);
-                await single.ExecuteNonQueryAsync(ct);
+                if (_writes.Count > 0) await group.CommitAsync(_writes);
                 return;
             }
-            await using var batch = Batch([new NpgsqlBatchCommand("COMMIT")]);
+            await using var batch = await BatchAsync([new NpgsqlBatchCommand("COMMIT")]);
             await batch.ExecuteNonQueryAsync(ct);
             _begun = false;
         }
@@ -188,7 +201,7 @@ public sealed class PostgresBrokerStore : SqlBrokerStore
             _begun = false;
             try
             {
-                await using var rollback = new NpgsqlCommand("ROLLBACK", c);
+                await using var rollback = new NpgsqlCommand("ROLLBACK", _c);
                 await rollback.ExecuteNonQueryAsync(CancellationToken.None);
             }
             catch (Exception e) when (e is NpgsqlException or InvalidOperationException) { /* the connection is gone or broken: nothing to roll back */ }

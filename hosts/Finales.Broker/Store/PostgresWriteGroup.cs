@@ -1,0 +1,129 @@
+using Npgsql;
+
+namespace Finales.Broker;
+
+/// <summary>
+/// Group commit for PostgreSQL, as the SQLite writer does it: lifecycle writes that need no read (a request post, a
+/// reservation or result post decided on a remembered aggregate) wait while a group is in flight and then go together,
+/// as one batch in one implicit transaction: one round trip, one commit and one WAL flush for the group instead of one
+/// per write. Each write is answered only once its group is committed. A group that fails is rolled back as a whole and
+/// its writes then run one by one, so each answers with its own outcome (a stale version guard included, which its
+/// caller runs again on the locked row) and no write fails because of another.
+/// </summary>
+internal sealed class PostgresWriteGroup(NpgsqlDataSource dataSource, int maxInFlight = 1, int maxWrites = 64)
+{
+    /// <summary>One write: its statements, in order, and its outcome.</summary>
+    private sealed class Pending(IReadOnlyList<(string Sql, object?[] Args)> statements)
+    {
+        public IReadOnlyList<(string Sql, object?[] Args)> Statements { get; } = statements;
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private readonly object _gate = new();
+    private readonly Queue<Pending> _queue = new();
+    private int _inFlight;
+
+    private long _groups;
+    private long _writes;
+    private long _rolledBack;
+
+    /// <summary>What the group has done so far: groups committed, the writes in them, groups rolled back and run one by one.</summary>
+    public WriteGroupCounts Counts => new(Interlocked.Read(ref _groups), Interlocked.Read(ref _writes), Interlocked.Read(ref _rolledBack));
+
+    /// <summary>Commits <paramref name="statements"/> as one write; completes once it is committed (or throws its own failure).</summary>
+    public Task CommitAsync(IReadOnlyList<(string Sql, object?[] Args)> statements)
+    {
+        var pending = new Pending(statements);
+        lock (_gate)
+        {
+            _queue.Enqueue(pending);
+            if (_inFlight >= maxInFlight) return pending.Done.Task;
+            _inFlight++;
+        }
+        return LeadAsync(pending);
+    }
+
+    /// <summary>
+    /// The writer that found a slot free sends the group it opens (itself and whoever queued since) and is answered
+    /// when that group is done, on its own flow (no hand-over to another thread); what queued meanwhile goes on as the
+    /// next group.
+    /// </summary>
+    private async Task LeadAsync(Pending own)
+    {
+        await SendAsync(TakeGroup()!);
+        _ = SendGroupsAsync();
+        await own.Done.Task;
+    }
+
+    /// <summary>Sends groups while writes are queued, then frees the slot.</summary>
+    private async Task SendGroupsAsync()
+    {
+        while (TakeGroup() is { } group) await SendAsync(group);
+    }
+
+    /// <summary>The next group (the oldest queued writes), or null when none is queued: the slot is then free.</summary>
+    private List<Pending>? TakeGroup()
+    {
+        lock (_gate)
+        {
+            if (_queue.Count == 0)
+            {
+                _inFlight--;
+                return null;
+            }
+            var group = new List<Pending>(Math.Min(_queue.Count, maxWrites));
+            while (group.Count < maxWrites && _queue.TryDequeue(out var p)) group.Add(p);
+            return group;
+        }
+    }
+
+    /// <summary>Commits <paramref name="group"/> in one transaction, or (when that fails) each write alone; answers every write.</summary>
+    private async Task SendAsync(List<Pending> group)
+    {
+        try
+        {
+            await ExecuteAsync(group.SelectMany(p => p.Statements));
+            Interlocked.Increment(ref _groups);
+            Interlocked.Add(ref _writes, group.Count);
+            foreach (var p in group) p.Done.TrySetResult();
+            return;
+        }
+        catch (Exception e) when (group.Count == 1)
+        {
+            group[0].Done.TrySetException(e);
+            return;
+        }
+        catch (Exception)
+        {
+            // Rolled back as a whole: each write runs alone and answers for itself.
+            Interlocked.Increment(ref _rolledBack);
+        }
+        foreach (var p in group)
+        {
+            try
+            {
+                await ExecuteAsync(p.Statements);
+                Interlocked.Increment(ref _groups);
+                Interlocked.Increment(ref _writes);
+                p.Done.TrySetResult();
+            }
+            catch (Exception own) { p.Done.TrySetException(own); }
+        }
+    }
+
+    /// <summary>The statements as one batch: one implicit transaction, committed when the batch ends.</summary>
+    private async Task ExecuteAsync(IEnumerable<(string Sql, object?[] Args)> statements)
+    {
+        await using var c = await dataSource.OpenConnectionAsync();
+        await using var batch = new NpgsqlBatch(c);
+        foreach (var (sql, args) in statements) batch.BatchCommands.Add(PostgresBrokerStore.Command(sql, args));
+        await batch.ExecuteNonQueryAsync();
+    }
+}
+
+/// <summary>
+/// What a PostgreSQL store's write group has done: <paramref name="Groups"/> committed (a write run alone after its
+/// group was rolled back counts as a group of one), the <paramref name="Writes"/> in them, and the groups
+/// <paramref name="RolledBack"/> because one of their writes failed.
+/// </summary>
+public sealed record WriteGroupCounts(long Groups, long Writes, long RolledBack);
