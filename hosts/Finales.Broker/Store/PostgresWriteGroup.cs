@@ -8,7 +8,8 @@ namespace Finales.Broker;
 /// as one batch in one implicit transaction: one round trip, one commit and one WAL flush for the group instead of one
 /// per write. Each write is answered only once its group is committed. A group that fails is rolled back as a whole and
 /// its writes then run one by one, so each answers with its own outcome (a stale version guard included, which its
-/// caller runs again on the locked row) and no write fails because of another.
+/// caller runs again on the locked row) and no write fails because of another. A queued write is not cancelled with
+/// its request: once handed to the group it commits or fails with its group, and its caller learns which.
 /// </summary>
 internal sealed class PostgresWriteGroup(NpgsqlDataSource dataSource, int maxInFlight = 1, int maxWrites = 64)
 {
