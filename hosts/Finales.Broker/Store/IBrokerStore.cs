@@ -17,7 +17,7 @@ public interface IBrokerStore : IDisposable
     TimeProvider Clock { get; }
     /// <summary>Long-polling waiters of the pending queue, woken by committed writes that make a matching request pending.</summary>
     PendingSignals Signals { get; }
-    /// <summary>SQLite write activity since the store was opened (all zero on PostgreSQL).</summary>
+    /// <summary>Group commits since the store was opened (SQLite: its writer's; PostgreSQL: the groups of writes that need no read).</summary>
     StoreWriteStats WriteStats { get; }
 
     /// <summary>Null when healthy, else why not (a read probe; a write probe after a failed write).</summary>
@@ -111,8 +111,11 @@ public interface IBrokerStore : IDisposable
     Task<long> BackupToAsync(string path, CancellationToken ct = default);
 }
 
-/// <summary>Group commits, the write jobs they carried and background checkpoints of a SQLite store.</summary>
-public sealed record StoreWriteStats(long Commits, long Jobs, long Checkpoints);
+/// <summary>
+/// Group commits, the write jobs they carried, background checkpoints (SQLite) and groups rolled back because one of
+/// their writes failed (PostgreSQL, whose writes then ran one by one).
+/// </summary>
+public sealed record StoreWriteStats(long Commits, long Jobs, long Checkpoints, long RolledBack);
 
 /// <summary>A new capability version and the versions it deactivated.</summary>
 public sealed record CapabilityAdded(long Id, IReadOnlyList<long> Deactivated);

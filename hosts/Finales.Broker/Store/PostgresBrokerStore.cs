@@ -48,6 +48,15 @@ public sealed class PostgresBrokerStore : SqlBrokerStore
     /// <summary>What the group commit of lifecycle writes has done so far (<see cref="PostgresWriteGroup"/>).</summary>
     public WriteGroupCounts WriteGroups => _group.Counts;
 
+    public override StoreWriteStats WriteStats
+    {
+        get
+        {
+            var c = _group.Counts;
+            return new(c.Groups, c.Writes, 0, c.RolledBack);
+        }
+    }
+
     protected override bool ReadsAsync => true;
 
     public override void Dispose() => _dataSource.Dispose();

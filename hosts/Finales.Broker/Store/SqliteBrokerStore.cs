@@ -65,7 +65,7 @@ public sealed class SqliteBrokerStore : SqlBrokerStore
 
     public override bool IsPostgres => false;
 
-    public override StoreWriteStats WriteStats => new(Writer.Commits, Writer.Jobs, Checkpointer.Checkpoints);
+    public override StoreWriteStats WriteStats => new(Writer.Commits, Writer.Jobs, Checkpointer.Checkpoints, 0);
 
     public override void Dispose()
     {
