@@ -25,8 +25,14 @@ let private exec (cs: string) (sql: string) =
     use cmd = new NpgsqlCommand(sql, c)
     cmd.ExecuteNonQuery() |> ignore
 
-let private queued (group: PostgresWriteGroup) (statements: (string * obj array) list) =
-    group.CommitAsync([| for sql, args in statements -> struct (sql, args) |])
+/// The aggregate id a test write orders by: n in its first field, so ids compare as their n.
+let private key (n: int) =
+    Guid(sprintf "%08x-0000-0000-0000-000000000000" n)
+
+let private queuedAs (k: Guid) (group: PostgresWriteGroup) (statements: (string * obj array) list) =
+    group.CommitAsync(k, [| for sql, args in statements -> struct (sql, args) |])
+
+let private queued group statements = queuedAs Guid.Empty group statements
 
 let private insert (v: int) =
     "INSERT INTO t (v) VALUES (@p0)", [| box v |]
@@ -70,6 +76,36 @@ let private oneGroupWithAFailure (f: StoreFactory) =
         Expect.equal counts.RolledBack 1L "the group of five was rolled back once"
         // The first group, then the four good writes run alone after the rollback (the failing one commits nothing).
         Expect.equal (counts.Groups, counts.Writes) (5L, 5L) "groups and writes committed"
+    }
+
+let private orderedByAggregate (f: StoreFactory) =
+    test "a group's writes go in the order of their aggregates' ids, one aggregate's in their order of arrival" {
+        let cs = connectionString f "group_order"
+        exec cs "CREATE TABLE o (seq BIGINT GENERATED ALWAYS AS IDENTITY, v INTEGER NOT NULL)"
+        use source = NpgsqlDataSource.Create cs
+        let group = PostgresWriteGroup(source, 1, 64)
+        let first = queued group [ "SELECT pg_sleep(0.3)", [||] ]
+        // Queued behind it (so one group), arriving out of order: v 10 and 11 are writes on the aggregate of 3.
+        let rest =
+            [ for v, k in [ 5, 5; 4, 4; 3, 3; 10, 3; 11, 3; 2, 2; 1, 1 ] ->
+                  queuedAs (key k) group [ "INSERT INTO o (v) VALUES (@p0)", [| box v |] ] ]
+
+        first.GetAwaiter().GetResult()
+
+        for t in rest do
+            t.GetAwaiter().GetResult()
+
+        use c = new NpgsqlConnection(cs)
+        c.Open()
+        use cmd = new NpgsqlCommand("SELECT v FROM o ORDER BY seq", c)
+        use r = cmd.ExecuteReader()
+
+        let order =
+            [ while r.Read() do
+                  r.GetInt32 0 ]
+
+        Expect.equal order [ 1; 2; 3; 10; 11; 4; 5 ] "by aggregate id; 3, 10 and 11 as they arrived"
+        Expect.equal group.Counts.Groups 2L "the first write, then the seven as one group"
     }
 
 let private lab (tenant: Guid) =
@@ -132,4 +168,4 @@ let private concurrentWithAStaleOne (f: StoreFactory) =
     }
 
 let tests (f: StoreFactory) =
-    [ oneGroupWithAFailure f; concurrentWithAStaleOne f ]
+    [ oneGroupWithAFailure f; orderedByAggregate f; concurrentWithAStaleOne f ]

@@ -196,7 +196,8 @@ public sealed class PostgresBrokerStore : SqlBrokerStore
         {
             if (!_begun)
             {
-                if (_writes.Count > 0) await group.CommitAsync(_writes);
+                // Ordered by the aggregate whose rows the write locks: the lowest id it touched (a write touches one).
+                if (_writes.Count > 0) await group.CommitAsync(Touched is [_, ..] ? Touched.Min(a => a.State.Id) : Guid.Empty, _writes);
                 return;
             }
             await using var batch = await BatchAsync([new NpgsqlBatchCommand("COMMIT")]);

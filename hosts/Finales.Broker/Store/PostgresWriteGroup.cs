@@ -9,13 +9,16 @@ namespace Finales.Broker;
 /// per write. Each write is answered only once its group is committed. A group that fails is rolled back as a whole and
 /// its writes then run one by one, so each answers with its own outcome (a stale version guard included, which its
 /// caller runs again on the locked row) and no write fails because of another. A queued write is not cancelled with
-/// its request: once handed to the group it commits or fails with its group, and its caller learns which.
+/// its request: once handed to the group it commits or fails with its group, and its caller learns which. Within a
+/// group the writes go in the order of their aggregates' ids (writes of one aggregate in their order of arrival), so two
+/// broker processes' groups take their row locks in one order and cannot deadlock each other.
 /// </summary>
 internal sealed class PostgresWriteGroup(NpgsqlDataSource dataSource, int maxInFlight = 1, int maxWrites = 64)
 {
-    /// <summary>One write: its statements, in order, and its outcome.</summary>
-    private sealed class Pending(IReadOnlyList<(string Sql, object?[] Args)> statements)
+    /// <summary>One write: the aggregate it orders by, its statements in order, and its outcome.</summary>
+    private sealed class Pending(Guid key, IReadOnlyList<(string Sql, object?[] Args)> statements)
     {
+        public Guid Key { get; } = key;
         public IReadOnlyList<(string Sql, object?[] Args)> Statements { get; } = statements;
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -31,10 +34,13 @@ internal sealed class PostgresWriteGroup(NpgsqlDataSource dataSource, int maxInF
     /// <summary>What the group has done so far: groups committed, the writes in them, groups rolled back and run one by one.</summary>
     public WriteGroupCounts Counts => new(Interlocked.Read(ref _groups), Interlocked.Read(ref _writes), Interlocked.Read(ref _rolledBack));
 
-    /// <summary>Commits <paramref name="statements"/> as one write; completes once it is committed (or throws its own failure).</summary>
-    public Task CommitAsync(IReadOnlyList<(string Sql, object?[] Args)> statements)
+    /// <summary>
+    /// Commits <paramref name="statements"/> as one write on the aggregate <paramref name="key"/> (the one whose rows it
+    /// locks first); completes once it is committed, or throws its own failure.
+    /// </summary>
+    public Task CommitAsync(Guid key, IReadOnlyList<(string Sql, object?[] Args)> statements)
     {
-        var pending = new Pending(statements);
+        var pending = new Pending(key, statements);
         lock (_gate)
         {
             _queue.Enqueue(pending);
@@ -72,9 +78,10 @@ internal sealed class PostgresWriteGroup(NpgsqlDataSource dataSource, int maxInF
                 _inFlight--;
                 return null;
             }
-            var group = new List<Pending>(Math.Min(_queue.Count, maxWrites));
-            while (group.Count < maxWrites && _queue.TryDequeue(out var p)) group.Add(p);
-            return group;
+            var taken = new List<Pending>(Math.Min(_queue.Count, maxWrites));
+            while (taken.Count < maxWrites && _queue.TryDequeue(out var p)) taken.Add(p);
+            // OrderBy is stable: writes of one aggregate keep their order of arrival.
+            return taken.Count == 1 ? taken : [.. taken.OrderBy(p => p.Key)];
         }
     }
 
