@@ -214,84 +214,34 @@ type InProcessBroker(store: StoreKind, time: TimeProvider, configure: Finales.Br
             app.StopAsync().GetAwaiter().GetResult()
             (app :> IAsyncDisposable).DisposeAsync().AsTask().GetAwaiter().GetResult()
 
-/// A private PostgreSQL cluster in a temp directory (initdb refuses root, so it runs as `postgres` then).
+/// The tests' private PostgreSQL cluster (Finales.Broker.PrivatePostgres, which `bench broker --private-postgres` runs
+/// too) in a temp directory: fsync off, since no test outlives a power loss, and room for many brokers at once.
 type PostgresCluster() =
-    let binDir =
-        let candidates =
-            [ if Directory.Exists "/usr/lib/postgresql" then
-                  for d in Directory.GetDirectories "/usr/lib/postgresql" |> Array.sortDescending do
-                      yield Path.Combine(d, "bin") ]
-
-        candidates |> List.tryFind (fun d -> File.Exists(Path.Combine(d, "initdb")))
-
-    let port = freePort ()
     let dir = tempDir "pg"
-    let isRoot = Environment.UserName = "root"
-
-    let asPostgres (exe: string) (args: string) =
-        if isRoot then
-            run "runuser" (sprintf "-u postgres -- %s %s" exe args) []
-        else
-            run exe args []
-
-    let mutable started = false
-
-    member _.Available = binDir.IsSome
-    member _.Port = port
+    let mutable cluster: Finales.Broker.PrivatePostgres option = None
 
     member this.Start() =
-        match binDir with
-        | None -> failwith "PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql)"
-        | Some bin ->
-            if isRoot then
-                run "chown" (sprintf "-R postgres \"%s\"" dir) [] |> ignore
+        cluster <-
+            Some(
+                Finales.Broker.PrivatePostgres.Start(
+                    dir,
+                    freePort (),
+                    ignore,
+                    "-c fsync=off -c max_connections=200 -c synchronous_commit=on"
+                )
+            )
 
-            let data = Path.Combine(dir, "data")
-
-            let code, out =
-                asPostgres
-                    (Path.Combine(bin, "initdb"))
-                    (sprintf "-D \"%s\" -U postgres --auth=trust -E UTF8 --no-locale" data)
-
-            if code <> 0 then
-                failwithf "initdb failed: %s" out
-
-            let opts =
-                sprintf
-                    "-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 -c synchronous_commit=on"
-                    port
-                    dir
-
-            let code, out =
-                asPostgres
-                    (Path.Combine(bin, "pg_ctl"))
-                    (sprintf "-D \"%s\" -o \"%s\" -l \"%s/log\" -w start" data opts dir)
-
-            if code <> 0 then
-                failwithf "pg_ctl start failed: %s" out
-
-            started <- true
-            this
+        this
 
     /// A fresh database; returns its connection string.
     member _.NewDatabase(name: string) =
-        let admin =
-            sprintf "Host=127.0.0.1;Port=%d;Username=postgres;Database=postgres;Pooling=false" port
-
-        use c = new Npgsql.NpgsqlConnection(admin)
-        c.Open()
-        use cmd = c.CreateCommand()
-        cmd.CommandText <- sprintf "CREATE DATABASE %s" name
-        cmd.ExecuteNonQuery() |> ignore
-        sprintf "Host=127.0.0.1;Port=%d;Username=postgres;Database=%s" port name
+        match cluster with
+        | Some c -> c.CreateDatabase name
+        | None -> failwith "the PostgreSQL cluster is not started"
 
     interface IDisposable with
         member _.Dispose() =
-            match binDir with
-            | Some bin when started ->
-                asPostgres (Path.Combine(bin, "pg_ctl")) (sprintf "-D \"%s/data\" -m immediate stop" dir)
-                |> ignore
-            | _ -> ()
+            cluster |> Option.iter (fun c -> c.Dispose())
 
 /// What an HTTP call answered.
 type Reply =

@@ -19,11 +19,17 @@ let private connectionString (f: StoreFactory) name =
     | Postgres cs -> cs
     | Sqlite _ -> failtest "group commit is PostgreSQL's (SQLite's single writer groups its own way)"
 
-let private exec (cs: string) (sql: string) =
+let private exec (cs: string) (sql: string) = execRaw (Postgres cs) [ sql ] |> ignore
+
+/// The integers of a one-column query, in its order.
+let private ints (cs: string) (sql: string) =
     use c = new NpgsqlConnection(cs)
     c.Open()
     use cmd = new NpgsqlCommand(sql, c)
-    cmd.ExecuteNonQuery() |> ignore
+    use r = cmd.ExecuteReader()
+
+    [ while r.Read() do
+          r.GetInt32 0 ]
 
 /// The aggregate id a test write orders by: n in its first field, so ids compare as their n.
 let private key (n: int) =
@@ -58,14 +64,7 @@ let private oneGroupWithAFailure (f: StoreFactory) =
             else
                 t.GetAwaiter().GetResult()
 
-        use c = new NpgsqlConnection(cs)
-        c.Open()
-        use cmd = new NpgsqlCommand("SELECT v FROM t ORDER BY v", c)
-        use r = cmd.ExecuteReader()
-
-        let stored =
-            [ while r.Read() do
-                  r.GetInt32 0 ]
+        let stored = ints cs "SELECT v FROM t ORDER BY v"
 
         Expect.equal
             stored
@@ -95,14 +94,7 @@ let private orderedByAggregate (f: StoreFactory) =
         for t in rest do
             t.GetAwaiter().GetResult()
 
-        use c = new NpgsqlConnection(cs)
-        c.Open()
-        use cmd = new NpgsqlCommand("SELECT v FROM o ORDER BY seq", c)
-        use r = cmd.ExecuteReader()
-
-        let order =
-            [ while r.Read() do
-                  r.GetInt32 0 ]
+        let order = ints cs "SELECT v FROM o ORDER BY seq"
 
         Expect.equal order [ 1; 2; 3; 10; 11; 4; 5 ] "by aggregate id; 3, 10 and 11 as they arrived"
         Expect.equal group.Counts.Groups 2L "the first write, then the seven as one group"

@@ -98,8 +98,8 @@ public static class BenchBroker
         var keep = a.Keep;
         var dir = keep ?? Path.Combine(Path.GetTempPath(), "finales-bench-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
-        using var cluster = a.PrivatePostgres ? PrivatePostgres.Start(Path.Combine(dir, "postgres"), m => Console.Error.WriteLine(m)) : null;
-        var pg = cluster?.ConnectionString ?? a.Postgres;
+        using var cluster = a.PrivatePostgres ? StartCluster(Path.Combine(dir, "postgres")) : null;
+        var pg = cluster?.ConnectionString("bench") ?? a.Postgres;
         var storeArgs = pg is null ? $"--db \"{Path.Combine(dir, "bench.db")}\"" : $"--postgres \"{pg}\"";
         // A fixed tenant id, so a kept store (--keep) can be measured again without re-seeding.
         var tenant = Guid.Parse("b5e4c4a0-0000-4000-8000-00000000be4c");
@@ -186,6 +186,23 @@ public static class BenchBroker
             if (!server.HasExited) { server.Kill(true); server.WaitForExit(); }
             cluster?.Dispose(); // stopped before its directory goes
             if (keep is null) try { Directory.Delete(dir, true); } catch (IOException) { }
+        }
+    }
+
+    /// <summary>A private cluster (the server's defaults, fsync on) with the database <c>bench</c>; a kept one is started again.</summary>
+    private static PrivatePostgres StartCluster(string dir)
+    {
+        PrivatePostgres? cluster = null;
+        try
+        {
+            cluster = PrivatePostgres.Start(dir, Finales.Hosting.Loopback.FreePort(), m => Console.Error.WriteLine(m));
+            if (!cluster.Kept) cluster.CreateDatabase("bench");
+            return cluster;
+        }
+        catch (Exception e) when (e is InvalidOperationException or Npgsql.NpgsqlException)
+        {
+            cluster?.Dispose();
+            throw new UsageError(e.Message);
         }
     }
 
