@@ -47,18 +47,6 @@ let private pendingPoly (w: World) =
     w.A.Get("/pending_requests/?quantity=conductivity&method=polynomial_interpolation").Json
     |> uuids
 
-/// A value of /metrics.
-let private metric (w: World) (name: string) =
-    let text = w.Admin.Get("/metrics").Body
-
-    text.Split('\n')
-    |> Array.tryPick (fun l ->
-        if l.StartsWith(name + " ") then
-            Some(Double.Parse(l.Substring(name.Length + 1), Globalization.CultureInfo.InvariantCulture))
-        else
-            None)
-    |> Option.defaultWith (fun () -> failtestf "metric %s missing from /metrics:\n%s" name text)
-
 let private claims (f: StoreFactory) (w: Lazy<World>) =
     testList
         "claim by quantity and method"

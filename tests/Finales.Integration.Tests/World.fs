@@ -73,6 +73,18 @@ type World =
     interface IDisposable with
         member w.Dispose() = w.Broker.Kill()
 
+/// A value of /metrics.
+let metric (w: World) (name: string) =
+    let text = w.Admin.Get("/metrics").Body
+
+    text.Split('\n')
+    |> Array.tryPick (fun l ->
+        if l.StartsWith(name + " ") then
+            Some(Double.Parse(l.Substring(name.Length + 1), Globalization.CultureInfo.InvariantCulture))
+        else
+            None)
+    |> Option.defaultWith (fun () -> failtestf "metric %s missing from /metrics:\n%s" name text)
+
 let addUser (admin: Api) (name: string) (roles: string list) (tenants: Guid list) =
     let body =
         JsonSerializer.Serialize(
