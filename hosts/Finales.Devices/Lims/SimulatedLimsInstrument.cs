@@ -148,9 +148,10 @@ public sealed class SimulatedLimsInstrument : IAsyncDisposable
         try { (sample, method) = LimsCsv.ParseJob(text, path); }
         catch (LimsFormatException e)
         {
+            // Renamed before it is counted: whoever sees the count sees the .rejected file.
+            File.Move(path, path + ".rejected", overwrite: true);
             Interlocked.Increment(ref _rejected);
             _logger.LogWarning("Simulated LIMS rejected {JobPath}: {Error}", path, e.Message);
-            File.Move(path, path + ".rejected", overwrite: true);
             return;
         }
         File.Delete(path); // the instrument consumes the job
