@@ -112,19 +112,14 @@ public sealed class PrivatePostgres : IDisposable
     public double CpuSeconds()
     {
         var postmaster = int.Parse(File.ReadLines(Path.Combine(_data, "postmaster.pid")).First());
-        var ticks = 0L;
+        var seconds = 0.0;
         foreach (var proc in System.IO.Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(proc), out var pid)) continue;
-            string stat;
-            try { stat = File.ReadAllText(Path.Combine(proc, "stat")); }
-            catch (IOException) { continue; } // exited meanwhile
-            // Fields after the command name: state, ppid, ..., utime (14th field overall), stime (15th).
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            if (pid != postmaster && int.Parse(fields[1]) != postmaster) continue;
-            ticks += long.Parse(fields[11]) + long.Parse(fields[12]);
+            if (int.TryParse(Path.GetFileName(proc), out var pid) && ProcStat.Read(pid) is (var parent, var cpu)
+                && (pid == postmaster || parent == postmaster))
+                seconds += cpu;
         }
-        return ticks / 100.0;
+        return seconds;
     }
 
     /// <summary>Runs one of the server's tools (as the postgres user when this process is root).</summary>

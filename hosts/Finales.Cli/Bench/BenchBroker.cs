@@ -207,16 +207,7 @@ public static class BenchBroker
     }
 
     /// <summary>User + system CPU seconds of a process, from /proc/PID/stat.</summary>
-    private static double CpuSeconds(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return (long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0;
-        }
-        catch (IOException) { return double.NaN; }
-    }
+    private static double CpuSeconds(int pid) => ProcStat.Read(pid)?.CpuSeconds ?? double.NaN;
 
     internal static double PeakRssMb(int pid) => ProcStatus(pid, "VmHWM:");
     internal static double RssMb(int pid) => ProcStatus(pid, "VmRSS:");

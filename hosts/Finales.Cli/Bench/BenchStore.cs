@@ -248,12 +248,7 @@ public static class BenchStore
             return new JsonObject { ["gets"] = n, ["p50_ms"] = Math.Round(ms[ms.Count / 2], 2), ["p99_ms"] = Math.Round(ms[(int)(ms.Count * 0.99)], 2) };
         }
 
-        public double CpuSeconds()
-        {
-            var stat = File.ReadAllText($"/proc/{Pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return (long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0;
-        }
+        public double CpuSeconds() => ProcStat.Read(Pid)?.CpuSeconds ?? double.NaN;
 
         public void Dispose()
         {
