@@ -25,19 +25,7 @@ public sealed class BrokerMetrics
         sb.AppendLine("# TYPE finales_http_responses_total counter");
         foreach (var (key, n) in _responses.OrderBy(k => k.Key.Route).ThenBy(k => k.Key.Code))
             sb.AppendLine($"finales_http_responses_total{{route=\"{key.Route}\",code=\"{key.Code}\"}} {n}");
-        var (commits, jobs, checkpoints, rolledBack) = store.WriteStats;
-        if (!store.IsPostgres)
-        {
-            Metric(sb, "finales_sqlite_commits_total", "counter", "Write transactions committed (group commits).", commits);
-            Metric(sb, "finales_sqlite_write_jobs_total", "counter", "Writes carried by those commits (jobs / commits = batch size).", jobs);
-            Metric(sb, "finales_sqlite_checkpoints_total", "counter", "Background WAL checkpoints.", checkpoints);
-        }
-        else
-        {
-            Metric(sb, "finales_postgres_write_groups_total", "counter", "Groups of writes that need no read committed together (group commits).", commits);
-            Metric(sb, "finales_postgres_grouped_writes_total", "counter", "Writes carried by those groups (writes / groups = group size).", jobs);
-            Metric(sb, "finales_postgres_write_groups_rolled_back_total", "counter", "Groups rolled back because one of their writes failed; their writes then ran one by one.", rolledBack);
-        }
+        foreach (var counter in store.Counters) Metric(sb, counter.Name, "counter", counter.Help, counter.Value);
         Metric(sb, "finales_pending_waiters", "gauge", "Clients long-polling GET /pending_requests/ now.", store.Signals.Waiters);
         Metric(sb, "finales_pending_waiter_wakeups_total", "counter", "Long-polling waiters woken by a write that made a matching request pending.", store.Signals.Wakeups);
         using var p = Process.GetCurrentProcess();

@@ -17,8 +17,9 @@ public interface IBrokerStore : IDisposable
     TimeProvider Clock { get; }
     /// <summary>Long-polling waiters of the pending queue, woken by committed writes that make a matching request pending.</summary>
     PendingSignals Signals { get; }
-    /// <summary>Group commits since the store was opened (SQLite: its writer's; PostgreSQL: the groups of writes that need no read).</summary>
-    StoreWriteStats WriteStats { get; }
+    /// <summary>The store's own counters since it was opened, each named by the store (SQLite: its writer's group commits
+    /// and checkpoints; PostgreSQL: its groups of writes that need no read), as <c>/metrics</c> shows them.</summary>
+    IReadOnlyList<StoreCounter> Counters { get; }
 
     /// <summary>Null when healthy, else why not (a read probe; a write probe after a failed write).</summary>
     Task<string?> HealthAsync(CancellationToken ct = default);
@@ -111,11 +112,8 @@ public interface IBrokerStore : IDisposable
     Task<long> BackupToAsync(string path, CancellationToken ct = default);
 }
 
-/// <summary>
-/// Group commits, the write jobs they carried, background checkpoints (SQLite) and groups rolled back because one of
-/// their writes failed (PostgreSQL, whose writes then ran one by one).
-/// </summary>
-public sealed record StoreWriteStats(long Commits, long Jobs, long Checkpoints, long RolledBack);
+/// <summary>One of a store's counters: its Prometheus name (part of the operators' interface), its help text and value.</summary>
+public sealed record StoreCounter(string Name, string Help, long Value);
 
 /// <summary>A new capability version and the versions it deactivated.</summary>
 public sealed record CapabilityAdded(long Id, IReadOnlyList<long> Deactivated);

@@ -48,12 +48,17 @@ public sealed class PostgresBrokerStore : SqlBrokerStore
     /// <summary>What the group commit of lifecycle writes has done so far (<see cref="PostgresWriteGroup"/>).</summary>
     public WriteGroupCounts WriteGroups => _group.Counts;
 
-    public override StoreWriteStats WriteStats
+    public override IReadOnlyList<StoreCounter> Counters
     {
         get
         {
             var c = _group.Counts;
-            return new(c.Groups, c.Writes, 0, c.RolledBack);
+            return
+            [
+                new("finales_postgres_write_groups_total", "Groups of writes that need no read committed together (group commits).", c.Groups),
+                new("finales_postgres_grouped_writes_total", "Writes carried by those groups (writes / groups = group size).", c.Writes),
+                new("finales_postgres_write_groups_rolled_back_total", "Groups rolled back because one of their writes failed; their writes then ran one by one.", c.RolledBack),
+            ];
         }
     }
 

@@ -26,7 +26,7 @@ public abstract partial class SqlBrokerStore : IBrokerStore
     public string Description { get; }
     public abstract bool IsPostgres { get; }
     public PendingSignals Signals { get; } = new();
-    public virtual StoreWriteStats WriteStats => new(0, 0, 0, 0);
+    public abstract IReadOnlyList<StoreCounter> Counters { get; }
 
     protected DateTime UtcNow => Clock.GetUtcNow().UtcDateTime;
 

@@ -65,7 +65,12 @@ public sealed class SqliteBrokerStore : SqlBrokerStore
 
     public override bool IsPostgres => false;
 
-    public override StoreWriteStats WriteStats => new(Writer.Commits, Writer.Jobs, Checkpointer.Checkpoints, 0);
+    public override IReadOnlyList<StoreCounter> Counters =>
+    [
+        new("finales_sqlite_commits_total", "Write transactions committed (group commits).", Writer.Commits),
+        new("finales_sqlite_write_jobs_total", "Writes carried by those commits (jobs / commits = batch size).", Writer.Jobs),
+        new("finales_sqlite_checkpoints_total", "Background WAL checkpoints.", Checkpointer.Checkpoints),
+    ];
 
     public override void Dispose()
     {
