@@ -285,9 +285,12 @@ public sealed class DemoRun(DemoSettings s) : IDisposable
     }
 
     private static readonly System.Text.RegularExpressions.Regex PostedLine =
-        new(@"Iteration (\d+): posted ([0-9a-fA-F-]{36}) (\S+) for", System.Text.RegularExpressions.RegexOptions.Compiled);
+        new(@"Iteration (\d+): (?:posted|adopted) ([0-9a-fA-F-]{36}) ([^\s:]+)", System.Text.RegularExpressions.RegexOptions.Compiled);
 
-    /// <summary>What the optimizer tenant says it posted (its log lines "Iteration N: posted ID quantity/method for ...").</summary>
+    /// <summary>
+    /// What the optimizer tenant says it posted: its log lines "Iteration N: posted ID quantity/method for ...", and
+    /// "Iteration N: adopted ID quantity/method: ..." for a post the broker stored but whose answer a broker kill lost.
+    /// </summary>
     private List<PostedRequest> OptimizerPosted()
     {
         var path = Log("optimizer");

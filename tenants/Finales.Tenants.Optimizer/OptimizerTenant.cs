@@ -75,6 +75,7 @@ public sealed class OptimizerTenant : IDisposable
     private string _lastWait = "";
     private volatile OptimizerProgress _progress;
     private int _posted;
+    private HashSet<Guid>? _known; // this tenant's requests that this process posted or has seen; null before the first read
 
     public OptimizerPlanner Planner { get; }
     public BrokerClient Client { get; }
@@ -161,6 +162,7 @@ public sealed class OptimizerTenant : IDisposable
                 {
                     snap = await ReadAsync(stoppingToken);
                     _outage.Succeeded();
+                    Adopt(snap, iteration);
                 }
                 catch (Exception e) when (IsOutage(e, stoppingToken))
                 {
@@ -202,6 +204,7 @@ public sealed class OptimizerTenant : IDisposable
                         {
                             var id = await Client.PostRequestJsonAsync(r.Body, stoppingToken);
                             Interlocked.Increment(ref _posted);
+                            _known!.Add(id);
                             _log.LogInformation("Iteration {Iteration}: posted {RequestId} {Capability} for {Point}: predicted merit {Merit} +- {Std}, acquisition {Acquisition}",
                                 iteration, id, r.Target, OptimizerPlanner.Describe(point.Formulation, point.Temperature), F(point.PredictedMerit), F(point.PredictedStd), F(point.Acquisition));
                         }
@@ -211,7 +214,8 @@ public sealed class OptimizerTenant : IDisposable
                 }
                 catch (Exception e) when (IsOutage(e, stoppingToken))
                 {
-                    // Not retried here: the next iteration re-reads the requests, so one that did land is not posted twice.
+                    // Not retried here: the next iteration re-reads the requests, so one that did land is not posted twice
+                    // (it is adopted instead; see Adopt).
                     await OutageAsync("posting requests", e, stoppingToken);
                 }
                 catch (BrokerException e)
@@ -233,6 +237,30 @@ public sealed class OptimizerTenant : IDisposable
         }
         Update(p => p with { State = "stopped" });
         _log.LogInformation("Optimizer tenant {Tenant} stopped after {Iterations} iterations; posted {Posted} requests", _t.TenantUuid, iteration, _posted);
+    }
+
+    /// <summary>
+    /// Keeps the log and the posted count true when the broker stored a request whose answer never reached this process
+    /// (it committed the post, then the connection or the broker died): such a request of this tenant turns up in a later
+    /// read, and is adopted, logged once as "Iteration N: adopted ID quantity/method" and counted as posted. The planner
+    /// already treats it as this tenant's own, so it is not posted again. At the first read, requests of this tenant
+    /// stored before this process started are only counted.
+    /// </summary>
+    private void Adopt(BrokerSnapshot snap, int iteration)
+    {
+        var own = Planner.Own(snap);
+        if (_known is null)
+        {
+            _known = own.Select(r => r.Uuid).ToHashSet();
+            if (_known.Count > 0) _log.LogInformation("Found {Count} requests of this tenant stored before this run", _known.Count);
+            return;
+        }
+        foreach (var r in own.Where(r => _known.Add(r.Uuid)))
+        {
+            Interlocked.Increment(ref _posted);
+            _log.LogWarning("Iteration {Iteration}: adopted {RequestId} {Quantity}/{Method}: stored in this tenant's name, but the answer to its post " +
+                            "never arrived (lost in an outage)", iteration, r.Uuid, r.Quantity, string.Join("|", r.Methods));
+        }
     }
 
     private OptimizerProgress Apply(OptimizerProgress p, Plan plan)

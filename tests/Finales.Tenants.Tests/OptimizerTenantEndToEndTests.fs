@@ -3,6 +3,7 @@ module Finales.Tenants.Tests.OptimizerTenantEndToEndTests
 
 open System
 open System.Collections.Generic
+open System.Net.Http
 open System.Text.Json
 open System.Threading
 open System.Threading.Tasks
@@ -51,6 +52,33 @@ let private optimizerOptions (seed: int) (maxIterations: int) =
         MaxIterations = maxIterations,
         Candidates = 300
     )
+
+/// Forwards every call, but the answer to the `lose`-th POST /requests/ is read and then lost, as when the connection
+/// dies after the broker committed the request: the caller sees an outage, the store has the request.
+type LosesAnswer(lose: int) =
+    inherit DelegatingHandler(new HttpClientHandler())
+    let mutable posts = 0
+    member val LostId = Guid.Empty with get, set
+
+    override this.SendAsync(request: HttpRequestMessage, ct: CancellationToken) : Task<HttpResponseMessage> =
+        let sending = base.SendAsync(request, ct) // base calls cannot be made inside the task
+
+        task {
+            let! (response: HttpResponseMessage) = sending
+
+            if
+                request.Method = HttpMethod.Post
+                && request.RequestUri.AbsolutePath = "/requests/"
+            then
+                posts <- posts + 1
+
+                if posts = lose then
+                    let! body = response.Content.ReadAsStringAsync(ct)
+                    this.LostId <- Guid.Parse(JsonSerializer.Deserialize<string>(body: string))
+                    raise (HttpRequestException "the connection was reset before the answer arrived (test)")
+
+            return response
+        }
 
 let endToEnd =
     testSequenced
@@ -284,4 +312,58 @@ let endToEnd =
                   match restarted.Value with
                   | Some b -> b.Kill()
                   | None -> ()
+          }
+          test
+              "a request the broker stored though the answer to its post was lost is adopted: logged once, counted as posted, not posted again" {
+              use fx = create "optimizer-adopt"
+              let _, optimizer, _ = densityWorld fx
+              let log = ListLogger()
+              let handler = new LosesAnswer(2)
+              use http = new HttpClient(handler)
+
+              let options =
+                  OptimizerOptions(
+                      Preset = OptimizerOptions.PresetConductivityViscosityDensity,
+                      BatchSize = 2,
+                      QueueCap = 20,
+                      PollIntervalSeconds = 0.05,
+                      Seed = 5,
+                      MaxIterations = 2,
+                      Candidates = 300
+                  )
+
+              use tenant =
+                  new OptimizerTenant(tenantOptions fx.Url optimizer, options, log, null, http)
+
+              let run = tenant.RunAsync(CancellationToken.None)
+
+              if not (run.Wait(TimeSpan.FromSeconds 60.0)) then
+                  failtestf "2 iterations not done in time:\n%s" log.Text
+
+              let lost = handler.LostId
+              Expect.notEqual lost Guid.Empty "the answer to the second post was lost"
+
+              let own =
+                  [ for r in fx.Admin.Get("/all_requests/").Json.EnumerateArray() do
+                        let body = r.GetProperty "request"
+
+                        if body.GetProperty("tenant_uuid").GetString() = optimizer.Uuid.ToString "D" then
+                            Guid.Parse(r.GetProperty("uuid").GetString()) ]
+
+              Expect.contains own lost (sprintf "the broker stored the request whose answer was lost:\n%s" log.Text)
+
+              let mentions (verb: string) =
+                  [ for id in own do
+                        yield! List.replicate (log.Count(sprintf ": %s %O " verb id)) id ]
+
+              Expect.equal (mentions "adopted") [ lost ] (sprintf "only the lost one is adopted, once:\n%s" log.Text)
+
+              Expect.equal
+                  (List.sort (mentions "posted" @ mentions "adopted"))
+                  (List.sort own)
+                  "every stored request is logged exactly once, as posted or adopted"
+
+              Expect.equal (log.Count "adopted") 1 "nothing else is adopted"
+              Expect.equal tenant.Progress.Posted own.Length "the posted count includes the adopted request"
+              Expect.isGreaterThan own.Length 2 "the second iteration posted after the outage"
           } ]
