@@ -13,12 +13,19 @@ let fast = DeviceClock(0.001)
 let simOptions () =
     SimulatedSbiBalanceOptions(Clock = fast)
 
-let driverOptions () =
-    SbiBalanceOptions(ResponseTimeout = TimeSpan.FromMilliseconds 300.0)
+let driverOptionsWith (timeoutMs: float) =
+    SbiBalanceOptions(ResponseTimeout = TimeSpan.FromMilliseconds timeoutMs)
+
+/// The simulator answers within milliseconds; the 5 s timeout only bounds a test on a stalled machine (the silence
+/// test, which waits for the timeout, sets its own).
+let driverOptions () = driverOptionsWith 5000.0
+
+/// A driver with `options` talking to a simulator through an in-memory pipe.
+let inMemoryWith (options: SbiBalanceOptions) (sim: SimulatedSbiBalance) =
+    new SbiBalance(sim.ConnectInMemory(), options, endpoint = "in-memory")
 
 /// A driver talking to a simulator through an in-memory pipe.
-let inMemory (sim: SimulatedSbiBalance) =
-    new SbiBalance(sim.ConnectInMemory(), driverOptions (), endpoint = "in-memory")
+let inMemory (sim: SimulatedSbiBalance) = inMemoryWith (driverOptions ()) sim
 
 /// A driver talking to a simulator over TCP on 127.0.0.1, with the server to dispose.
 let overTcp (sim: SimulatedSbiBalance) =
@@ -253,7 +260,7 @@ let driverTests =
               task {
                   let sim = SimulatedSbiBalance(simOptions ())
                   sim.PanLoadGrams <- 3.0
-                  use balance = inMemory sim
+                  use balance = inMemoryWith (driverOptionsWith 300.0) sim
                   sim.InjectFault(SbiFault.Silence())
                   let! e = throwsAsync<DeviceTimeoutException> "silence" (fun () -> balance.ReadAsync())
                   contains e.Message "ESC P" "the message names the command"

@@ -374,12 +374,15 @@ let ledgerTests =
                   let f, a, _ = rig 0.001
                   do! f.Valve("V1").SwitchToAsync 1
                   f.Connect("A0.0", fillA)
-                  use cts = new CancellationTokenSource(TimeSpan.FromMilliseconds 100.0)
-                  // 10 mL at 0.01 mL/s is 1000 simulated s = 1 s of wall time.
-                  let! _ =
-                      throwsAsync<OperationCanceledException> "cancelled" (fun () ->
-                          a.SetFillLevelAsync(10.0, 0.01, cts.Token))
+                  use cts = new CancellationTokenSource()
+                  // 10 mL at 0.01 mL/s is 1000 simulated s = 1 s of wall time; cancelled once some liquid has moved.
+                  let dose = a.SetFillLevelAsync(10.0, 0.01, cts.Token)
 
+                  let! moved = waitUntil (TimeSpan.FromSeconds 5.0) (fun () -> a.GetFillLevelAsync().Result > 0.3)
+
+                  Expect.isTrue moved "the dose started"
+                  cts.Cancel()
+                  let! _ = throwsAsync<OperationCanceledException> "cancelled" (fun () -> dose)
                   let! level = a.GetFillLevelAsync()
                   Expect.isGreaterThan level 0.3 "some liquid moved"
                   Expect.isLessThan level 9.0 "the dose did not finish"

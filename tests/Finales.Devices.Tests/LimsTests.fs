@@ -277,11 +277,11 @@ let endToEndTests =
                           Expect.isTrue seen "the driver wrote the job"
                           Expect.equal (File.ReadAllText job) "#V100\n1;E-4;;;;DensVisc" "job content"
                           File.Delete job
-
-                          File.WriteAllText(
-                              Path.Combine(options.OutDirectory, "E-4_DensVisc_Results.csv"),
-                              "Results::Density\r\nnot;a;csv\r\n"
-                          )
+                          // Written whole, then moved into place as the instrument does: written in place, the driver
+                          // could see the created but still empty file twice and rightly report it as empty.
+                          let temp = Path.Combine(options.OutDirectory, "E-4.partial")
+                          File.WriteAllText(temp, "Results::Density\r\nnot;a;csv\r\n")
+                          File.Move(temp, Path.Combine(options.OutDirectory, "E-4_DensVisc_Results.csv"))
                       }
 
                   let! e =

@@ -39,11 +39,13 @@ thermo 50
 let melt = setup + forceField + "run 250\n"
 
 /// `chunks` runs of 100 steps, a restart file after each, `pause` seconds of sleep between them (LAMMPS `shell`).
+/// Each restart file is written under another name and then renamed, so a kill at the time limit never leaves a
+/// truncated restart.latest.bin.
 let chunked (chunks: int) (pause: int) =
     setup
     + forceField
     + sprintf
-        "variable i loop %d\nlabel chunk\nrun 100\nwrite_restart restart.latest.bin\nshell sleep %d\nnext i\njump SELF chunk\n"
+        "variable i loop %d\nlabel chunk\nrun 100\nwrite_restart restart.next.bin\nshell mv restart.next.bin restart.latest.bin\nshell sleep %d\nnext i\njump SELF chunk\n"
         chunks
         pause
 

@@ -95,7 +95,8 @@ let tests =
               let restart = Lammps.script work "in.restart" Lammps.fromRestart
 
               let v =
-                  run sup (spec "req-rq" work first restart (TimeSpan.FromSeconds 3.0)) Lammps.finished
+                  // 6 s: the restart (LAMMPS' start, read_restart, 100 steps) must fit in it on a loaded machine too.
+                  run sup (spec "req-rq" work first restart (TimeSpan.FromSeconds 6.0)) Lammps.finished
 
               Expect.isTrue v.Success (sprintf "success: %A" v)
               Expect.equal v.Attempts 2 "one requeue"
