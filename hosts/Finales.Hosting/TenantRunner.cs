@@ -185,6 +185,11 @@ public sealed class TenantRunner : IDisposable
         }
     }
 
+    /// <summary>
+    /// Claims (or reserves) one request. The claiming call itself is not cancelled by a stop: once the broker has
+    /// committed a claim, its answer must reach this tenant, which then releases the work on shutdown; cut off, it would
+    /// leave the request reserved by nobody until its lease ran out. The HTTP timeout bounds that one call.
+    /// </summary>
     private async Task<WorkItem?> FindWorkAsync(CancellationToken ct)
     {
         var caps = _worker.Capabilities;
@@ -195,7 +200,8 @@ public sealed class TenantRunner : IDisposable
             {
                 try
                 {
-                    var claimed = await Client.ClaimAsync(cap.Quantity, cap.Method, _o.LeaseSeconds, _o.TenantUuid, ct);
+                    ct.ThrowIfCancellationRequested();
+                    var claimed = await Client.ClaimAsync(cap.Quantity, cap.Method, _o.LeaseSeconds, _o.TenantUuid, CancellationToken.None);
                     if (claimed is not null)
                     {
                         _nextCapability = (_nextCapability + k + 1) % caps.Count;
@@ -212,7 +218,8 @@ public sealed class TenantRunner : IDisposable
             var pending = await Client.PendingAsync(cap.Quantity, cap.Method, null, ct);
             foreach (var r in pending.OrderBy(r => r.Ctime, StringComparer.Ordinal))
             {
-                if (await Client.ReserveAsync(r.Uuid, ct))
+                ct.ThrowIfCancellationRequested();
+                if (await Client.ReserveAsync(r.Uuid, CancellationToken.None))
                 {
                     _nextCapability = (_nextCapability + k + 1) % caps.Count;
                     return WorkItem.For(r, cap);
