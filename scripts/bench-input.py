@@ -5,12 +5,13 @@ offers the capability with very large limitations.
 
     python3 scripts/bench-input.py [path/to/finales.dll] [corpus dir]
 
-Starts its own broker on a fresh SQLite file (CPU time read from /proc/<pid>/stat)."""
-import json, multiprocessing, os, subprocess, sys, tempfile, time, urllib.error, urllib.parse, urllib.request, socket, glob
+Starts its own broker on a fresh SQLite file in a temp directory, deleted at the end (CPU time read from
+/proc/<pid>/stat). The corpus defaults to the repository's vendored data/finales2-schemas."""
+import json, multiprocessing, os, shutil, subprocess, sys, tempfile, time, urllib.error, urllib.parse, urllib.request, socket, glob
 
 here = os.path.dirname(os.path.abspath(__file__))
 dll = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "artifacts", "bin", "Finales.Cli", "release", "finales.dll")
-corpus = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, "..", "..", "shared", "corpus", "finales2-schemas")
+corpus = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, "..", "data", "finales2-schemas")
 
 def free_port():
     s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
@@ -126,3 +127,4 @@ try:
           f"{time.perf_counter() - t0:6.2f} s wall, {cpu_seconds() - c0:6.2f} s broker CPU  {answer[:100]!r}")
 finally:
     broker.kill(); broker.wait()
+    shutil.rmtree(tmp, ignore_errors=True)
