@@ -49,7 +49,7 @@ let private oneGroupWithAFailure (f: StoreFactory) =
         exec cs "CREATE TABLE t (v INTEGER NOT NULL CHECK (v <> 3))"
         use source = NpgsqlDataSource.Create cs
         // One group in flight at a time: the first write holds it for 300 ms while the others queue behind it.
-        let group = PostgresWriteGroup(source, 1, 64)
+        let group = PostgresWriteGroup(source)
         let first = queued group [ "SELECT pg_sleep(0.3)", [||]; insert 0 ]
         let rest = [ for v in 1..5 -> v, queued group [ insert v; insert (10 * v) ] ]
         first.GetAwaiter().GetResult()
@@ -82,7 +82,7 @@ let private orderedByAggregate (f: StoreFactory) =
         let cs = connectionString f "group_order"
         exec cs "CREATE TABLE o (seq BIGINT GENERATED ALWAYS AS IDENTITY, v INTEGER NOT NULL)"
         use source = NpgsqlDataSource.Create cs
-        let group = PostgresWriteGroup(source, 1, 64)
+        let group = PostgresWriteGroup(source)
         let first = queued group [ "SELECT pg_sleep(0.3)", [||] ]
         // Queued behind it (so one group), arriving out of order: v 10 and 11 are writes on the aggregate of 3.
         let rest =
