@@ -14,4 +14,7 @@ public static class ProcStat
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         return (int.Parse(fields[1]), (long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0);
     }
+
+    /// <summary>The user + system CPU seconds of <paramref name="pid"/>; NaN once it has exited.</summary>
+    public static double CpuSeconds(int pid) => Read(pid)?.CpuSeconds ?? double.NaN;
 }

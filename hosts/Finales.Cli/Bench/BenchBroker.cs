@@ -153,11 +153,11 @@ public static class BenchBroker
             using var pages = a.ConsolePages > 0 ? new BenchConsole.OpenPages(url, admin, a.ConsolePages) : null;
             // Warm up (JIT, tiered compilation, connection pools) outside the measured window.
             Measure(url, "bench", "bench-pw", tenant.ToString("D"), workers, a.Warmup ?? 3, 0, claim);
-            var cpuBefore = CpuSeconds(server.Id);
+            var cpuBefore = ProcStat.CpuSeconds(server.Id);
             var clientBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var serverBefore = cluster?.CpuSeconds() ?? 0;
             var report = Measure(url, "bench", "bench-pw", tenant.ToString("D"), workers, seconds, 0, claim);
-            var cpu = CpuSeconds(server.Id) - cpuBefore;
+            var cpu = ProcStat.CpuSeconds(server.Id) - cpuBefore;
             var serverCpu = (cluster?.CpuSeconds() ?? 0) - serverBefore;
             var clientCpu = (Process.GetCurrentProcess().TotalProcessorTime - clientBefore).TotalSeconds;
             // CPU the broker spent per cycle in the measured window: independent of what else the machine runs.
@@ -205,9 +205,6 @@ public static class BenchBroker
             throw new UsageError(e.Message);
         }
     }
-
-    /// <summary>User + system CPU seconds of a process, from /proc/PID/stat.</summary>
-    private static double CpuSeconds(int pid) => ProcStat.Read(pid)?.CpuSeconds ?? double.NaN;
 
     internal static double PeakRssMb(int pid) => ProcStatus(pid, "VmHWM:");
     internal static double RssMb(int pid) => ProcStatus(pid, "VmRSS:");

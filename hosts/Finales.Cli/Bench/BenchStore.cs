@@ -248,7 +248,7 @@ public static class BenchStore
             return new JsonObject { ["gets"] = n, ["p50_ms"] = Math.Round(ms[ms.Count / 2], 2), ["p99_ms"] = Math.Round(ms[(int)(ms.Count * 0.99)], 2) };
         }
 
-        public double CpuSeconds() => ProcStat.Read(Pid)?.CpuSeconds ?? double.NaN;
+        public double CpuSeconds() => ProcStat.CpuSeconds(Pid);
 
         public void Dispose()
         {
