@@ -39,25 +39,19 @@ let expectOneResultEach (fx: Fixture) (ids: Guid list) (tenants: Guid list) =
 /// Holds back the answer to the first claim that claimed something until `Release` is set: the broker has committed
 /// the claim, the tenant has not heard of it yet. The wait is cancelled with the call, as a cut-off connection would be.
 type HoldsClaim() =
-    inherit Net.Http.DelegatingHandler(new Net.Http.HttpClientHandler())
     member val Held = new ManualResetEventSlim()
     member val Release = new ManualResetEventSlim()
 
-    override this.SendAsync(request: Net.Http.HttpRequestMessage, ct: CancellationToken) =
-        let sending = base.SendAsync(request, ct) // base calls cannot be made inside the task
+    member this.Handler =
+        new AnswerHook(fun request response ct ->
+            task {
+                if request.RequestUri.AbsolutePath = "/requests/claim" && not this.Held.IsSet then
+                    let! body = response.Content.ReadAsStringAsync(ct)
 
-        task {
-            let! (response: Net.Http.HttpResponseMessage) = sending
-
-            if request.RequestUri.AbsolutePath = "/requests/claim" && not this.Held.IsSet then
-                let! body = response.Content.ReadAsStringAsync(ct)
-
-                if body.TrimStart().StartsWith "{" then
-                    this.Held.Set()
-                    do! Threading.Tasks.Task.Run(fun () -> this.Release.Wait ct)
-
-            return response
-        }
+                    if body.TrimStart().StartsWith "{" then
+                        this.Held.Set()
+                        do! Threading.Tasks.Task.Run(fun () -> this.Release.Wait ct)
+            })
 
 let tests =
     testList
@@ -504,8 +498,8 @@ let tests =
               let account = fx.AddTenant "conductivity"
               let id = (postRandomRequests fx 1 9).Head
               let log = ListLogger()
-              let handler = new HoldsClaim()
-              use http = new Net.Http.HttpClient(handler)
+              let handler = HoldsClaim()
+              use http = new Net.Http.HttpClient(handler.Handler)
 
               use runner =
                   new TenantRunner(

@@ -56,29 +56,23 @@ let private optimizerOptions (seed: int) (maxIterations: int) =
 /// Forwards every call, but the answer to the `lose`-th POST /requests/ is read and then lost, as when the connection
 /// dies after the broker committed the request: the caller sees an outage, the store has the request.
 type LosesAnswer(lose: int) =
-    inherit DelegatingHandler(new HttpClientHandler())
     let mutable posts = 0
     member val LostId = Guid.Empty with get, set
 
-    override this.SendAsync(request: HttpRequestMessage, ct: CancellationToken) : Task<HttpResponseMessage> =
-        let sending = base.SendAsync(request, ct) // base calls cannot be made inside the task
+    member this.Handler =
+        new AnswerHook(fun request response ct ->
+            task {
+                if
+                    request.Method = HttpMethod.Post
+                    && request.RequestUri.AbsolutePath = "/requests/"
+                then
+                    posts <- posts + 1
 
-        task {
-            let! (response: HttpResponseMessage) = sending
-
-            if
-                request.Method = HttpMethod.Post
-                && request.RequestUri.AbsolutePath = "/requests/"
-            then
-                posts <- posts + 1
-
-                if posts = lose then
-                    let! body = response.Content.ReadAsStringAsync(ct)
-                    this.LostId <- Guid.Parse(JsonSerializer.Deserialize<string>(body: string))
-                    raise (HttpRequestException "the connection was reset before the answer arrived (test)")
-
-            return response
-        }
+                    if posts = lose then
+                        let! body = response.Content.ReadAsStringAsync(ct)
+                        this.LostId <- Guid.Parse(JsonSerializer.Deserialize<string>(body: string))
+                        raise (HttpRequestException "the connection was reset before the answer arrived (test)")
+            })
 
 let endToEnd =
     testSequenced
@@ -318,8 +312,8 @@ let endToEnd =
               use fx = create "optimizer-adopt"
               let _, optimizer, _ = densityWorld fx
               let log = ListLogger()
-              let handler = new LosesAnswer(2)
-              use http = new HttpClient(handler)
+              let handler = LosesAnswer(2)
+              use http = new HttpClient(handler.Handler)
 
               let options =
                   OptimizerOptions(

@@ -20,6 +20,20 @@ open Finales.Integration.Tests.TenantFixture
 let capabilityFile =
     "serialized_quantities/conductivity/polynomial_interpolation.json"
 
+/// Forwards every call over the network; `answered` sees each request with its answer before the caller does, to hold
+/// the answer back or to lose it (as a connection that dies after the broker committed).
+type AnswerHook(answered: Net.Http.HttpRequestMessage -> Net.Http.HttpResponseMessage -> CancellationToken -> Task) =
+    inherit Net.Http.DelegatingHandler(new Net.Http.HttpClientHandler())
+
+    override _.SendAsync(request: Net.Http.HttpRequestMessage, ct: CancellationToken) =
+        let sending = base.SendAsync(request, ct) // base calls cannot be made inside the task
+
+        task {
+            let! (response: Net.Http.HttpResponseMessage) = sending
+            do! answered request response ct
+            return response
+        }
+
 type Fixture = Finales.Integration.Tests.TenantFixture.Fixture
 type Account = Finales.Integration.Tests.TenantFixture.Account
 type ListLogger = Finales.Integration.Tests.TenantFixture.ListLogger
